@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tandem",
+    products: [
+        .executable(name: "tandem", targets: ["tandem"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, each behind a tiny module map (Debian packages in parentheses).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
+        .target(name: "TandemCore", dependencies: ["CBLAS"]),
+        // IDX files, the dataset, the per-epoch permutation and each rank's slice of it.
+        .target(name: "TandemData", dependencies: ["CZlib"]),
+        // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.
+        .target(name: "TandemMPI", dependencies: ["CMPI"]),
+        // One training step, evaluation, checkpoints, the benchmark.
+        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CZlib"]),
+        // The command line.
+        .executableTarget(name: "tandem", dependencies: [
+            "TandemTraining",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
+        .testTarget(name: "TandemDataTests", dependencies: ["TandemData"]),
+        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining"]),
+        // Runs the real `tandem` binary, alone and under a real `mpirun`.
+        .testTarget(name: "TandemIntegrationTests", dependencies: ["TandemTraining"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// OpenBLAS's CBLAS interface (Debian libopenblas-dev puts cblas.h on the default path).
+#include <cblas.h>

@@ -1,0 +1,78 @@
+/// Max pooling over `poolSize × poolSize` windows with stride `poolSize`; Keras's `MaxPooling2D` with
+/// `valid` padding, so a trailing row or column that does not fill a window is dropped (7 → 3).
+public struct MaxPooling2D: Layer {
+    public let inputShape: TensorShape
+    public let outputShape: TensorShape
+    public let poolSize: Int
+
+    public var kind: String { "MaxPooling2D" }
+    public var specification: LayerSpecification { .maxPooling2D(poolSize: poolSize) }
+    public var parameterBlocks: [ParameterBlock] { [] }
+
+    public init(inputShape: TensorShape, poolSize: Int) throws {
+        guard poolSize > 0, inputShape.height >= poolSize, inputShape.width >= poolSize else {
+            throw ModelDefinitionError("MaxPooling2D(\(poolSize)) does not fit input \(inputShape)")
+        }
+        self.inputShape = inputShape
+        self.poolSize = poolSize
+        outputShape = TensorShape(height: inputShape.height / poolSize, width: inputShape.width / poolSize,
+                                  channels: inputShape.channels)
+    }
+
+    public func forward(_ memory: LayerMemory) {
+        let channels = inputShape.channels
+        for row in 0..<outputShape.height {
+            for column in 0..<outputShape.width {
+                let window = memory.input + ((row * inputShape.width + column) * poolSize) * channels
+                PoolWindow(window: window, rowStride: inputShape.width * channels, columnStride: channels,
+                           size: poolSize,
+                           output: memory.output + (row * outputShape.width + column) * channels)
+                    .run(channels: channels)
+            }
+        }
+    }
+
+    /// Each output's gradient goes to the first position of its window (row-major) that holds the maximum.
+    public func backward(_ memory: LayerMemory) {
+        guard let inputGradient = memory.inputGradient else { return }
+        let channels = inputShape.channels
+        inputGradient.update(repeating: 0, count: inputShape.count)
+        for row in 0..<outputShape.height {
+            for column in 0..<outputShape.width {
+                let windowOffset = ((row * inputShape.width + column) * poolSize) * channels
+                let outputOffset = (row * outputShape.width + column) * channels
+                for channel in 0..<channels {
+                    let maximum = memory.output[outputOffset + channel]
+                    search: for windowRow in 0..<poolSize {
+                        for windowColumn in 0..<poolSize {
+                            let index = windowOffset + (windowRow * inputShape.width + windowColumn) * channels + channel
+                            if memory.input[index] == maximum {
+                                inputGradient[index] = memory.outputGradient[outputOffset + channel]
+                                break search
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The maximum of one pooling window, for a group of channels.
+private struct PoolWindow: ChannelKernel {
+    let window: UnsafePointer<Float>
+    let rowStride: Int, columnStride: Int
+    let size: Int
+    let output: UnsafeMutablePointer<Float>
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        var maximum = V.load(window + channel)
+        for windowRow in 0..<size {
+            for windowColumn in 0..<size where windowRow + windowColumn > 0 {
+                maximum = maximum.maximum(V.load(window + windowRow * rowStride + windowColumn * columnStride + channel))
+            }
+        }
+        maximum.store(to: output + channel)
+    }
+}

@@ -1,0 +1,349 @@
+/// Winograd F(2×2, 3×3) convolution (Lavin & Gray 2016) for 3×3 kernels with `same` padding.
+///
+/// The output is cut into 2×2 tiles, each computed from a 4×4 input tile as
+/// `Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A`: 16 multiplies per tile and channel pair instead of 36.
+/// Summed over input channels, the element-wise product becomes 16 GEMMs (one per tile element ξ):
+/// `M_ξ[tiles][filters] = V_ξ[tiles][inputChannels] × U_ξ[inputChannels][filters]`.
+///
+/// Backward uses the same machinery:
+/// - input gradient: a `same` convolution of the output gradient with the kernel rotated 180° and its
+///   channel axes swapped, so the forward path runs again with kernels `U′`;
+/// - kernel gradient: `dU_ξ = V_ξᵀ × (A dY Aᵀ)_ξ` summed over tiles, then `dg = Gᵀ dU G`.
+///
+/// Layouts (all channels-last, so every transform works on contiguous groups of channels):
+/// `U[ξ][inputChannels][filters]`, `U′[ξ][filters][inputChannels]`, `V[ξ][tiles][channels]`.
+extension Conv2D {
+    var tileRows: Int { (outputShape.height + 1) / 2 }
+    var tileColumns: Int { (outputShape.width + 1) / 2 }
+    var tileCount: Int { tileRows * tileColumns }
+    /// The zero-padded plane the tiles are cut from: one row/column of zeros before, enough after.
+    var paddedHeight: Int { 2 * tileRows + 2 }
+    var paddedWidth: Int { 2 * tileColumns + 2 }
+    private var widestChannels: Int { max(inputShape.channels, filters) }
+
+    var winogradPreparedCount: Int { 2 * 16 * inputShape.channels * filters }
+    /// Forward keeps the input's transform `V` for the kernel gradient.
+    var winogradSavedCount: Int { 16 * tileCount * inputShape.channels }
+    var winogradScratchCount: Int {
+        paddedHeight * paddedWidth * widestChannels    // padded input (or padded output gradient)
+            + 16 * tileCount * filters                 // transform of the padded output gradient
+            + 16 * tileCount * widestChannels          // GEMM products M (or A dY Aᵀ)
+            + 16 * inputShape.channels * filters       // kernel gradient in the Winograd domain
+            + widestChannels                           // a row of zeros for tiles past the edge
+    }
+
+    private struct WinogradScratch {
+        let padded, transformed, products, kernelGradient, zeros: UnsafeMutablePointer<Float>
+    }
+
+    private func scratchRegions(_ base: UnsafeMutablePointer<Float>) -> WinogradScratch {
+        let padded = base
+        let transformed = padded + paddedHeight * paddedWidth * widestChannels
+        let products = transformed + 16 * tileCount * filters
+        let kernelGradient = products + 16 * tileCount * widestChannels
+        let zeros = kernelGradient + 16 * inputShape.channels * filters
+        return WinogradScratch(padded: padded, transformed: transformed, products: products,
+                               kernelGradient: kernelGradient, zeros: zeros)
+    }
+
+    // MARK: Forward and backward
+
+    func prepareWinogradKernels(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
+        let inputChannels = inputShape.channels
+        let forwardKernels = prepared
+        let inputGradientKernels = prepared + 16 * inputChannels * filters
+        let tapStride = inputChannels * filters
+        for inputChannel in 0..<inputChannels {
+            // U[ξ][inputChannel][·]: vectorised over filters, which are contiguous in HWIO.
+            KernelTransform(source: parameters + inputChannel * filters, tapStride: tapStride, rotated: false,
+                            destination: forwardKernels + inputChannel * filters, elementStride: tapStride)
+                .run(channels: filters)
+        }
+        for filter in 0..<filters {
+            // U′[ξ][filter][·] from the kernel rotated 180°, input and output channels swapped (scalar: once a step).
+            for inputChannel in 0..<inputChannels {
+                KernelTransform(source: parameters + inputChannel * filters + filter, tapStride: tapStride, rotated: true,
+                                destination: inputGradientKernels + filter * inputChannels + inputChannel,
+                                elementStride: tapStride)
+                    .run(Float.self, channel: 0)
+            }
+        }
+    }
+
+    func forwardWinograd(_ memory: LayerMemory) {
+        let scratch = scratchRegions(memory.scratch)
+        let transformedInput = memory.saved
+        convolve(memory.input, channels: inputShape.channels, kernels: memory.prepared,
+                 outputChannels: filters, into: memory.output,
+                 bias: memory.parameters + kernelCount, activation: activation,
+                 transformed: transformedInput, scratch: scratch)
+    }
+
+    /// Expects `outputGradient` already through the activation and the bias gradient written.
+    func backwardWinograd(_ memory: LayerMemory) {
+        let scratch = scratchRegions(memory.scratch)
+        let inputChannels = inputShape.channels
+        let transformedInput = memory.saved
+
+        // Kernel gradient: dU_ξ[inputChannels][filters] = V_ξᵀ × (A dY Aᵀ)_ξ, then dg = Gᵀ dU G.
+        let transformedGradient = scratch.products
+        scratch.zeros.update(repeating: 0, count: widestChannels)
+        for tileRow in 0..<tileRows {
+            for tileColumn in 0..<tileColumns {
+                let row = 2 * tileRow, column = 2 * tileColumn
+                func gradient(_ r: Int, _ c: Int) -> UnsafePointer<Float> {
+                    r < outputShape.height && c < outputShape.width
+                        ? UnsafePointer(memory.outputGradient + (r * outputShape.width + c) * filters)
+                        : UnsafePointer(scratch.zeros)
+                }
+                OutputGradientTransform(
+                    y00: gradient(row, column), y01: gradient(row, column + 1),
+                    y10: gradient(row + 1, column), y11: gradient(row + 1, column + 1),
+                    destination: transformedGradient + (tileRow * tileColumns + tileColumn) * filters,
+                    elementStride: tileCount * filters
+                ).run(channels: filters)
+            }
+        }
+        for element in 0..<16 {
+            matrixMultiply(transformedInput + element * tileCount * inputChannels, transposeA: true,
+                           transformedGradient + element * tileCount * filters,
+                           into: scratch.kernelGradient + element * inputChannels * filters,
+                           m: inputChannels, n: filters, k: tileCount)
+        }
+        for inputChannel in 0..<inputChannels {
+            KernelGradientTransform(
+                source: scratch.kernelGradient + inputChannel * filters, elementStride: inputChannels * filters,
+                destination: memory.parameterGradient + inputChannel * filters, tapStride: inputChannels * filters
+            ).run(channels: filters)
+        }
+
+        // Input gradient: the output gradient convolved with the rotated, channel-swapped kernels.
+        guard let inputGradient = memory.inputGradient else { return }
+        convolve(memory.outputGradient, channels: filters,
+                 kernels: memory.prepared + 16 * inputChannels * filters,
+                 outputChannels: inputChannels, into: inputGradient,
+                 bias: nil, activation: .linear,
+                 transformed: scratch.transformed, scratch: scratch)
+    }
+
+    /// One `same` 3×3 convolution of an `outputShape`-sized plane with `channels` channels into
+    /// `outputChannels` channels, given Winograd-domain kernels `[ξ][channels][outputChannels]`.
+    /// Leaves the input's transform in `transformed`.
+    private func convolve(_ input: UnsafePointer<Float>, channels: Int,
+                          kernels: UnsafePointer<Float>, outputChannels: Int,
+                          into output: UnsafeMutablePointer<Float>,
+                          bias: UnsafePointer<Float>?, activation: Activation,
+                          transformed: UnsafeMutablePointer<Float>, scratch: WinogradScratch) {
+        let height = outputShape.height, width = outputShape.width
+        pad(input, height: height, width: width, channels: channels, into: scratch.padded)
+        for tileRow in 0..<tileRows {
+            for tileColumn in 0..<tileColumns {
+                let tile = tileRow * tileColumns + tileColumn
+                InputTransform(
+                    corner: scratch.padded + (2 * tileRow * paddedWidth + 2 * tileColumn) * channels,
+                    rowStride: paddedWidth * channels, columnStride: channels,
+                    destination: transformed + tile * channels, elementStride: tileCount * channels
+                ).run(channels: channels)
+            }
+        }
+        for element in 0..<16 {
+            matrixMultiply(transformed + element * tileCount * channels,
+                           kernels + element * channels * outputChannels,
+                           into: scratch.products + element * tileCount * outputChannels,
+                           m: tileCount, n: outputChannels, k: channels)
+        }
+        for tileRow in 0..<tileRows {
+            for tileColumn in 0..<tileColumns {
+                let tile = tileRow * tileColumns + tileColumn
+                let row = 2 * tileRow, column = 2 * tileColumn
+                OutputTransform(
+                    source: scratch.products + tile * outputChannels, elementStride: tileCount * outputChannels,
+                    corner: output + (row * width + column) * outputChannels,
+                    rowStride: width * outputChannels, columnStride: outputChannels,
+                    hasSecondRow: row + 1 < height, hasSecondColumn: column + 1 < width,
+                    bias: bias, activation: activation
+                ).run(channels: outputChannels)
+            }
+        }
+    }
+
+    /// Copies an HWC plane into the padded plane: one zero row and column before, zeros after.
+    private func pad(_ source: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
+                     into padded: UnsafeMutablePointer<Float>) {
+        let rowLength = paddedWidth * channels
+        padded.update(repeating: 0, count: rowLength)
+        for row in 0..<height {
+            let destination = padded + (row + 1) * rowLength
+            destination.update(repeating: 0, count: channels)
+            (destination + channels).update(from: source + row * width * channels, count: width * channels)
+            (destination + (width + 1) * channels).update(repeating: 0, count: (paddedWidth - width - 1) * channels)
+        }
+        (padded + (height + 1) * rowLength).update(repeating: 0, count: (paddedHeight - height - 1) * rowLength)
+    }
+}
+
+// MARK: - The transforms, each on one group of channels
+
+/// `V = Bᵀ d B` for one 4×4 input tile `d`; `Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]`.
+private struct InputTransform: ChannelKernel {
+    let corner: UnsafePointer<Float>
+    let rowStride: Int, columnStride: Int
+    let destination: UnsafeMutablePointer<Float>
+    let elementStride: Int
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        @inline(__always) func d(_ i: Int, _ j: Int) -> V { V.load(corner + i * rowStride + j * columnStride + channel) }
+        @inline(__always) func store(_ i: Int, _ r0: V, _ r1: V, _ r2: V, _ r3: V) {
+            let base = destination + 4 * i * elementStride + channel
+            (r0 - r2).store(to: base)
+            (r1 + r2).store(to: base + elementStride)
+            (r2 - r1).store(to: base + 2 * elementStride)
+            (r1 - r3).store(to: base + 3 * elementStride)
+        }
+        // Rows of Bᵀ d, each then multiplied by B on the right.
+        let d10 = d(1, 0), d11 = d(1, 1), d12 = d(1, 2), d13 = d(1, 3)
+        let d20 = d(2, 0), d21 = d(2, 1), d22 = d(2, 2), d23 = d(2, 3)
+        let d00 = d(0, 0), d01 = d(0, 1), d02 = d(0, 2), d03 = d(0, 3)
+        store(0, d00 - d20, d01 - d21, d02 - d22, d03 - d23)
+        store(1, d10 + d20, d11 + d21, d12 + d22, d13 + d23)
+        store(2, d20 - d10, d21 - d11, d22 - d12, d23 - d13)
+        let d30 = d(3, 0), d31 = d(3, 1), d32 = d(3, 2), d33 = d(3, 3)
+        store(3, d10 - d30, d11 - d31, d12 - d32, d13 - d33)
+    }
+}
+
+/// `Y = Aᵀ M A` for one tile, plus bias and activation; `Aᵀ = [1 1 1 0; 0 1 -1 -1]`.
+/// Writes only the output positions inside the plane.
+private struct OutputTransform: ChannelKernel {
+    let source: UnsafePointer<Float>
+    let elementStride: Int
+    let corner: UnsafeMutablePointer<Float>
+    let rowStride: Int, columnStride: Int
+    let hasSecondRow: Bool, hasSecondColumn: Bool
+    let bias: UnsafePointer<Float>?
+    let activation: Activation
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        @inline(__always) func m(_ i: Int, _ j: Int) -> V { V.load(source + (4 * i + j) * elementStride + channel) }
+        @inline(__always) func firstRow(_ j: Int) -> V { m(0, j) + m(1, j) + m(2, j) }
+        @inline(__always) func secondRow(_ j: Int) -> V { m(1, j) - m(2, j) - m(3, j) }
+        @inline(__always) func finish(_ value: V) -> V {
+            var value = value
+            if let bias { value = value + V.load(bias + channel) }
+            return activation == .relu ? value.clampedBelowAtZero() : value
+        }
+        @inline(__always) func storeRow(_ s: (V, V, V, V), _ row: Int) {
+            let target = corner + row * rowStride + channel
+            finish(s.0 + s.1 + s.2).store(to: target)
+            if hasSecondColumn { finish(s.1 - s.2 - s.3).store(to: target + columnStride) }
+        }
+        // Rows of Aᵀ M, each then multiplied by A on the right.
+        storeRow((firstRow(0), firstRow(1), firstRow(2), firstRow(3)), 0)
+        if hasSecondRow { storeRow((secondRow(0), secondRow(1), secondRow(2), secondRow(3)), 1) }
+    }
+}
+
+/// `A dY Aᵀ` for one 2×2 tile of the output gradient (the adjoint of `OutputTransform`).
+private struct OutputGradientTransform: ChannelKernel {
+    let y00, y01, y10, y11: UnsafePointer<Float>
+    let destination: UnsafeMutablePointer<Float>
+    let elementStride: Int
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        let a = V.load(y00 + channel), b = V.load(y01 + channel)
+        let c = V.load(y10 + channel), d = V.load(y11 + channel)
+        // Rows of A dY: (y0, y0 + y1, y0 - y1, -y1), each then multiplied by Aᵀ on the right.
+        @inline(__always) func store(_ i: Int, _ left: V, _ right: V) {
+            let base = destination + 4 * i * elementStride + channel
+            left.store(to: base)
+            (left + right).store(to: base + elementStride)
+            (left - right).store(to: base + 2 * elementStride)
+            (-right).store(to: base + 3 * elementStride)
+        }
+        store(0, a, b)
+        store(1, a + c, b + d)
+        store(2, a - c, b - d)
+        store(3, -c, -d)
+    }
+}
+
+/// `U = G g Gᵀ` for one 3×3 kernel; `G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]`.
+private struct KernelTransform: ChannelKernel {
+    /// Tap (ky, kx) of the kernel is at `source + (3 ky + kx) · tapStride`, or tap (2 - ky, 2 - kx) if `rotated`.
+    let source: UnsafePointer<Float>
+    let tapStride: Int
+    let rotated: Bool
+    /// Element ξ of U goes to `destination + ξ · elementStride`.
+    let destination: UnsafeMutablePointer<Float>
+    let elementStride: Int
+
+    /// `G x` for a column `x` of three values.
+    @inline(__always)
+    static func expand<V: ChannelVector>(_ x0: V, _ x1: V, _ x2: V) -> (V, V, V, V) {
+        (x0, (x0 + x1 + x2) * 0.5, (x0 - x1 + x2) * 0.5, x2)
+    }
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        @inline(__always) func g(_ i: Int, _ j: Int) -> V {
+            let tap = rotated ? 8 - (3 * i + j) : 3 * i + j
+            return V.load(source + tap * tapStride + channel)
+        }
+        // Columns of G g, then each row of (G g) expanded again by Gᵀ on the right.
+        let c0 = Self.expand(g(0, 0), g(1, 0), g(2, 0))
+        let c1 = Self.expand(g(0, 1), g(1, 1), g(2, 1))
+        let c2 = Self.expand(g(0, 2), g(1, 2), g(2, 2))
+        @inline(__always) func storeRow(_ i: Int, _ x0: V, _ x1: V, _ x2: V) {
+            let row = Self.expand(x0, x1, x2)
+            let base = destination + 4 * i * elementStride + channel
+            row.0.store(to: base)
+            row.1.store(to: base + elementStride)
+            row.2.store(to: base + 2 * elementStride)
+            row.3.store(to: base + 3 * elementStride)
+        }
+        storeRow(0, c0.0, c1.0, c2.0)
+        storeRow(1, c0.1, c1.1, c2.1)
+        storeRow(2, c0.2, c1.2, c2.2)
+        storeRow(3, c0.3, c1.3, c2.3)
+    }
+}
+
+/// `dg = Gᵀ dU G`: the kernel gradient from its Winograd-domain gradient.
+private struct KernelGradientTransform: ChannelKernel {
+    /// Element ξ of dU is at `source + ξ · elementStride`.
+    let source: UnsafePointer<Float>
+    let elementStride: Int
+    /// Tap (ky, kx) of the kernel gradient goes to `destination + (3 ky + kx) · tapStride`.
+    let destination: UnsafeMutablePointer<Float>
+    let tapStride: Int
+
+    /// `Gᵀ x` for a column `x` of four values.
+    @inline(__always)
+    static func contract<V: ChannelVector>(_ x0: V, _ x1: V, _ x2: V, _ x3: V) -> (V, V, V) {
+        let half = (x1 + x2) * 0.5
+        return (x0 + half, (x1 - x2) * 0.5, half + x3)
+    }
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        @inline(__always) func u(_ i: Int, _ j: Int) -> V { V.load(source + (4 * i + j) * elementStride + channel) }
+        // Columns of Gᵀ dU, then each row contracted again by G on the right.
+        let c0 = Self.contract(u(0, 0), u(1, 0), u(2, 0), u(3, 0))
+        let c1 = Self.contract(u(0, 1), u(1, 1), u(2, 1), u(3, 1))
+        let c2 = Self.contract(u(0, 2), u(1, 2), u(2, 2), u(3, 2))
+        let c3 = Self.contract(u(0, 3), u(1, 3), u(2, 3), u(3, 3))
+        @inline(__always) func storeRow(_ ky: Int, _ x0: V, _ x1: V, _ x2: V, _ x3: V) {
+            let row = Self.contract(x0, x1, x2, x3)
+            let base = destination + 3 * ky * tapStride + channel
+            row.0.store(to: base)
+            row.1.store(to: base + tapStride)
+            row.2.store(to: base + 2 * tapStride)
+        }
+        storeRow(0, c0.0, c1.0, c2.0, c3.0)
+        storeRow(1, c0.1, c1.1, c2.1, c3.1)
+        storeRow(2, c0.2, c1.2, c2.2, c3.2)
+    }
+}

@@ -1,0 +1,104 @@
+import Testing
+@testable import TandemCore
+
+/// Finite-difference checks of every layer kind's backward pass.
+///
+/// Each check compares directional derivatives: for random directions δ, the central difference
+/// `(f(θ + hδ) − f(θ − hδ)) / 2h` of `f = Σ r · output` against `∇f · δ` from backward. A wrong backward
+/// formula (a transposed kernel, a missing term, a mis-indexed window) is off by O(1) relative; the
+/// tolerance of 1% leaves room only for float32 rounding and the few ReLU kinks a step of 1e-3 crosses.
+struct GradientCheckTests {
+    static let tolerance = 1e-2
+    static let step: Float = 1e-3
+
+    /// Checks the gradient with respect to the input and to the parameters along several random directions.
+    /// - Parameter distinctInputs: use inputs at least 0.1 apart, so that no perturbation changes
+    ///   which element of a pooling window is the largest (where the function has a kink).
+    func check(_ layer: any Layer, directions: Int = 4, distinctInputs: Bool = false,
+               sourceLocation: SourceLocation = #_sourceLocation) {
+        let harness = LayerHarness(layer)
+        if distinctInputs {
+            var generator = RandomGenerator(seed: 3)
+            let order = generator.permutation(count: harness.input.count)
+            for (index, rank) in order.enumerated() { harness.input[index] = Float(rank) * 0.1 }
+        }
+        let projection = randomValues(layer.outputShape.count, seed: 11)
+        let (inputGradient, parameterGradient) = harness.backward(outputGradient: projection)
+        #expect(!inputGradient.contains { $0.isNaN }, "backward left input-gradient entries unwritten", sourceLocation: sourceLocation)
+        #expect(!parameterGradient.contains { $0.isNaN }, "backward left parameter-gradient entries unwritten", sourceLocation: sourceLocation)
+
+        func directional(_ buffer: FloatBuffer, _ gradient: [Float], seed: UInt64) -> (analytic: Double, numeric: Double) {
+            let direction = randomValues(buffer.count, seed: seed)
+            let original = buffer.array
+            for index in 0..<buffer.count { buffer[index] = original[index] + Self.step * direction[index] }
+            let plus = harness.projectedOutput(projection)
+            for index in 0..<buffer.count { buffer[index] = original[index] - Self.step * direction[index] }
+            let minus = harness.projectedOutput(projection)
+            for index in 0..<buffer.count { buffer[index] = original[index] }
+            return (dot(gradient, direction), (plus - minus) / (2 * Double(Self.step)))
+        }
+
+        var analytic: [Float] = [], numeric: [Float] = []
+        for direction in 0..<directions {
+            let input = directional(harness.input, inputGradient, seed: 100 + UInt64(direction))
+            analytic.append(Float(input.analytic)); numeric.append(Float(input.numeric))
+            if layer.parameterCount > 0 {
+                let parameters = directional(harness.parameters, parameterGradient, seed: 200 + UInt64(direction))
+                analytic.append(Float(parameters.analytic)); numeric.append(Float(parameters.numeric))
+            }
+        }
+        let difference = relativeDifference(analytic, numeric)
+        #expect(difference < Self.tolerance,
+                "\(layer.specification): analytic \(analytic) vs numeric \(numeric), relative difference \(difference)",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test("Conv2D im2col, same and valid padding, relu and linear")
+    func convolutionIm2col() throws {
+        check(try Conv2D(inputShape: TensorShape(height: 6, width: 5, channels: 3), filters: 4, kernelSize: 3,
+                         padding: .same, activation: .linear, algorithm: .im2col))
+        check(try Conv2D(inputShape: TensorShape(height: 7, width: 7, channels: 2), filters: 5, kernelSize: 3,
+                         padding: .same, activation: .relu, algorithm: .im2col))
+        check(try Conv2D(inputShape: TensorShape(height: 6, width: 7, channels: 2), filters: 3, kernelSize: 2,
+                         padding: .same, activation: .linear, algorithm: .im2col))
+        check(try Conv2D(inputShape: TensorShape(height: 8, width: 6, channels: 2), filters: 3, kernelSize: 5,
+                         padding: .valid, activation: .linear, algorithm: .im2col))
+    }
+
+    @Test("Conv2D Winograd, even and odd planes, wide and narrow channel groups")
+    func convolutionWinograd() throws {
+        check(try Conv2D(inputShape: TensorShape(height: 6, width: 6, channels: 3), filters: 4, kernelSize: 3,
+                         padding: .same, activation: .linear, algorithm: .winograd))
+        check(try Conv2D(inputShape: TensorShape(height: 7, width: 5, channels: 17), filters: 18, kernelSize: 3,
+                         padding: .same, activation: .relu, algorithm: .winograd))
+    }
+
+    @Test("MaxPooling2D, including a dropped trailing row and column")
+    func maxPooling() throws {
+        check(try MaxPooling2D(inputShape: TensorShape(height: 7, width: 6, channels: 3), poolSize: 2), distinctInputs: true)
+        check(try MaxPooling2D(inputShape: TensorShape(height: 4, width: 4, channels: 17), poolSize: 2), distinctInputs: true)
+    }
+
+    @Test("Dense, relu and linear, and Flatten")
+    func denseAndFlatten() throws {
+        check(try Dense(inputShape: .vector(9), units: 7, activation: .relu))
+        check(try Dense(inputShape: .vector(5), units: 3, activation: .softmax))
+        check(Flatten(inputShape: TensorShape(height: 3, width: 2, channels: 4)))
+    }
+
+    @Test("Softmax cross-entropy gradient matches finite differences of the loss")
+    func softmaxCrossEntropy() {
+        let logits = randomValues(10, seed: 5, scale: 3)
+        var gradient = [Float](repeating: 0, count: 10)
+        _ = SoftmaxCrossEntropy.lossAndGradient(logits: logits, classes: 10, label: 3, scale: 1, gradient: &gradient)
+        var numeric = [Float]()
+        for index in 0..<10 {
+            var plus = logits, minus = logits
+            plus[index] += 1e-3; minus[index] -= 1e-3
+            let difference = Double(SoftmaxCrossEntropy.loss(logits: plus, classes: 10, label: 3))
+                - Double(SoftmaxCrossEntropy.loss(logits: minus, classes: 10, label: 3))
+            numeric.append(Float(difference / 2e-3))
+        }
+        #expect(relativeDifference(gradient, numeric) < Self.tolerance)
+    }
+}

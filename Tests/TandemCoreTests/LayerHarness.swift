@@ -1,0 +1,72 @@
+@testable import TandemCore
+
+/// Owns every buffer one layer needs, so a test can run a single layer's forward and backward.
+final class LayerHarness {
+    let layer: any Layer
+    let input, output, inputGradient, outputGradient, parameters, parameterGradient, prepared, saved, scratch: FloatBuffer
+
+    init(_ layer: any Layer, seed: UInt64 = 1) {
+        self.layer = layer
+        input = FloatBuffer(count: layer.inputShape.count)
+        output = FloatBuffer(count: layer.outputShape.count)
+        inputGradient = FloatBuffer(count: layer.inputShape.count)
+        outputGradient = FloatBuffer(count: layer.outputShape.count)
+        parameters = FloatBuffer(count: layer.parameterCount)
+        parameterGradient = FloatBuffer(count: layer.parameterCount)
+        prepared = FloatBuffer(count: layer.preparedCount)
+        saved = FloatBuffer(count: layer.savedCount)
+        scratch = FloatBuffer(count: layer.scratchCount)
+        var generator = RandomGenerator(seed: seed, stream: 99)
+        for index in 0..<input.count { input[index] = 2 * generator.nextUnitFloat() - 1 }
+        for index in 0..<parameters.count { parameters[index] = 2 * generator.nextUnitFloat() - 1 }
+    }
+
+    var memory: LayerMemory {
+        LayerMemory(input: input.pointer, output: output.pointer, inputGradient: inputGradient.pointer,
+                    outputGradient: outputGradient.pointer, parameters: parameters.pointer,
+                    parameterGradient: parameterGradient.pointer, prepared: prepared.pointer,
+                    saved: saved.pointer, scratch: scratch.pointer)
+    }
+
+    func forward() -> [Float] {
+        layer.prepare(parameters: parameters.pointer, prepared: prepared.pointer)
+        layer.forward(memory)
+        return output.array
+    }
+
+    /// Forward, then backward with `outputGradient`; returns (input gradient, parameter gradient).
+    func backward(outputGradient seed: [Float]) -> (input: [Float], parameters: [Float]) {
+        _ = forward()
+        for index in seed.indices { outputGradient[index] = seed[index] }
+        inputGradient.fill(with: .nan)      // backward must overwrite, not accumulate
+        parameterGradient.fill(with: .nan)
+        layer.backward(memory)
+        return (inputGradient.array, parameterGradient.array)
+    }
+
+    /// `Σ projection · output`, in Double: a scalar whose gradient with respect to the output is `projection`.
+    func projectedOutput(_ projection: [Float]) -> Double {
+        let values = forward()
+        return zip(values, projection).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+    }
+}
+
+func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+    var generator = RandomGenerator(seed: seed, stream: 7)
+    return (0..<count).map { _ in (2 * generator.nextUnitFloat() - 1) * scale }
+}
+
+/// ‖a − b‖ / max(‖b‖, tiny): one number for how far two vectors are apart.
+func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    var difference = 0.0, norm = 0.0
+    for (x, y) in zip(a, b) {
+        difference += (Double(x) - Double(y)) * (Double(x) - Double(y))
+        norm += Double(y) * Double(y)
+    }
+    return (difference / max(norm, 1e-30)).squareRoot()
+}
+
+func dot(_ a: [Float], _ b: [Float]) -> Double {
+    zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+}

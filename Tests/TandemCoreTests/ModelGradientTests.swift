@@ -1,0 +1,88 @@
+import Testing
+@testable import TandemCore
+
+/// The whole tutorial model's backward pass against finite differences of an independent,
+/// double-precision reference forward pass (`ReferenceModel`), one parameter block at a time, and
+/// the two convolution algorithms against each other.
+struct ModelGradientTests {
+    @Test("The model's forward pass and every parameter block's gradient match the double-precision reference",
+          arguments: [ConvolutionAlgorithm.im2col, .winograd])
+    func tutorialModel(convolution: ConvolutionAlgorithm) {
+        let model = Sequential.tutorial(convolution: convolution)
+        let reference = ReferenceModel(model: model)
+        let workspace = ModelWorkspace(model: model)
+        let parameters = FloatBuffer(count: model.parameterCount)
+        let gradient = FloatBuffer(count: model.parameterCount)
+        model.initializeParameters(parameters.buffer, seed: 42)
+        let pixels = randomValues(model.inputShape.count, seed: 8).map { ($0 + 1) / 2 }
+        for index in pixels.indices { workspace.input[index] = pixels[index] }
+        let label = 4
+
+        model.prepare(parameters: parameters.pointer, workspace: workspace)
+        let logits = Array(UnsafeBufferPointer(start: model.forward(parameters: parameters.pointer, workspace: workspace), count: 10))
+        let referenceParameters = parameters.array.map(Double.init)
+        let referenceInput = pixels.map(Double.init)
+        let referenceLogits = reference.logits(parameters: referenceParameters, input: referenceInput)
+        #expect(relativeDifference(logits, referenceLogits.map(Float.init)) < 1e-5, "forward: \(logits) vs \(referenceLogits)")
+
+        _ = model.lossAndGradient(label: label, scale: 1, parameters: parameters.pointer,
+                                  parameterGradient: gradient.pointer, workspace: workspace)
+        let analyticGradient = gradient.array
+        let step = 1e-8
+
+        for (layerIndex, layer) in model.layers.enumerated() {
+            var offset = model.parameterOffsets[layerIndex]
+            for block in layer.parameterBlocks {
+                var analytic: [Float] = [], numeric: [Float] = []
+                for trial in 0..<3 {
+                    let direction = randomValues(block.count, seed: UInt64(1000 * layerIndex + 10 * offset + trial))
+                    var plus = referenceParameters, minus = referenceParameters
+                    for (index, value) in direction.enumerated() {
+                        plus[offset + index] += step * Double(value)
+                        minus[offset + index] -= step * Double(value)
+                    }
+                    let difference = reference.loss(parameters: plus, input: referenceInput, label: label)
+                        - reference.loss(parameters: minus, input: referenceInput, label: label)
+                    numeric.append(Float(difference / (2 * step)))
+                    analytic.append(Float(dot(Array(analyticGradient[offset..<offset + block.count]), direction)))
+                }
+                let difference = relativeDifference(analytic, numeric)
+                #expect(difference < 1e-4, "layer \(layerIndex) \(layer.kind) \(block.name): analytic \(analytic) numeric \(numeric)")
+                offset += block.count
+            }
+        }
+    }
+
+    @Test("Winograd and im2col give the same outputs and gradients to within float32 rounding")
+    func winogradMatchesIm2col() throws {
+        for shape in [TensorShape(height: 28, width: 28, channels: 64), TensorShape(height: 7, width: 7, channels: 16),
+                      TensorShape(height: 5, width: 8, channels: 3)] {
+            let direct = LayerHarness(try Conv2D(inputShape: shape, filters: 20, kernelSize: 3, padding: .same,
+                                                 activation: .relu, algorithm: .im2col), seed: 4)
+            let winograd = LayerHarness(try Conv2D(inputShape: shape, filters: 20, kernelSize: 3, padding: .same,
+                                                   activation: .relu, algorithm: .winograd), seed: 4)
+            #expect(relativeDifference(winograd.forward(), direct.forward()) < 1e-5)
+            let seed = randomValues(direct.layer.outputShape.count, seed: 6)
+            let (directInput, directParameters) = direct.backward(outputGradient: seed)
+            let (winogradInput, winogradParameters) = winograd.backward(outputGradient: seed)
+            #expect(relativeDifference(winogradInput, directInput) < 1e-5, "\(shape) input gradient")
+            #expect(relativeDifference(winogradParameters, directParameters) < 1e-5, "\(shape) parameter gradient")
+        }
+    }
+
+    @Test("The same seed gives bit-identical initial parameters; another seed does not")
+    func seededInitialisation() {
+        let model = Sequential.tutorial()
+        let first = FloatBuffer(count: model.parameterCount), second = FloatBuffer(count: model.parameterCount)
+        let other = FloatBuffer(count: model.parameterCount)
+        model.initializeParameters(first.buffer, seed: 7)
+        model.initializeParameters(second.buffer, seed: 7)
+        model.initializeParameters(other.buffer, seed: 8)
+        #expect(first.array == second.array)
+        #expect(first.array != other.array)
+        // Keras's Glorot-uniform limit for conv1: sqrt(6 / (9 + 576)).
+        let limit = Float((6.0 / 585.0).squareRoot())
+        #expect(first.array[0..<576].allSatisfy { abs($0) <= limit })
+        #expect(first.array[576..<640].allSatisfy { $0 == 0 })
+    }
+}
