@@ -18,11 +18,11 @@ let package = Package(
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
         .target(name: "TandemCore", dependencies: ["CBLAS"]),
-        // IDX files, the dataset, the per-epoch permutation and each rank's slice of it.
+        // IDX files and the dataset.
         .target(name: "TandemData", dependencies: ["CZlib"]),
         // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.
         .target(name: "TandemMPI", dependencies: ["CMPI"]),
-        // One training step, evaluation, checkpoints, the benchmark.
+        // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark.
         .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CZlib"]),
         // The command line.
         .executableTarget(name: "tandem", dependencies: [

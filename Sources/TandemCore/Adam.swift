@@ -12,7 +12,7 @@ import Foundation
 /// Both moments are flat buffers with the parameters' layout, so broadcasting or checkpointing the
 /// optimizer state is one call each.
 public final class Adam: @unchecked Sendable {
-    public struct Configuration: Equatable, Sendable {
+    public struct Configuration: Equatable, Sendable, BitwiseCopyable {
         public var beta1: Float = 0.9
         public var beta2: Float = 0.999
         public var epsilon: Float = 1e-7

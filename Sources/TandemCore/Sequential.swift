@@ -150,9 +150,18 @@ public struct Sequential: Sendable {
                                 workspace: ModelWorkspace) -> (loss: Float, correct: Bool) {
         let logits = forward(parameters: parameters, workspace: workspace)
         let correct = SoftmaxCrossEntropy.predictedClass(logits: logits, classes: classCount) == label
+        let loss = backward(label: label, scale: scale, parameters: parameters,
+                            parameterGradient: parameterGradient, workspace: workspace)
+        return (loss, correct)
+    }
+
+    /// The backward pass for the sample `forward` just ran: *overwrites* `parameterGradient` with
+    /// `scale · ∂loss/∂parameters` and returns the sample's loss.
+    public func backward(label: Int, scale: Float, parameters: UnsafePointer<Float>,
+                         parameterGradient: UnsafeMutablePointer<Float>, workspace: ModelWorkspace) -> Float {
         var outputGradient = workspace.gradients.0.pointer
         var inputGradient = workspace.gradients.1.pointer
-        let loss = SoftmaxCrossEntropy.lossAndGradient(logits: logits, classes: classCount, label: label,
+        let loss = SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, classes: classCount, label: label,
                                                        scale: scale, gradient: outputGradient)
         for index in layers.indices.reversed() {
             layers[index].backward(workspace.memory(
@@ -161,7 +170,7 @@ public struct Sequential: Sendable {
                 outputGradient: outputGradient, inputGradient: index > 0 ? inputGradient : nil))
             swap(&outputGradient, &inputGradient)
         }
-        return (loss, correct)
+        return loss
     }
 }
 

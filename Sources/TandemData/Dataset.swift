@@ -1,0 +1,92 @@
+import Foundation
+
+/// Labelled grey-scale images kept as bytes (60,000 Fashion-MNIST images are 47 MB this way, four
+/// times less than as floats); each sample is converted to floats only when it is used.
+public struct LabeledImages: Sendable {
+    public let rows: Int
+    public let columns: Int
+    public let pixels: [UInt8]
+    public let labels: [UInt8]
+    /// Index in the file of the first image held (a rank's shard of the test set starts later than 0).
+    public let firstIndex: Int
+    /// How many images the file holds (more than `count` when only a part was kept).
+    public let fileCount: Int
+    /// The image file, for messages.
+    public let path: String
+
+    public var count: Int { labels.count }
+    public var imageSize: Int { rows * columns }
+
+    /// Writes image `index` (counted within this set) as floats in [0, 1] (pixel / 255, as the tutorial).
+    @inline(__always)
+    public func writeImage(_ index: Int, to destination: UnsafeMutablePointer<Float>) {
+        let scale: Float = 1 / 255
+        pixels.withUnsafeBufferPointer { bytes in
+            let source = bytes.baseAddress! + index * imageSize
+            for pixel in 0..<imageSize { destination[pixel] = Float(source[pixel]) * scale }
+        }
+    }
+}
+
+/// The four IDX files of an MNIST-layout dataset in one directory, `.gz` or plain.
+public struct DatasetDirectory: Sendable {
+    /// Debian's `dataset-fashion-mnist` package installs here.
+    public static let defaultPath = "/usr/share/datasets/fashion-mnist"
+
+    public enum Split: String, Sendable {
+        case train
+        case test = "t10k"
+    }
+
+    public let path: String
+    public let classCount: Int
+
+    public init(path: String, classCount: Int = 10) {
+        self.path = path
+        self.classCount = classCount
+    }
+
+    /// Checks the directory exists and holds all four files, without reading them.
+    public func validate() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputFileError(path: path, problem: "data directory does not exist"
+                + (path == Self.defaultPath ? " (install Debian's dataset-fashion-mnist, or pass --data DIR)" : ""))
+        }
+        guard isDirectory.boolValue else { throw InputFileError(path: path, problem: "is not a directory") }
+        for split in [Split.train, .test] {
+            _ = try file(split, "images-idx3-ubyte")
+            _ = try file(split, "labels-idx1-ubyte")
+        }
+    }
+
+    /// The path of `{split}-{kind}`, preferring the `.gz` file.
+    func file(_ split: Split, _ kind: String) throws -> String {
+        let base = "\(path)/\(split.rawValue)-\(kind)"
+        for candidate in [base + ".gz", base] where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        throw InputFileError(path: path, problem: "missing \(split.rawValue)-\(kind).gz (or uncompressed \(split.rawValue)-\(kind))")
+    }
+
+    /// Loads a split, keeping the images `keeping` picks given the file's image count (all if `nil`;
+    /// a range past the end is clipped).
+    public func load(_ split: Split, keeping: ((Int) -> Range<Int>)? = nil) throws -> LabeledImages {
+        let imagePath = try file(split, "images-idx3-ubyte")
+        let labelPath = try file(split, "labels-idx1-ubyte")
+        let images = try IDXReader.readImages(path: imagePath, keeping: keeping)
+        let labels = try IDXReader.readLabels(path: labelPath, classCount: classCount)
+        guard labels.count == images.count else {
+            throw InputFileError(path: labelPath, problem: "has \(labels.count) labels but \(imagePath) has \(images.count) images")
+        }
+        return LabeledImages(rows: images.rows, columns: images.columns, pixels: images.pixels,
+                             labels: Array(labels[images.kept]), firstIndex: images.kept.lowerBound,
+                             fileCount: images.count, path: imagePath)
+    }
+}
+
+/// Fashion-MNIST's classes, by label.
+public enum FashionMNIST {
+    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+}

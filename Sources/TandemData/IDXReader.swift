@@ -1,0 +1,170 @@
+import Foundation
+import CZlib
+
+/// A problem with an input file, worded for the user: the file, then what is wrong with it.
+public struct InputFileError: Error, CustomStringConvertible, Equatable {
+    public let path: String
+    public let problem: String
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+    public var description: String { "\(path): \(problem)" }
+}
+
+/// Reads IDX files (the MNIST format: a magic number, big-endian dimensions, then raw values), gzip
+/// compressed or plain: zlib's `gzread` passes plain files through unchanged.
+///
+/// Everything is validated before it is used: magic number and element type, dimensions, that the
+/// data is complete, and that nothing follows it.
+public enum IDXReader {
+    /// The IDX element type code for unsigned bytes, the only type the datasets use.
+    static let unsignedByte: UInt8 = 0x08
+
+    public struct Images {
+        public let count: Int
+        public let rows: Int
+        public let columns: Int
+        /// `pixels[(i · rows + r) · columns + c]` for the images that were kept.
+        public let pixels: [UInt8]
+        /// Which of the file's images `pixels` holds.
+        public let kept: Range<Int>
+    }
+
+    /// Reads an image file (`idx3`, unsigned bytes), keeping only the images `keeping` picks once it
+    /// knows how many the file holds (all if `nil`); the rest are decompressed and checked, then dropped.
+    public static func readImages(path: String, keeping: ((Int) -> Range<Int>)? = nil) throws -> Images {
+        let file = try IDXStream(path: path)
+        defer { file.close() }
+        let dimensions = try file.readHeader(expectedDimensions: 3, what: "image file (idx3)")
+        let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
+        guard rows > 0, columns > 0, rows <= 4096, columns <= 4096 else {
+            throw InputFileError(path: path, problem: "implausible image size \(rows)x\(columns)")
+        }
+        let kept = (keeping?(count) ?? 0..<count).clamped(to: 0..<count)
+        let imageBytes = rows * columns
+        var pixels = [UInt8](repeating: 0, count: kept.count * imageBytes)
+        try file.skip(kept.lowerBound * imageBytes, what: "image data", expectedTotal: count * imageBytes, done: 0)
+        try pixels.withUnsafeMutableBytes {
+            try file.read(into: $0, what: "image data", expectedTotal: count * imageBytes, done: kept.lowerBound * imageBytes)
+        }
+        try file.skip((count - kept.upperBound) * imageBytes, what: "image data", expectedTotal: count * imageBytes,
+                      done: kept.upperBound * imageBytes)
+        try file.expectEnd()
+        return Images(count: count, rows: rows, columns: columns, pixels: pixels, kept: kept)
+    }
+
+    /// Reads a label file (`idx1`, unsigned bytes), checking every label is below `classCount`.
+    public static func readLabels(path: String, classCount: Int) throws -> [UInt8] {
+        let file = try IDXStream(path: path)
+        defer { file.close() }
+        let count = try file.readHeader(expectedDimensions: 1, what: "label file (idx1)")[0]
+        var labels = [UInt8](repeating: 0, count: count)
+        try labels.withUnsafeMutableBytes { try file.read(into: $0, what: "labels", expectedTotal: count, done: 0) }
+        try file.expectEnd()
+        if let index = labels.firstIndex(where: { Int($0) >= classCount }) {
+            throw InputFileError(path: path, problem: "label \(labels[index]) at index \(index) is out of range 0..<\(classCount)")
+        }
+        return labels
+    }
+}
+
+/// A gzip-or-plain file read front to back, with errors that name it.
+private final class IDXStream {
+    let path: String
+    private let handle: gzFile
+
+    init(path: String) throws {
+        self.path = path
+        guard let handle = gzopen(path, "rb") else {
+            throw InputFileError(path: path, problem: String(cString: strerror(errno)).lowercased())
+        }
+        self.handle = handle
+        gzbuffer(handle, 1 << 17)
+    }
+
+    func close() { gzclose(handle) }
+
+    /// Reads the magic number and dimensions; returns the dimensions.
+    func readHeader(expectedDimensions: Int, what: String) throws -> [Int] {
+        var magic = [UInt8](repeating: 0, count: 4)
+        let got = magic.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, 4) }
+        try checkStreamError()
+        guard got == 4 else { throw InputFileError(path: path, problem: "too short to be an IDX file (\(max(got, 0)) bytes)") }
+        guard magic[0] == 0, magic[1] == 0 else {
+            throw InputFileError(path: path, problem: String(format: "bad magic number 0x%02x%02x%02x%02x: not an IDX file", magic[0], magic[1], magic[2], magic[3]))
+        }
+        guard magic[2] == IDXReader.unsignedByte else {
+            throw InputFileError(path: path, problem: String(format: "element type 0x%02x is not unsigned bytes (0x08)", magic[2]))
+        }
+        guard Int(magic[3]) == expectedDimensions else {
+            throw InputFileError(path: path, problem: "has \(magic[3]) dimensions; an \(what) has \(expectedDimensions)")
+        }
+        var dimensions: [Int] = []
+        for index in 0..<expectedDimensions {
+            var bytes = [UInt8](repeating: 0, count: 4)
+            let read = bytes.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, 4) }
+            try checkStreamError()
+            guard read == 4 else { throw InputFileError(path: path, problem: "truncated in the header (dimension \(index + 1))") }
+            let value = bytes.reduce(0) { $0 << 8 | Int($1) }
+            guard value > 0, value <= 100_000_000 else {
+                throw InputFileError(path: path, problem: "implausible dimension \(index + 1): \(value)")
+            }
+            dimensions.append(value)
+        }
+        return dimensions
+    }
+
+    /// Fills `buffer` completely or throws "truncated".
+    func read(into buffer: UnsafeMutableRawBufferPointer, what: String, expectedTotal: Int, done: Int) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let chunk = Int32(min(buffer.count - offset, 1 << 30))
+            let got = gzread(handle, buffer.baseAddress! + offset, UInt32(chunk))
+            try checkStreamError()
+            if got <= 0 {
+                throw InputFileError(path: path, problem: "truncated: \(what) has \(done + offset) of \(expectedTotal) bytes")
+            }
+            offset += Int(got)
+        }
+    }
+
+    /// Reads and discards `count` bytes (or throws "truncated").
+    func skip(_ count: Int, what: String, expectedTotal: Int, done: Int) throws {
+        guard count > 0 else { return }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: min(count, 1 << 20), alignment: 16)
+        defer { chunk.deallocate() }
+        var remaining = count
+        while remaining > 0 {
+            let part = min(remaining, chunk.count)
+            try read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<part]), what: what,
+                     expectedTotal: expectedTotal, done: done + count - remaining)
+            remaining -= part
+        }
+    }
+
+    /// Throws if anything follows the data the header announced.
+    func expectEnd() throws {
+        var extra = [UInt8](repeating: 0, count: 4096)
+        var trailing = 0
+        while true {
+            let got = extra.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, UInt32($0.count)) }
+            try checkStreamError()
+            if got <= 0 { break }
+            trailing += Int(got)
+        }
+        if trailing > 0 {
+            throw InputFileError(path: path, problem: "\(trailing) unexpected bytes after the data the header describes")
+        }
+    }
+
+    private func checkStreamError() throws {
+        var code: Int32 = 0
+        let message = gzerror(handle, &code)
+        if code != Z_OK && code != Z_STREAM_END {
+            let text = message.map { String(cString: $0) } ?? "error \(code)"
+            // zlib calls a gzip stream cut short "unexpected end of file".
+            throw InputFileError(path: path, problem: code == Z_BUF_ERROR ? "truncated gzip data (\(text))" : "corrupt gzip data (\(text))")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import CMPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `MPI_COMM_WORLD` through Open MPI, started by `mpirun`/`srun`.
+///
+/// MPI calls that fail make Open MPI's default error handler abort the job, so results are not
+/// checked one by one; the watchdog (`StallWatchdog`) covers the failure MPI cannot see, a peer
+/// that stops answering.
+public final class MPICommunicator: Communicator {
+    public let rank: Int
+    public let size: Int
+    public let hostName: String
+    public let hostNames: [String]
+    /// Receive buffer for the tree allreduce, sized on first use and kept.
+    private var incoming: UnsafeMutablePointer<Float>?
+    private var incomingCount = 0
+    private let watchdog: StallWatchdog?
+
+    /// Initialises MPI (once per process). `stallTimeout` seconds in one collective end the job.
+    public init(stallTimeout: Double?) {
+        var provided: Int32 = 0
+        MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
+        var rank: Int32 = 0, size: Int32 = 0
+        MPI_Comm_rank(tandem_mpi_comm_world(), &rank)
+        MPI_Comm_size(tandem_mpi_comm_world(), &size)
+        self.rank = Int(rank)
+        self.size = Int(size)
+
+        var name = [CChar](repeating: 0, count: Int(MPI_MAX_PROCESSOR_NAME) + 1)
+        var length: Int32 = 0
+        MPI_Get_processor_name(&name, &length)
+        let hostName = string(fromNullTerminated: name)
+        self.hostName = hostName
+
+        // Every rank's host name, in fixed 64-byte slots.
+        let slot = 64
+        var mine = [CChar](repeating: 0, count: slot)
+        for (index, character) in hostName.utf8CString.prefix(slot - 1).enumerated() { mine[index] = character }
+        var all = [CChar](repeating: 0, count: slot * Int(size))
+        MPI_Allgather(&mine, Int32(slot), tandem_mpi_byte(), &all, Int32(slot), tandem_mpi_byte(), tandem_mpi_comm_world())
+        hostNames = (0..<Int(size)).map { rank in
+            string(fromNullTerminated: all[(rank * slot)..<((rank + 1) * slot)])
+        }
+        watchdog = stallTimeout.map { StallWatchdog(timeout: $0, rank: Int(rank), size: Int(size), hostName: hostName) }
+    }
+
+    deinit { incoming?.deallocate() }
+
+    private var world: MPI_Comm { tandem_mpi_comm_world() }
+
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
+        guard size > 1 else { return }
+        watchdog?.enter("allreduce of \(count) floats")
+        defer { watchdog?.leave() }
+        switch algorithm {
+        case .mpi:
+            MPI_Allreduce(tandem_mpi_in_place(), buffer, Int32(count), tandem_mpi_float(), tandem_mpi_sum(), world)
+        case .tree:
+            treeAllreduce(buffer, count: count)
+        }
+    }
+
+    /// Recursive doubling in a fixed pairwise order. With `p` the largest power of two ≤ `size`,
+    /// ranks `p…size-1` first fold their buffers into ranks `0…size-p-1` and get the result back at the end.
+    /// Each addition is `own + partner`; IEEE addition is commutative, so both partners hold the same bits.
+    private func treeAllreduce(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
+        if incomingCount < count {
+            incoming?.deallocate()
+            incoming = .allocate(capacity: count)
+            incomingCount = count
+        }
+        let incoming = self.incoming!
+        var powerOfTwo = 1
+        while powerOfTwo * 2 <= size { powerOfTwo *= 2 }
+        let tag: Int32 = 7
+
+        if rank >= powerOfTwo {
+            MPI_Send(buffer, Int32(count), tandem_mpi_float(), Int32(rank - powerOfTwo), tag, world)
+            MPI_Recv(buffer, Int32(count), tandem_mpi_float(), Int32(rank - powerOfTwo), tag, world, nil)
+            return
+        }
+        if rank + powerOfTwo < size {
+            MPI_Recv(incoming, Int32(count), tandem_mpi_float(), Int32(rank + powerOfTwo), tag, world, nil)
+            add(incoming, into: buffer, count: count)
+        }
+        var distance = 1
+        while distance < powerOfTwo {
+            let partner = Int32(rank ^ distance)
+            MPI_Sendrecv(buffer, Int32(count), tandem_mpi_float(), partner, tag,
+                         incoming, Int32(count), tandem_mpi_float(), partner, tag, world, nil)
+            add(incoming, into: buffer, count: count)
+            distance *= 2
+        }
+        if rank + powerOfTwo < size {
+            MPI_Send(buffer, Int32(count), tandem_mpi_float(), Int32(rank + powerOfTwo), tag, world)
+        }
+    }
+
+    public func allreduceSum(_ values: inout [Double]) {
+        guard size > 1 else { return }
+        watchdog?.enter("allreduce of statistics")
+        defer { watchdog?.leave() }
+        let count = Int32(values.count)
+        values.withUnsafeMutableBufferPointer {
+            _ = MPI_Allreduce(tandem_mpi_in_place(), $0.baseAddress, count, tandem_mpi_double(), tandem_mpi_sum(), world)
+        }
+    }
+
+    public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) {
+        watchdog?.enter("checksum comparison")
+        defer { watchdog?.leave() }
+        var input = value, minimum: Int64 = 0, maximum: Int64 = 0
+        MPI_Allreduce(&input, &minimum, 1, tandem_mpi_int64(), tandem_mpi_min(), world)
+        MPI_Allreduce(&input, &maximum, 1, tandem_mpi_int64(), tandem_mpi_max(), world)
+        return (minimum, maximum)
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {
+        guard size > 1 else { return }
+        watchdog?.enter("broadcast of \(byteCount) bytes")
+        defer { watchdog?.leave() }
+        // MPI counts are 32-bit: send large buffers in pieces.
+        let piece = 1 << 30
+        var offset = 0
+        while offset < byteCount {
+            let length = min(piece, byteCount - offset)
+            MPI_Bcast(buffer + offset, Int32(length), tandem_mpi_byte(), Int32(root), world)
+            offset += length
+        }
+    }
+
+    public func gather(_ values: UnsafeBufferPointer<Float>, counts: [Int], into destination: UnsafeMutablePointer<Float>?, root: Int) {
+        watchdog?.enter("gather")
+        defer { watchdog?.leave() }
+        var receiveCounts = counts.map(Int32.init)
+        var displacements = [Int32](repeating: 0, count: counts.count)
+        for index in counts.indices.dropFirst() { displacements[index] = displacements[index - 1] + receiveCounts[index - 1] }
+        MPI_Gatherv(values.baseAddress, Int32(values.count), tandem_mpi_float(),
+                    destination, &receiveCounts, &displacements, tandem_mpi_float(), Int32(root), world)
+    }
+
+    public func barrier() {
+        watchdog?.enter("barrier")
+        defer { watchdog?.leave() }
+        MPI_Barrier(world)
+    }
+
+    public func abort(code: Int32) -> Never {
+        MPI_Abort(world, code)
+        exit(code)
+    }
+
+    public func finalize() {
+        watchdog?.stop()
+        MPI_Finalize()
+    }
+}
+
+/// `buffer += incoming`, element by element.
+@inline(__always)
+private func add(_ incoming: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int) {
+    for index in 0..<count { buffer[index] += incoming[index] }
+}

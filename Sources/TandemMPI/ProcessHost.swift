@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Facts about this process that do not need MPI.
+public enum ProcessHost {
+    public static var name: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        return string(fromNullTerminated: buffer)
+    }
+
+    public static var processorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// Peak resident set size of this process, in bytes (Linux's `ru_maxrss` is in KiB).
+    public static var peakResidentBytes: Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+}
+
+/// What the launcher (mpirun, srun) tells a process through its environment, readable before MPI starts.
+public enum LaunchEnvironment {
+    private static func integer(_ names: [String]) -> Int? {
+        for name in names {
+            if let value = getenv(name), let number = Int(String(cString: value)) { return number }
+        }
+        return nil
+    }
+
+    /// This process's rank as the launcher numbered it, if it was started by one.
+    public static var rank: Int? { integer(["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"]) }
+    /// The job's size as the launcher tells it.
+    public static var size: Int? { integer(["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"]) }
+
+    /// True when started by `mpirun`/`mpiexec` or by Slurm's `srun` with PMI/PMIx: then MPI is
+    /// initialised. A plain `tandem train` runs as a single process without initialising MPI.
+    public static var isUnderLauncher: Bool {
+        integer(["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"]) != nil
+    }
+}
+
+/// Writes whole lines to standard error (unbuffered, so they survive an abort that follows).
+public enum StandardError {
+    public static func write(_ line: String) {
+        var text = line
+        if !text.hasSuffix("\n") { text += "\n" }
+        text.utf8CString.withUnsafeBufferPointer { bytes in
+            _ = Glibc.write(2, bytes.baseAddress, bytes.count - 1)
+        }
+    }
+}
+
+/// A Swift string from a NUL-terminated C character buffer.
+func string(fromNullTerminated characters: some Collection<CChar>) -> String {
+    String(decoding: characters.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// Writes whole lines to standard output in one system call each, so lines from several ranks
+/// never interleave mid-line.
+public enum StandardOutput {
+    public static func write(_ line: String) {
+        fflush(nil)
+        var text = line
+        if !text.hasSuffix("\n") { text += "\n" }
+        text.utf8CString.withUnsafeBufferPointer { bytes in
+            _ = Glibc.write(1, bytes.baseAddress, bytes.count - 1)
+        }
+    }
+}

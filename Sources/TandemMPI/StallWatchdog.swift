@@ -1,0 +1,63 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ends the job when one collective call has waited longer than `timeout` seconds: a peer that has
+/// stopped (SIGSTOP, a deadlock, a hung file system) would otherwise keep every rank waiting for
+/// ever. Prints `rank r/N on HOST: stalled …` and exits; `mpirun` then ends the other ranks.
+final class StallWatchdog: @unchecked Sendable {
+    private let timeout: Double
+    private let prefix: String
+    /// Nanoseconds (monotonic) when the current collective began; 0 outside collectives.
+    private let enteredAt = Atomic<UInt64>(0)
+    private let running = Atomic<Bool>(true)
+    private let operation = Mutex<String>("")
+    private var thread = pthread_t()
+
+    init(timeout: Double, rank: Int, size: Int, hostName: String) {
+        self.timeout = timeout
+        prefix = "rank \(rank)/\(size) on \(hostName)"
+        let unmanaged = Unmanaged.passRetained(self)
+        pthread_create(&thread, nil, { argument in
+            let watchdog = Unmanaged<StallWatchdog>.fromOpaque(argument!).takeRetainedValue()
+            watchdog.watch()
+            return nil
+        }, unmanaged.toOpaque())
+    }
+
+    private static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    @inline(__always)
+    func enter(_ what: @autoclosure () -> String) {
+        if timeout < 3600 { operation.withLock { $0 = what() } }
+        enteredAt.store(Self.now(), ordering: .releasing)
+    }
+
+    @inline(__always)
+    func leave() { enteredAt.store(0, ordering: .releasing) }
+
+    func stop() {
+        running.store(false, ordering: .releasing)
+        pthread_join(thread, nil)
+    }
+
+    private func watch() {
+        while running.load(ordering: .acquiring) {
+            usleep(200_000)
+            let started = enteredAt.load(ordering: .acquiring)
+            guard started != 0 else { continue }
+            let waited = Double(Self.now() &- started) / 1e9
+            if waited > timeout {
+                let what = operation.withLock { $0 }
+                fflush(nil)
+                StandardError.write("tandem: \(prefix): stalled for \(Int(waited)) s in \(what); a peer has stopped responding. Ending the job (--stall-timeout).")
+                _exit(3)
+            }
+        }
+    }
+}

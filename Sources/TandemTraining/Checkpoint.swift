@@ -1,0 +1,202 @@
+import CZlib
+import Foundation
+import TandemCore
+import TandemData
+
+/// Everything needed to evaluate a model or to resume its training exactly: the flat parameter
+/// buffer, Adam's two moment buffers and step count, and the run's identity (model, seed, batch).
+///
+/// File format (little-endian; documented in Docs/file-formats.md):
+///
+///     offset  size  field
+///          0     8  magic "TANDEMCK"
+///          8     4  format version (1)
+///         12     4  header length H in bytes (where the arrays start)
+///         16     8  parameter count P
+///         24     8  completed epochs
+///         32     8  optimizer steps taken (Adam's t)
+///         40     8  seed
+///         48     8  global batch size
+///         56     8  training samples per epoch
+///         64     8  learning rate (float64)
+///         72    12  Adam beta1, beta2, epsilon (float32 each)
+///         84     4  model description length D
+///         88     D  model description, UTF-8 (e.g. "input(28,28,1) conv2d(64,3,same,relu) …")
+///          H   4·P  parameters (float32)
+///      H+4P    4·P  Adam first moment
+///      H+8P    4·P  Adam second moment
+///     H+12P      4  CRC-32 (zlib) of all preceding bytes
+public struct Checkpoint {
+    public static let magic = Array("TANDEMCK".utf8)
+    public static let version: UInt32 = 1
+    public static let fileExtension = "ckpt"
+
+    public var modelDescription: String
+    public var completedEpochs: Int
+    public var optimizerStep: Int
+    public var seed: UInt64
+    public var globalBatchSize: Int
+    public var trainingSamples: Int
+    public var learningRate: Double
+    public var adam: Adam.Configuration
+    public var parameters: [Float]
+    public var firstMoment: [Float]
+    public var secondMoment: [Float]
+
+    public init(modelDescription: String, completedEpochs: Int, optimizerStep: Int, seed: UInt64,
+                globalBatchSize: Int, trainingSamples: Int, learningRate: Double, adam: Adam.Configuration,
+                parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
+        self.modelDescription = modelDescription
+        self.completedEpochs = completedEpochs
+        self.optimizerStep = optimizerStep
+        self.seed = seed
+        self.globalBatchSize = globalBatchSize
+        self.trainingSamples = trainingSamples
+        self.learningRate = learningRate
+        self.adam = adam
+        self.parameters = parameters
+        self.firstMoment = firstMoment
+        self.secondMoment = secondMoment
+    }
+
+    /// `tandem-epoch-007.ckpt`: sorts by epoch, and `latest(in:)` finds the newest.
+    public static func fileName(epoch: Int) -> String {
+        "tandem-epoch-" + String(repeating: "0", count: max(0, 3 - String(epoch).count)) + "\(epoch).\(fileExtension)"
+    }
+
+    // MARK: Encoding
+
+    public func encoded() -> [UInt8] {
+        let description = Array(modelDescription.utf8)
+        let headerLength = 88 + description.count
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerLength + 12 * parameters.count + 4)
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        func append(_ values: [Float]) {
+            for value in values { append(value.bitPattern) }
+        }
+        bytes.append(contentsOf: Self.magic)
+        append(Self.version)
+        append(UInt32(headerLength))
+        append(UInt64(parameters.count))
+        append(UInt64(completedEpochs))
+        append(UInt64(optimizerStep))
+        append(seed)
+        append(UInt64(globalBatchSize))
+        append(UInt64(trainingSamples))
+        append(learningRate.bitPattern)
+        append(adam.beta1.bitPattern)
+        append(adam.beta2.bitPattern)
+        append(adam.epsilon.bitPattern)
+        append(UInt32(description.count))
+        bytes.append(contentsOf: description)
+        append(parameters)
+        append(firstMoment)
+        append(secondMoment)
+        append(UInt32(bytes.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }))
+        return bytes
+    }
+
+    /// Decodes and validates a checkpoint; `path` is only used in error messages.
+    public init(decoding bytes: [UInt8], path: String) throws {
+        func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
+        guard bytes.count >= 92 else { throw fail("too short to be a Tandem checkpoint (\(bytes.count) bytes)") }
+        guard Array(bytes[0..<8]) == Self.magic else { throw fail("not a Tandem checkpoint (bad magic number)") }
+        func integer<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
+            var value: T = 0
+            withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[offset..<offset + MemoryLayout<T>.size]) }
+            return T(littleEndian: value)
+        }
+        let version = integer(8, as: UInt32.self)
+        guard version == Self.version else { throw fail("checkpoint format version \(version); this tandem reads version \(Self.version)") }
+        let headerLength = Int(integer(12, as: UInt32.self))
+        let count = integer(16, as: UInt64.self)
+        let descriptionLength = Int(integer(84, as: UInt32.self))
+        guard headerLength == 88 + descriptionLength, count < 1 << 32 else { throw fail("corrupt header") }
+        let expected = headerLength + 12 * Int(count) + 4
+        guard bytes.count == expected else {
+            throw fail(bytes.count < expected ? "truncated: \(bytes.count) of \(expected) bytes" : "\(bytes.count - expected) unexpected trailing bytes")
+        }
+        let stored = integer(expected - 4, as: UInt32.self)
+        let computed = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32(expected - 4))) }
+        guard stored == computed else { throw fail("checksum mismatch: the file is corrupt") }
+        guard let description = String(validating: bytes[88..<headerLength], as: UTF8.self) else {
+            throw fail("model description is not UTF-8")
+        }
+        func floats(_ index: Int) -> [Float] {
+            let start = headerLength + index * 4 * Int(count)
+            return (0..<Int(count)).map { Float(bitPattern: integer(start + 4 * $0, as: UInt32.self)) }
+        }
+        modelDescription = description
+        completedEpochs = Int(integer(24, as: UInt64.self))
+        optimizerStep = Int(integer(32, as: UInt64.self))
+        seed = integer(40, as: UInt64.self)
+        globalBatchSize = Int(integer(48, as: UInt64.self))
+        trainingSamples = Int(integer(56, as: UInt64.self))
+        learningRate = Double(bitPattern: integer(64, as: UInt64.self))
+        var adam = Adam.Configuration()
+        adam.beta1 = Float(bitPattern: integer(72, as: UInt32.self))
+        adam.beta2 = Float(bitPattern: integer(76, as: UInt32.self))
+        adam.epsilon = Float(bitPattern: integer(80, as: UInt32.self))
+        self.adam = adam
+        parameters = floats(0)
+        firstMoment = floats(1)
+        secondMoment = floats(2)
+    }
+
+    // MARK: Files
+
+    /// Writes atomically: a temporary file in the same directory, flushed to disk, then renamed over
+    /// `path`; a crash leaves either the old file or the new one, never half of one.
+    public func write(to path: String) throws {
+        let temporary = path + ".tmp"
+        let bytes = encoded()
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw InputFileError(path: temporary, problem: "cannot create: \(String(cString: strerror(errno)))") }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + written, bytes.count - written) }
+            if result <= 0 {
+                let problem = String(cString: strerror(errno))
+                close(descriptor)
+                unlink(temporary)
+                throw InputFileError(path: temporary, problem: "write failed: \(problem)")
+            }
+            written += result
+        }
+        guard fsync(descriptor) == 0, close(descriptor) == 0 else {
+            let problem = String(cString: strerror(errno))
+            unlink(temporary)
+            throw InputFileError(path: temporary, problem: "flush failed: \(problem)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let problem = String(cString: strerror(errno))
+            unlink(temporary)
+            throw InputFileError(path: path, problem: "rename failed: \(problem)")
+        }
+        // Make the rename itself durable.
+        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
+        if directory >= 0 { fsync(directory); close(directory) }
+    }
+
+    public static func read(from path: String) throws -> Checkpoint {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputFileError(path: path, problem: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        }
+        return try Checkpoint(decoding: [UInt8](data), path: path)
+    }
+
+    /// A checkpoint file, or the newest (highest epoch) checkpoint in a directory.
+    public static func resolve(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputFileError(path: path, problem: "no such file or directory")
+        }
+        guard isDirectory.boolValue else { return path }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        guard let newest = names.filter({ $0.hasPrefix("tandem-epoch-") && $0.hasSuffix("." + fileExtension) }).max() else {
+            throw InputFileError(path: path, problem: "holds no checkpoint (tandem-epoch-NNN.\(fileExtension))")
+        }
+        return path + "/" + newest
+    }
+}

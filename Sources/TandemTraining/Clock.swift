@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Seconds on the monotonic clock.
+@inline(__always)
+public func monotonicSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+}
+
+/// Where a rank's time goes during training steps, summed over the steps measured.
+public struct PhaseTimes: Sendable {
+    /// Converting the rank's samples from bytes to floats.
+    public var data = 0.0
+    public var forward = 0.0
+    public var backward = 0.0
+    /// Adding per-sample gradients in the pairwise tree.
+    public var gradientSum = 0.0
+    /// The allreduce of the gradient, including waiting for slower ranks.
+    public var allreduce = 0.0
+    /// Adam and the per-step preparation of derived weights.
+    public var optimizer = 0.0
+    public var steps = 0
+
+    public init() {}
+
+    public var total: Double { data + forward + backward + gradientSum + allreduce + optimizer }
+
+    public static let phaseNames = ["data", "forward", "backward", "gradient sum", "allreduce", "optimizer"]
+    public var phaseSeconds: [Double] { [data, forward, backward, gradientSum, allreduce, optimizer] }
+}

@@ -1,0 +1,49 @@
+import TandemCore
+
+/// Which training samples each rank uses at each step.
+///
+/// Everything is computed from global numbers, identically on every rank: one permutation of the
+/// training set per epoch from `(seed, epoch)`, cut into global batches in order; rank `r` of `N`
+/// takes the `r`-th contiguous `batch/N` slice of each global batch. Steps per epoch are
+/// `⌊samples / globalBatch⌋` (the remainder is left out, as a fixed number of collective calls per
+/// epoch on every rank needs), so no rank ever waits on a call another rank never makes.
+public struct EpochSampler: Sendable {
+    public let sampleCount: Int
+    public let globalBatchSize: Int
+    public let rank: Int
+    public let rankCount: Int
+    public let seed: UInt64
+
+    public init(sampleCount: Int, globalBatchSize: Int, rank: Int, rankCount: Int, seed: UInt64) {
+        precondition(globalBatchSize > 0 && globalBatchSize % rankCount == 0, "global batch must divide across ranks")
+        precondition(rank >= 0 && rank < rankCount)
+        self.sampleCount = sampleCount
+        self.globalBatchSize = globalBatchSize
+        self.rank = rank
+        self.rankCount = rankCount
+        self.seed = seed
+    }
+
+    public var rankBatchSize: Int { globalBatchSize / rankCount }
+    public var stepsPerEpoch: Int { sampleCount / globalBatchSize }
+
+    /// The order samples are visited in during `epoch` (counted from 1), the same on every rank.
+    public func order(epoch: Int) -> [Int32] {
+        var generator = RandomGenerator(seed: seed, stream: RandomStream.shuffle(epoch: epoch))
+        return generator.permutation(count: sampleCount)
+    }
+
+    /// The positions in `order(epoch:)` that this rank uses at `step` (counted from 0).
+    public func rankSlice(step: Int) -> Range<Int> {
+        let start = step * globalBatchSize + rank * rankBatchSize
+        return start..<start + rankBatchSize
+    }
+}
+
+/// Splits `count` items into `parts` contiguous shards as evenly as possible (the first
+/// `count % parts` shards get one more), e.g. the test set across ranks for evaluation.
+public func shardRange(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
+    let base = count / parts, extra = count % parts
+    let start = part * base + min(part, extra)
+    return start..<start + base + (part < extra ? 1 : 0)
+}

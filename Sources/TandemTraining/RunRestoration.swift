@@ -1,0 +1,62 @@
+import TandemCore
+import TandemData
+import TandemMPI
+
+/// A model and training state brought back from a checkpoint on every rank.
+public struct RestoredRun {
+    public let path: String
+    public let model: Sequential
+    public let state: TrainingState
+    public let seed: UInt64
+    public let globalBatchSize: Int
+    public let trainingSamples: Int
+
+    /// Rank 0 reads `path` (a file, or a directory's newest checkpoint) and broadcasts everything,
+    /// Adam's state included, so no rank reads a file another rank may still be writing.
+    /// Collective; a bad checkpoint ends every rank with rank 0's message.
+    public static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
+        let loaded: (path: String, checkpoint: Checkpoint, model: Sequential)? = communicator.agree {
+            guard communicator.isRoot else { return nil }
+            let resolved = try Checkpoint.resolve(path)
+            let checkpoint = try Checkpoint.read(from: resolved)
+            let model: Sequential
+            do {
+                model = try Sequential(description: checkpoint.modelDescription, convolution: convolution)
+            } catch {
+                throw InputFileError(path: resolved, problem: "unusable model description: \(error)")
+            }
+            guard model.parameterCount == checkpoint.parameters.count else {
+                throw InputFileError(path: resolved, problem: "holds \(checkpoint.parameters.count) parameters; its model has \(model.parameterCount)")
+            }
+            return (resolved, checkpoint, model)
+        }
+        var description = loaded?.checkpoint.modelDescription ?? ""
+        var resolvedPath = loaded?.path ?? ""
+        communicator.broadcast(string: &description, root: 0)
+        communicator.broadcast(string: &resolvedPath, root: 0)
+        // Valid on rank 0, so valid everywhere.
+        let model = loaded?.model ?? (try! Sequential(description: description, convolution: convolution))
+        var metadata = (loaded?.checkpoint.seed ?? 0, loaded?.checkpoint.globalBatchSize ?? 0,
+                        loaded?.checkpoint.trainingSamples ?? 0)
+        communicator.broadcast(&metadata, root: 0)
+        var adam = loaded?.checkpoint.adam ?? Adam.Configuration()
+        communicator.broadcast(&adam, root: 0)
+        let state = loaded.map { TrainingState(model: model, checkpoint: $0.checkpoint) }
+            ?? TrainingState(model: model, seed: 0, adam: adam)
+        state.broadcast(from: 0, communicator: communicator)
+        return RestoredRun(path: resolvedPath, model: model, state: state, seed: metadata.0,
+                           globalBatchSize: metadata.1, trainingSamples: metadata.2)
+    }
+}
+
+extension Communicator {
+    /// Broadcasts a string of any length from `root`.
+    public func broadcast(string: inout String, root: Int) {
+        var bytes = Array(string.utf8)
+        var count = bytes.count
+        broadcast(&count, root: root)
+        if rank != root { bytes = [UInt8](repeating: 0, count: count) }
+        bytes.withUnsafeMutableBytes { if count > 0 { broadcast($0.baseAddress!, byteCount: count, root: root) } }
+        string = String(decoding: bytes, as: UTF8.self)
+    }
+}

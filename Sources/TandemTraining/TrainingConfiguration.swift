@@ -1,0 +1,51 @@
+import TandemCore
+import TandemMPI
+
+/// What a training run does, as given on the command line (or restored from a checkpoint).
+public struct TrainingConfiguration: Sendable {
+    public var epochs = 7
+    /// The global batch: samples per optimizer step summed over all ranks.
+    public var globalBatchSize = 32
+    public var learningRate: Float = 0.001
+    public var seed: UInt64 = 1
+    public var allreduce: AllreduceAlgorithm = .tree
+    public var checkpointDirectory: String?
+    /// Evaluate on the test set after every epoch (always after the last).
+    public var evaluateEveryEpoch = true
+    /// A deliberate failure, for testing that a failing rank ends the whole job.
+    public var injectedFailure: InjectedFailure?
+
+    public init() {}
+}
+
+/// Makes one rank fail at one step, to test the failure paths. Written `RANK:STEP:MODE`.
+public struct InjectedFailure: Sendable, Equatable {
+    public enum Mode: String, Sendable {
+        /// Report an error through the fatal path (message, then `MPI_Abort`).
+        case error
+        /// Exit at once with status 1, as a crashing process would, without telling anyone.
+        case exit
+        /// Stop making progress, as a deadlocked process would.
+        case hang
+    }
+
+    public let rank: Int
+    public let step: Int
+    public let mode: Mode
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 3, let rank = Int(parts[0]), let step = Int(parts[1]), rank >= 0, step >= 1,
+              let mode = Mode(rawValue: String(parts[2])) else { return nil }
+        self.rank = rank
+        self.step = step
+        self.mode = mode
+    }
+}
+
+/// A problem every rank detects identically (a bad option, a batch that does not divide): reported
+/// once, by rank 0, and every rank exits with status 64 without aborting.
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,68 @@
+import TandemCore
+import TandemMPI
+
+/// The model's trainable state: the flat parameter buffer and Adam (two moment buffers of the same
+/// layout, and its step count), plus how many epochs are done. Rank 0 creates or loads it and
+/// broadcasts it; every rank then holds the same bits.
+public final class TrainingState {
+    public let parameters: FloatBuffer
+    public let optimizer: Adam
+    public var completedEpochs: Int
+
+    /// Fresh state: Keras's initialisation from `seed`, zero moments.
+    public init(model: Sequential, seed: UInt64, adam: Adam.Configuration = Adam.Configuration()) {
+        parameters = FloatBuffer(count: model.parameterCount)
+        optimizer = Adam(parameterCount: model.parameterCount, configuration: adam)
+        completedEpochs = 0
+        model.initializeParameters(parameters.buffer, seed: seed)
+    }
+
+    /// State restored from a checkpoint (whose model must be `model`).
+    public init(model: Sequential, checkpoint: Checkpoint) {
+        precondition(checkpoint.parameters.count == model.parameterCount)
+        parameters = FloatBuffer(checkpoint.parameters)
+        optimizer = Adam(parameterCount: model.parameterCount, configuration: checkpoint.adam)
+        optimizer.firstMoment.copy(from: FloatBuffer(checkpoint.firstMoment))
+        optimizer.secondMoment.copy(from: FloatBuffer(checkpoint.secondMoment))
+        optimizer.step = checkpoint.optimizerStep
+        completedEpochs = checkpoint.completedEpochs
+    }
+
+    /// Copies rank `root`'s state to every rank: three flat buffers and two counters.
+    public func broadcast(from root: Int, communicator: Communicator) {
+        for buffer in [parameters, optimizer.firstMoment, optimizer.secondMoment] {
+            communicator.broadcast(buffer.pointer, byteCount: buffer.count * MemoryLayout<Float>.stride, root: root)
+        }
+        var counters = (optimizer.step, completedEpochs)
+        communicator.broadcast(&counters, root: root)
+        (optimizer.step, completedEpochs) = counters
+    }
+
+    /// A 64-bit FNV-1a hash of every bit of the state, for checking that all ranks agree.
+    public func checksum() -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ word: UInt64) {
+            hash = (hash ^ word) &* 0x0000_0100_0000_01b3
+        }
+        for buffer in [parameters, optimizer.firstMoment, optimizer.secondMoment] {
+            for index in 0..<buffer.count { mix(UInt64(buffer[index].bitPattern)) }
+        }
+        mix(UInt64(optimizer.step))
+        mix(UInt64(completedEpochs))
+        return Int64(bitPattern: hash)
+    }
+
+    /// `parameters sha256`: the fingerprint of the parameter buffer's little-endian float32 bytes.
+    public var parameterDigest: String {
+        SHA256.hexDigest(of: UnsafeBufferPointer(parameters.buffer))
+    }
+
+    public func checkpoint(model: Sequential, configuration: TrainingConfiguration, trainingSamples: Int) -> Checkpoint {
+        Checkpoint(modelDescription: model.description, completedEpochs: completedEpochs,
+                   optimizerStep: optimizer.step, seed: configuration.seed,
+                   globalBatchSize: configuration.globalBatchSize, trainingSamples: trainingSamples,
+                   learningRate: Double(configuration.learningRate), adam: optimizer.configuration,
+                   parameters: parameters.array, firstMoment: optimizer.firstMoment.array,
+                   secondMoment: optimizer.secondMoment.array)
+    }
+}

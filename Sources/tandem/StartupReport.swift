@@ -1,0 +1,49 @@
+import TandemCore
+import TandemMPI
+import TandemTraining
+
+/// The table rank 0 prints before the first step: who runs, where, with what.
+struct StartupReport {
+    let communicator: Communicator
+    let configuration: TrainingConfiguration
+    let model: Sequential
+    let trainer: Trainer
+    let testCount: Int
+    let dataPath: String
+    let resumedFrom: String?
+
+    func print(to console: Console) {
+        let sampler = trainer.sampler
+        let hosts = Dictionary(grouping: communicator.hostNames, by: { $0 })
+        let hostSummary = hosts.keys.sorted().map { "\($0) ×\(hosts[$0]!.count)" }.joined(separator: ", ")
+        let ranksHere = hosts[communicator.hostName]?.count ?? 1
+        let cores = ProcessHost.processorCount
+        let threads = BLASThreads.current
+        let convolutions = model.layers.compactMap { $0 as? Conv2D }.map(\.algorithm.rawValue)
+
+        console.line("Tandem: data-parallel training")
+        let rows: [(String, String)] = [
+            ("ranks", "\(communicator.size) on \(hosts.count) host\(hosts.count == 1 ? "" : "s") (\(hostSummary))"),
+            ("threads per rank", "\(threads) (OpenBLAS \(BLASThreads.coreName)); \(cores) cores on \(communicator.hostName)"),
+            ("global batch", "\(configuration.globalBatchSize) (\(sampler.rankBatchSize) per rank), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
+            ("learning rate", "\(configuration.learningRate) (Adam)"),
+            ("allreduce", configuration.allreduce == .tree
+                ? "tree (fixed order: the same weights at any power-of-two rank count)"
+                : "mpi (MPI_Allreduce: order chosen by the MPI library)"),
+            ("convolution", convolutions.joined(separator: ", ")),
+            ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
+            ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),
+            ("seed", "\(configuration.seed)"),
+            ("epochs", resumedFrom.map { "\(configuration.epochs), resuming after epoch \(trainer.state.completedEpochs) from \($0)" } ?? "\(configuration.epochs)"),
+            ("checkpoints", configuration.checkpointDirectory ?? "none"),
+        ]
+        for (name, value) in rows {
+            console.line("  " + name.padding(toLength: 17, withPad: " ", startingAt: 0) + value)
+        }
+        if ranksHere * threads > cores {
+            console.warning("\(ranksHere) ranks × \(threads) threads on \(communicator.hostName) exceed its \(cores) cores: oversubscribed, expect lower throughput (add --mca mpi_yield_when_idle 1 to mpirun)")
+        }
+    }
+}
+
+import Foundation

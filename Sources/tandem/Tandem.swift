@@ -1,0 +1,29 @@
+import ArgumentParser
+import TandemMPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Tandem: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Data-parallel CNN training on MPI: the same weights, bit for bit, at any power-of-two rank count.",
+        discussion: """
+            Run it alone (`tandem train`) or as N ranks (`mpirun -np N tandem train`). The batch size is the
+            global batch, split across ranks. See Docs/ for how it works and how to run it on a cluster.
+            """,
+        subcommands: [TrainCommand.self, EvaluateCommand.self, BenchCommand.self, SummaryCommand.self],
+        defaultSubcommand: nil)
+
+    /// Parses and runs like `ParsableCommand.main()`, except that under `mpirun` only rank 0 prints a
+    /// usage error: every rank parses the same arguments and fails the same way, and one message is enough.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if (LaunchEnvironment.rank ?? 0) == 0 { exit(withError: error) }
+            Glibc.exit(exitCode(for: error).rawValue)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import TandemCore
+import TandemData
+import TandemMPI
+import TandemTraining
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the Keras tutorial's CNN on Fashion-MNIST, on one process or as N MPI ranks.",
+        discussion: """
+            Every rank takes batch-size/N samples of each global batch, the gradient is all-reduced every step,
+            and rank 0 evaluates on the test set and writes checkpoints. Examples:
+              tandem train --epochs 1 --limit 6000
+              mpirun -np 2 tandem train --checkpoint-dir runs/a
+              mpirun -np 2 tandem train --resume runs/a
+            """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var distributed: DistributedOptions
+
+    @Option(help: ArgumentHelp("Total epochs to train (a resumed run continues up to this number).", valueName: "n"))
+    var epochs: Int = 7
+
+    @Option(help: ArgumentHelp("Global batch: samples per step over all ranks; must divide by the rank count. (default: 32, or the checkpoint's)",
+                               valueName: "n"))
+    var batchSize: Int?
+
+    @Option(help: ArgumentHelp("Adam's learning rate.", valueName: "rate"))
+    var learningRate: Float = 0.001
+
+    @Option(help: ArgumentHelp("Seed for the initial weights and every epoch's shuffle. (default: 1, or the checkpoint's)",
+                               valueName: "n"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Write a checkpoint here after every epoch (rank 0, atomically).", valueName: "dir"))
+    var checkpointDir: String?
+
+    @Option(help: ArgumentHelp("Continue from a checkpoint file, or a directory's newest checkpoint.", valueName: "path"))
+    var resume: String?
+
+    @Flag(inversion: .prefixedNo, help: "Evaluate on the test set after every epoch (always after the last).")
+    var evaluateEveryEpoch = true
+
+    @Flag(help: "Every rank prints its parameters' sha256 after every epoch (to check that ranks agree).")
+    var rankFingerprints = false
+
+    @Option(help: .hidden)
+    var injectFailure: String?
+
+    static let defaultBatchSize = 32
+    static let defaultSeed: UInt64 = 1
+
+    func validate() throws {
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
+        if !(learningRate > 0) || !learningRate.isFinite {
+            throw ValidationError("--learning-rate must be a positive number, not \(learningRate)")
+        }
+        if let injectFailure, InjectedFailure(injectFailure) == nil {
+            throw ValidationError("--inject-failure takes RANK:STEP:MODE with MODE error, exit or hang")
+        }
+    }
+
+    func run() throws {
+        let communicator = distributed.makeCommunicator()
+        let console = Console(communicator: communicator)
+
+        // The run's identity: from the options, or from the checkpoint being resumed.
+        let restored = resume.map { RestoredRun.restore($0, convolution: model.convolution.algorithm, communicator: communicator) }
+        var configuration = TrainingConfiguration()
+        configuration.epochs = epochs
+        configuration.learningRate = learningRate
+        configuration.allreduce = distributed.allreduce
+        configuration.checkpointDirectory = checkpointDir
+        configuration.evaluateEveryEpoch = evaluateEveryEpoch
+        configuration.injectedFailure = injectFailure.flatMap(InjectedFailure.init)
+        configuration.globalBatchSize = batchSize ?? restored?.globalBatchSize ?? Self.defaultBatchSize
+        configuration.seed = seed ?? restored?.seed ?? Self.defaultSeed
+
+        communicator.agree {
+            if let restored {
+                if let seed, seed != restored.seed {
+                    throw UsageError("--seed \(seed) differs from the checkpoint's seed \(restored.seed); a resumed run keeps its seed")
+                }
+                if let batchSize, batchSize != restored.globalBatchSize {
+                    throw UsageError("--batch-size \(batchSize) differs from the checkpoint's global batch \(restored.globalBatchSize); a resumed run keeps its batch")
+                }
+                if restored.state.completedEpochs >= epochs {
+                    throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
+                }
+            }
+            if configuration.globalBatchSize % communicator.size != 0 {
+                throw UsageError("--batch-size \(configuration.globalBatchSize) does not divide across \(communicator.size) ranks; the batch size is the global batch, so use a multiple of \(communicator.size)")
+            }
+            if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
+        }
+
+        let network = restored?.model ?? Sequential.tutorial(convolution: model.convolution.algorithm)
+        let dataset = data.dataset
+        let limit = data.limit
+        let (training, testShard) = communicator.agree {
+            try dataset.validate()
+            let training = try dataset.load(.train, keeping: { 0..<min(limit ?? $0, $0) })
+            let testShard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
+            for images in [training, testShard] where images.rows != network.inputShape.height || images.columns != network.inputShape.width {
+                throw InputFileError(path: images.path, problem: "images are \(images.rows)x\(images.columns); the model expects \(network.inputShape.height)x\(network.inputShape.width)")
+            }
+            if training.count < configuration.globalBatchSize {
+                throw UsageError("\(training.count) training images are fewer than one global batch of \(configuration.globalBatchSize)")
+            }
+            if let restored, restored.trainingSamples != training.count {
+                throw UsageError("the checkpoint was trained on \(restored.trainingSamples) images per epoch, this run has \(training.count); pass the same --limit to resume")
+            }
+            return (training, testShard)
+        }
+
+        // Rank 0's state goes to everyone; then every rank checks that it holds the same bits.
+        let state = restored?.state ?? TrainingState(model: network, seed: configuration.seed)
+        state.broadcast(from: 0, communicator: communicator)
+        let checksums = communicator.allreduceMinimumAndMaximum(state.checksum())
+        if checksums.minimum != checksums.maximum {
+            Fatal.fail("start-up: ranks hold different parameters after the broadcast", communicator: communicator)
+        }
+
+        let trainer = Trainer(model: network, training: training, state: state, configuration: configuration,
+                              communicator: communicator)
+        let evaluator = Evaluator(model: network, shard: testShard, totalCount: testShard.fileCount, communicator: communicator)
+        StartupReport(communicator: communicator, configuration: configuration, model: network, trainer: trainer,
+                      testCount: testShard.fileCount, dataPath: dataset.path, resumedFrom: restored?.path).print(to: console)
+
+        var lastEvaluation: Evaluation?
+        for epoch in (state.completedEpochs + 1)...epochs {
+            let start = monotonicSeconds()
+            let result = trainer.trainEpoch(epoch)
+            let seconds = monotonicSeconds() - start
+            state.completedEpochs = epoch
+
+            var line = "Epoch \(epoch)/\(epochs) - \(Format.fixed(seconds, 1))s - \(Int((Double(result.samples) / seconds).rounded())) img/s"
+                + " - loss: \(Format.fixed(result.loss, 4)) - accuracy: \(Format.fixed(result.accuracy, 4))"
+            if evaluateEveryEpoch || epoch == epochs {
+                let evaluationStart = monotonicSeconds()
+                let evaluation = evaluator.evaluate(parameters: state.parameters.pointer)
+                lastEvaluation = evaluation
+                line += " - test_loss: \(Format.fixed(evaluation.meanLoss, 4)) - test_accuracy: \(Format.fixed(evaluation.accuracy, 4))"
+                    + " (eval \(Format.fixed(monotonicSeconds() - evaluationStart, 1))s)"
+            }
+            if let checkpointDir, communicator.isRoot {
+                let path = checkpointDir + "/" + Checkpoint.fileName(epoch: epoch)
+                do {
+                    try state.checkpoint(model: network, configuration: configuration, trainingSamples: training.count).write(to: path)
+                } catch {
+                    Fatal.fail("epoch \(epoch), checkpoint: \(error)", communicator: communicator)
+                }
+            }
+            if rankFingerprints {
+                StandardOutput.write("rank \(communicator.rank) epoch \(epoch) parameters sha256: \(state.parameterDigest)")
+            }
+            console.line(line)
+        }
+
+        if let evaluation = lastEvaluation {
+            console.line("Test loss: \(Format.fixed(evaluation.meanLoss, 4)) - test accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
+        }
+        console.line("parameters sha256: \(state.parameterDigest)")
+        communicator.finalize()
+    }
+}
+
+/// Creating the checkpoint directory (rank 0) and checking it can be written, before training starts.
+enum CheckpointDirectory {
+    static func prepare(_ path: String, isRoot: Bool) throws {
+        guard isRoot else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw InputFileError(path: path, problem: "cannot create checkpoint directory")
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw InputFileError(path: path, problem: "checkpoint directory is not writable")
+        }
+    }
+}
+
+import Foundation
