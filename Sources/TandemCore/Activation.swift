@@ -3,13 +3,7 @@
 func addBiasAndActivate(_ activation: Activation, values: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
                         positions: Int, channels: Int) {
     for position in 0..<positions {
-        let row = values + position * channels
-        switch activation {
-        case .linear:
-            for channel in 0..<channels { row[channel] += bias[channel] }
-        case .relu:
-            for channel in 0..<channels { row[channel] = max(row[channel] + bias[channel], 0) }
-        }
+        BiasAndActivation(values: values + position * channels, bias: bias, activation: activation).run(channels: channels)
     }
 }
 
@@ -19,5 +13,27 @@ func addBiasAndActivate(_ activation: Activation, values: UnsafeMutablePointer<F
 func applyActivationGradient(_ activation: Activation, output: UnsafePointer<Float>,
                              gradient: UnsafeMutablePointer<Float>, count: Int) {
     guard activation == .relu else { return }
-    for index in 0..<count { gradient[index] = output[index] > 0 ? gradient[index] : 0 }
+    Elementwise.passWherePositive(gradient, output: output, count: count)
+}
+
+/// `biasGradient[c] = Σ over positions of gradient[position][c]`, positions in order.
+@inline(__always)
+func sumOverPositions(_ gradient: UnsafePointer<Float>, positions: Int, channels: Int,
+                      into biasGradient: UnsafeMutablePointer<Float>) {
+    biasGradient.update(repeating: 0, count: channels)
+    for position in 0..<positions {
+        Elementwise.add(gradient + position * channels, into: biasGradient, count: channels)
+    }
+}
+
+private struct BiasAndActivation: ChannelKernel {
+    let values: UnsafeMutablePointer<Float>
+    let bias: UnsafePointer<Float>
+    let activation: Activation
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        let value = V.load(values + channel) + V.load(bias + channel)
+        (activation == .relu ? value.clampedBelowAtZero() : value).store(to: values + channel)
+    }
 }

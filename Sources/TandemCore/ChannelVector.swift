@@ -15,6 +15,8 @@ protocol ChannelVector {
     static func * (lhs: Self, rhs: Float) -> Self
     func clampedBelowAtZero() -> Self
     func maximum(_ other: Self) -> Self
+    /// `a == b ? then : else`, element by element.
+    static func select(ifEqual a: Self, _ b: Self, then: Self, else: Self) -> Self
 }
 
 extension Float: ChannelVector {
@@ -23,6 +25,7 @@ extension Float: ChannelVector {
     @inline(__always) func store(to pointer: UnsafeMutablePointer<Float>) { pointer.pointee = self }
     @inline(__always) func clampedBelowAtZero() -> Float { self > 0 ? self : 0 }
     @inline(__always) func maximum(_ other: Float) -> Float { other > self ? other : self }
+    @inline(__always) static func select(ifEqual a: Float, _ b: Float, then: Float, else otherwise: Float) -> Float { a == b ? then : otherwise }
 }
 
 typealias WideChannelVector = SIMD16<Float>
@@ -37,6 +40,9 @@ extension SIMD16: ChannelVector where Scalar == Float {
     }
     @inline(__always) func clampedBelowAtZero() -> SIMD16<Float> { self.replacing(with: 0, where: .!(self .> 0)) }
     @inline(__always) func maximum(_ other: SIMD16<Float>) -> SIMD16<Float> { self.replacing(with: other, where: other .> self) }
+    @inline(__always) static func select(ifEqual a: SIMD16<Float>, _ b: SIMD16<Float>, then: SIMD16<Float>, else otherwise: SIMD16<Float>) -> SIMD16<Float> {
+        otherwise.replacing(with: then, where: a .== b)
+    }
 }
 
 /// Work on the channels `channel ..< channel + V.width` of something.

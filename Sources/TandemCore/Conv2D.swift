@@ -89,19 +89,11 @@ public struct Conv2D: Layer {
 
     public func backward(_ memory: LayerMemory) {
         applyActivationGradient(activation, output: memory.output, gradient: memory.outputGradient, count: outputShape.count)
-        sumBiasGradient(memory.outputGradient, into: memory.parameterGradient + kernelCount)
+        sumOverPositions(memory.outputGradient, positions: outputShape.height * outputShape.width, channels: filters,
+                         into: memory.parameterGradient + kernelCount)
         switch algorithm {
         case .im2col: backwardIm2col(memory)
         case .winograd: backwardWinograd(memory)
-        }
-    }
-
-    /// `biasGradient[c] = Σ over positions of outputGradient[position][c]`, positions in order.
-    private func sumBiasGradient(_ outputGradient: UnsafePointer<Float>, into biasGradient: UnsafeMutablePointer<Float>) {
-        biasGradient.update(repeating: 0, count: filters)
-        for position in 0..<(outputShape.height * outputShape.width) {
-            let row = outputGradient + position * filters
-            for channel in 0..<filters { biasGradient[channel] += row[channel] }
         }
     }
 }

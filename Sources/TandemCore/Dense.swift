@@ -43,7 +43,7 @@ public struct Dense: Layer {
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(inputs), Int32(units), 1, kernel, Int32(units),
                     memory.input, 1, 1, memory.output, 1)
         if hiddenActivation == .relu {
-            for unit in 0..<units { memory.output[unit] = max(memory.output[unit], 0) }
+            for unit in 0..<units { memory.output[unit] = memory.output[unit].clampedBelowAtZero() }
         }
     }
 

@@ -36,23 +36,15 @@ public struct MaxPooling2D: Layer {
     public func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         let channels = inputShape.channels
-        inputGradient.update(repeating: 0, count: inputShape.count)
+        inputGradient.update(repeating: 0, count: inputShape.count)  // rows and columns no window covers stay 0
         for row in 0..<outputShape.height {
             for column in 0..<outputShape.width {
                 let windowOffset = ((row * inputShape.width + column) * poolSize) * channels
                 let outputOffset = (row * outputShape.width + column) * channels
-                for channel in 0..<channels {
-                    let maximum = memory.output[outputOffset + channel]
-                    search: for windowRow in 0..<poolSize {
-                        for windowColumn in 0..<poolSize {
-                            let index = windowOffset + (windowRow * inputShape.width + windowColumn) * channels + channel
-                            if memory.input[index] == maximum {
-                                inputGradient[index] = memory.outputGradient[outputOffset + channel]
-                                break search
-                            }
-                        }
-                    }
-                }
+                PoolWindowGradient(window: memory.input + windowOffset, windowGradient: inputGradient + windowOffset,
+                                   rowStride: inputShape.width * channels, columnStride: channels, size: poolSize,
+                                   maximum: memory.output + outputOffset, gradient: memory.outputGradient + outputOffset)
+                    .run(channels: channels)
             }
         }
     }
@@ -74,5 +66,30 @@ private struct PoolWindow: ChannelKernel {
             }
         }
         maximum.store(to: output + channel)
+    }
+}
+
+/// Routes one window's output gradient to the first element equal to the window's maximum.
+private struct PoolWindowGradient: ChannelKernel {
+    let window: UnsafePointer<Float>
+    let windowGradient: UnsafeMutablePointer<Float>
+    let rowStride: Int, columnStride: Int
+    let size: Int
+    let maximum: UnsafePointer<Float>
+    let gradient: UnsafePointer<Float>
+
+    @inline(__always)
+    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
+        let maximum = V.load(self.maximum + channel)
+        // Still to be routed: the whole gradient until the first maximum takes it.
+        var remaining = V.load(gradient + channel)
+        for windowRow in 0..<size {
+            for windowColumn in 0..<size {
+                let offset = windowRow * rowStride + windowColumn * columnStride + channel
+                let value = V.load(window + offset)
+                V.select(ifEqual: value, maximum, then: remaining, else: .zero).store(to: windowGradient + offset)
+                remaining = V.select(ifEqual: value, maximum, then: .zero, else: remaining)
+            }
+        }
     }
 }

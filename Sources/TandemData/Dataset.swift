@@ -14,6 +14,18 @@ public struct LabeledImages: Sendable {
     /// The image file, for messages.
     public let path: String
 
+    public init(rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8], firstIndex: Int = 0,
+                fileCount: Int? = nil, path: String) {
+        precondition(pixels.count == labels.count * rows * columns, "pixels must hold labels.count images")
+        self.rows = rows
+        self.columns = columns
+        self.pixels = pixels
+        self.labels = labels
+        self.firstIndex = firstIndex
+        self.fileCount = fileCount ?? labels.count
+        self.path = path
+    }
+
     public var count: Int { labels.count }
     public var imageSize: Int { rows * columns }
 

@@ -36,7 +36,7 @@ public enum IDXReader {
     public static func readImages(path: String, keeping: ((Int) -> Range<Int>)? = nil) throws -> Images {
         let file = try IDXStream(path: path)
         defer { file.close() }
-        let dimensions = try file.readHeader(expectedDimensions: 3, what: "image file (idx3)")
+        let dimensions = try file.readHeader(expectedDimensions: 3, what: "an image file (idx3)")
         let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
         guard rows > 0, columns > 0, rows <= 4096, columns <= 4096 else {
             throw InputFileError(path: path, problem: "implausible image size \(rows)x\(columns)")
@@ -58,7 +58,7 @@ public enum IDXReader {
     public static func readLabels(path: String, classCount: Int) throws -> [UInt8] {
         let file = try IDXStream(path: path)
         defer { file.close() }
-        let count = try file.readHeader(expectedDimensions: 1, what: "label file (idx1)")[0]
+        let count = try file.readHeader(expectedDimensions: 1, what: "a label file (idx1)")[0]
         var labels = [UInt8](repeating: 0, count: count)
         try labels.withUnsafeMutableBytes { try file.read(into: $0, what: "labels", expectedTotal: count, done: 0) }
         try file.expectEnd()
@@ -85,7 +85,8 @@ private final class IDXStream {
 
     func close() { gzclose(handle) }
 
-    /// Reads the magic number and dimensions; returns the dimensions.
+    /// Reads the magic number and dimensions; returns the dimensions. `what` names the file kind with
+    /// its article ("an image file (idx3)") for the message.
     func readHeader(expectedDimensions: Int, what: String) throws -> [Int] {
         var magic = [UInt8](repeating: 0, count: 4)
         let got = magic.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, 4) }
@@ -98,7 +99,7 @@ private final class IDXStream {
             throw InputFileError(path: path, problem: String(format: "element type 0x%02x is not unsigned bytes (0x08)", magic[2]))
         }
         guard Int(magic[3]) == expectedDimensions else {
-            throw InputFileError(path: path, problem: "has \(magic[3]) dimensions; an \(what) has \(expectedDimensions)")
+            throw InputFileError(path: path, problem: "has \(magic[3]) dimensions; \(what) has \(expectedDimensions)")
         }
         var dimensions: [Int] = []
         for index in 0..<expectedDimensions {

@@ -158,8 +158,18 @@ public final class MPICommunicator: Communicator {
     }
 }
 
-/// `buffer += incoming`, element by element.
+/// `buffer += incoming`, element by element, in groups of 16 so that it vectorises.
 @inline(__always)
 private func add(_ incoming: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int) {
-    for index in 0..<count { buffer[index] += incoming[index] }
+    var index = 0
+    while index + 16 <= count {
+        let sum = UnsafeRawPointer(buffer + index).loadUnaligned(as: SIMD16<Float>.self)
+            + UnsafeRawPointer(incoming + index).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(buffer + index).storeBytes(of: sum, as: SIMD16<Float>.self)
+        index += 16
+    }
+    while index < count {
+        buffer[index] += incoming[index]
+        index += 1
+    }
 }

@@ -69,3 +69,28 @@ public enum StandardOutput {
         }
     }
 }
+
+extension ProcessHost {
+    /// The processor's model name from /proc/cpuinfo, or "unknown".
+    public static var processorModel: String {
+        guard let file = fopen("/proc/cpuinfo", "r") else { return "unknown" }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = string(fromNullTerminated: line)
+            if text.hasPrefix("model name"), let colon = text.firstIndex(of: ":") {
+                return String(text[text.index(after: colon)...]).trimmingWhitespace()
+            }
+        }
+        return "unknown"
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return String(text)
+    }
+}

@@ -18,7 +18,10 @@ public struct PhaseTimes: Sendable {
     public var backward = 0.0
     /// Adding per-sample gradients in the pairwise tree.
     public var gradientSum = 0.0
-    /// The allreduce of the gradient, including waiting for slower ranks.
+    /// Waiting for the slowest rank before the allreduce (measured only when a barrier separates it;
+    /// otherwise it is part of `allreduce`).
+    public var wait = 0.0
+    /// The allreduce of the gradient.
     public var allreduce = 0.0
     /// Adam and the per-step preparation of derived weights.
     public var optimizer = 0.0
@@ -26,8 +29,8 @@ public struct PhaseTimes: Sendable {
 
     public init() {}
 
-    public var total: Double { data + forward + backward + gradientSum + allreduce + optimizer }
+    public var total: Double { data + forward + backward + gradientSum + wait + allreduce + optimizer }
 
-    public static let phaseNames = ["data", "forward", "backward", "gradient sum", "allreduce", "optimizer"]
-    public var phaseSeconds: [Double] { [data, forward, backward, gradientSum, allreduce, optimizer] }
+    public static let phaseNames = ["data", "forward", "backward", "gradient sum", "wait", "allreduce", "optimizer"]
+    public var phaseSeconds: [Double] { [data, forward, backward, gradientSum, wait, allreduce, optimizer] }
 }

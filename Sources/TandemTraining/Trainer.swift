@@ -75,6 +75,11 @@ public final class Trainer {
         accumulate(order: order, positions: sampler.rankSlice(step: step), into: gradient.pointer, level: 0,
                    statistics: &statistics)
 
+        if configuration.separateWait {
+            let waitStart = monotonicSeconds()
+            communicator.barrier()
+            times.wait += monotonicSeconds() - waitStart
+        }
         let reduceStart = monotonicSeconds()
         communicator.allreduceSum(gradient.pointer, count: gradient.count, algorithm: configuration.allreduce)
         let optimizerStart = monotonicSeconds()
@@ -101,7 +106,7 @@ public final class Trainer {
         accumulate(order: order, positions: positions.lowerBound..<middle, into: destination, level: level + 1, statistics: &statistics)
         accumulate(order: order, positions: middle..<positions.upperBound, into: right, level: level + 1, statistics: &statistics)
         let start = monotonicSeconds()
-        for index in 0..<gradient.count { destination[index] += right[index] }
+        Elementwise.add(right, into: destination, count: gradient.count)
         times.gradientSum += monotonicSeconds() - start
     }
 

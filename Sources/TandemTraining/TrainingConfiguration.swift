@@ -12,6 +12,8 @@ public struct TrainingConfiguration: Sendable {
     public var checkpointDirectory: String?
     /// Evaluate on the test set after every epoch (always after the last).
     public var evaluateEveryEpoch = true
+    /// A barrier before each allreduce, so that benchmarks can report waiting apart from the transfer.
+    public var separateWait = false
     /// A deliberate failure, for testing that a failing rank ends the whole job.
     public var injectedFailure: InjectedFailure?
 

@@ -1,10 +1,151 @@
 import ArgumentParser
+import Foundation
 import TandemCore
 import TandemData
 import TandemMPI
 import TandemTraining
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "placeholder")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure training throughput: images/s, the step split by phase, GFLOP/s, memory, start-up.",
+        discussion: """
+            Runs warm-up steps, then --repeats timed runs of --steps training steps each, on every rank, and
+            reports min/median/max. Also measures this machine's single-core sgemm on the model's
+            direct-convolution GEMMs (all ranks at once) as the reference for the compute limit.
+              tandem bench
+              mpirun -np 2 tandem bench --json bench.json
+            """)
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var distributed: DistributedOptions
+
+    @Flag(help: "Use random images instead of the dataset (no disk reads).")
+    var synthetic = false
+
+    @Option(help: ArgumentHelp("Global batch size.", valueName: "n"))
+    var batchSize: Int = 32
+
+    @Option(help: ArgumentHelp("Timed steps per repeat.", valueName: "n"))
+    var steps: Int = 200
+
+    @Option(help: ArgumentHelp("Untimed steps first.", valueName: "n"))
+    var warmup: Int = 20
+
+    @Option(help: ArgumentHelp("Timed repeats.", valueName: "n"))
+    var repeats: Int = 5
+
+    @Flag(inversion: .prefixedNo, help: "Time a barrier before each allreduce to report waiting for other ranks apart from the transfer.")
+    var separateWait = true
+
+    @Flag(inversion: .prefixedNo, help: "Measure the sgemm reference rate.")
+    var gemm = true
+
+    @Option(help: ArgumentHelp("Also write the report as JSON here.", valueName: "file"))
+    var json: String?
+
+    @Option(help: ArgumentHelp("Also write one CSV row per repeat here.", valueName: "file"))
+    var csv: String?
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
+        if steps < 1 || repeats < 1 || warmup < 0 {
+            throw ValidationError("--steps and --repeats must be at least 1 and --warmup at least 0")
+        }
+    }
+
+    func run() throws {
+        let communicator = distributed.makeCommunicator()
+        let network = Sequential.tutorial(convolution: model.convolution.algorithm)
+        var configuration = TrainingConfiguration()
+        configuration.globalBatchSize = batchSize
+        configuration.allreduce = distributed.allreduce
+        configuration.separateWait = separateWait && communicator.size > 1
+        let dataset = data.dataset
+        let limit = data.limit
+        let training = communicator.agree {
+            if batchSize % communicator.size != 0 {
+                throw UsageError("--batch-size \(batchSize) does not divide across \(communicator.size) ranks")
+            }
+            if synthetic {
+                return Benchmark.syntheticImages(count: max(limit ?? 60_000, batchSize), rows: 28, columns: 28, classes: 10, seed: 1)
+            }
+            try dataset.validate()
+            return try dataset.load(.train, keeping: { 0..<min(limit ?? $0, $0) })
+        }
+        let state = TrainingState(model: network, seed: configuration.seed)
+        let trainer = Trainer(model: network, training: training, state: state, configuration: configuration, communicator: communicator)
+        var options = Benchmark.Options()
+        options.steps = steps
+        options.warmupSteps = warmup
+        options.repeats = repeats
+        options.measureGEMM = gemm
+        let report = Benchmark(trainer: trainer, options: options,
+                               dataDescription: synthetic ? "synthetic" : dataset.path).run()
+        if communicator.isRoot {
+            print(BenchmarkTable(report: report).text)
+            fflush(nil)
+            do {
+                if let json { try BenchmarkTable.writeJSON(report, to: json) }
+                if let csv { try BenchmarkTable.writeCSV(report, to: csv) }
+            } catch {
+                Fatal.fail("writing the report: \(error)", communicator: communicator)
+            }
+        }
+        communicator.finalize()
+    }
+}
+
+/// The human-readable, JSON and CSV forms of a `BenchmarkReport`.
+struct BenchmarkTable {
+    let report: BenchmarkReport
+
+    var text: String {
+        let r = report
+        let hostCount = Set(r.hosts).count
+        var lines: [String] = []
+        lines.append("Tandem bench: \(r.ranks) rank\(r.ranks == 1 ? "" : "s") × \(r.threadsPerRank) thread on \(hostCount) host\(hostCount == 1 ? "" : "s") (\(r.coresOnHost) cores, \(r.processor), OpenBLAS \(r.blasCore))")
+        lines.append("  global batch \(r.globalBatch) (\(r.rankBatch) per rank), \(r.data) data, allreduce \(r.allreduce), convolution \(Set(r.convolution).sorted().joined(separator: "+"))")
+        lines.append("  \(r.steps) steps × \(r.repeats) repeats after \(r.warmupSteps) warm-up steps")
+        if r.oversubscribed { lines.append("  OVERSUBSCRIBED: more ranks × threads than cores; efficiency here says nothing about a cluster") }
+        func row(_ name: String, _ value: String) { lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + value) }
+        func stats(_ s: Statistics, _ digits: Int) -> String {
+            "min \(Format.fixed(s.min, digits))   median \(Format.fixed(s.median, digits))   max \(Format.fixed(s.max, digits))"
+        }
+        row("images/s (all ranks)", stats(r.imagesPerSecond, 0))
+        row("images/s per rank", Format.fixed(r.imagesPerSecondPerRank, 0) + " (median)")
+        row("step time (ms)", stats(r.stepMilliseconds, 2))
+        let phaseTotal = r.phases.reduce(0) { $0 + $1.millisecondsPerStep }
+        for phase in r.phases where phase.name != "wait" || r.waitSeparated {
+            row("  " + phase.name, "\(Format.fixed(phase.millisecondsPerStep, 3)) ms  \(Format.fixed(100 * phase.millisecondsPerStep / max(phaseTotal, 1e-12), 1))%")
+        }
+        row("achieved", "\(Format.fixed(r.achievedGFLOPS, 1)) GFLOP/s (counting \(Format.fixed(r.trainingFLOPsPerImage / 1e6, 1)) MFLOP/image of direct convolution; Winograd does fewer, so this rate is effective)")
+        if r.sgemmGFLOPSPerCore > 0 {
+            row("sgemm per core", "\(Format.fixed(r.sgemmGFLOPSPerCore, 1)) GFLOP/s (this model's direct-convolution GEMMs, all ranks at once)")
+            row("direct-FLOP limit", "\(Format.fixed(r.directFLOPLimitImagesPerSecond, 0)) images/s (\(r.ranks) × sgemm rate); achieved \(Format.fixed(100 * r.fractionOfLimit, 1))% of it")
+        }
+        row("peak RSS per rank", r.peakResidentBytesPerRank.map { "\(Format.fixed(Double($0) / 1_048_576, 1)) MB" }.joined(separator: ", "))
+        if let startup = r.startupSeconds {
+            row("start-up", "\(Format.fixed(startup, 2)) s from process start to first step (rank 0)"
+                + (r.sinceLaunchSeconds.map { "; \(Format.fixed($0, 2)) s since launch (TANDEM_LAUNCH_TIME)" } ?? ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func writeJSON(_ report: BenchmarkReport, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try encoder.encode(report).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func writeCSV(_ report: BenchmarkReport, to path: String) throws {
+        var text = "ranks,threads_per_rank,global_batch,allreduce,repeat,seconds,images_per_second\n"
+        for (index, seconds) in report.repeatSeconds.enumerated() {
+            text += "\(report.ranks),\(report.threadsPerRank),\(report.globalBatch),\(report.allreduce),\(index + 1),\(seconds),\(Double(report.steps * report.globalBatch) / seconds)\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
 }

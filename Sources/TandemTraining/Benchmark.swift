@@ -1,0 +1,185 @@
+import Foundation
+import TandemCore
+import TandemData
+import TandemMPI
+
+/// `tandem bench`: training steps timed on every rank, split by phase, with warm-up excluded and
+/// min/median/max over repeats; the direct-convolution sgemm rate of this core measured in the same
+/// run as the reference for "% of the compute limit".
+public struct Benchmark {
+    public struct Options: Sendable {
+        public var steps = 200
+        public var warmupSteps = 20
+        public var repeats = 5
+        public var measureGEMM = true
+        public init() {}
+    }
+
+    public let trainer: Trainer
+    public let options: Options
+    public let dataDescription: String
+
+    public init(trainer: Trainer, options: Options, dataDescription: String) {
+        self.trainer = trainer
+        self.options = options
+        self.dataDescription = dataDescription
+    }
+
+    /// Random images and labels, for a benchmark that needs no dataset.
+    public static func syntheticImages(count: Int, rows: Int, columns: Int, classes: Int, seed: UInt64) -> LabeledImages {
+        var generator = RandomGenerator(seed: seed, stream: 77)
+        var pixels = [UInt8](repeating: 0, count: count * rows * columns)
+        for index in pixels.indices { pixels[index] = UInt8(truncatingIfNeeded: generator.next()) }
+        let labels = (0..<count).map { _ in UInt8(generator.next(below: classes)) }
+        return LabeledImages(rows: rows, columns: columns, pixels: pixels, labels: labels, path: "synthetic")
+    }
+
+    /// Collective. Runs warm-up and timed steps and returns the report (complete on rank 0).
+    public func run() -> BenchmarkReport {
+        let communicator = trainer.communicator
+        let sampler = trainer.sampler
+        let order = sampler.order(epoch: 1)
+        var stepIndex = 0
+        func runSteps(_ count: Int) {
+            order.withUnsafeBufferPointer { order in
+                for _ in 0..<count {
+                    _ = trainer.step(order: order.baseAddress!, step: stepIndex % sampler.stepsPerEpoch)
+                    stepIndex += 1
+                }
+            }
+        }
+
+        let startup = ProcessClock.secondsSinceProcessStart()
+        let sinceLaunch = ProcessClock.secondsSinceLaunch()
+        runSteps(options.warmupSteps)
+
+        var repeatSeconds: [Double] = []
+        var phaseMilliseconds: [[Double]] = []   // [repeat][phase], mean over ranks, per step
+        for _ in 0..<options.repeats {
+            communicator.barrier()
+            trainer.resetTimes()
+            let start = monotonicSeconds()
+            runSteps(options.steps)
+            communicator.barrier()
+            repeatSeconds.append(monotonicSeconds() - start)
+            var phases = trainer.times.phaseSeconds
+            communicator.allreduceSum(&phases)
+            phaseMilliseconds.append(phases.map { $0 / Double(communicator.size) / Double(options.steps) * 1000 })
+        }
+
+        var gemm = 0.0
+        if options.measureGEMM {
+            // Every rank at once, one core each: the rate a core sustains while its neighbours work too.
+            communicator.barrier()
+            var rate = [GEMMProbe.measure(GEMMProbe.directConvolutionShapes(of: trainer.model), clock: monotonicSeconds)]
+            communicator.allreduceSum(&rate)
+            gemm = rate[0] / Double(communicator.size)
+        }
+        var residentBytes = [Double](repeating: 0, count: communicator.size)
+        residentBytes[communicator.rank] = Double(ProcessHost.peakResidentBytes)
+        communicator.allreduceSum(&residentBytes)
+
+        let imagesPerRepeat = Double(options.steps * sampler.globalBatchSize)
+        let throughput = repeatSeconds.map { imagesPerRepeat / $0 }
+        let medianPhases = (0..<PhaseTimes.phaseNames.count).map { phase in Statistics(phaseMilliseconds.map { $0[phase] }).median }
+        let flopsPerImage = Double(trainer.model.trainingFLOPsPerSample)
+        let limit = gemm > 0 ? Double(communicator.size) * gemm * 1e9 / flopsPerImage : 0
+        let throughputStatistics = Statistics(throughput)
+        return BenchmarkReport(
+            ranks: communicator.size, threadsPerRank: BLASThreads.current, hosts: communicator.hostNames,
+            coresOnHost: ProcessHost.processorCount, processor: ProcessHost.processorModel, blasCore: BLASThreads.coreName,
+            data: dataDescription, globalBatch: sampler.globalBatchSize, rankBatch: sampler.rankBatchSize,
+            convolution: trainer.model.layers.compactMap { ($0 as? Conv2D)?.algorithm.rawValue },
+            allreduce: trainer.configuration.allreduce.rawValue,
+            steps: options.steps, warmupSteps: options.warmupSteps, repeats: options.repeats,
+            repeatSeconds: repeatSeconds, imagesPerSecond: throughputStatistics,
+            imagesPerSecondPerRank: throughputStatistics.median / Double(communicator.size),
+            stepMilliseconds: Statistics(repeatSeconds.map { $0 / Double(options.steps) * 1000 }),
+            phases: zip(PhaseTimes.phaseNames, medianPhases).map { BenchmarkReport.Phase(name: $0, millisecondsPerStep: $1) },
+            waitSeparated: trainer.configuration.separateWait,
+            trainingFLOPsPerImage: flopsPerImage,
+            achievedGFLOPS: throughputStatistics.median * flopsPerImage / 1e9,
+            sgemmGFLOPSPerCore: gemm,
+            directFLOPLimitImagesPerSecond: limit,
+            fractionOfLimit: limit > 0 ? throughputStatistics.median / limit : 0,
+            peakResidentBytesPerRank: residentBytes.map { Int($0) },
+            startupSeconds: startup, sinceLaunchSeconds: sinceLaunch)
+    }
+}
+
+/// min / median / max of a few measurements.
+public struct Statistics: Codable, Sendable {
+    public let min: Double
+    public let median: Double
+    public let max: Double
+    public init(_ values: [Double]) {
+        let sorted = values.sorted()
+        min = sorted.first ?? .nan
+        max = sorted.last ?? .nan
+        median = sorted.isEmpty ? .nan
+            : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
+
+public struct BenchmarkReport: Codable, Sendable {
+    public struct Phase: Codable, Sendable {
+        public let name: String
+        public let millisecondsPerStep: Double
+    }
+    public let ranks: Int
+    public let threadsPerRank: Int
+    public let hosts: [String]
+    public let coresOnHost: Int
+    public let processor: String
+    public let blasCore: String
+    public let data: String
+    public let globalBatch: Int
+    public let rankBatch: Int
+    public let convolution: [String]
+    public let allreduce: String
+    public let steps: Int
+    public let warmupSteps: Int
+    public let repeats: Int
+    public let repeatSeconds: [Double]
+    public let imagesPerSecond: Statistics
+    public let imagesPerSecondPerRank: Double
+    public let stepMilliseconds: Statistics
+    /// Median over repeats of each phase's time per step, averaged over ranks.
+    public let phases: [Phase]
+    public let waitSeparated: Bool
+    /// Direct-convolution FLOPs of one training image (Winograd does fewer; rates below count these).
+    public let trainingFLOPsPerImage: Double
+    public let achievedGFLOPS: Double
+    public let sgemmGFLOPSPerCore: Double
+    public let directFLOPLimitImagesPerSecond: Double
+    public let fractionOfLimit: Double
+    public let peakResidentBytesPerRank: [Int]
+    public let startupSeconds: Double?
+    public let sinceLaunchSeconds: Double?
+    public var oversubscribed: Bool {
+        let ranksPerHost = Dictionary(grouping: hosts, by: { $0 }).values.map(\.count).max() ?? 1
+        return ranksPerHost * threadsPerRank > coresOnHost
+    }
+}
+
+/// Process start and launch times, for start-up measurements.
+public enum ProcessClock {
+    /// Seconds since this process started (from /proc; 10 ms resolution), or nil off Linux.
+    public static func secondsSinceProcessStart() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let uptimeText = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name; starttime is field 22 overall, the 20th after ")".
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]),
+              let uptime = Double(uptimeText.split(separator: " ").first ?? "") else { return nil }
+        return uptime - ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Seconds since the wall-clock time in `TANDEM_LAUNCH_TIME` (set by a launch script just before
+    /// `mpirun`), so start-up can be measured with mpirun's own start included.
+    public static func secondsSinceLaunch() -> Double? {
+        guard let text = ProcessInfo.processInfo.environment["TANDEM_LAUNCH_TIME"], let launch = Double(text) else { return nil }
+        return Date().timeIntervalSince1970 - launch
+    }
+}
