@@ -63,14 +63,19 @@ struct DatasetDirectoryTests {
     @Test("Image and label counts that differ are refused, naming the label file and both counts")
     func countMismatch() throws {
         try withTemporaryDirectory { directory in
-            try writeDatasetDirectory(at: directory, compression: .gzip,
-                                      train: (SampleData.imageFile, idxFile(dimensions: [4], data: [1, 2, 3, 4])))
             let labelPath = directory + "/train-labels-idx1-ubyte.gz"
             let imagePath = directory + "/train-images-idx3-ubyte.gz"
+            // More labels than images: every kept index is in range, so only the count check stops it.
+            try writeDatasetDirectory(at: directory, compression: .gzip,
+                                      train: (SampleData.imageFile, idxFile(dimensions: [6], data: [1, 2, 3, 4, 5, 6])))
+            expectInputFileError(path: labelPath, mentioning: ["6 labels", "5 images", imagePath]) {
+                _ = try DatasetDirectory(path: directory).load(.train)
+            }
+            // Fewer labels than images, also when only a shard that both files cover is kept.
+            try write(idxFile(dimensions: [4], data: [1, 2, 3, 4]), to: labelPath, as: .gzip)
             expectInputFileError(path: labelPath, mentioning: ["4 labels", "5 images", imagePath]) {
                 _ = try DatasetDirectory(path: directory).load(.train)
             }
-            // Even when only a shard that both files cover is kept.
             expectInputFileError(path: labelPath, mentioning: ["4 labels", "5 images"]) {
                 _ = try DatasetDirectory(path: directory).load(.train, keeping: { _ in 0..<2 })
             }

@@ -33,6 +33,17 @@ enum SampleData {
     }
 }
 
+/// Bytes from xorshift64, incompressible enough that a gzip file of them is about as long as they are.
+func pseudoRandomBytes(count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
+    var state = seed
+    return (0..<count).map { _ in
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return UInt8(truncatingIfNeeded: state >> 32)
+    }
+}
+
 /// The bytes of an IDX file: `00 00 type dimensionCount`, each dimension as a big-endian UInt32, then `data`.
 func idxFile(elementType: UInt8 = 0x08, dimensions: [Int], data: [UInt8]) -> [UInt8] {
     var bytes: [UInt8] = [0, 0, elementType, UInt8(dimensions.count)]

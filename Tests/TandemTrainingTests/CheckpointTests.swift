@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import TandemCore
+import TandemData
+@testable import TandemTraining
+
+struct CheckpointTests {
+    let directory: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-checkpoint-\(UUID().uuidString)").path
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    func sample() -> Checkpoint {
+        let model = Sequential.tutorial()
+        let state = TrainingState(model: model, seed: 4)
+        state.optimizer.firstMoment.fill(with: 0.25)
+        state.optimizer.secondMoment[7] = 3
+        state.optimizer.step = 1875
+        state.completedEpochs = 1
+        var configuration = TrainingConfiguration()
+        configuration.seed = 4
+        return state.checkpoint(model: model, configuration: configuration, trainingSamples: 60_000)
+    }
+
+    @Test("A checkpoint written to disk reads back identical, bit for bit, and leaves no temporary file")
+    func roundTrip() throws {
+        let original = sample()
+        let path = directory + "/" + Checkpoint.fileName(epoch: 1)
+        try original.write(to: path)
+        let restored = try Checkpoint.read(from: path)
+        #expect(restored.encoded() == original.encoded())
+        #expect(restored.parameters.map(\.bitPattern) == original.parameters.map(\.bitPattern))
+        #expect(restored.optimizerStep == 1875 && restored.completedEpochs == 1 && restored.seed == 4)
+        #expect(restored.modelDescription == Sequential.tutorial().description)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == [Checkpoint.fileName(epoch: 1)])
+        try FileManager.default.removeItem(atPath: directory)
+    }
+
+    @Test("A directory resolves to its newest checkpoint")
+    func newestInDirectory() throws {
+        for epoch in [2, 10, 9] { try sample().write(to: directory + "/" + Checkpoint.fileName(epoch: epoch)) }
+        #expect(try Checkpoint.resolve(directory) == directory + "/tandem-epoch-010.ckpt")
+        try FileManager.default.removeItem(atPath: directory)
+        #expect(throws: InputFileError.self) { try Checkpoint.resolve(directory) }
+    }
+
+    @Test("Damaged checkpoints are rejected with the file and the problem named")
+    func damagedFiles() throws {
+        let bytes = sample().encoded()
+        func problem(_ damaged: [UInt8]) -> String? {
+            do {
+                _ = try Checkpoint(decoding: damaged, path: "x.ckpt")
+                return nil
+            } catch let error as InputFileError {
+                #expect(error.path == "x.ckpt")
+                return error.problem
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(problem(Array(bytes.prefix(bytes.count - 100)))?.contains("truncated") == true)
+        #expect(problem(bytes + [0])?.contains("trailing") == true)
+        var flipped = bytes
+        flipped[200] ^= 0x01
+        #expect(problem(flipped)?.contains("checksum") == true)
+        var magic = bytes
+        magic[0] = UInt8(ascii: "X")
+        #expect(problem(magic)?.contains("not a Tandem checkpoint") == true)
+        var version = bytes
+        version[8] = 9
+        #expect(problem(version)?.contains("version") == true)
+        #expect(problem(Array(bytes.prefix(10)))?.contains("too short") == true)
+    }
+}

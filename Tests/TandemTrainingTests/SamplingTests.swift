@@ -1,0 +1,61 @@
+import Testing
+@testable import TandemTraining
+
+struct SamplingTests {
+    @Test("One permutation per (seed, epoch): reproducible, a true permutation, different across epochs and seeds")
+    func epochPermutation() {
+        let sampler = EpochSampler(sampleCount: 1000, globalBatchSize: 32, rank: 0, rankCount: 1, seed: 9)
+        let first = sampler.order(epoch: 1)
+        #expect(first == sampler.order(epoch: 1))
+        #expect(Set(first).count == 1000 && first.allSatisfy { $0 >= 0 && $0 < 1000 })
+        #expect(first != sampler.order(epoch: 2))
+        #expect(first != EpochSampler(sampleCount: 1000, globalBatchSize: 32, rank: 0, rankCount: 1, seed: 10).order(epoch: 1))
+    }
+
+    @Test("Every rank computes the same order; the ranks' slices of each step tile the global batch exactly once",
+          arguments: [1, 2, 4, 8])
+    func rankSlicesTileTheGlobalBatch(ranks: Int) {
+        let samplers = (0..<ranks).map { EpochSampler(sampleCount: 1000, globalBatchSize: 32, rank: $0, rankCount: ranks, seed: 3) }
+        #expect(samplers.allSatisfy { $0.order(epoch: 5) == samplers[0].order(epoch: 5) })
+        #expect(samplers.allSatisfy { $0.stepsPerEpoch == 31 })   // ⌊1000 / 32⌋, the same on every rank
+        for step in [0, 17, 30] {
+            let covered = samplers.flatMap { Array($0.rankSlice(step: step)) }
+            #expect(covered == Array(step * 32..<(step + 1) * 32))
+        }
+    }
+
+    @Test("Test-set shards cover every sample once, in order, for any rank count", arguments: [1, 2, 3, 4, 7])
+    func shardsCoverTheTestSet(parts: Int) {
+        let shards = (0..<parts).map { shardRange(10_000, part: $0, of: parts) }
+        #expect(shards.flatMap(Array.init) == Array(0..<10_000))
+        #expect(shards.map(\.count).max()! - shards.map(\.count).min()! <= 1)
+    }
+}
+
+struct SHA256Tests {
+    @Test("SHA-256 known answers (FIPS 180-4 examples)")
+    func knownAnswers() {
+        func digest(_ text: String) -> String {
+            var hasher = SHA256()
+            hasher.update(Array(text.utf8))
+            return SHA256.hex(hasher.finalize())
+        }
+        #expect(digest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        // A million 'a's crosses many blocks.
+        var hasher = SHA256()
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
+        for _ in 0..<1000 { hasher.update(chunk) }
+        #expect(SHA256.hex(hasher.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test("The parameter fingerprint hashes little-endian float32 bytes")
+    func floatDigest() {
+        let values: [Float] = [1, -2.5]
+        var hasher = SHA256()
+        hasher.update([0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x20, 0xc0])
+        #expect(values.withUnsafeBufferPointer { SHA256.hexDigest(of: $0) } == SHA256.hex(hasher.finalize()))
+    }
+}
