@@ -13,7 +13,7 @@ public struct InputFileError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Reads IDX files (the MNIST format: a magic number, big-endian dimensions, then raw values), gzip
-/// compressed or plain: zlib's `gzread` passes plain files through unchanged.
+/// compressed or plain.
 ///
 /// Everything is validated before it is used: magic number and element type, dimensions, that the
 /// data is complete, and that nothing follows it.
@@ -35,7 +35,6 @@ public enum IDXReader {
     /// knows how many the file holds (all if `nil`); the rest are decompressed and checked, then dropped.
     public static func readImages(path: String, keeping: ((Int) -> Range<Int>)? = nil) throws -> Images {
         let file = try IDXStream(path: path)
-        defer { file.close() }
         let dimensions = try file.readHeader(expectedDimensions: 3, what: "an image file (idx3)")
         let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
         guard rows > 0, columns > 0, rows <= 4096, columns <= 4096 else {
@@ -57,7 +56,6 @@ public enum IDXReader {
     /// Reads a label file (`idx1`, unsigned bytes), checking every label is below `classCount`.
     public static func readLabels(path: String, classCount: Int) throws -> [UInt8] {
         let file = try IDXStream(path: path)
-        defer { file.close() }
         let count = try file.readHeader(expectedDimensions: 1, what: "a label file (idx1)")[0]
         var labels = [UInt8](repeating: 0, count: count)
         try labels.withUnsafeMutableBytes { try file.read(into: $0, what: "labels", expectedTotal: count, done: 0) }
@@ -69,29 +67,33 @@ public enum IDXReader {
     }
 }
 
-/// A gzip-or-plain file read front to back, with errors that name it.
+/// An IDX file read front to back (gzip or plain), with errors that name it.
 private final class IDXStream {
     let path: String
-    private let handle: gzFile
+    private let reader: DecompressingReader
 
     init(path: String) throws {
         self.path = path
-        guard let handle = gzopen(path, "rb") else {
-            throw InputFileError(path: path, problem: String(cString: strerror(errno)).lowercased())
-        }
-        self.handle = handle
-        gzbuffer(handle, 1 << 17)
+        reader = try DecompressingReader(path: path)
     }
 
-    func close() { gzclose(handle) }
+    /// Reads exactly `count` bytes unless the data ends first; returns how many were read.
+    private func readFully(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        var offset = 0
+        while offset < buffer.count {
+            let got = try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[offset...]))
+            if got == 0 { break }
+            offset += got
+        }
+        return offset
+    }
 
     /// Reads the magic number and dimensions; returns the dimensions. `what` names the file kind with
     /// its article ("an image file (idx3)") for the message.
     func readHeader(expectedDimensions: Int, what: String) throws -> [Int] {
         var magic = [UInt8](repeating: 0, count: 4)
-        let got = magic.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, 4) }
-        try checkStreamError()
-        guard got == 4 else { throw InputFileError(path: path, problem: "too short to be an IDX file (\(max(got, 0)) bytes)") }
+        let got = try magic.withUnsafeMutableBytes { try readFully($0) }
+        guard got == 4 else { throw InputFileError(path: path, problem: "too short to be an IDX file (\(got) bytes)") }
         guard magic[0] == 0, magic[1] == 0 else {
             throw InputFileError(path: path, problem: String(format: "bad magic number 0x%02x%02x%02x%02x: not an IDX file", magic[0], magic[1], magic[2], magic[3]))
         }
@@ -104,8 +106,7 @@ private final class IDXStream {
         var dimensions: [Int] = []
         for index in 0..<expectedDimensions {
             var bytes = [UInt8](repeating: 0, count: 4)
-            let read = bytes.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, 4) }
-            try checkStreamError()
+            let read = try bytes.withUnsafeMutableBytes { try readFully($0) }
             guard read == 4 else { throw InputFileError(path: path, problem: "truncated in the header (dimension \(index + 1))") }
             let value = bytes.reduce(0) { $0 << 8 | Int($1) }
             guard value > 0, value <= 100_000_000 else {
@@ -118,15 +119,9 @@ private final class IDXStream {
 
     /// Fills `buffer` completely or throws "truncated".
     func read(into buffer: UnsafeMutableRawBufferPointer, what: String, expectedTotal: Int, done: Int) throws {
-        var offset = 0
-        while offset < buffer.count {
-            let chunk = Int32(min(buffer.count - offset, 1 << 30))
-            let got = gzread(handle, buffer.baseAddress! + offset, UInt32(chunk))
-            try checkStreamError()
-            if got <= 0 {
-                throw InputFileError(path: path, problem: "truncated: \(what) has \(done + offset) of \(expectedTotal) bytes")
-            }
-            offset += Int(got)
+        let got = try readFully(buffer)
+        if got < buffer.count {
+            throw InputFileError(path: path, problem: "truncated: \(what) has \(done + got) of \(expectedTotal) bytes")
         }
     }
 
@@ -149,23 +144,12 @@ private final class IDXStream {
         var extra = [UInt8](repeating: 0, count: 4096)
         var trailing = 0
         while true {
-            let got = extra.withUnsafeMutableBytes { gzread(handle, $0.baseAddress, UInt32($0.count)) }
-            try checkStreamError()
-            if got <= 0 { break }
-            trailing += Int(got)
+            let got = try extra.withUnsafeMutableBytes { try reader.read(into: $0) }
+            if got == 0 { break }
+            trailing += got
         }
         if trailing > 0 {
             throw InputFileError(path: path, problem: "\(trailing) unexpected bytes after the data the header describes")
-        }
-    }
-
-    private func checkStreamError() throws {
-        var code: Int32 = 0
-        let message = gzerror(handle, &code)
-        if code != Z_OK && code != Z_STREAM_END {
-            let text = message.map { String(cString: $0) } ?? "error \(code)"
-            // zlib calls a gzip stream cut short "unexpected end of file".
-            throw InputFileError(path: path, problem: code == Z_BUF_ERROR ? "truncated gzip data (\(text))" : "corrupt gzip data (\(text))")
         }
     }
 }

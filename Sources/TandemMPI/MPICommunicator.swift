@@ -52,7 +52,7 @@ public final class MPICommunicator: Communicator {
 
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
         guard size > 1 else { return }
-        watchdog?.enter("allreduce of \(count) floats")
+        watchdog?.enter(.allreduce, count: count)
         defer { watchdog?.leave() }
         switch algorithm {
         case .mpi:
@@ -100,7 +100,7 @@ public final class MPICommunicator: Communicator {
 
     public func allreduceSum(_ values: inout [Double]) {
         guard size > 1 else { return }
-        watchdog?.enter("allreduce of statistics")
+        watchdog?.enter(.statistics)
         defer { watchdog?.leave() }
         let count = Int32(values.count)
         values.withUnsafeMutableBufferPointer {
@@ -109,7 +109,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) {
-        watchdog?.enter("checksum comparison")
+        watchdog?.enter(.checksum)
         defer { watchdog?.leave() }
         var input = value, minimum: Int64 = 0, maximum: Int64 = 0
         MPI_Allreduce(&input, &minimum, 1, tandem_mpi_int64(), tandem_mpi_min(), world)
@@ -119,7 +119,7 @@ public final class MPICommunicator: Communicator {
 
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {
         guard size > 1 else { return }
-        watchdog?.enter("broadcast of \(byteCount) bytes")
+        watchdog?.enter(.broadcast, count: byteCount)
         defer { watchdog?.leave() }
         // MPI counts are 32-bit: send large buffers in pieces.
         let piece = 1 << 30
@@ -132,7 +132,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func gather(_ values: UnsafeBufferPointer<Float>, counts: [Int], into destination: UnsafeMutablePointer<Float>?, root: Int) {
-        watchdog?.enter("gather")
+        watchdog?.enter(.gather)
         defer { watchdog?.leave() }
         var receiveCounts = counts.map(Int32.init)
         var displacements = [Int32](repeating: 0, count: counts.count)
@@ -142,7 +142,7 @@ public final class MPICommunicator: Communicator {
     }
 
     public func barrier() {
-        watchdog?.enter("barrier")
+        watchdog?.enter(.barrier)
         defer { watchdog?.leave() }
         MPI_Barrier(world)
     }

@@ -12,7 +12,23 @@ final class StallWatchdog: @unchecked Sendable {
     /// Nanoseconds (monotonic) when the current collective began; 0 outside collectives.
     private let enteredAt = Atomic<UInt64>(0)
     private let running = Atomic<Bool>(true)
-    private let operation = Mutex<String>("")
+    /// Which collective, and its size: stored as numbers so that entering one allocates nothing.
+    private let operation = Atomic<Int>(0)
+    private let elementCount = Atomic<Int>(0)
+
+    enum Operation: Int {
+        case allreduce, statistics, checksum, broadcast, gather, barrier
+        func describe(count: Int) -> String {
+            switch self {
+            case .allreduce: "the allreduce of \(count) floats"
+            case .statistics: "the allreduce of statistics"
+            case .checksum: "the checksum comparison"
+            case .broadcast: "a broadcast of \(count) bytes"
+            case .gather: "the gather of evaluation losses"
+            case .barrier: "a barrier"
+            }
+        }
+    }
     private var thread = pthread_t()
 
     init(timeout: Double, rank: Int, size: Int, hostName: String) {
@@ -33,8 +49,9 @@ final class StallWatchdog: @unchecked Sendable {
     }
 
     @inline(__always)
-    func enter(_ what: @autoclosure () -> String) {
-        if timeout < 3600 { operation.withLock { $0 = what() } }
+    func enter(_ what: Operation, count: Int = 0) {
+        operation.store(what.rawValue, ordering: .relaxed)
+        elementCount.store(count, ordering: .relaxed)
         enteredAt.store(Self.now(), ordering: .releasing)
     }
 
@@ -53,7 +70,8 @@ final class StallWatchdog: @unchecked Sendable {
             guard started != 0 else { continue }
             let waited = Double(Self.now() &- started) / 1e9
             if waited > timeout {
-                let what = operation.withLock { $0 }
+                let what = Operation(rawValue: operation.load(ordering: .relaxed))?
+                    .describe(count: elementCount.load(ordering: .relaxed)) ?? "a collective"
                 fflush(nil)
                 StandardError.write("tandem: \(prefix): stalled for \(Int(waited)) s in \(what); a peer has stopped responding. Ending the job (--stall-timeout).")
                 _exit(3)

@@ -83,7 +83,8 @@ public final class Trainer {
         let reduceStart = monotonicSeconds()
         communicator.allreduceSum(gradient.pointer, count: gradient.count, algorithm: configuration.allreduce)
         let optimizerStart = monotonicSeconds()
-        state.optimizer.update(parameters: state.parameters, gradient: gradient, learningRate: configuration.learningRate)
+        let learningRate = configuration.learningRate(step: state.optimizer.step + 1, stepsPerEpoch: sampler.stepsPerEpoch)
+        state.optimizer.update(parameters: state.parameters, gradient: gradient, learningRate: learningRate)
         model.prepare(parameters: state.parameters.pointer, workspace: workspace)
         let end = monotonicSeconds()
         times.allreduce += optimizerStart - reduceStart

@@ -6,7 +6,14 @@ public struct TrainingConfiguration: Sendable {
     public var epochs = 7
     /// The global batch: samples per optimizer step summed over all ranks.
     public var globalBatchSize = 32
+    /// Adam's learning rate for the reference batch; see `learningRateScaling`.
     public var learningRate: Float = 0.001
+    /// How the learning rate grows with the global batch (weak scaling), relative to `referenceBatchSize`.
+    public var learningRateScaling: LearningRateScaling = .none
+    public var referenceBatchSize = 32
+    /// Epochs over which the learning rate ramps linearly from `learningRate` to its scaled value
+    /// (Goyal et al. 2017); 0 starts at the scaled value.
+    public var warmupEpochs = 0.0
     public var seed: UInt64 = 1
     public var allreduce: AllreduceAlgorithm = .tree
     public var checkpointDirectory: String?
@@ -18,6 +25,31 @@ public struct TrainingConfiguration: Sendable {
     public var injectedFailure: InjectedFailure?
 
     public init() {}
+
+    /// The scaled learning rate after warm-up.
+    public var scaledLearningRate: Float {
+        let ratio = Double(globalBatchSize) / Double(referenceBatchSize)
+        switch learningRateScaling {
+        case .none: return learningRate
+        case .linear: return learningRate * Float(ratio)
+        case .squareRoot: return learningRate * Float(ratio.squareRoot())
+        }
+    }
+
+    /// The learning rate for optimizer step `step` (counted from 1), with `stepsPerEpoch` steps an epoch.
+    public func learningRate(step: Int, stepsPerEpoch: Int) -> Float {
+        let target = scaledLearningRate
+        let warmupSteps = warmupEpochs * Double(stepsPerEpoch)
+        guard warmupSteps > 0, Double(step) < warmupSteps else { return target }
+        return learningRate + (target - learningRate) * Float(Double(step) / warmupSteps)
+    }
+}
+
+/// Learning-rate scaling for a global batch larger than the reference batch (weak scaling).
+public enum LearningRateScaling: String, Sendable, CaseIterable {
+    case none
+    case linear
+    case squareRoot = "sqrt"
 }
 
 /// Makes one rank fail at one step, to test the failure paths. Written `RANK:STEP:MODE`.

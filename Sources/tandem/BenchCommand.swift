@@ -8,6 +8,14 @@ import TandemTraining
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
+        abstract: "Benchmarks: training throughput (default), or the allreduce alone.",
+        subcommands: [TrainingBenchCommand.self, AllreduceBenchCommand.self],
+        defaultSubcommand: TrainingBenchCommand.self)
+}
+
+struct TrainingBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "training",
         abstract: "Measure training throughput: images/s, the step split by phase, GFLOP/s, memory, start-up.",
         discussion: """
             Runs warm-up steps, then --repeats timed runs of --steps training steps each, on every rank, and
@@ -148,4 +156,70 @@ struct BenchmarkTable {
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
+}
+
+struct AllreduceBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allreduce",
+        abstract: "Time the allreduce alone over message sizes: the inputs of the communication cost model.",
+        discussion: "  mpirun -np 2 tandem bench allreduce --json allreduce.json")
+
+    @OptionGroup var distributed: DistributedOptions
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Message sizes in floats (default: 1 to 262,144, with the model's 47,090).",
+                                                         valueName: "floats"))
+    var sizes: [Int] = [1, 16, 256, 1024, 4096, 16_384, 47_090, 65_536, 262_144]
+
+    @Option(help: ArgumentHelp("Timed repeats per size.", valueName: "n"))
+    var repeats: Int = 5
+
+    @Option(help: ArgumentHelp("Also write the rows as JSON here.", valueName: "file"))
+    var json: String?
+
+    func validate() throws {
+        if sizes.isEmpty || sizes.contains(where: { $0 < 1 }) { throw ValidationError("--sizes must be positive float counts") }
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+    }
+
+    func run() throws {
+        let communicator = distributed.makeCommunicator()
+        let rows = CollectiveBenchmark(communicator: communicator, algorithm: distributed.allreduce)
+            .run(sizes: sizes, repeats: repeats)
+        if communicator.isRoot {
+            print("allreduce \(distributed.allreduce.rawValue) over \(communicator.size) ranks on \(Set(communicator.hostNames).count) hosts (\(communicator.hostNames.joined(separator: ", ")))")
+            print("  floats        bytes     min µs  median µs   MB/s (median)")
+            for row in rows {
+                let rate = Double(row.bytes) / row.medianSeconds / 1e6
+                print("  " + [String(row.floats).leftPadded(8), String(row.bytes).leftPadded(11),
+                              Format.fixed(row.minimumSeconds * 1e6, 1).leftPadded(10),
+                              Format.fixed(row.medianSeconds * 1e6, 1).leftPadded(10),
+                              Format.fixed(rate, 1).leftPadded(14)].joined(separator: " "))
+            }
+            fflush(nil)
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                do {
+                    let report = AllreduceReport(ranks: communicator.size, hosts: communicator.hostNames,
+                                                 algorithm: distributed.allreduce.rawValue, rows: rows)
+                    try encoder.encode(report).write(to: URL(fileURLWithPath: json))
+                } catch {
+                    Fatal.fail("writing \(json): \(error)", communicator: communicator)
+                }
+            }
+        }
+        communicator.finalize()
+    }
+}
+
+struct AllreduceReport: Codable {
+    let ranks: Int
+    let hosts: [String]
+    let algorithm: String
+    let rows: [CollectiveBenchmark.Row]
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

@@ -12,6 +12,15 @@ struct StartupReport {
     let dataPath: String
     let resumedFrom: String?
 
+    var learningRateDescription: String {
+        var text = "\(configuration.learningRate) (Adam)"
+        if configuration.learningRateScaling != .none {
+            text += ", \(configuration.learningRateScaling.rawValue)-scaled for global batch \(configuration.globalBatchSize) vs \(configuration.referenceBatchSize): \(configuration.scaledLearningRate)"
+        }
+        if configuration.warmupEpochs > 0 { text += ", warm-up over \(configuration.warmupEpochs) epochs" }
+        return text
+    }
+
     func print(to console: Console) {
         let sampler = trainer.sampler
         let hosts = Dictionary(grouping: communicator.hostNames, by: { $0 })
@@ -26,7 +35,7 @@ struct StartupReport {
             ("ranks", "\(communicator.size) on \(hosts.count) host\(hosts.count == 1 ? "" : "s") (\(hostSummary))"),
             ("threads per rank", "\(threads) (OpenBLAS \(BLASThreads.coreName)); \(cores) cores on \(communicator.hostName)"),
             ("global batch", "\(configuration.globalBatchSize) (\(sampler.rankBatchSize) per rank), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
-            ("learning rate", "\(configuration.learningRate) (Adam)"),
+            ("learning rate", learningRateDescription),
             ("allreduce", configuration.allreduce == .tree
                 ? "tree (fixed order: the same weights at any power-of-two rank count)"
                 : "mpi (MPI_Allreduce: order chosen by the MPI library)"),

@@ -4,6 +4,8 @@ import TandemData
 import TandemMPI
 import TandemTraining
 
+extension LearningRateScaling: ExpressibleByArgument {}
+
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -27,8 +29,15 @@ struct TrainCommand: ParsableCommand {
                                valueName: "n"))
     var batchSize: Int?
 
-    @Option(help: ArgumentHelp("Adam's learning rate.", valueName: "rate"))
+    @Option(help: ArgumentHelp("Adam's learning rate (for the reference batch of 32 when scaled).", valueName: "rate"))
     var learningRate: Float = 0.001
+
+    @Option(help: ArgumentHelp("Scale the learning rate with the global batch relative to 32: none, linear or sqrt (weak scaling).",
+                               valueName: "rule"))
+    var lrScaling: LearningRateScaling = .none
+
+    @Option(help: ArgumentHelp("Ramp the learning rate linearly up to its scaled value over this many epochs.", valueName: "epochs"))
+    var warmupEpochs: Double = 0
 
     @Option(help: ArgumentHelp("Seed for the initial weights and every epoch's shuffle. (default: 1, or the checkpoint's)",
                                valueName: "n"))
@@ -58,6 +67,7 @@ struct TrainCommand: ParsableCommand {
         if !(learningRate > 0) || !learningRate.isFinite {
             throw ValidationError("--learning-rate must be a positive number, not \(learningRate)")
         }
+        if warmupEpochs < 0 || !warmupEpochs.isFinite { throw ValidationError("--warmup-epochs must be 0 or more, not \(warmupEpochs)") }
         if let injectFailure, InjectedFailure(injectFailure) == nil {
             throw ValidationError("--inject-failure takes RANK:STEP:MODE with MODE error, exit or hang")
         }
@@ -72,6 +82,8 @@ struct TrainCommand: ParsableCommand {
         var configuration = TrainingConfiguration()
         configuration.epochs = epochs
         configuration.learningRate = learningRate
+        configuration.learningRateScaling = lrScaling
+        configuration.warmupEpochs = warmupEpochs
         configuration.allreduce = distributed.allreduce
         configuration.checkpointDirectory = checkpointDir
         configuration.evaluateEveryEpoch = evaluateEveryEpoch

@@ -202,18 +202,26 @@ struct IDXReaderErrorTests {
         }
     }
 
-    /// zlib's gzread reports end of file, not an error, when the data filled the caller's buffer
-    /// exactly and the input ran out inside the trailer: the data is complete, but its CRC goes
-    /// unchecked. Recorded as a known issue so that a fix shows up here.
-    @Test("A large gzip file cut inside its trailer is refused (known zlib gzread gap)")
-    func truncatedLargeGzipTrailer() throws {
+    /// A large file cut inside its 8-byte trailer: the data itself is complete, so only a reader that
+    /// knows where the gzip stream ends (inflate, not gzread) sees that the CRC is missing.
+    @Test("A large gzip file cut inside its trailer is refused as truncated", arguments: [8, 4, 1])
+    func truncatedLargeGzipTrailer(missing: Int) throws {
         try withTemporaryDirectory { directory in
             let compressed = try gzipCompressed(Self.gzipCases[1].file, scratchDirectory: directory)
             let path = directory + "/images.gz"
-            try write(Array(compressed.dropLast(1)), to: path)
-            withKnownIssue("gzread does not report a gzip trailer cut short after a direct read", isIntermittent: true) {
-                expectInputFileError(path: path, mentioning: ["truncated"]) { _ = try IDXReader.readImages(path: path) }
-            }
+            try write(Array(compressed.dropLast(missing)), to: path)
+            expectInputFileError(path: path, mentioning: ["truncated"]) { _ = try IDXReader.readImages(path: path) }
+        }
+    }
+
+    /// zlib's gzread silently ignores what follows a complete gzip stream; Tandem refuses it.
+    @Test("Bytes after a complete gzip stream are refused")
+    func garbageAfterGzipStream() throws {
+        try withTemporaryDirectory { directory in
+            let compressed = try gzipCompressed(SampleData.imageFile, scratchDirectory: directory)
+            let path = directory + "/images.gz"
+            try write(compressed + Array("not gzip".utf8), to: path)
+            expectInputFileError(path: path, mentioning: ["unexpected bytes after the gzip data"]) { _ = try IDXReader.readImages(path: path) }
         }
     }
 
