@@ -32,7 +32,7 @@ keras_threads=""
 keras_mode=train_on_batch
 tune_steps=""
 bind=core
-tandem=${TANDEM_BIN:-$repo/.build/release/tandem}
+tandem=${TANDEM_BINARY:-$repo/.build/release/tandem}
 venv=${TANDEM_PEER_VENV:-$HOME/.cache/tandem-peer-venv}
 tensorflow_version=2.21.0
 
@@ -59,7 +59,7 @@ tandem/keras and peak RSS, and writes JSON files and results.md into DIR.
   --tune-steps T       timed steps per tuning run (default: S, at most 100)
   --bind core|none     mpirun --bind-to for Tandem (default core)
 
-Environment: TANDEM_PEER_VENV (default \$HOME/.cache/tandem-peer-venv), TANDEM_BIN (default
+Environment: TANDEM_PEER_VENV (default \$HOME/.cache/tandem-peer-venv), TANDEM_BINARY (default
 .build/release/tandem, built with 'swift build -c release' if missing).
 EOF
 }
@@ -111,7 +111,7 @@ done
 command -v mpirun >/dev/null || fail "mpirun not found (install Open MPI)"
 
 if [[ ! -x $tandem ]]; then
-    [[ -z ${TANDEM_BIN:-} ]] || fail "TANDEM_BIN=$tandem is not an executable"
+    [[ -z ${TANDEM_BINARY:-} ]] || fail "TANDEM_BINARY=$tandem is not an executable"
     command -v swift >/dev/null || fail "$tandem is missing and swift is not installed to build it"
     note "building Tandem: (cd $repo && swift build -c release)"
     (cd "$repo" && swift build -c release) || fail "swift build -c release failed in $repo"

@@ -8,6 +8,8 @@
 #   Launch/multihost.sh rate RATE|none       (re)set the egress limit of every host, e.g. 1gbit, 100mbit
 #   Launch/multihost.sh run N [--slots K] [mpirun options…] -- [tandem arguments…]
 #                                            run Tandem as N×K ranks, K per host, on the first N hosts
+#                                            (TCP between hosts, --mca btl tcp,self,vader unless given;
+#                                            e.g. run 2 -- bench allreduce --json allreduce.json)
 #   Launch/multihost.sh status               what is set up, with the limits
 #   Launch/multihost.sh check [SECONDS]      TCP throughput tandem-h1 → tandem-h0 (python3), to check a limit
 #   Launch/multihost.sh exec I COMMAND…      run a command in tandem-hI (with host name tandem-hI)
@@ -69,13 +71,18 @@ rate_bytes_per_second() {
     awk -v n="$number" -v f="$factor" 'BEGIN { printf "%.0f\n", n * f }'
 }
 
-# tbf parameters for RATE: the bucket holds BURST_MS of traffic (at least 64 KiB, so a TSO/GSO packet
-# of up to 64 KiB passes without being split), and packets may queue up to LATENCY_MS.
-: "${TANDEM_TBF_BURST_MS:=1}" "${TANDEM_TBF_LATENCY_MS:=50}"
+# tbf parameters for RATE. The bucket (burst) is kept small, RATE × BURST_MS but at least MIN_BURST
+# bytes: tokens saved while a host is idle (between training steps, or before a timed allreduce) let
+# that much through at veth speed, which a real link does not; with 64 KiB or more at 1gbit, the
+# 188 KB gradient allreduce came out faster than the link and erratic. With 16 KiB at 100mbit and
+# 31 KB at 1gbit, one TCP stream gets 95.5 and 950 Mbit/s of payload (the most is 1448/1514 of the
+# rate: 95.6 and 956). Packets may queue up to LATENCY_MS (a deep queue: with 10 ms or less, tbf
+# dropped packets of the allreduce's two-way bulk transfers).
+: "${TANDEM_TBF_BURST_MS:=0.25}" "${TANDEM_TBF_MIN_BURST:=16384}" "${TANDEM_TBF_LATENCY_MS:=50}"
 tbf_arguments() {
     local bytes burst
     bytes="$(rate_bytes_per_second "$1")"
-    burst=$(awk -v b="$bytes" -v ms="$TANDEM_TBF_BURST_MS" 'BEGIN { x = b * ms / 1000; if (x < 65536) x = 65536; printf "%.0f\n", x }')
+    burst=$(awk -v b="$bytes" -v ms="$TANDEM_TBF_BURST_MS" -v min="$TANDEM_TBF_MIN_BURST" 'BEGIN { x = b * ms / 1000; if (x < min) x = min; printf "%.0f\n", x }')
     echo "rate $1 burst $burst latency ${TANDEM_TBF_LATENCY_MS}ms"
 }
 
@@ -137,7 +144,21 @@ command_up() {
 }
 
 command_down() {
-    local ns removed=0
+    local ns removed=0 pids
+    # Processes still running in a namespace (an interrupted run's orted or ranks) would keep it
+    # alive after `ip netns del`: end them first, by id.
+    for ns in $(host_namespaces) "$SWITCH"; do
+        namespace_exists "$ns" || continue
+        pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+        [ -z "${pids// /}" ] && continue
+        echo "multihost.sh: ending processes left in $ns: $pids" >&2
+        # shellcheck disable=SC2086
+        kill $pids 2>/dev/null || true
+        sleep 1
+        pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+        # shellcheck disable=SC2086
+        [ -z "${pids// /}" ] || kill -KILL $pids 2>/dev/null || true
+    done
     for ns in $(host_namespaces) "$SWITCH"; do
         if namespace_exists "$ns"; then
             # Deleting a namespace deletes its veth ends (and so their peers) and the bridge in it.
@@ -207,11 +228,14 @@ command_run() {
     shift
     [[ "$count" =~ ^[0-9]+$ ]] && [ "$count" -ge 1 ] || die "N must be a positive number, not '$count'"
     [ "$count" -le "$(host_count)" ] || die "run $count: only $(host_count) hosts are up (Launch/multihost.sh up $count)"
-    local mpirun_options=()
+    local mpirun_options=() btl=tcp,self,vader user_mca=" "
     while [ $# -gt 0 ]; do
         case "$1" in
             --slots) slots="${2:?--slots needs a number}"; shift 2 ;;
             --slots=*) slots="${1#--slots=}"; shift ;;
+            # mpirun joins repeated --mca values of one parameter, so a btl given here replaces ours.
+            --mca|-mca) [ "${2:-}" = btl ] && { btl="${3:?--mca btl needs a value}"; shift 3; continue; }
+                        user_mca+=" ${2:?} "; mpirun_options+=("$1" "$2" "${3:?}"); shift 3 ;;
             --) shift; break ;;
             *) mpirun_options+=("$1"); shift ;;
         esac
@@ -230,14 +254,15 @@ command_run() {
         # core 0, so leave placement to the kernel.
         --bind-to none
         --mca plm_rsh_agent "$launch_dir/netns-rsh.sh"
-        --mca btl tcp,self,vader
+        --mca btl "$btl"
         --mca btl_tcp_if_include "$SUBNET" --mca oob_tcp_if_include "$SUBNET"
         -x OPENBLAS_NUM_THREADS=1 -x OMPI_ALLOW_RUN_AS_ROOT=1 -x OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
     if [ "$ranks" -gt "$(nproc)" ]; then
         echo "multihost.sh: $ranks ranks on $(nproc) cores: oversubscribed (ranks share cores; throughput will not scale)" >&2
-        options+=(--mca mpi_yield_when_idle 1)
+        [[ "$user_mca" == *" mpi_yield_when_idle "* ]] || options+=(--mca mpi_yield_when_idle 1)
     fi
     echo "multihost.sh: $ranks ranks on $count hosts ($slots per host), hostfile $hostfile" >&2
+    { printf 'multihost.sh: in tandem-h0:'; printf ' %q' "$MPIRUN" "${options[@]}" "${mpirun_options[@]}" "$TANDEM_BINARY" "$@"; echo; } >&2
     in_host 0 "$MPIRUN" "${options[@]}" "${mpirun_options[@]}" "$TANDEM_BINARY" "$@"
 }
 

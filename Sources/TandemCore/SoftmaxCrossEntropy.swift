@@ -1,7 +1,8 @@
 import Foundation
 
 /// Softmax followed by categorical cross-entropy, fused: from logits `z` and label `y`,
-/// `loss = log Σ exp(z) − z[y]` and `∂loss/∂z = softmax(z) − onehot(y)`, computed stably.
+/// `loss = log Σ exp(z − max z) + max z − z[y]` and `∂loss/∂z = softmax(z) − onehot(y)`, computed
+/// stably (shifted by the largest logit, so nothing overflows).
 public enum SoftmaxCrossEntropy {
     /// Writes `scale · ∂loss/∂logits` into `gradient` and returns the loss (unscaled).
     ///
@@ -10,13 +11,7 @@ public enum SoftmaxCrossEntropy {
     @discardableResult
     public static func lossAndGradient(logits: UnsafePointer<Float>, classes: Int, label: Int, scale: Float,
                                        gradient: UnsafeMutablePointer<Float>) -> Float {
-        let maximum = (0..<classes).reduce(-Float.infinity) { max($0, logits[$1]) }
-        var sum: Float = 0
-        for index in 0..<classes {
-            let exponential = Foundation.exp(logits[index] - maximum)
-            gradient[index] = exponential
-            sum += exponential
-        }
+        let (maximum, sum) = shiftedExponentials(logits: logits, classes: classes, into: gradient)
         let inverseSum = 1 / sum
         for index in 0..<classes {
             let probability = gradient[index] * inverseSum
@@ -27,10 +22,10 @@ public enum SoftmaxCrossEntropy {
 
     /// The loss alone, for evaluation.
     public static func loss(logits: UnsafePointer<Float>, classes: Int, label: Int) -> Float {
-        let maximum = (0..<classes).reduce(-Float.infinity) { max($0, logits[$1]) }
-        var sum: Float = 0
-        for index in 0..<classes { sum += Foundation.exp(logits[index] - maximum) }
-        return Foundation.log(sum) + maximum - logits[label]
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: classes) { exponentials in
+            let (maximum, sum) = shiftedExponentials(logits: logits, classes: classes, into: exponentials.baseAddress!)
+            return Foundation.log(sum) + maximum - logits[label]
+        }
     }
 
     /// The predicted class: the first index of the largest logit.
@@ -40,11 +35,16 @@ public enum SoftmaxCrossEntropy {
         return best
     }
 
-    /// Class probabilities from logits.
-    public static func probabilities(logits: UnsafePointer<Float>, classes: Int) -> [Float] {
-        let maximum = (0..<classes).reduce(-Float.infinity) { max($0, logits[$1]) }
-        let exponentials = (0..<classes).map { Foundation.exp(logits[$0] - maximum) }
-        let sum = exponentials.reduce(0, +)
-        return exponentials.map { $0 / sum }
+    /// Writes `exp(z − max z)` and returns `max z` and the sum of the exponentials.
+    private static func shiftedExponentials(logits: UnsafePointer<Float>, classes: Int,
+                                            into exponentials: UnsafeMutablePointer<Float>) -> (maximum: Float, sum: Float) {
+        var maximum = -Float.infinity
+        for index in 0..<classes { maximum = max(maximum, logits[index]) }
+        var sum: Float = 0
+        for index in 0..<classes {
+            exponentials[index] = Foundation.exp(logits[index] - maximum)
+            sum += exponentials[index]
+        }
+        return (maximum, sum)
     }
 }

@@ -26,6 +26,7 @@ struct TrainingBenchCommand: ParsableCommand {
             """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var subset: TrainingSubsetOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var distributed: DistributedOptions
 
@@ -71,16 +72,16 @@ struct TrainingBenchCommand: ParsableCommand {
         configuration.allreduce = distributed.allreduce
         configuration.separateWait = separateWait && communicator.size > 1
         let dataset = data.dataset
-        let limit = data.limit
+        let subset = self.subset
         let training = communicator.agree {
             if batchSize % communicator.size != 0 {
                 throw UsageError("--batch-size \(batchSize) does not divide across \(communicator.size) ranks")
             }
             if synthetic {
-                return Benchmark.syntheticImages(count: max(limit ?? 60_000, batchSize), rows: 28, columns: 28, classes: 10, seed: 1)
+                return Benchmark.syntheticImages(count: max(subset.limit ?? 60_000, batchSize), rows: 28, columns: 28, classes: 10, seed: 1)
             }
             try dataset.validate()
-            return try dataset.load(.train, keeping: { 0..<min(limit ?? $0, $0) })
+            return try dataset.load(.train, keeping: subset.range)
         }
         let state = TrainingState(model: network, seed: configuration.seed)
         let trainer = Trainer(model: network, training: training, state: state, configuration: configuration, communicator: communicator)

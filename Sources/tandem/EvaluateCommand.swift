@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TandemCore
 import TandemData
 import TandemMPI
@@ -48,5 +49,3 @@ struct EvaluateCommand: ParsableCommand {
         communicator.finalize()
     }
 }
-
-import Foundation

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import TandemCore
 import TandemData
 import TandemMPI
@@ -23,15 +26,24 @@ struct DataOptions: ParsableArguments {
         "Directory with the four IDX files (train/t10k images and labels, .gz or plain).", valueName: "dir"))
     var directory: String = DatasetDirectory.defaultPath
 
+    func validate() throws {
+        if directory.isEmpty { throw ValidationError("--data must name a directory") }
+    }
+
+    var dataset: DatasetDirectory { DatasetDirectory(path: directory) }
+}
+
+/// `--limit`, for the commands that read the training set.
+struct TrainingSubsetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Use only the first N training images (for quick runs).", valueName: "n"))
     var limit: Int?
 
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be a positive number of images, not \(limit)") }
-        if directory.isEmpty { throw ValidationError("--data must name a directory") }
     }
 
-    var dataset: DatasetDirectory { DatasetDirectory(path: directory) }
+    /// The first `limit` of a file's `count` images.
+    func range(count: Int) -> Range<Int> { 0..<min(limit ?? count, count) }
 }
 
 struct ModelOptions: ParsableArguments {
@@ -107,7 +119,3 @@ enum Format {
         return (value < 0 ? "-" : "") + result
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

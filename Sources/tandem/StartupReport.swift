@@ -1,3 +1,4 @@
+import Foundation
 import TandemCore
 import TandemMPI
 import TandemTraining
@@ -54,5 +55,3 @@ struct StartupReport {
         }
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TandemCore
 
 struct SummaryCommand: ParsableCommand {
@@ -49,5 +50,3 @@ struct ModelSummary {
         }
     }
 }
-
-import Foundation

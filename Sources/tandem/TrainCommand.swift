@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TandemCore
 import TandemData
 import TandemMPI
@@ -19,6 +20,7 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var subset: TrainingSubsetOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var distributed: DistributedOptions
 
@@ -111,10 +113,10 @@ struct TrainCommand: ParsableCommand {
 
         let network = restored?.model ?? Sequential.tutorial(convolution: model.convolution.algorithm)
         let dataset = data.dataset
-        let limit = data.limit
+        let subset = self.subset
         let (training, testShard) = communicator.agree {
             try dataset.validate()
-            let training = try dataset.load(.train, keeping: { 0..<min(limit ?? $0, $0) })
+            let training = try dataset.load(.train, keeping: subset.range)
             let testShard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
             for images in [training, testShard] where images.rows != network.inputShape.height || images.columns != network.inputShape.width {
                 throw InputFileError(path: images.path, problem: "images are \(images.rows)x\(images.columns); the model expects \(network.inputShape.height)x\(network.inputShape.width)")
@@ -194,5 +196,3 @@ enum CheckpointDirectory {
         }
     }
 }
-
-import Foundation

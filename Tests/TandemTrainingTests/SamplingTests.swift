@@ -59,3 +59,23 @@ struct SHA256Tests {
         #expect(values.withUnsafeBufferPointer { SHA256.hexDigest(of: $0) } == SHA256.hex(hasher.finalize()))
     }
 }
+
+struct LearningRateScheduleTests {
+    @Test("Learning-rate scaling relative to a batch of 32, and a linear warm-up to the scaled rate")
+    func scalingAndWarmup() {
+        var configuration = TrainingConfiguration()
+        configuration.learningRate = 0.001
+        configuration.globalBatchSize = 128
+        #expect(configuration.learningRate(step: 1, stepsPerEpoch: 100) == 0.001)    // none: unchanged
+        configuration.learningRateScaling = .linear
+        #expect(configuration.scaledLearningRate == 0.004)
+        configuration.learningRateScaling = .squareRoot
+        #expect(configuration.scaledLearningRate == 0.002)
+        configuration.learningRateScaling = .linear
+        configuration.warmupEpochs = 2
+        #expect(configuration.learningRate(step: 0, stepsPerEpoch: 100) == 0.001)
+        #expect(abs(configuration.learningRate(step: 100, stepsPerEpoch: 100) - 0.0025) < 1e-9)   // halfway
+        #expect(configuration.learningRate(step: 200, stepsPerEpoch: 100) == 0.004)
+        #expect(configuration.learningRate(step: 5000, stepsPerEpoch: 100) == 0.004)
+    }
+}
