@@ -3,14 +3,23 @@ import Glibc
 #endif
 
 /// How the gradient buffer is summed across ranks.
+///
+/// The three `tree` kinds add in one fixed pairwise tree: ranks at distance 1 first, then 2, 4, …
+/// So each element's sum is the same tree of additions at any power-of-two rank count — and, with the
+/// per-sample tree inside each rank, the same tree over all samples — and the three give the same bits.
 public enum AllreduceAlgorithm: String, Sendable, CaseIterable {
-    /// Recursive doubling over `MPI_Sendrecv`: ranks are combined in a fixed pairwise tree (distance 1,
-    /// then 2, 4, …), so the sum of each element is the same tree of additions at any power-of-two rank
-    /// count, and with the per-sample tree inside each rank, the same tree over all samples.
+    /// `treeDoubling` for small messages or two ranks, `treeHalving` otherwise.
     case tree
+    /// Recursive doubling over `MPI_Sendrecv`: log₂N exchanges of the whole buffer. Fewest messages.
+    case treeDoubling = "tree-doubling"
+    /// Recursive halving (a reduce-scatter), then recursive doubling (an allgather): 2·log₂N messages
+    /// but only 2(N−1)/N of the buffer sent, so less time on the wire from 4 ranks on.
+    case treeHalving = "tree-halving"
     /// `MPI_Allreduce`: whatever order the MPI library chooses (may differ between rank counts,
     /// message sizes and library versions).
     case mpi
+
+    public var isFixedOrder: Bool { self != .mpi }
 }
 
 /// The collective operations training needs. All ranks must make the same calls in the same order.

@@ -48,7 +48,34 @@ public final class MPICommunicator: Communicator {
 
     deinit { incoming?.deallocate() }
 
-    private var world: MPI_Comm { tandem_mpi_comm_world() }
+    var world: MPI_Comm { tandem_mpi_comm_world() }
+
+    /// The receive buffer of the fixed-order allreduces: allocated on first use, then kept.
+    func receiveBuffer(count: Int) -> UnsafeMutablePointer<Float> {
+        if incomingCount < count {
+            incoming?.deallocate()
+            incoming = .allocate(capacity: count)
+            incomingCount = count
+        }
+        return incoming!
+    }
+
+    private static let tag: Int32 = 7
+
+    func send(_ buffer: UnsafePointer<Float>, count: Int, to destination: Int) {
+        MPI_Send(buffer, Int32(count), tandem_mpi_float(), Int32(destination), Self.tag, world)
+    }
+
+    func receive(_ buffer: UnsafeMutablePointer<Float>, count: Int, from source: Int) {
+        MPI_Recv(buffer, Int32(count), tandem_mpi_float(), Int32(source), Self.tag, world, nil)
+    }
+
+    /// Sends to and receives from `partner` at once (no deadlock whichever of the two is first).
+    func exchange(send outgoing: UnsafePointer<Float>, count sendCount: Int,
+                  receive incoming: UnsafeMutablePointer<Float>, count receiveCount: Int, with partner: Int) {
+        MPI_Sendrecv(outgoing, Int32(sendCount), tandem_mpi_float(), Int32(partner), Self.tag,
+                     incoming, Int32(receiveCount), tandem_mpi_float(), Int32(partner), Self.tag, world, nil)
+    }
 
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
         guard size > 1 else { return }
@@ -57,44 +84,8 @@ public final class MPICommunicator: Communicator {
         switch algorithm {
         case .mpi:
             MPI_Allreduce(tandem_mpi_in_place(), buffer, Int32(count), tandem_mpi_float(), tandem_mpi_sum(), world)
-        case .tree:
-            treeAllreduce(buffer, count: count)
-        }
-    }
-
-    /// Recursive doubling in a fixed pairwise order. With `p` the largest power of two ≤ `size`,
-    /// ranks `p…size-1` first fold their buffers into ranks `0…size-p-1` and get the result back at the end.
-    /// Each addition is `own + partner`; IEEE addition is commutative, so both partners hold the same bits.
-    private func treeAllreduce(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
-        if incomingCount < count {
-            incoming?.deallocate()
-            incoming = .allocate(capacity: count)
-            incomingCount = count
-        }
-        let incoming = self.incoming!
-        var powerOfTwo = 1
-        while powerOfTwo * 2 <= size { powerOfTwo *= 2 }
-        let tag: Int32 = 7
-
-        if rank >= powerOfTwo {
-            MPI_Send(buffer, Int32(count), tandem_mpi_float(), Int32(rank - powerOfTwo), tag, world)
-            MPI_Recv(buffer, Int32(count), tandem_mpi_float(), Int32(rank - powerOfTwo), tag, world, nil)
-            return
-        }
-        if rank + powerOfTwo < size {
-            MPI_Recv(incoming, Int32(count), tandem_mpi_float(), Int32(rank + powerOfTwo), tag, world, nil)
-            add(incoming, into: buffer, count: count)
-        }
-        var distance = 1
-        while distance < powerOfTwo {
-            let partner = Int32(rank ^ distance)
-            MPI_Sendrecv(buffer, Int32(count), tandem_mpi_float(), partner, tag,
-                         incoming, Int32(count), tandem_mpi_float(), partner, tag, world, nil)
-            add(incoming, into: buffer, count: count)
-            distance *= 2
-        }
-        if rank + powerOfTwo < size {
-            MPI_Send(buffer, Int32(count), tandem_mpi_float(), Int32(rank + powerOfTwo), tag, world)
+        case .tree, .treeDoubling, .treeHalving:
+            fixedOrderAllreduce(buffer, count: count, algorithm: algorithm)
         }
     }
 
@@ -160,7 +151,7 @@ public final class MPICommunicator: Communicator {
 
 /// `buffer += incoming`, element by element, in groups of 16 so that it vectorises.
 @inline(__always)
-private func add(_ incoming: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int) {
+func add(_ incoming: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int) {
     var index = 0
     while index + 16 <= count {
         let sum = UnsafeRawPointer(buffer + index).loadUnaligned(as: SIMD16<Float>.self)

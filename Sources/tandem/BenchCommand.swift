@@ -134,7 +134,7 @@ struct BenchmarkTable {
             row("sgemm per core", "\(Format.fixed(r.sgemmGFLOPSPerCore, 1)) GFLOP/s (this model's direct-convolution GEMMs, all ranks at once)")
             row("direct-FLOP limit", "\(Format.fixed(r.directFLOPLimitImagesPerSecond, 0)) images/s (\(r.ranks) × sgemm rate); achieved \(Format.fixed(100 * r.fractionOfLimit, 1))% of it")
         }
-        row("peak RSS per rank", r.peakResidentBytesPerRank.map { "\(Format.fixed(Double($0) / 1_048_576, 1)) MB" }.joined(separator: ", "))
+        row("peak RSS per rank", r.peakResidentBytesPerRank.map { "\(Format.fixed(Double($0) / 1_000_000, 1)) MB" }.joined(separator: ", "))
         if let startup = r.startupSeconds {
             row("start-up", "\(Format.fixed(startup, 2)) s from process start to first step (rank 0)"
                 + (r.sinceLaunchSeconds.map { "; \(Format.fixed($0, 2)) s since launch (TANDEM_LAUNCH_TIME)" } ?? ""))

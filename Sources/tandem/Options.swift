@@ -54,7 +54,7 @@ struct ModelOptions: ParsableArguments {
 
 struct DistributedOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Gradient allreduce: tree (fixed order, same weights at any power-of-two rank count) or mpi (MPI_Allreduce).",
+        "Gradient allreduce: tree (fixed order: the same weights at any power-of-two rank count; picks tree-doubling or tree-halving, which give the same bits) or mpi (MPI_Allreduce).",
         valueName: "kind"))
     var allreduce: AllreduceAlgorithm = .tree
 

@@ -37,8 +37,8 @@ struct StartupReport {
             ("threads per rank", "\(threads) (OpenBLAS \(BLASThreads.coreName)); \(cores) cores on \(communicator.hostName)"),
             ("global batch", "\(configuration.globalBatchSize) (\(sampler.rankBatchSize) per rank), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
             ("learning rate", learningRateDescription),
-            ("allreduce", configuration.allreduce == .tree
-                ? "tree (fixed order: the same weights at any power-of-two rank count)"
+            ("allreduce", configuration.allreduce.isFixedOrder
+                ? "\(configuration.allreduce.rawValue) (fixed order: the same weights at any power-of-two rank count)"
                 : "mpi (MPI_Allreduce: order chosen by the MPI library)"),
             ("convolution", convolutions.joined(separator: ", ")),
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),

@@ -21,9 +21,15 @@ struct DistributedTrainingTests {
                 #expect(Set(fingerprints.map { $0.split(separator: " ").last! }).count == 1,
                         "-np \(ranks): ranks disagree after epoch \(epoch): \(fingerprints)")
             }
-            digests[ranks] = try #require(outcome.digest)
+            let digest = try #require(outcome.digest)
+            digests[ranks] = digest
         }
         #expect(digests[2] == digests[1] && digests[4] == digests[1], "\(digests)")
+
+        // At 4 ranks `tree` sends the gradient by halving then doubling; plain doubling adds in the same order.
+        let doubling = TandemProcess.mpirun(ranks: 4, Self.shortRun + ["--allreduce", "tree-doubling"])
+        #expect(doubling.status == 0, "\(doubling.standardError)")
+        #expect(doubling.digest == digests[1])
     }
 
     @Test("-np 8 (four samples per rank at global batch 32) ends with the same weights as -np 1")
