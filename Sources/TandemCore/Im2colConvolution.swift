@@ -34,53 +34,45 @@ extension Conv2D {
         scatterPatches(patchGradient, into: inputGradient)
     }
 
-    /// The input rows a kernel row `kernelRow` touches for output row `outputRow`, or nil if outside.
+    /// Calls `body(patchOffset, inputOffset)` for every kernel tap of every output position, in the
+    /// patch matrix's order; `inputOffset` (of the tap's input position) is nil where the tap falls in
+    /// the zero padding. Both offsets count floats; each tap covers `inputShape.channels` of them.
     @inline(__always)
-    private func inputRow(_ outputRow: Int, _ kernelRow: Int) -> Int? {
-        let row = outputRow + kernelRow - paddingTop
-        return row >= 0 && row < inputShape.height ? row : nil
-    }
-
-    private func gatherPatches(from input: UnsafePointer<Float>, into patches: UnsafeMutablePointer<Float>) {
-        let channels = inputShape.channels, width = inputShape.width
+    private func forEachTap(_ body: (_ patchOffset: Int, _ inputOffset: Int?) -> Void) {
+        let channels = inputShape.channels
+        var patchOffset = 0
         for outputRow in 0..<outputShape.height {
             for outputColumn in 0..<outputShape.width {
-                var patch = patches + (outputRow * outputShape.width + outputColumn) * patchLength
                 for kernelRow in 0..<kernelSize {
-                    let row = inputRow(outputRow, kernelRow)
+                    let row = outputRow + kernelRow - paddingTop
                     for kernelColumn in 0..<kernelSize {
                         let column = outputColumn + kernelColumn - paddingLeft
-                        if let row, column >= 0, column < width {
-                            patch.update(from: input + (row * width + column) * channels, count: channels)
-                        } else {
-                            patch.update(repeating: 0, count: channels)
-                        }
-                        patch += channels
+                        let inside = row >= 0 && row < inputShape.height && column >= 0 && column < inputShape.width
+                        body(patchOffset, inside ? (row * inputShape.width + column) * channels : nil)
+                        patchOffset += channels
                     }
                 }
             }
         }
     }
 
+    private func gatherPatches(from input: UnsafePointer<Float>, into patches: UnsafeMutablePointer<Float>) {
+        let channels = inputShape.channels
+        forEachTap { patchOffset, inputOffset in
+            if let inputOffset {
+                (patches + patchOffset).update(from: input + inputOffset, count: channels)
+            } else {
+                (patches + patchOffset).update(repeating: 0, count: channels)
+            }
+        }
+    }
+
     /// The adjoint of `gatherPatches`: sums each patch entry into the input position it came from.
     private func scatterPatches(_ patches: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>) {
-        let channels = inputShape.channels, width = inputShape.width
+        let channels = inputShape.channels
         inputGradient.update(repeating: 0, count: inputShape.count)
-        for outputRow in 0..<outputShape.height {
-            for outputColumn in 0..<outputShape.width {
-                var patch = patches + (outputRow * outputShape.width + outputColumn) * patchLength
-                for kernelRow in 0..<kernelSize {
-                    let row = inputRow(outputRow, kernelRow)
-                    for kernelColumn in 0..<kernelSize {
-                        let column = outputColumn + kernelColumn - paddingLeft
-                        if let row, column >= 0, column < width {
-                            let target = inputGradient + (row * width + column) * channels
-                            for channel in 0..<channels { target[channel] += patch[channel] }
-                        }
-                        patch += channels
-                    }
-                }
-            }
+        forEachTap { patchOffset, inputOffset in
+            if let inputOffset { Elementwise.add(patches + patchOffset, into: inputGradient + inputOffset, count: channels) }
         }
     }
 }
