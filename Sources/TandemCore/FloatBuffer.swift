@@ -23,7 +23,7 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public convenience init(_ values: [Float]) {
         self.init(count: values.count)
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+        copy(from: values)
     }
 
     deinit { free(pointer) }
@@ -39,8 +39,8 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public func fill(with value: Float) { pointer.update(repeating: value, count: count) }
 
-    public func copy(from other: FloatBuffer) {
-        precondition(other.count == count, "FloatBuffer.copy: \(other.count) floats into \(count)")
-        pointer.update(from: other.pointer, count: count)
+    public func copy(from values: [Float]) {
+        precondition(values.count == count, "FloatBuffer.copy: \(values.count) floats into \(count)")
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 }

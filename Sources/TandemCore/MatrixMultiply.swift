@@ -29,6 +29,5 @@ func matrixMultiply(
 public enum BLASThreads {
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
     public static var current: Int { Int(openblas_get_num_threads()) }
-    public static var configuration: String { String(cString: openblas_get_config()) }
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }

@@ -200,11 +200,6 @@ public final class ModelWorkspace: @unchecked Sendable {
     public var input: UnsafeMutablePointer<Float> { activations[0].pointer }
     public var logits: UnsafeMutablePointer<Float> { activations[activations.count - 1].pointer }
 
-    /// Total floats held, for memory accounting.
-    public var floatCount: Int {
-        (activations + prepared + saved + [scratch]).reduce(0) { $0 + $1.count } + 2 * gradients.0.count
-    }
-
     func memory(layer index: Int, parameters: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>?,
                 outputGradient: UnsafeMutablePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>?) -> LayerMemory {
         LayerMemory(input: activations[index].pointer, output: activations[index + 1].pointer,

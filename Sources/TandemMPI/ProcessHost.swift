@@ -31,8 +31,6 @@ public enum LaunchEnvironment {
 
     /// This process's rank as the launcher numbered it, if it was started by one.
     public static var rank: Int? { integer(["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"]) }
-    /// The job's size as the launcher tells it.
-    public static var size: Int? { integer(["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"]) }
 
     /// True when started by `mpirun`/`mpiexec` or by Slurm's `srun` with PMI/PMIx: then MPI is
     /// initialised. A plain `tandem train` runs as a single process without initialising MPI.

@@ -29,8 +29,6 @@ public struct PhaseTimes: Sendable {
 
     public init() {}
 
-    public var total: Double { data + forward + backward + gradientSum + wait + allreduce + optimizer }
-
     public static let phaseNames = ["data", "forward", "backward", "gradient sum", "wait", "allreduce", "optimizer"]
     public var phaseSeconds: [Double] { [data, forward, backward, gradientSum, wait, allreduce, optimizer] }
 }

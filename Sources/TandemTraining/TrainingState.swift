@@ -22,8 +22,8 @@ public final class TrainingState {
         precondition(checkpoint.parameters.count == model.parameterCount)
         parameters = FloatBuffer(checkpoint.parameters)
         optimizer = Adam(parameterCount: model.parameterCount, configuration: checkpoint.adam)
-        optimizer.firstMoment.copy(from: FloatBuffer(checkpoint.firstMoment))
-        optimizer.secondMoment.copy(from: FloatBuffer(checkpoint.secondMoment))
+        optimizer.firstMoment.copy(from: checkpoint.firstMoment)
+        optimizer.secondMoment.copy(from: checkpoint.secondMoment)
         optimizer.step = checkpoint.optimizerStep
         completedEpochs = checkpoint.completedEpochs
     }
