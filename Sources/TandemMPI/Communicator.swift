@@ -2,12 +2,14 @@
 import Glibc
 #endif
 
-/// How the gradient buffer is summed across ranks.
+/// How the fixed-point sums (gradients, loss, accuracy, evaluation counts) are added across ranks.
 ///
-/// The three `tree` kinds add in one fixed pairwise tree: ranks at distance 1 first, then 2, 4, …
-/// So each element's sum is the same tree of additions at any power-of-two rank count — and, with the
-/// per-sample tree inside each rank, the same tree over all samples — and the three give the same bits.
+/// The sums are 64-bit integers (see `FixedPointFormat`), and integer addition is associative: every
+/// algorithm, at every rank count, gives the same bits. They differ only in speed.
 public enum AllreduceAlgorithm: String, Sendable, CaseIterable {
+    /// `MPI_Allreduce` with `MPI_SUM` on `MPI_INT64_T`: the MPI library's own schedule (on a cluster,
+    /// the interconnect's tuned or offloaded path).
+    case mpi
     /// `treeDoubling` for small messages or two ranks, `treeHalving` otherwise.
     case tree
     /// Recursive doubling over `MPI_Sendrecv`: log₂N exchanges of the whole buffer. Fewest messages.
@@ -15,11 +17,6 @@ public enum AllreduceAlgorithm: String, Sendable, CaseIterable {
     /// Recursive halving (a reduce-scatter), then recursive doubling (an allgather): 2·log₂N messages
     /// but only 2(N−1)/N of the buffer sent, so less time on the wire from 4 ranks on.
     case treeHalving = "tree-halving"
-    /// `MPI_Allreduce`: whatever order the MPI library chooses (may differ between rank counts,
-    /// message sizes and library versions).
-    case mpi
-
-    public var isFixedOrder: Bool { self != .mpi }
 }
 
 /// The collective operations training needs. All ranks must make the same calls in the same order.
@@ -31,16 +28,15 @@ public protocol Communicator: AnyObject {
     /// Every rank's host name, by rank.
     var hostNames: [String] { get }
 
-    /// Sums `count` floats across ranks, in place, by `algorithm`.
-    func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm)
-    /// Sums a few doubles across ranks, in place (statistics, not gradients).
+    /// Sums `count` fixed-point integers across ranks, in place, by `algorithm`.
+    func allreduceSum(_ buffer: UnsafeMutablePointer<Int64>, count: Int, algorithm: AllreduceAlgorithm)
+    /// Sums a few doubles across ranks, in place: measurements (timings, memory), never training results,
+    /// since a float sum across ranks depends on their number.
     func allreduceSum(_ values: inout [Double])
     /// The smallest and largest of one value across ranks (e.g. a checksum every rank must agree on).
     func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64)
     /// Copies `byteCount` bytes from `root` to every rank.
     func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int)
-    /// Collects `counts[r]` floats from each rank `r` into `destination` on `root`, in rank order.
-    func gather(_ values: UnsafeBufferPointer<Float>, counts: [Int], into destination: UnsafeMutablePointer<Float>?, root: Int)
     func barrier()
     /// Ends every rank of the job with `code`. Call only through `Fatal`, after the message is printed.
     func abort(code: Int32) -> Never
@@ -68,13 +64,10 @@ public final class SingleProcessCommunicator: Communicator {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public var hostNames: [String] { [hostName] }
-    public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Int64>, count: Int, algorithm: AllreduceAlgorithm) {}
     public func allreduceSum(_ values: inout [Double]) {}
     public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) { (value, value) }
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {}
-    public func gather(_ values: UnsafeBufferPointer<Float>, counts: [Int], into destination: UnsafeMutablePointer<Float>?, root: Int) {
-        destination?.update(from: values.baseAddress!, count: values.count)
-    }
     public func barrier() {}
     public func abort(code: Int32) -> Never { exit(code) }
     public func finalize() {}

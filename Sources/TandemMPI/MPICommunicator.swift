@@ -14,7 +14,7 @@ public final class MPICommunicator: Communicator {
     public let hostName: String
     public let hostNames: [String]
     /// Receive buffer for the tree allreduce, sized on first use and kept.
-    private var incoming: UnsafeMutablePointer<Float>?
+    private var incoming: UnsafeMutablePointer<Int64>?
     private var incomingCount = 0
     private let watchdog: StallWatchdog?
 
@@ -50,8 +50,8 @@ public final class MPICommunicator: Communicator {
 
     var world: MPI_Comm { tandem_mpi_comm_world() }
 
-    /// The receive buffer of the fixed-order allreduces: allocated on first use, then kept.
-    func receiveBuffer(count: Int) -> UnsafeMutablePointer<Float> {
+    /// The receive buffer of the tree allreduces: allocated on first use, then kept.
+    func receiveBuffer(count: Int) -> UnsafeMutablePointer<Int64> {
         if incomingCount < count {
             incoming?.deallocate()
             incoming = .allocate(capacity: count)
@@ -62,30 +62,30 @@ public final class MPICommunicator: Communicator {
 
     private static let tag: Int32 = 7
 
-    func send(_ buffer: UnsafePointer<Float>, count: Int, to destination: Int) {
-        MPI_Send(buffer, Int32(count), tandem_mpi_float(), Int32(destination), Self.tag, world)
+    func send(_ buffer: UnsafePointer<Int64>, count: Int, to destination: Int) {
+        MPI_Send(buffer, Int32(count), tandem_mpi_int64(), Int32(destination), Self.tag, world)
     }
 
-    func receive(_ buffer: UnsafeMutablePointer<Float>, count: Int, from source: Int) {
-        MPI_Recv(buffer, Int32(count), tandem_mpi_float(), Int32(source), Self.tag, world, nil)
+    func receive(_ buffer: UnsafeMutablePointer<Int64>, count: Int, from source: Int) {
+        MPI_Recv(buffer, Int32(count), tandem_mpi_int64(), Int32(source), Self.tag, world, nil)
     }
 
     /// Sends to and receives from `partner` at once (no deadlock whichever of the two is first).
-    func exchange(send outgoing: UnsafePointer<Float>, count sendCount: Int,
-                  receive incoming: UnsafeMutablePointer<Float>, count receiveCount: Int, with partner: Int) {
-        MPI_Sendrecv(outgoing, Int32(sendCount), tandem_mpi_float(), Int32(partner), Self.tag,
-                     incoming, Int32(receiveCount), tandem_mpi_float(), Int32(partner), Self.tag, world, nil)
+    func exchange(send outgoing: UnsafePointer<Int64>, count sendCount: Int,
+                  receive incoming: UnsafeMutablePointer<Int64>, count receiveCount: Int, with partner: Int) {
+        MPI_Sendrecv(outgoing, Int32(sendCount), tandem_mpi_int64(), Int32(partner), Self.tag,
+                     incoming, Int32(receiveCount), tandem_mpi_int64(), Int32(partner), Self.tag, world, nil)
     }
 
-    public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Int64>, count: Int, algorithm: AllreduceAlgorithm) {
         guard size > 1 else { return }
         watchdog?.enter(.allreduce, count: count)
         defer { watchdog?.leave() }
         switch algorithm {
         case .mpi:
-            MPI_Allreduce(tandem_mpi_in_place(), buffer, Int32(count), tandem_mpi_float(), tandem_mpi_sum(), world)
+            MPI_Allreduce(tandem_mpi_in_place(), buffer, Int32(count), tandem_mpi_int64(), tandem_mpi_sum(), world)
         case .tree, .treeDoubling, .treeHalving:
-            fixedOrderAllreduce(buffer, count: count, algorithm: algorithm)
+            treeAllreduce(buffer, count: count, algorithm: algorithm)
         }
     }
 
@@ -122,16 +122,6 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func gather(_ values: UnsafeBufferPointer<Float>, counts: [Int], into destination: UnsafeMutablePointer<Float>?, root: Int) {
-        watchdog?.enter(.gather)
-        defer { watchdog?.leave() }
-        var receiveCounts = counts.map(Int32.init)
-        var displacements = [Int32](repeating: 0, count: counts.count)
-        for index in counts.indices.dropFirst() { displacements[index] = displacements[index - 1] + receiveCounts[index - 1] }
-        MPI_Gatherv(values.baseAddress, Int32(values.count), tandem_mpi_float(),
-                    destination, &receiveCounts, &displacements, tandem_mpi_float(), Int32(root), world)
-    }
-
     public func barrier() {
         watchdog?.enter(.barrier)
         defer { watchdog?.leave() }
@@ -149,18 +139,19 @@ public final class MPICommunicator: Communicator {
     }
 }
 
-/// `buffer += incoming`, element by element, in groups of 16 so that it vectorises.
+/// `buffer += incoming`, element by element, in groups of 8 so that it vectorises. Wrapping adds:
+/// the fixed-point format keeps every sum in range, so no addition ever wraps.
 @inline(__always)
-func add(_ incoming: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, count: Int) {
+func add(_ incoming: UnsafePointer<Int64>, into buffer: UnsafeMutablePointer<Int64>, count: Int) {
     var index = 0
-    while index + 16 <= count {
-        let sum = UnsafeRawPointer(buffer + index).loadUnaligned(as: SIMD16<Float>.self)
-            + UnsafeRawPointer(incoming + index).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(buffer + index).storeBytes(of: sum, as: SIMD16<Float>.self)
-        index += 16
+    while index + 8 <= count {
+        let sum = UnsafeRawPointer(buffer + index).loadUnaligned(as: SIMD8<Int64>.self)
+            &+ UnsafeRawPointer(incoming + index).loadUnaligned(as: SIMD8<Int64>.self)
+        UnsafeMutableRawPointer(buffer + index).storeBytes(of: sum, as: SIMD8<Int64>.self)
+        index += 8
     }
     while index < count {
-        buffer[index] += incoming[index]
+        buffer[index] &+= incoming[index]
         index += 1
     }
 }

@@ -17,14 +17,13 @@ final class StallWatchdog: @unchecked Sendable {
     private let elementCount = Atomic<Int>(0)
 
     enum Operation: Int {
-        case allreduce, statistics, checksum, broadcast, gather, barrier
+        case allreduce, statistics, checksum, broadcast, barrier
         func describe(count: Int) -> String {
             switch self {
-            case .allreduce: "the allreduce of \(count) floats"
-            case .statistics: "the allreduce of statistics"
+            case .allreduce: "the allreduce of \(count) fixed-point sums"
+            case .statistics: "the allreduce of measurements"
             case .checksum: "the checksum comparison"
             case .broadcast: "a broadcast of \(count) bytes"
-            case .gather: "the gather of evaluation losses"
             case .barrier: "a barrier"
             }
         }

@@ -88,7 +88,7 @@ public struct Benchmark {
         return BenchmarkReport(
             ranks: communicator.size, threadsPerRank: BLASThreads.current, hosts: communicator.hostNames,
             coresOnHost: ProcessHost.processorCount, processor: ProcessHost.processorModel, blasCore: BLASThreads.coreName,
-            data: dataDescription, globalBatch: sampler.globalBatchSize, rankBatch: sampler.rankBatchSize,
+            data: dataDescription, globalBatch: sampler.globalBatchSize, rankBatch: sampler.largestRankBatchSize,
             convolution: trainer.model.layers.compactMap { ($0 as? Conv2D)?.algorithm.rawValue },
             allreduce: trainer.configuration.allreduce.rawValue,
             steps: options.steps, warmupSteps: options.warmupSteps, repeats: options.repeats,

@@ -16,12 +16,12 @@ public struct PhaseTimes: Sendable {
     public var data = 0.0
     public var forward = 0.0
     public var backward = 0.0
-    /// Adding per-sample gradients in the pairwise tree.
+    /// Rounding per-sample gradients to fixed point and adding them up.
     public var gradientSum = 0.0
     /// Waiting for the slowest rank before the allreduce (measured only when a barrier separates it;
     /// otherwise it is part of `allreduce`).
     public var wait = 0.0
-    /// The allreduce of the gradient.
+    /// The allreduce of the fixed-point sums, and their conversion back to a float gradient.
     public var allreduce = 0.0
     /// Adam and the per-step preparation of derived weights.
     public var optimizer = 0.0

@@ -1,11 +1,12 @@
 import TandemCore
 import TandemMPI
 
-/// Times the gradient allreduce alone over a range of message sizes: the measured inputs (latency α,
+/// Times the allreduce of fixed-point sums alone over a range of message sizes: the measured inputs (latency α,
 /// inverse bandwidth β) of the communication cost model in Docs/scaling.md.
 public struct CollectiveBenchmark {
     public struct Row: Codable, Sendable {
-        public let floats: Int
+        /// 64-bit fixed-point sums per message.
+        public let elements: Int
         public let bytes: Int
         /// Seconds per allreduce: min and median over `repeats` timings of `iterations` calls each.
         public let minimumSeconds: Double
@@ -23,7 +24,7 @@ public struct CollectiveBenchmark {
     /// Collective. For each size, a few untimed calls, then `repeats` timings; rank 0's clock, with a
     /// barrier before each timing so every rank starts together.
     public func run(sizes: [Int], repeats: Int, minimumSeconds: Double = 0.2) -> [Row] {
-        let buffer = FloatBuffer(count: sizes.max() ?? 1)
+        let buffer = FixedPointBuffer(count: sizes.max() ?? 1)
         var rows: [Row] = []
         for size in sizes {
             for _ in 0..<3 { communicator.allreduceSum(buffer.pointer, count: size, algorithm: algorithm) }
@@ -46,7 +47,7 @@ public struct CollectiveBenchmark {
                 timings.append((monotonicSeconds() - start) / Double(iterations))
             }
             let statistics = Statistics(timings)
-            rows.append(Row(floats: size, bytes: size * 4, minimumSeconds: statistics.min, medianSeconds: statistics.median))
+            rows.append(Row(elements: size, bytes: size * MemoryLayout<Int64>.size, minimumSeconds: statistics.min, medianSeconds: statistics.median))
         }
         return rows
     }

@@ -6,7 +6,7 @@ import TandemMPI
 public struct Evaluation: Sendable, Equatable {
     public let correct: Int
     public let seen: Int
-    /// Mean cross-entropy over the test set (rank 0 only; NaN elsewhere).
+    /// Mean cross-entropy over the test set.
     public let meanLoss: Double
     /// Correct predictions and samples, by true class.
     public let correctByClass: [Int]
@@ -16,9 +16,9 @@ public struct Evaluation: Sendable, Equatable {
 }
 
 /// Evaluates the model on the test set with each rank taking one contiguous shard (no padding, no
-/// sample counted twice). Per-sample losses are gathered to rank 0 and summed in test-set order,
-/// and each sample's forward pass does not depend on which rank runs it, so the result is exactly
-/// that of a single-process evaluation, at any rank count.
+/// sample counted twice). Each sample's forward pass does not depend on which rank runs it, and the
+/// per-sample losses and counts are summed exactly (`FixedPointFormat`), so the result is exactly that
+/// of a single-process evaluation, at any rank count.
 public final class Evaluator {
     let model: Sequential
     let communicator: Communicator
@@ -26,8 +26,9 @@ public final class Evaluator {
     public let shard: LabeledImages
     public let totalCount: Int
     private let workspace: ModelWorkspace
-    private let losses: FloatBuffer
-    private let allLosses: FloatBuffer?
+    /// [correct by class…, seen by class…, summed loss, losses out of range], added up across ranks.
+    private let sums: FixedPointBuffer
+    private let lossFormat: FixedPointFormat
 
     public init(model: Sequential, shard: LabeledImages, totalCount: Int, communicator: Communicator) {
         self.model = model
@@ -35,40 +36,34 @@ public final class Evaluator {
         self.totalCount = totalCount
         self.communicator = communicator
         workspace = ModelWorkspace(model: model)
-        losses = FloatBuffer(count: shard.count)
-        allLosses = communicator.isRoot ? FloatBuffer(count: totalCount) : nil
+        sums = FixedPointBuffer(count: 2 * model.classCount + 2)
+        lossFormat = .loss(addends: max(totalCount, 1))
     }
 
     /// Collective: every rank calls it with the same parameters.
     public func evaluate(parameters: UnsafePointer<Float>) -> Evaluation {
         model.prepare(parameters: parameters, workspace: workspace)
         let classes = model.classCount
-        // [correct by class…, seen by class…], summed across ranks.
-        var counts = [Double](repeating: 0, count: 2 * classes)
+        let lossSlot = 2 * classes
+        sums.fill(with: 0)
         for index in 0..<shard.count {
             shard.writeImage(index, to: workspace.input)
             let logits = model.forward(parameters: parameters, workspace: workspace)
             let label = Int(shard.labels[index])
-            losses[index] = SoftmaxCrossEntropy.loss(logits: logits, classes: model.classCount, label: label)
-            if SoftmaxCrossEntropy.predictedClass(logits: logits, classes: classes) == label { counts[label] += 1 }
-            counts[classes + label] += 1
+            let loss = SoftmaxCrossEntropy.loss(logits: logits, classes: model.classCount, label: label)
+            // A loss beyond the range (a diverged model) makes the mean loss NaN, not the run fail.
+            if let loss = lossFormat.fixedPoint(loss) { sums[lossSlot] += loss } else { sums[lossSlot + 1] += 1 }
+            if SoftmaxCrossEntropy.predictedClass(logits: logits, classes: classes) == label { sums[label] += 1 }
+            sums[classes + label] += 1
         }
-        communicator.allreduceSum(&counts)
-        let correctByClass = counts[0..<classes].map { Int($0) }
-        let seenByClass = counts[classes...].map { Int($0) }
-        let shardCounts = (0..<communicator.size).map { shardRange(totalCount, part: $0, of: communicator.size).count }
-        communicator.gather(UnsafeBufferPointer(losses.buffer), counts: shardCounts, into: allLosses?.pointer, root: 0)
+        communicator.allreduceSum(sums.pointer, count: sums.count, algorithm: .mpi)
+        let correctByClass = (0..<classes).map { Int(sums[$0]) }
+        let seenByClass = (0..<classes).map { Int(sums[classes + $0]) }
         let seen = seenByClass.reduce(0, +)
         if seen != totalCount {
             Fatal.fail("evaluation saw \(seen) test samples, expected \(totalCount)", communicator: communicator)
         }
-        var meanLoss = Double.nan
-        if let allLosses {
-            var sum = 0.0
-            for index in 0..<totalCount { sum += Double(allLosses[index]) }
-            meanLoss = sum / Double(totalCount)
-        }
-        return Evaluation(correct: correctByClass.reduce(0, +), seen: seen, meanLoss: meanLoss,
+        return Evaluation(correct: correctByClass.reduce(0, +), seen: seen, meanLoss: sums[lossSlot + 1] > 0 ? .nan : lossFormat.value(sums[lossSlot]) / Double(seen),
                           correctByClass: correctByClass, seenByClass: seenByClass)
     }
 }

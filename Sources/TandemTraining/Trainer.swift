@@ -7,12 +7,12 @@ import Glibc
 
 /// One rank's side of data-parallel training.
 ///
-/// Every step: this rank's slice of the global batch → one gradient per sample, summed in a fixed
-/// pairwise tree → one allreduce of the flat gradient buffer → the same Adam update on every rank.
-/// Because each rank's slice is a subtree of the tree over the whole global batch, and the tree
-/// allreduce combines ranks in the same pairwise order, each element of the summed gradient is the
-/// same sequence of float additions at any power-of-two rank count: the weights are bit-identical
-/// whether the job runs on 1, 2, 4 or 8 ranks.
+/// Every step: this rank's slice of the global batch → one gradient per sample, rounded to fixed point
+/// (`FixedPointFormat.gradient`) and added to one `Int64` buffer that also carries the samples' summed
+/// loss and correct predictions → one allreduce of that buffer → the same float gradient and the same
+/// optimizer update on every rank. Integer sums are exact, so every element of the summed gradient is
+/// the same number however the batch is split, over however many ranks, by whichever allreduce: the
+/// weights are bit-identical at any rank count.
 public final class Trainer {
     public let model: Sequential
     public let communicator: Communicator
@@ -21,10 +21,14 @@ public final class Trainer {
     public let sampler: EpochSampler
     public let training: LabeledImages
     private let workspace: ModelWorkspace
-    /// This rank's gradient, then (after the allreduce) the global batch's.
+    /// One sample's gradient; after the allreduce, the global batch's.
     private let gradient: FloatBuffer
-    /// Right-hand partial sums of the pairwise tree, one buffer per level.
-    private let partialSums: [FloatBuffer]
+    /// The fixed-point sums the ranks add up: the gradient, then the loss, then the correct count.
+    private let sums: FixedPointBuffer
+    private let gradientFormat: FixedPointFormat
+    private let lossFormat: FixedPointFormat
+    private var lossSlot: Int { model.parameterCount }
+    private var correctSlot: Int { model.parameterCount + 1 }
     /// Where time went since the last `resetTimes()`.
     public private(set) var times = PhaseTimes()
 
@@ -39,41 +43,42 @@ public final class Trainer {
                                rank: communicator.rank, rankCount: communicator.size, seed: configuration.seed)
         workspace = ModelWorkspace(model: model)
         gradient = FloatBuffer(count: model.parameterCount)
-        var levels = 0
-        while (1 << levels) < sampler.rankBatchSize { levels += 1 }
-        partialSums = (0..<levels).map { _ in FloatBuffer(count: model.parameterCount) }
+        sums = FixedPointBuffer(count: model.parameterCount + 2)
+        gradientFormat = .gradient(globalBatchSize: configuration.globalBatchSize)
+        lossFormat = .loss(addends: configuration.globalBatchSize)
         model.prepare(parameters: state.parameters.pointer, workspace: workspace)
     }
 
     public func resetTimes() { times = PhaseTimes() }
 
-    /// Trains one epoch (counted from 1); returns the global batch's mean loss and accuracy over it.
-    /// Collective: every rank calls it with the same epoch.
+    /// Trains one epoch (counted from 1); returns the global batch's mean loss and accuracy over it,
+    /// the same bits on every rank and at every rank count. Collective: every rank calls it with the same epoch.
     public func trainEpoch(_ epoch: Int) -> (loss: Double, accuracy: Double, samples: Int) {
         let order = sampler.order(epoch: epoch)
-        var lossSum = 0.0, correct = 0
+        var lossSum: Int128 = 0, correct = 0
         order.withUnsafeBufferPointer { order in
             for step in 0..<sampler.stepsPerEpoch {
                 let result = self.step(order: order.baseAddress!, step: step)
-                lossSum += result.lossSum
+                lossSum += Int128(result.lossSum)
                 correct += result.correct
             }
         }
-        var totals = [lossSum, Double(correct), Double(sampler.stepsPerEpoch * sampler.rankBatchSize)]
-        communicator.allreduceSum(&totals)
-        return (totals[0] / totals[2], totals[1] / totals[2], Int(totals[2]))
+        let samples = sampler.stepsPerEpoch * sampler.globalBatchSize
+        return (lossFormat.value(lossSum) / Double(samples), Double(correct) / Double(samples), samples)
     }
 
-    /// One optimizer step on the samples at positions `sampler.rankSlice(step:)` of `order`.
-    /// Returns this rank's summed loss and number of correct predictions.
-    public func step(order: UnsafePointer<Int32>, step: Int) -> (lossSum: Double, correct: Int) {
+    /// One optimizer step on the samples at positions `sampler.rankSlice(step:)` of `order`. Returns the
+    /// global batch's summed loss (in `FixedPointFormat.loss`) and number of correct predictions.
+    @discardableResult
+    public func step(order: UnsafePointer<Int32>, step: Int) -> (lossSum: Int64, correct: Int) {
         if let failure = configuration.injectedFailure, failure.rank == communicator.rank,
            failure.step == state.optimizer.step + 1 {
             injectFailure(failure)
         }
-        var statistics = (lossSum: 0.0, correct: 0)
-        accumulate(order: order, positions: sampler.rankSlice(step: step), into: gradient.pointer, level: 0,
-                   statistics: &statistics)
+        sums.fill(with: 0)
+        for position in sampler.rankSlice(step: step) {
+            addSampleGradient(Int(order[position]))
+        }
 
         if configuration.separateWait {
             let waitStart = monotonicSeconds()
@@ -81,7 +86,8 @@ public final class Trainer {
             times.wait += monotonicSeconds() - waitStart
         }
         let reduceStart = monotonicSeconds()
-        communicator.allreduceSum(gradient.pointer, count: gradient.count, algorithm: configuration.allreduce)
+        communicator.allreduceSum(sums.pointer, count: sums.count, algorithm: configuration.allreduce)
+        gradientFormat.convert(sums.pointer, count: model.parameterCount, to: gradient.pointer)
         let optimizerStart = monotonicSeconds()
         let learningRate = configuration.learningRate(step: state.optimizer.step + 1, stepsPerEpoch: sampler.stepsPerEpoch)
         state.optimizer.update(parameters: state.parameters, gradient: gradient, learningRate: learningRate)
@@ -90,30 +96,12 @@ public final class Trainer {
         times.allreduce += optimizerStart - reduceStart
         times.optimizer += end - optimizerStart
         times.steps += 1
-        return statistics
+        return (sums[lossSlot], Int(sums[correctSlot]))
     }
 
-    /// Sums the gradients of the samples at `positions` into `destination` (overwriting it): the left
-    /// half's sum goes to `destination`, the right half's to this level's buffer, then one addition.
-    /// Halves are split at `count / 2`, so a rank's slice is always a subtree of the global batch's tree.
-    private func accumulate(order: UnsafePointer<Int32>, positions: Range<Int>, into destination: UnsafeMutablePointer<Float>,
-                            level: Int, statistics: inout (lossSum: Double, correct: Int)) {
-        if positions.count == 1 {
-            sampleGradient(Int(order[positions.lowerBound]), into: destination, statistics: &statistics)
-            return
-        }
-        let middle = positions.lowerBound + positions.count / 2
-        let right = partialSums[level].pointer
-        accumulate(order: order, positions: positions.lowerBound..<middle, into: destination, level: level + 1, statistics: &statistics)
-        accumulate(order: order, positions: middle..<positions.upperBound, into: right, level: level + 1, statistics: &statistics)
-        let start = monotonicSeconds()
-        Elementwise.add(right, into: destination, count: gradient.count)
-        times.gradientSum += monotonicSeconds() - start
-    }
-
-    /// One sample's forward and backward pass: writes `∂loss/∂parameters / globalBatch` to `destination`.
-    private func sampleGradient(_ sample: Int, into destination: UnsafeMutablePointer<Float>,
-                                statistics: inout (lossSum: Double, correct: Int)) {
+    /// One sample's forward and backward pass; adds `∂loss/∂parameters / globalBatch`, the loss and
+    /// whether the prediction was correct to the fixed-point sums.
+    private func addSampleGradient(_ sample: Int) {
         let start = monotonicSeconds()
         training.writeImage(sample, to: workspace.input)
         let forwardStart = monotonicSeconds()
@@ -123,13 +111,43 @@ public final class Trainer {
         let correct = SoftmaxCrossEntropy.predictedClass(logits: logits, classes: model.classCount) == label
         let backwardStart = monotonicSeconds()
         let loss = model.backward(label: label, scale: 1 / Float(configuration.globalBatchSize),
-                                  parameters: parameters, parameterGradient: destination, workspace: workspace)
+                                  parameters: parameters, parameterGradient: gradient.pointer, workspace: workspace)
+        let sumStart = monotonicSeconds()
+        guard gradientFormat.accumulate(gradient.pointer, count: model.parameterCount, into: sums.pointer),
+              let fixedLoss = lossFormat.fixedPoint(loss) else {
+            reportOutOfRange(sample: sample, loss: loss)
+        }
+        sums[lossSlot] &+= fixedLoss
+        sums[correctSlot] &+= correct ? 1 : 0
         let end = monotonicSeconds()
         times.data += forwardStart - start
         times.forward += backwardStart - forwardStart
-        times.backward += end - backwardStart
-        statistics.lossSum += Double(loss)
-        statistics.correct += correct ? 1 : 0
+        times.backward += sumStart - backwardStart
+        times.gradientSum += end - sumStart
+    }
+
+    /// Ends the job over a sample whose loss or gradient is not finite or beyond the fixed-point range.
+    /// A bad value spreads backwards from where it arose, to every layer below, so the layer named is
+    /// the last one (nearest the output) whose gradient is bad.
+    private func reportOutOfRange(sample: Int, loss: Float) -> Never {
+        let batch = Float(configuration.globalBatchSize)
+        var problem = "the loss is \(loss)"
+        if lossFormat.fixedPoint(loss) != nil {
+            search: for (index, layer) in model.layers.enumerated().reversed() {
+                var offset = model.parameterOffsets[index]
+                for block in layer.parameterBlocks {
+                    let range = offset..<offset + block.count
+                    if let bad = range.first(where: { gradientFormat.fixedPoint(gradient[$0]) == nil }) {
+                        problem = "the gradient of layer \(index + 1) (\(layer.specification)) \(block.name) is \(gradient[bad] * batch)"
+                        break search
+                    }
+                    offset += block.count
+                }
+            }
+        }
+        Fatal.fail("step \(state.optimizer.step + 1), training sample \(sample): \(problem); training diverged"
+                   + " (the exact sums take finite gradients below \(gradientFormat.limit * Double(batch)) and losses below \(lossFormat.limit))",
+                   communicator: communicator)
     }
 
     private func injectFailure(_ failure: InjectedFailure) {

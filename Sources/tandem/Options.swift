@@ -54,7 +54,7 @@ struct ModelOptions: ParsableArguments {
 
 struct DistributedOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Gradient allreduce: tree (fixed order: the same weights at any power-of-two rank count; picks tree-doubling or tree-halving, which give the same bits) or mpi (MPI_Allreduce).",
+        "How the ranks' exact fixed-point sums are added: mpi (MPI_Allreduce) or tree (Tandem's own; picks tree-doubling or tree-halving). All give the same bits.",
         valueName: "kind"))
     var allreduce: AllreduceAlgorithm = .tree
 

@@ -31,15 +31,15 @@ struct StartupReport {
         let threads = BLASThreads.current
         let convolutions = model.layers.compactMap { $0 as? Conv2D }.map(\.algorithm.rawValue)
 
+        let smallest = configuration.globalBatchSize / communicator.size
+        let rankBatchDescription = smallest == sampler.largestRankBatchSize ? "\(smallest)" : "\(smallest)–\(sampler.largestRankBatchSize)"
         console.line("Tandem: data-parallel training")
         let rows: [(String, String)] = [
             ("ranks", "\(communicator.size) on \(hosts.count) host\(hosts.count == 1 ? "" : "s") (\(hostSummary))"),
             ("threads per rank", "\(threads) (OpenBLAS \(BLASThreads.coreName)); \(cores) cores on \(communicator.hostName)"),
-            ("global batch", "\(configuration.globalBatchSize) (\(sampler.rankBatchSize) per rank), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
+            ("global batch", "\(configuration.globalBatchSize) (\(rankBatchDescription) per rank), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
             ("learning rate", learningRateDescription),
-            ("allreduce", configuration.allreduce.isFixedOrder
-                ? "\(configuration.allreduce.rawValue) (fixed order: the same weights at any power-of-two rank count)"
-                : "mpi (MPI_Allreduce: order chosen by the MPI library)"),
+            ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums (the same weights at any rank count)"),
             ("convolution", convolutions.joined(separator: ", ")),
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
             ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),

@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Total epochs to train (a resumed run continues up to this number).", valueName: "n"))
     var epochs: Int = 7
 
-    @Option(help: ArgumentHelp("Global batch: samples per step over all ranks; must divide by the rank count. (default: 32, or the checkpoint's)",
+    @Option(help: ArgumentHelp("Global batch: samples per step over all ranks, split as evenly as possible. (default: 32, or the checkpoint's)",
                                valueName: "n"))
     var batchSize: Int?
 
@@ -104,9 +104,6 @@ struct TrainCommand: ParsableCommand {
                 if restored.state.completedEpochs >= epochs {
                     throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
                 }
-            }
-            if configuration.globalBatchSize % communicator.size != 0 {
-                throw UsageError("--batch-size \(configuration.globalBatchSize) does not divide across \(communicator.size) ranks; the batch size is the global batch, so use a multiple of \(communicator.size)")
             }
             if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
         }

@@ -1,17 +1,17 @@
 import CMPI
 
-/// The fixed-order allreduces (`AllreduceAlgorithm.tree…`), over `MPI_Sendrecv`.
+/// Tandem's own allreduces of fixed-point sums (`AllreduceAlgorithm.tree…`), over `MPI_Sendrecv`.
 ///
 /// With `p` the largest power of two ≤ `size`, ranks `p…size-1` first fold their buffers into ranks
 /// `0…size-p-1` and get the result back at the end; the `p` ranks combine in a pairwise tree:
-/// partners at distance 1, then 2, 4, … Every addition is `own + partner` of two subtree sums, and
-/// IEEE addition is commutative, so which rank of a pair adds makes no difference to the bits.
+/// partners at distance 1, then 2, 4, … The sums are integers, so this order is one of many that give
+/// the same bits; the schedules differ only in messages and bytes sent.
 extension MPICommunicator {
     /// Messages below this many bytes go by recursive doubling (fewer messages), larger ones by
     /// halving then doubling (less data) when there are more than two ranks.
     static let halvingThresholdBytes = 32 * 1024
 
-    func fixedOrderAllreduce(_ buffer: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
+    func treeAllreduce(_ buffer: UnsafeMutablePointer<Int64>, count: Int, algorithm: AllreduceAlgorithm) {
         let incoming = receiveBuffer(count: count)
         var powerOfTwo = 1
         while powerOfTwo * 2 <= size { powerOfTwo *= 2 }
@@ -30,7 +30,7 @@ extension MPICommunicator {
         let halving = switch algorithm {
         case .treeHalving: true
         case .treeDoubling: false
-        default: powerOfTwo > 2 && count * MemoryLayout<Float>.size >= Self.halvingThresholdBytes
+        default: powerOfTwo > 2 && count * MemoryLayout<Int64>.size >= Self.halvingThresholdBytes
         }
         if halving {
             recursiveHalvingThenDoubling(buffer, count: count, powerOfTwo: powerOfTwo, incoming: incoming)
@@ -45,8 +45,8 @@ extension MPICommunicator {
 
     /// log₂p exchanges of the whole buffer; after the one at distance d, every rank holds the sum over
     /// its aligned group of 2d ranks.
-    private func recursiveDoubling(_ buffer: UnsafeMutablePointer<Float>, count: Int, powerOfTwo: Int,
-                                   incoming: UnsafeMutablePointer<Float>) {
+    private func recursiveDoubling(_ buffer: UnsafeMutablePointer<Int64>, count: Int, powerOfTwo: Int,
+                                   incoming: UnsafeMutablePointer<Int64>) {
         var distance = 1
         while distance < powerOfTwo {
             exchange(send: buffer, count: count, receive: incoming, count: count, with: rank ^ distance)
@@ -57,8 +57,8 @@ extension MPICommunicator {
 
     /// Reduce-scatter by recursive halving (distance 1, 2, 4, …: the same pairwise tree as doubling,
     /// each step on half the range of the one before), then allgather by recursive doubling in reverse.
-    private func recursiveHalvingThenDoubling(_ buffer: UnsafeMutablePointer<Float>, count: Int, powerOfTwo: Int,
-                                              incoming: UnsafeMutablePointer<Float>) {
+    private func recursiveHalvingThenDoubling(_ buffer: UnsafeMutablePointer<Int64>, count: Int, powerOfTwo: Int,
+                                              incoming: UnsafeMutablePointer<Int64>) {
         var lower = 0, upper = count
         var distance = 1
         while distance < powerOfTwo {
