@@ -5,15 +5,15 @@
 
 For each allreduce run: T(n) = alpha + beta * bytes, ordinary least squares over the sizes >= 4 KB (median
 times), alpha also read off the smallest sizes alone. Then, for 2 hosts x 1 rank at each rate: the
-predicted training step (a compute step time + T(188,360 bytes), the model's 47,090-float gradient)
-against the measured one. Standard library only.
+predicted training step (a compute step time + T(the model's message)) against the measured one: 376,736
+bytes, the tutorial model's 47,092 fixed-point sums (gradient, loss, correct count) at 8 bytes each;
+results of an earlier build that sent the 47,090-float gradient (188,360 bytes) are read as such.
+Standard library only.
 """
 import json
 import os
 import sys
 
-GRADIENT_FLOATS = 47_090
-GRADIENT_BYTES = GRADIENT_FLOATS * 4
 FIT_FROM_BYTES = 4096
 SMALL_BYTES = 64          # "alpha from the smallest sizes": the mean over messages of at most this
 RATES = [("unlimited", None), ("1gbit", 1e9), ("100mbit", 1e8)]
@@ -22,6 +22,20 @@ RATES = [("unlimited", None), ("1gbit", 1e9), ("100mbit", 1e8)]
 WIRE_PER_PAYLOAD = 1514 / 1448
 
 directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results", "multihost")
+
+
+def element_size():
+    """Bytes per allreduce element in these results: 8 (fixed-point sums) or 4 (an earlier build's floats)."""
+    for name in sorted(os.listdir(directory)):
+        if name.startswith("allreduce-") and name.endswith(".json"):
+            row = json.load(open(os.path.join(directory, name)))["rows"][0]
+            return row["bytes"] // row.get("elements", row.get("floats", 1))
+    return 8
+
+
+ELEMENT_BYTES = element_size()
+GRADIENT_ELEMENTS = 47_092 if ELEMENT_BYTES == 8 else 47_090
+GRADIENT_BYTES = GRADIENT_ELEMENTS * ELEMENT_BYTES
 
 
 def load(name):
@@ -114,12 +128,12 @@ short = {n: n.replace("allreduce-", "").replace("-oversubscribed", " (oversub.)"
 if present:
     sizes = sorted({r["bytes"] for n, _ in present for r in reports[n]["rows"]})
     emit("Times in µs. " + "; ".join(f"`{short[n]}`: {label}" for n, label in present) + ".\n")
-    emit("| floats | bytes | " + " | ".join(short[n] for n, _ in present) + " |")
+    emit("| elements | bytes | " + " | ".join(short[n] for n, _ in present) + " |")
     emit("|---:|---:|" + "---:|" * len(present))
     for b in sizes:
         cells = [us(fits[n].measured[b]) if b in fits[n].measured else "" for n, _ in present]
         mark = " **(gradient)**" if b == GRADIENT_BYTES else ""
-        emit(f"| {b // 4:,}{mark} | {b:,} | " + " | ".join(cells) + " |")
+        emit(f"| {b // ELEMENT_BYTES:,}{mark} | {b:,} | " + " | ".join(cells) + " |")
     emit("")
 
 # ---- fit ---------------------------------------------------------------------------------------------
@@ -128,7 +142,7 @@ emit(f"Ordinary least squares over the sizes ≥ {FIT_FROM_BYTES:,} bytes (media
      f"time of the messages ≤ {SMALL_BYTES} bytes alone. With 2 ranks the tree allreduce is one MPI_Sendrecv "
      f"of n bytes each way (plus the sum), so 1/β is the payload bandwidth each way. \"Best TCP payload "
      f"rate\" = nominal × 1448/1514 (headers of a full segment, as tbf counts them).\n")
-emit("| run | α fit (µs) | α small (µs) | β (ns/byte) | implied bandwidth | nominal | best TCP payload rate | implied / nominal | T(188,360 B) fit (ms) | measured (ms) | fit of min times: α (µs), β (ns/byte), bandwidth |")
+emit("| run | α fit (µs) | α small (µs) | β (ns/byte) | implied bandwidth | nominal | best TCP payload rate | implied / nominal | T(message) fit (ms) | measured (ms) | fit of min times: α (µs), β (ns/byte), bandwidth |")
 emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name, label, nominal in allreduce_runs:
     f = fits.get(name)
@@ -213,13 +227,13 @@ half = training.get("training-1rank-batch16")
 if one:
     c32 = one["step_milliseconds"]["median"]
     c16 = half["step_milliseconds"]["median"] if half else None
-    emit(f"T(188,360 B) from each rate's 2-host tree fit. Compute references: (A) the 1-rank step at the global "
+    emit(f"T({GRADIENT_BYTES:,} B) from each rate's 2-host tree fit. Compute references: (A) the 1-rank step at the global "
          f"batch 32, as asked: {c32:.2f} ms; (B) the 1-rank step at batch 16, the work one of 2 ranks actually "
          f"does per step (data parallel: each rank takes half the global batch)"
          + (f": {c16:.2f} ms" if c16 else " (not measured)") + ".\n")
     emit("T is taken three ways: the least-squares fit of the median times (as specified), the same fit of the "
          "minimum times (less sensitive to the slow outliers of the large sizes), and the measured median at "
-         "47,090 floats itself.\n")
+         f"{GRADIENT_ELEMENTS:,} elements itself.\n")
     emit("| rate | T fit median / fit min / measured (ms) | allreduce phase in training (ms) | wait (ms) | measured step (ms) | predicted A = 1-rank(32) + T fit median (err) | predicted B = 1-rank(16) + T fit median (err) | B with T fit min (err) | B with T measured (err) | images/s measured / predicted B (fit median) |")
     emit("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, suffix in [(l, s) for s in ("", "-eager1m") for l, _ in RATES]:

@@ -8,12 +8,12 @@ Inputs (from the JSON reports of Launch/multihost-measure.sh):
           (b = samples per rank; c0 is the per-step fixed cost: Adam and the Winograd kernel transforms);
   alpha   per-message cost of one exchange, from the smallest messages between two simulated hosts;
   eta     the fraction of the nominal link rate TCP delivered in the rate-limited runs.
-Per node: one rank per node, n = 188,360 bytes (the 47,090-float gradient); beta = 8 / (eta * rate).
+Per node: one rank per node, n = 376,736 bytes (the tutorial model's 47,092 fixed-point sums: gradient,
+loss and correct count, 8 bytes each); beta = 8 / (eta * rate).
 
 Allreduce of n bytes over N ranks (full-duplex links, each step one exchange with one partner):
   tree-doubling (recursive doubling):                log2(N) * (alpha + n*beta)
-  tree-halving (Rabenseifner's halving then doubling, in the same addition tree, so the same bits;
-                what --allreduce tree uses from 4 ranks on):  2*log2(N)*alpha + 2*(N-1)/N * n*beta
+  tree-halving (Rabenseifner's halving then doubling; what --allreduce tree uses from 4 ranks on):  2*log2(N)*alpha + 2*(N-1)/N * n*beta
   ring (typical MPI_Allreduce for large messages):  2*(N-1)*alpha + 2*(N-1)/N * n*beta
 Step time T(N, b) = c0 + b*c1 + A(N). Strong scaling (global batch B fixed, b = B/N):
 efficiency = T(1, B) / (N * T(N, B/N)). Weak scaling (b fixed): efficiency = T(1, b) / T(N, b).
@@ -23,7 +23,7 @@ import math
 import os
 import sys
 
-directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results", "multihost")
+directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "results", "multihost-exact-sums")
 
 
 def load(name):
@@ -31,7 +31,7 @@ def load(name):
         return json.load(file)
 
 
-GRADIENT_BYTES = 47_090 * 4
+GRADIENT_BYTES = 47_092 * 8
 step32 = load("training-1rank")["step_milliseconds"]["median"] / 1000
 step16 = load("training-1rank-batch16")["step_milliseconds"]["median"] / 1000
 c1 = (step32 - step16) / 16

@@ -2,8 +2,8 @@
 ///
 /// The model owns all memory (see `ModelWorkspace`); a layer is a plain value that only knows its
 /// configuration and shapes. Gradients are per sample: `backward` *overwrites* the layer's slice of
-/// `parameterGradient` with the gradient of this one sample's loss, and the training loop sums
-/// samples in a fixed order (which is what makes results independent of the rank count).
+/// `parameterGradient` with the gradient of this one sample's loss, and the training loop sums the
+/// samples exactly, in fixed point (which is what makes results independent of the rank count).
 public struct LayerMemory {
     public var input: UnsafeMutablePointer<Float>
     public var output: UnsafeMutablePointer<Float>

@@ -13,12 +13,22 @@ struct FailureTests {
     /// Lines Tandem itself wrote to standard error (mpirun adds its own).
     func tandemErrors(_ outcome: TandemProcess.Outcome) -> [String] { outcome.errorLines.filter { $0.hasPrefix("tandem:") } }
 
-    @Test("A global batch that does not divide across the ranks is refused once, on every rank, without a hang")
-    func indivisibleBatch() {
-        let outcome = TandemProcess.mpirun(ranks: 3, ["train", "--batch-size", "32", "--limit", "640"], timeout: 60)
+    @Test("A problem every rank detects (fewer images than one global batch) is reported once, without a hang")
+    func agreedUsageError() {
+        let outcome = TandemProcess.mpirun(ranks: 3, ["train", "--batch-size", "1000", "--limit", "640"], timeout: 60)
         #expect(outcome.status != 0 && !outcome.timedOut)
         #expect(tandemErrors(outcome).count == 1, "\(outcome.standardError)")
-        #expect(tandemErrors(outcome).first?.contains("--batch-size 32 does not divide across 3 ranks") == true)
+        #expect(tandemErrors(outcome).first?.contains("640 training images are fewer than one global batch of 1000") == true)
+    }
+
+    @Test("A diverging run stops at the first non-finite or out-of-range loss or gradient, naming step and rank")
+    func divergenceStops() {
+        let outcome = TandemProcess.mpirun(ranks: 2, Self.longRun + ["--limit", "6400", "--learning-rate", "1e9"], timeout: 60)
+        #expect(outcome.status != 0 && outcome.seconds < Self.limit, "status \(outcome.status) after \(outcome.seconds) s")
+        let errors = tandemErrors(outcome)
+        #expect(errors.count >= 1 && errors.allSatisfy { $0.contains("training diverged") && $0.contains(", training sample ") },
+                "\(outcome.standardError)")
+        #expect(errors.first?.contains(" step ") == true && errors.first?.contains("rank ") == true)
     }
 
     @Test("A rank reporting an error mid-run ends the job within 10 s, naming itself")
