@@ -8,13 +8,16 @@ Inputs (from the JSON reports of Launch/multihost-measure.sh):
           (b = samples per rank; c0 is the per-step fixed cost: Adam and the Winograd kernel transforms);
   alpha   per-message cost of one exchange, from the smallest messages between two simulated hosts;
   eta     the fraction of the nominal link rate TCP delivered in the rate-limited runs.
-Per node: one rank per node, n = 376,736 bytes (the tutorial model's 47,092 fixed-point sums: gradient,
-loss and correct count, 8 bytes each); beta = 8 / (eta * rate).
+Per node: one rank per node. The message: m = 47,092 elements (the tutorial model's gradient, loss and
+correct count), summed as 8-byte fixed-point integers (S = 8m bytes) and handed out as 4-byte floats
+(F = 4m bytes); beta = 8 / (eta * rate).
 
-Allreduce of n bytes over N ranks (full-duplex links, each step one exchange with one partner):
-  tree-doubling (recursive doubling):                log2(N) * (alpha + n*beta)
-  tree-halving (Rabenseifner's halving then doubling; what --allreduce tree uses from 4 ranks on):  2*log2(N)*alpha + 2*(N-1)/N * n*beta
-  ring (typical MPI_Allreduce for large messages):  2*(N-1)*alpha + 2*(N-1)/N * n*beta
+Allreduce over N ranks (full-duplex links, each step one exchange with one partner):
+  tree-doubling (recursive doubling of the sums):     log2(N) * (alpha + S*beta)
+  tree-halving (halving of the sums, a reduce-scatter, then doubling of the floats, an allgather;
+                what --allreduce tree uses for messages of 32 KB and more):
+                                                      2*log2(N)*alpha + (N-1)/N * (S + F)*beta
+  ring (typical MPI_Reduce_scatter + MPI_Allgatherv):  2*(N-1)*alpha + (N-1)/N * (S + F)*beta
 Step time T(N, b) = c0 + b*c1 + A(N). Strong scaling (global batch B fixed, b = B/N):
 efficiency = T(1, B) / (N * T(N, B/N)). Weak scaling (b fixed): efficiency = T(1, b) / T(N, b).
 """
@@ -31,17 +34,18 @@ def load(name):
         return json.load(file)
 
 
-GRADIENT_BYTES = 47_092 * 8
+ELEMENTS = 47_092
+SUM_BYTES, FLOAT_BYTES = 8 * ELEMENTS, 4 * ELEMENTS
 step32 = load("training-1rank")["step_milliseconds"]["median"] / 1000
 step16 = load("training-1rank-batch16")["step_milliseconds"]["median"] / 1000
 c1 = (step32 - step16) / 16
 c0 = step16 - 16 * c1
 small = [row["median_seconds"] for row in load("allreduce-2hosts-unlimited-tree")["rows"] if row["bytes"] <= 64]
 alpha = sum(small) / len(small)
-# Delivered fraction of the nominal rate: the gradient allreduce (one exchange of n bytes each way)
-# at 100 Mbit/s, where the link, not the hosts, sets the time.
-slow = next(row for row in load("allreduce-2hosts-100mbit-tree")["rows"] if row["bytes"] == GRADIENT_BYTES)
-eta = GRADIENT_BYTES * 8 / 1e8 / (slow["median_seconds"] - alpha)
+# Delivered fraction of the nominal rate: the model's allreduce between 2 hosts at 100 Mbit/s, where the
+# link, not the hosts, sets the time: tree-halving, two exchanges, (S + F)/2 bytes each way in all.
+slow = next(row for row in load("allreduce-2hosts-100mbit-tree")["rows"] if row["bytes"] == SUM_BYTES)
+eta = (SUM_BYTES + FLOAT_BYTES) / 2 * 8 / 1e8 / (slow["median_seconds"] - 2 * alpha)
 eta = min(eta, 0.95)
 
 
@@ -49,12 +53,12 @@ def allreduce(kind, ranks, beta):
     if ranks == 1:
         return 0.0
     steps = math.log2(ranks)
-    volume = GRADIENT_BYTES * beta
     if kind == "tree":
-        return steps * (alpha + volume)
+        return steps * (alpha + SUM_BYTES * beta)
+    volume = (ranks - 1) / ranks * (SUM_BYTES + FLOAT_BYTES) * beta
     if kind == "halving":
-        return 2 * steps * alpha + 2 * (ranks - 1) / ranks * volume
-    return 2 * (ranks - 1) * alpha + 2 * (ranks - 1) / ranks * volume
+        return 2 * steps * alpha + volume
+    return 2 * (ranks - 1) * alpha + volume
 
 
 def step(samples, ranks, beta, kind):
@@ -67,8 +71,8 @@ print(f"Measured inputs: c1 = {c1 * 1e3:.3f} ms per sample, c0 = {c0 * 1e3:.3f} 
 nodes = [8, 16, 32, 64, 128, 256]
 for rate_name, rate in (("10 Gbit/s", 1e10), ("100 Gbit/s", 1e11)):
     beta = 8 / (eta * rate)
-    print(f"### {rate_name} (beta = {beta * 1e9:.3f} ns/B; one exchange of the gradient = "
-          f"{(alpha + GRADIENT_BYTES * beta) * 1e3:.3f} ms)\n")
+    print(f"### {rate_name} (beta = {beta * 1e9:.3f} ns/B; the allreduce between 2 nodes, tree-halving = "
+          f"{allreduce('halving', 2, beta) * 1e3:.3f} ms)\n")
     print("| mode | per-rank batch | " + " | ".join(f"N={n}" for n in nodes) + " |")
     print("|---|---|" + "---|" * len(nodes))
     for label, kind in (("tree-doubling", "tree"), ("tree-halving", "halving"), ("ring", "ring")):

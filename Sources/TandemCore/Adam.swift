@@ -32,14 +32,15 @@ public final class Adam: @unchecked Sendable {
     }
 
     /// Applies one update with `gradient` (the gradient of the batch's mean loss) to `parameters`.
-    public func update(parameters: FloatBuffer, gradient: FloatBuffer, learningRate: Float) {
-        precondition(parameters.count == firstMoment.count && gradient.count == firstMoment.count)
+    /// One step with `gradient`, one float per parameter.
+    public func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>, learningRate: Float) {
+        precondition(parameters.count == firstMoment.count)
         step += 1
         let (beta1, beta2, epsilon) = (configuration.beta1, configuration.beta2, configuration.epsilon)
         let t = Float(step)
         let stepSize = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
         let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
-        let theta = parameters.pointer, g = gradient.pointer
+        let theta = parameters.pointer, g = gradient
         let m = firstMoment.pointer, v = secondMoment.pointer
         for index in 0..<parameters.count {
             let gradientValue = g[index]

@@ -1,79 +1,118 @@
 /// How a `Conv2D` computes its products. Both give the same function to within rounding; each is
 /// deterministic, so a given choice gives the same bits on every run and every rank.
 public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
-    /// Patches copied into a matrix, then one GEMM per pass. Any kernel size and padding.
+    /// Patches copied into a matrix, then one GEMM per pass. Any kernel size, stride and padding.
     case im2col
-    /// Winograd F(2×2, 3×3): 2.25× fewer multiplies. 3×3 kernels with `same` padding only.
+    /// Winograd F(2×2, 3×3): 2.25× fewer multiplies. 3×3 kernels, stride 1, `same` padding only.
     case winograd
 }
 
-/// A 2-D convolution, stride 1, with bias and activation; Keras's `Conv2D`.
+/// A height and a width: a kernel, a stride, a pool window. `3` means 3×3.
+public struct Extent2D: Equatable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    public let height: Int
+    public let width: Int
+    public init(height: Int, width: Int) { self.height = height; self.width = width }
+    public init(integerLiteral value: Int) { self.init(height: value, width: value) }
+    public var area: Int { height * width }
+    public var description: String { "\(height)x\(width)" }
+}
+
+/// A 2-D convolution with optional bias and an activation; Keras's `Conv2D` (channels last, no
+/// dilation, no groups).
 ///
 /// Parameters, in flat-buffer order: `kernel` as `[kernelHeight][kernelWidth][inputChannels][filters]`
-/// (Keras's HWIO layout), then `bias[filters]`.
-public struct Conv2D: Layer {
+/// (Keras's HWIO layout), then `bias[filters]` if `useBias`.
+public struct Conv2D: KerasLayer {
+    public let name: String
     public let inputShape: TensorShape
     public let outputShape: TensorShape
     public let filters: Int
-    public let kernelSize: Int
+    public let kernelSize: Extent2D
+    public let strides: Extent2D
     public let padding: Padding
     public let activation: Activation
+    public let useBias: Bool
     public let algorithm: ConvolutionAlgorithm
     /// Zero rows above and columns left of the input (TensorFlow puts any odd extra at the bottom/right).
     let paddingTop: Int
     let paddingLeft: Int
 
     public var kind: String { "Conv2D" }
+    public var summaryDetail: String { "\(activation.rawValue), \(algorithm.rawValue)" }
 
-    public var specification: LayerSpecification {
-        .conv2D(filters: filters, kernelSize: kernelSize, padding: padding, activation: activation)
-    }
-
-    /// - Parameter algorithm: `nil` picks Winograd where it applies and pays (3×3, `same`, more than
-    ///   one input channel), im2col elsewhere.
-    public init(inputShape: TensorShape, filters: Int, kernelSize: Int, padding: Padding,
-                activation: Activation, algorithm: ConvolutionAlgorithm? = nil) throws {
-        guard filters > 0, kernelSize > 0 else { throw ModelDefinitionError("Conv2D needs positive filters and kernel size") }
-        let outputHeight = padding == .same ? inputShape.height : inputShape.height - kernelSize + 1
-        let outputWidth = padding == .same ? inputShape.width : inputShape.width - kernelSize + 1
-        guard outputHeight > 0, outputWidth > 0 else {
-            throw ModelDefinitionError("Conv2D \(kernelSize)x\(kernelSize) 'valid' does not fit input \(inputShape)")
+    /// - Parameter algorithm: `nil` picks Winograd where it applies and pays (3×3, stride 1, `same`,
+    ///   more than one input channel), im2col elsewhere.
+    public init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
+                padding: Padding, activation: Activation, useBias: Bool = true, algorithm: ConvolutionAlgorithm? = nil) throws {
+        guard filters > 0, kernelSize.height > 0, kernelSize.width > 0, strides.height > 0, strides.width > 0 else {
+            throw ModelDefinitionError("\(name): Conv2D needs positive filters, kernel size and strides")
         }
-        let winogradApplies = kernelSize == 3 && padding == .same
+        let (outputHeight, top) = padding.outputSize(input: inputShape.height, window: kernelSize.height, stride: strides.height)
+        let (outputWidth, left) = padding.outputSize(input: inputShape.width, window: kernelSize.width, stride: strides.width)
+        guard outputHeight > 0, outputWidth > 0 else {
+            throw ModelDefinitionError("\(name): a \(kernelSize) 'valid' convolution does not fit its input \(inputShape)")
+        }
+        let winogradApplies = kernelSize == 3 && strides == 1 && padding == .same
         let chosen = algorithm ?? (winogradApplies && inputShape.channels > 1 ? .winograd : .im2col)
         guard chosen != .winograd || winogradApplies else {
-            throw ModelDefinitionError("Winograd convolution needs a 3x3 kernel and 'same' padding")
+            throw ModelDefinitionError("\(name): Winograd convolution needs a 3x3 kernel, stride 1 and 'same' padding")
         }
+        self.name = name
         self.inputShape = inputShape
         self.outputShape = TensorShape(height: outputHeight, width: outputWidth, channels: filters)
         self.filters = filters
         self.kernelSize = kernelSize
+        self.strides = strides
         self.padding = padding
         self.activation = activation
+        self.useBias = useBias
         self.algorithm = chosen
-        paddingTop = padding == .same ? (kernelSize - 1) / 2 : 0
-        paddingLeft = paddingTop
+        paddingTop = top
+        paddingLeft = left
     }
 
-    var kernelCount: Int { kernelSize * kernelSize * inputShape.channels * filters }
+    public static let kerasClassNames = ["Conv2D"]
+
+    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+        let widths = 1...KerasLayerConfiguration.largestWidth, extents = 1...KerasLayerConfiguration.largestExtent
+        try configuration.requireChannelsLast()
+        try configuration.require("dilation_rate", isOneOf: [.number(1)])
+        try configuration.require("groups", isOneOf: [.number(1)])
+        try configuration.requireDefaultInitializersAndNoRegularizers()
+        let kernel = try configuration.pair("kernel_size", in: extents)
+        let strides = try configuration.pair("strides", default: (1, 1), in: extents)
+        let activation = try configuration.activation()
+        guard !activation.isSoftmax else { throw configuration.error("activation 'softmax' is not supported on Conv2D") }
+        try self.init(name: configuration.name, inputShape: inputShape,
+                      filters: try configuration.integer("filters", in: widths),
+                      kernelSize: Extent2D(height: kernel.0, width: kernel.1),
+                      strides: Extent2D(height: strides.0, width: strides.1),
+                      padding: try configuration.padding(), activation: activation.hidden,
+                      useBias: try configuration.flag("use_bias", default: true), algorithm: context.convolution.flatMap {
+                          $0 == .winograd && !(kernel == (3, 3) && strides == (1, 1)) ? .im2col : $0
+                      })
+    }
+
+    var kernelCount: Int { kernelSize.area * inputShape.channels * filters }
+    /// The bias, or nil without one.
+    func bias(_ parameters: UnsafePointer<Float>) -> UnsafePointer<Float>? { useBias ? parameters + kernelCount : nil }
 
     public var parameterBlocks: [ParameterBlock] {
-        [ParameterBlock(name: "kernel", shape: [kernelSize, kernelSize, inputShape.channels, filters]),
-         ParameterBlock(name: "bias", shape: [filters])]
+        [ParameterBlock(name: "kernel", shape: [kernelSize.height, kernelSize.width, inputShape.channels, filters])]
+            + (useBias ? [ParameterBlock(name: "bias", shape: [filters])] : [])
     }
 
-    public var forwardMultiplyAdds: Int { outputShape.height * outputShape.width * kernelSize * kernelSize * inputShape.channels * filters }
+    public var forwardMultiplyAdds: Int { outputShape.height * outputShape.width * kernelSize.area * inputShape.channels * filters }
 
     public var preparedCount: Int { algorithm == .winograd ? winogradPreparedCount : 0 }
     public var savedCount: Int { algorithm == .winograd ? winogradSavedCount : im2colSavedCount }
     public var scratchCount: Int { algorithm == .winograd ? winogradScratchCount : im2colScratchCount }
 
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
-        let receptiveField = kernelSize * kernelSize
         glorotUniform(parameters.baseAddress!, count: kernelCount,
-                      fanIn: receptiveField * inputShape.channels, fanOut: receptiveField * filters,
+                      fanIn: kernelSize.area * inputShape.channels, fanOut: kernelSize.area * filters,
                       generator: &generator)
-        (parameters.baseAddress! + kernelCount).update(repeating: 0, count: filters)
+        if useBias { (parameters.baseAddress! + kernelCount).update(repeating: 0, count: filters) }
     }
 
     public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
@@ -85,12 +124,15 @@ public struct Conv2D: Layer {
         case .im2col: forwardIm2col(memory)
         case .winograd: forwardWinograd(memory)
         }
+        applyUnfusedActivation(activation, values: memory.output, count: outputShape.count)
     }
 
     public func backward(_ memory: LayerMemory) {
         applyActivationGradient(activation, output: memory.output, gradient: memory.outputGradient, count: outputShape.count)
-        sumOverPositions(memory.outputGradient, positions: outputShape.height * outputShape.width, channels: filters,
-                         into: memory.parameterGradient + kernelCount)
+        if useBias {
+            sumOverPositions(memory.outputGradient, positions: outputShape.height * outputShape.width, channels: filters,
+                             into: memory.parameterGradient + kernelCount)
+        }
         switch algorithm {
         case .im2col: backwardIm2col(memory)
         case .winograd: backwardWinograd(memory)

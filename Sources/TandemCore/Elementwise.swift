@@ -1,3 +1,5 @@
+import Foundation
+
 /// Element-wise loops over flat buffers, written over `SIMD16<Float>` groups so that they vectorise
 /// regardless of whether the compiler can prove the pointers do not overlap.
 public enum Elementwise {
@@ -27,6 +29,61 @@ public enum Elementwise {
         }
         while index < count {
             gradient[index] = output[index] > 0 ? gradient[index] : 0
+            index += 1
+        }
+    }
+
+    /// ReLU in place: `values[i] = max(values[i], 0)`.
+    @inline(__always)
+    static func clampBelowAtZero(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + WideChannelVector.width <= count {
+            WideChannelVector.load(values + index).clampedBelowAtZero().store(to: values + index)
+            index += WideChannelVector.width
+        }
+        while index < count {
+            values[index] = values[index].clampedBelowAtZero()
+            index += 1
+        }
+    }
+
+    /// `values[i] = 1 / (1 + e^−values[i])`, through the C library's `exp` (one value at a time: sigmoid
+    /// and tanh are rare in CNNs; a vector form would need a polynomial of our own).
+    static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        for index in 0..<count { values[index] = 1 / (1 + Foundation.exp(-values[index])) }
+    }
+
+    /// `values[i] = tanh(values[i])`, through the C library.
+    static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        for index in 0..<count { values[index] = Foundation.tanh(values[index]) }
+    }
+
+    /// Sigmoid's backward pass from its output y: `gradient[i] *= y(1 − y)`.
+    @inline(__always)
+    static func multiplyBySigmoidDerivative(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
+        var index = 0
+        while index + WideChannelVector.width <= count {
+            let y = WideChannelVector.load(output + index)
+            (WideChannelVector.load(gradient + index) * y * (1 - y)).store(to: gradient + index)
+            index += WideChannelVector.width
+        }
+        while index < count {
+            gradient[index] *= output[index] * (1 - output[index])
+            index += 1
+        }
+    }
+
+    /// Tanh's backward pass from its output y: `gradient[i] *= 1 − y²`.
+    @inline(__always)
+    static func multiplyByTanhDerivative(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
+        var index = 0
+        while index + WideChannelVector.width <= count {
+            let y = WideChannelVector.load(output + index)
+            (WideChannelVector.load(gradient + index) * (1 - y * y)).store(to: gradient + index)
+            index += WideChannelVector.width
+        }
+        while index < count {
+            gradient[index] *= 1 - output[index] * output[index]
             index += 1
         }
     }

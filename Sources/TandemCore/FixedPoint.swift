@@ -28,14 +28,15 @@ public struct FixedPointFormat: Sendable, Equatable {
     }
 
     /// Per-sample gradients already divided by the global batch size: resolution 2^−40 ≈ 9.1e−13.
-    /// A batch of B samples allows a per-sample gradient (before the division) up to B·2^11 for B ≤ 4096
-    /// and 2^23 beyond: 65,536 at the tutorial's batch of 32, far past any gradient that still trains.
+    /// A batch of B samples allows a per-sample gradient (before the division) up to B·2^11 for
+    /// B ≤ 2,048 and about 2^22 beyond: 65,536 at the tutorial's batch of 32, far past any gradient
+    /// that still trains.
     public static func gradient(globalBatchSize: Int) -> FixedPointFormat {
         FixedPointFormat(fractionBits: 40, maximumAddends: globalBatchSize)
     }
 
     /// Per-sample losses (cross-entropy): resolution 2^−32 ≈ 2.3e−10, up to 2^19 = 524,288 per sample
-    /// for up to 4,096 addends.
+    /// for up to 2,048 addends (half that for each doubling beyond).
     public static func loss(addends: Int) -> FixedPointFormat {
         FixedPointFormat(fractionBits: 32, maximumAddends: addends)
     }
@@ -89,9 +90,6 @@ public struct FixedPointFormat: Sendable, Equatable {
     /// The value a sum stands for, rounded to a double (exact below 2^53 units).
     @inline(__always)
     public func value(_ sum: Int64) -> Double { Double(sum) * inverseScale }
-
-    /// The value of a sum of many `Int64` sums (e.g. an epoch's per-step totals), rounded to a double.
-    public func value(_ sum: Int128) -> Double { Double(sum) * inverseScale }
 
     /// `floats[i] = Float(value(sums[i]))`.
     public func convert(_ sums: UnsafePointer<Int64>, count: Int, to floats: UnsafeMutablePointer<Float>) {

@@ -13,7 +13,7 @@ public enum GEMMProbe {
         for (index, layer) in model.layers.enumerated() {
             guard let convolution = layer as? Conv2D else { continue }
             let positions = convolution.outputShape.height * convolution.outputShape.width
-            let patch = convolution.kernelSize * convolution.kernelSize * convolution.inputShape.channels
+            let patch = convolution.kernelSize.area * convolution.inputShape.channels
             let filters = convolution.filters
             shapes.append(Shape(m: positions, n: filters, k: patch, transposeA: false, transposeB: false))
             shapes.append(Shape(m: patch, n: filters, k: positions, transposeA: true, transposeB: false))

@@ -4,7 +4,7 @@
 /// `output[positions][filters] = patches[positions][kh·kw·cin] × kernel[kh·kw·cin][filters]`,
 /// where row `p` of `patches` holds the receptive field of output position `p` (zeros outside the input).
 extension Conv2D {
-    var patchLength: Int { kernelSize * kernelSize * inputShape.channels }
+    var patchLength: Int { kernelSize.area * inputShape.channels }
     var outputPositions: Int { outputShape.height * outputShape.width }
 
     /// Forward keeps the patch matrix for the kernel gradient.
@@ -17,7 +17,7 @@ extension Conv2D {
         gatherPatches(from: memory.input, into: patches)
         matrixMultiply(patches, memory.parameters, into: memory.output,
                        m: outputPositions, n: filters, k: patchLength)
-        addBiasAndActivate(activation, values: memory.output, bias: memory.parameters + kernelCount,
+        addBiasAndActivate(activation.fused, values: memory.output, bias: bias(memory.parameters),
                            positions: outputPositions, channels: filters)
     }
 
@@ -43,10 +43,10 @@ extension Conv2D {
         var patchOffset = 0
         for outputRow in 0..<outputShape.height {
             for outputColumn in 0..<outputShape.width {
-                for kernelRow in 0..<kernelSize {
-                    let row = outputRow + kernelRow - paddingTop
-                    for kernelColumn in 0..<kernelSize {
-                        let column = outputColumn + kernelColumn - paddingLeft
+                for kernelRow in 0..<kernelSize.height {
+                    let row = outputRow * strides.height + kernelRow - paddingTop
+                    for kernelColumn in 0..<kernelSize.width {
+                        let column = outputColumn * strides.width + kernelColumn - paddingLeft
                         let inside = row >= 0 && row < inputShape.height && column >= 0 && column < inputShape.width
                         body(patchOffset, inside ? (row * inputShape.width + column) * channels : nil)
                         patchOffset += channels

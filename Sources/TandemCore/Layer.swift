@@ -19,6 +19,27 @@ public struct LayerMemory {
     public var saved: UnsafeMutablePointer<Float>
     /// Scratch, valid only during one call.
     public var scratch: UnsafeMutablePointer<Float>
+    /// Which sample this is, for layers that draw random numbers per sample.
+    public var sample: SampleContext
+}
+
+/// Which sample a forward pass is for. Randomised layers (Dropout) draw from `(seed, epoch, index,
+/// layer)`, so a sample's mask does not depend on the rank that computes it; in inference they do nothing.
+public struct SampleContext: Sendable, Equatable {
+    public var training: Bool
+    public var seed: UInt64
+    public var epoch: Int
+    /// The sample's index in the training set.
+    public var index: Int
+
+    public init(training: Bool, seed: UInt64, epoch: Int, index: Int) {
+        self.training = training
+        self.seed = seed
+        self.epoch = epoch
+        self.index = index
+    }
+
+    public static let inference = SampleContext(training: false, seed: 0, epoch: 0, index: 0)
 }
 
 /// A named block of a layer's trainable parameters, in the order it occupies the flat buffer.
@@ -30,10 +51,15 @@ public struct ParameterBlock: Sendable, Equatable {
 
 /// One layer of a `Sequential` model: configuration and shapes, with `forward` and `backward` for one sample.
 public protocol Layer: Sendable {
+    /// The layer's name in the model description, e.g. `conv2d_1`.
+    var name: String { get }
     /// Keras's class name, e.g. `Conv2D`.
     var kind: String { get }
-    /// A short, parseable description of the configuration, e.g. `conv2d(32,3,same,relu)`.
-    var specification: LayerSpecification { get }
+    /// For `tandem summary`: what else to say of it, e.g. `relu, winograd`.
+    var summaryDetail: String { get }
+    /// Whether the layer ends in a softmax. Allowed on the last layer only, which then outputs logits:
+    /// the softmax is fused into the cross-entropy loss (as Keras does for a softmax output layer).
+    var endsInSoftmax: Bool { get }
     var inputShape: TensorShape { get }
     var outputShape: TensorShape { get }
     /// The trainable parameter blocks in flat-buffer order (Keras's `get_weights()` order).
@@ -55,10 +81,35 @@ public protocol Layer: Sendable {
 
 extension Layer {
     public var parameterCount: Int { parameterBlocks.reduce(0) { $0 + $1.count } }
+    public var summaryDetail: String { "" }
+    public var endsInSoftmax: Bool { false }
     public var preparedCount: Int { 0 }
     public var savedCount: Int { 0 }
     public var scratchCount: Int { 0 }
     public var forwardMultiplyAdds: Int { 0 }
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {}
     public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {}
+}
+
+/// A layer a Keras model description can name. Adding one is its own file (the layer, with forward and
+/// backward side by side, and this initialiser), one line in `LayerRegistry.layers`, and its tests.
+public protocol KerasLayer: Layer {
+    /// The Keras class names it stands for (`Activation` and `ReLU` are one Tandem layer).
+    static var kerasClassNames: [String] { get }
+    /// Builds the layer from its Keras configuration for inputs of `inputShape`; throws one line
+    /// naming the layer and the option for anything it cannot honour.
+    init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws
+}
+
+/// What a layer's construction may depend on besides its configuration.
+public struct LayerBuildContext: Sendable {
+    /// Force one algorithm for every convolution (`.winograd` where it applies); `nil` lets each pick.
+    public var convolution: ConvolutionAlgorithm?
+    /// The layer's position in the model, counted from 0 (what a randomised layer's draws depend on).
+    public var index: Int
+
+    public init(convolution: ConvolutionAlgorithm? = nil, index: Int = 0) {
+        self.convolution = convolution
+        self.index = index
+    }
 }

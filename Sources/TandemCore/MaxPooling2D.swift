@@ -1,80 +1,80 @@
-/// Max pooling over `poolSize × poolSize` windows with stride `poolSize`; Keras's `MaxPooling2D` with
-/// `valid` padding, so a trailing row or column that does not fill a window is dropped (7 → 3).
-public struct MaxPooling2D: Layer {
-    public let inputShape: TensorShape
-    public let outputShape: TensorShape
-    public let poolSize: Int
+/// Max pooling; Keras's `MaxPooling2D` (pool size, strides, `valid` or `same` padding).
+public struct MaxPooling2D: KerasLayer {
+    public let name: String
+    let windows: PoolingWindows
 
+    public var inputShape: TensorShape { windows.input }
+    public var outputShape: TensorShape { windows.output }
+    public var poolSize: Extent2D { windows.size }
     public var kind: String { "MaxPooling2D" }
-    public var specification: LayerSpecification { .maxPooling2D(poolSize: poolSize) }
     public var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(inputShape: TensorShape, poolSize: Int) throws {
-        guard poolSize > 0, inputShape.height >= poolSize, inputShape.width >= poolSize else {
-            throw ModelDefinitionError("MaxPooling2D(\(poolSize)) does not fit input \(inputShape)")
-        }
-        self.inputShape = inputShape
-        self.poolSize = poolSize
-        outputShape = TensorShape(height: inputShape.height / poolSize, width: inputShape.width / poolSize,
-                                  channels: inputShape.channels)
+    /// - Parameter strides: the pool size if nil (Keras's default).
+    public init(name: String = "max_pooling2d", inputShape: TensorShape, poolSize: Extent2D, strides: Extent2D? = nil,
+                padding: Padding = .valid) throws {
+        self.name = name
+        windows = try PoolingWindows(name: name, kind: "MaxPooling2D", inputShape: inputShape, size: poolSize,
+                                     strides: strides ?? poolSize, padding: padding)
+    }
+
+    public static let kerasClassNames = ["MaxPooling2D"]
+
+    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+        name = configuration.name
+        windows = try PoolingWindows(keras: configuration, inputShape: inputShape)
     }
 
     public func forward(_ memory: LayerMemory) {
-        let channels = inputShape.channels
-        for row in 0..<outputShape.height {
-            for column in 0..<outputShape.width {
-                let window = memory.input + ((row * inputShape.width + column) * poolSize) * channels
-                PoolWindow(window: window, rowStride: inputShape.width * channels, columnStride: channels,
-                           size: poolSize,
-                           output: memory.output + (row * outputShape.width + column) * channels)
-                    .run(channels: channels)
-            }
+        let channels = inputShape.channels, rowStride = inputShape.width * channels
+        windows.forEachWindow { rows, columns, outputOffset in
+            PoolWindowMaximum(window: memory.input + rows.lowerBound * rowStride + columns.lowerBound * channels,
+                              rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
+                              output: memory.output + outputOffset)
+                .run(channels: channels)
         }
     }
 
-    /// Each output's gradient goes to the first position of its window (row-major) that holds the maximum.
+    /// Each output's gradient goes to the first position of its window (row-major) that holds the
+    /// maximum; overlapping windows add up.
     public func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
-        let channels = inputShape.channels
+        let channels = inputShape.channels, rowStride = inputShape.width * channels
         inputGradient.update(repeating: 0, count: inputShape.count)  // rows and columns no window covers stay 0
-        for row in 0..<outputShape.height {
-            for column in 0..<outputShape.width {
-                let windowOffset = ((row * inputShape.width + column) * poolSize) * channels
-                let outputOffset = (row * outputShape.width + column) * channels
-                PoolWindowGradient(window: memory.input + windowOffset, windowGradient: inputGradient + windowOffset,
-                                   rowStride: inputShape.width * channels, columnStride: channels, size: poolSize,
-                                   maximum: memory.output + outputOffset, gradient: memory.outputGradient + outputOffset)
-                    .run(channels: channels)
-            }
+        windows.forEachWindow { rows, columns, outputOffset in
+            let windowOffset = rows.lowerBound * rowStride + columns.lowerBound * channels
+            PoolWindowMaximumGradient(window: memory.input + windowOffset, windowGradient: inputGradient + windowOffset,
+                                      rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
+                                      maximum: memory.output + outputOffset, gradient: memory.outputGradient + outputOffset)
+                .run(channels: channels)
         }
     }
 }
 
 /// The maximum of one pooling window, for a group of channels.
-private struct PoolWindow: ChannelKernel {
+struct PoolWindowMaximum: ChannelKernel {
     let window: UnsafePointer<Float>
     let rowStride: Int, columnStride: Int
-    let size: Int
+    let rows: Int, columns: Int
     let output: UnsafeMutablePointer<Float>
 
     @inline(__always)
     func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
         var maximum = V.load(window + channel)
-        for windowRow in 0..<size {
-            for windowColumn in 0..<size where windowRow + windowColumn > 0 {
-                maximum = maximum.maximum(V.load(window + windowRow * rowStride + windowColumn * columnStride + channel))
+        for row in 0..<rows {
+            for column in 0..<columns where row + column > 0 {
+                maximum = maximum.maximum(V.load(window + row * rowStride + column * columnStride + channel))
             }
         }
         maximum.store(to: output + channel)
     }
 }
 
-/// Routes one window's output gradient to the first element equal to the window's maximum.
-private struct PoolWindowGradient: ChannelKernel {
+/// Adds one window's output gradient to the first element equal to the window's maximum.
+struct PoolWindowMaximumGradient: ChannelKernel {
     let window: UnsafePointer<Float>
     let windowGradient: UnsafeMutablePointer<Float>
     let rowStride: Int, columnStride: Int
-    let size: Int
+    let rows: Int, columns: Int
     let maximum: UnsafePointer<Float>
     let gradient: UnsafePointer<Float>
 
@@ -83,11 +83,12 @@ private struct PoolWindowGradient: ChannelKernel {
         let maximum = V.load(self.maximum + channel)
         // Still to be routed: the whole gradient until the first maximum takes it.
         var remaining = V.load(gradient + channel)
-        for windowRow in 0..<size {
-            for windowColumn in 0..<size {
-                let offset = windowRow * rowStride + windowColumn * columnStride + channel
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let offset = row * rowStride + column * columnStride + channel
                 let value = V.load(window + offset)
-                V.select(ifEqual: value, maximum, then: remaining, else: .zero).store(to: windowGradient + offset)
+                (V.load(windowGradient + offset) + V.select(ifEqual: value, maximum, then: remaining, else: .zero))
+                    .store(to: windowGradient + offset)
                 remaining = V.select(ifEqual: value, maximum, then: .zero, else: remaining)
             }
         }

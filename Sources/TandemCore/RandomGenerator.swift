@@ -58,3 +58,14 @@ public enum RandomStream {
     public static let shuffleBase: UInt64 = 1 << 32
     public static func shuffle(epoch: Int) -> UInt64 { shuffleBase + UInt64(epoch) }
 }
+
+extension RandomStream {
+    /// Per-sample draws of a randomised layer (Dropout's mask, augmentation): a stream that depends on
+    /// the epoch, the sample's index in the training set and the layer's position in the model — never
+    /// on which rank computes the sample or what else is in its batch.
+    public static func sample(epoch: Int, index: Int, layer: Int) -> UInt64 {
+        var mixer = RandomGenerator(seed: 0x5A4D_504C_4500_0000 ^ UInt64(layer), stream: UInt64(epoch))
+        var second = RandomGenerator(seed: mixer.next(), stream: UInt64(index))
+        return second.next()
+    }
+}

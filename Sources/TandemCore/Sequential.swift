@@ -1,75 +1,55 @@
 /// A stack of layers applied one after another, as Keras's `Sequential`, ending in logits for
-/// `classCount` classes (the softmax is fused into the loss).
+/// `classCount` classes (the model's final softmax is fused into the loss).
 ///
 /// The model is a plain value: its layers' configurations and where each layer's parameters sit in
 /// the one flat parameter buffer. All memory lives in a `ModelWorkspace` and in `FloatBuffer`s
 /// owned by the caller.
 public struct Sequential: Sendable {
+    /// What the model was built from (stored in checkpoints).
+    public let description: ModelDescription
     public let inputShape: TensorShape
     public let layers: [any Layer]
     /// `parameterOffsets[i]` is where layer `i`'s parameters start in the flat buffer.
     public let parameterOffsets: [Int]
     public let parameterCount: Int
 
-    /// The Keras tutorial's model for 28×28 grey images and 10 classes (its typos fixed; conv4–conv6
-    /// have no activation in the original, kept so).
-    public static let tutorialLayers: [LayerSpecification] = [
-        .conv2D(filters: 64, kernelSize: 3, padding: .same, activation: .relu),
-        .conv2D(filters: 32, kernelSize: 3, padding: .same, activation: .relu),
-        .maxPooling2D(poolSize: 2),
-        .conv2D(filters: 32, kernelSize: 3, padding: .same, activation: .relu),
-        .conv2D(filters: 16, kernelSize: 3, padding: .same, activation: .linear),
-        .maxPooling2D(poolSize: 2),
-        .conv2D(filters: 16, kernelSize: 3, padding: .same, activation: .linear),
-        .conv2D(filters: 8, kernelSize: 3, padding: .same, activation: .linear),
-        .maxPooling2D(poolSize: 2),
-        .flatten,
-        .dense(units: 128, activation: .relu),
-        .dense(units: 10, activation: .softmax),
-    ]
+    /// The most memory a model may ask for (parameters with Adam's moments, and one sample's workspace),
+    /// checked before anything is allocated.
+    public static let largestMemoryBytes = 16 << 30
 
     public static func tutorial(convolution: ConvolutionAlgorithm? = nil) -> Sequential {
         // The tutorial's definition is valid by construction.
-        try! Sequential(inputShape: TensorShape(height: 28, width: 28, channels: 1), layers: tutorialLayers,
-                        convolution: convolution)
+        try! Sequential(description: .tutorial, convolution: convolution)
     }
 
     /// - Parameter convolution: force one algorithm for every convolution (`.winograd` where it
     ///   applies, im2col elsewhere); `nil` lets each layer pick.
-    public init(inputShape: TensorShape, layers specifications: [LayerSpecification],
-                convolution: ConvolutionAlgorithm? = nil) throws {
-        guard !specifications.isEmpty else { throw ModelDefinitionError("a model needs at least one layer") }
+    public init(description: ModelDescription, convolution: ConvolutionAlgorithm? = nil) throws {
         var layers: [any Layer] = []
-        var shape = inputShape
-        for (index, specification) in specifications.enumerated() {
-            let layer: any Layer
-            switch specification {
-            case let .conv2D(filters, kernelSize, padding, activation):
-                let winogradApplies = kernelSize == 3 && padding == .same
-                let algorithm: ConvolutionAlgorithm? = switch convolution {
-                case .im2col: .im2col
-                case .winograd: winogradApplies ? .winograd : .im2col
-                case nil: nil
-                }
-                layer = try Conv2D(inputShape: shape, filters: filters, kernelSize: kernelSize, padding: padding,
-                                   activation: activation, algorithm: algorithm)
-            case let .maxPooling2D(poolSize):
-                layer = try MaxPooling2D(inputShape: shape, poolSize: poolSize)
-            case .flatten:
-                layer = Flatten(inputShape: shape)
-            case let .dense(units, activation):
-                if activation == .softmax && index != specifications.count - 1 {
-                    throw ModelDefinitionError("softmax is only supported on the last layer")
-                }
-                layer = try Dense(inputShape: shape, units: units, activation: activation)
+        var shape = description.inputShape
+        for (index, configuration) in description.layers.enumerated() {
+            let layer = try LayerRegistry.make(configuration, inputShape: shape,
+                                               context: LayerBuildContext(convolution: convolution, index: index))
+            if layer.endsInSoftmax && index != description.layers.count - 1 {
+                throw configuration.error("a softmax is only supported on the last layer (Tandem fuses it into the loss)")
             }
             layers.append(layer)
             shape = layer.outputShape
         }
-        guard case .dense(_, .softmax) = specifications.last! else {
-            throw ModelDefinitionError("the last layer must be dense(units,softmax): the loss is softmax cross-entropy")
+        guard let last = layers.last else { throw ModelDefinitionError("a model needs at least one layer") }
+        guard last.endsInSoftmax else {
+            throw ModelDefinitionError("\(last.name): the model must end in a softmax (Dense or Activation with activation 'softmax'): Tandem trains with softmax cross-entropy")
         }
-        self.inputShape = inputShape
+        // Summed in doubles: the sizes of a nonsensical model must be refused, not overflow.
+        let parameterBytes = 16 * layers.reduce(0.0) { $0 + Double($1.parameterCount) }   // with gradient and Adam's moments
+        let workspaceBytes = 4 * layers.reduce(Double(description.inputShape.count)) {
+            $0 + 3 * Double($1.outputShape.count) + Double($1.savedCount) + Double($1.preparedCount) + Double($1.scratchCount)
+        }
+        guard parameterBytes + workspaceBytes <= Double(Self.largestMemoryBytes) else {
+            throw ModelDefinitionError("the model needs about \(Int((parameterBytes + workspaceBytes) / Double(1 << 20))) MiB (parameters and one sample's activations), more than the \(Self.largestMemoryBytes >> 30) GiB Tandem allows")
+        }
+        self.description = description
+        inputShape = description.inputShape
         self.layers = layers
         var offsets: [Int] = []
         var offset = 0
@@ -79,29 +59,6 @@ public struct Sequential: Sendable {
         }
         parameterOffsets = offsets
         parameterCount = offset
-    }
-
-    /// Rebuilds a model from its `description`.
-    public init(description: String, convolution: ConvolutionAlgorithm? = nil) throws {
-        var words = description.split(separator: " ").map(String.init)
-        guard let first = words.first, first.hasPrefix("input("), first.hasSuffix(")") else {
-            throw ModelDefinitionError("model description must start with input(height,width,channels)")
-        }
-        words.removeFirst()
-        let dimensions = first.dropFirst("input(".count).dropLast().split(separator: ",").compactMap { Int($0) }
-        guard dimensions.count == 3, dimensions.allSatisfy({ $0 > 0 }) else {
-            throw ModelDefinitionError("bad input shape '\(first)'")
-        }
-        try self.init(inputShape: TensorShape(height: dimensions[0], width: dimensions[1], channels: dimensions[2]),
-                      layers: words.map { try LayerSpecification(parsing: $0) }, convolution: convolution)
-    }
-
-    public var specifications: [LayerSpecification] { layers.map(\.specification) }
-
-    /// `input(28,28,1) conv2d(64,3,same,relu) … dense(10,softmax)`: stored in checkpoints.
-    public var description: String {
-        (["input(\(inputShape.height),\(inputShape.width),\(inputShape.channels))"]
-            + specifications.map(\.description)).joined(separator: " ")
     }
 
     public var classCount: Int { layers.last!.outputShape.count }
@@ -185,6 +142,9 @@ public final class ModelWorkspace: @unchecked Sendable {
     let scratch: FloatBuffer
     /// A placeholder for arguments a forward-only pass does not use.
     private let unused: FloatBuffer
+    /// The sample the next forward pass is for: set by the trainer before each training sample;
+    /// `.inference` (randomised layers do nothing) otherwise.
+    public var sample = SampleContext.inference
 
     public init(model: Sequential) {
         activations = [FloatBuffer(count: model.inputShape.count)] + model.layers.map { FloatBuffer(count: $0.outputShape.count) }
@@ -205,6 +165,7 @@ public final class ModelWorkspace: @unchecked Sendable {
         LayerMemory(input: activations[index].pointer, output: activations[index + 1].pointer,
                     inputGradient: inputGradient, outputGradient: outputGradient ?? unused.pointer,
                     parameters: parameters, parameterGradient: parameterGradient ?? unused.pointer,
-                    prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer)
+                    prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer,
+                    sample: sample)
     }
 }

@@ -23,16 +23,49 @@ public struct TensorShape: Equatable, Hashable, Sendable, CustomStringConvertibl
     }
 }
 
-/// How a layer's pre-activation output is mapped.
+/// How a layer's pre-activation output is mapped (hidden layers; a softmax ends the model, see
+/// `Layer.endsInSoftmax`).
 public enum Activation: String, Sendable, CaseIterable {
     case linear
     case relu
+    case sigmoid
+    case tanh
+
+    /// Linear and ReLU are applied in the same pass as the bias; the others after it.
+    public var isFused: Bool { self == .linear || self == .relu }
+    /// What the bias pass applies: this activation if fused, else nothing.
+    public var fused: Activation { isFused ? self : .linear }
 }
 
-/// Keras's padding modes for stride-1 convolutions.
+/// An activation as a Keras configuration names it: a hidden layer's, or the output's softmax.
+public enum KerasActivation: Equatable, Sendable {
+    case hidden(Activation)
+    case softmax
+
+    public var isSoftmax: Bool { self == .softmax }
+    /// What the layer computes itself: the hidden activation, or nothing (the loss applies the softmax).
+    public var hidden: Activation {
+        if case let .hidden(activation) = self { return activation }
+        return .linear
+    }
+}
+
+/// Keras's padding modes.
 public enum Padding: String, Sendable, CaseIterable {
-    /// Output has the input's size; the zero border is split as TensorFlow does (extra row/column at the end).
+    /// Output of ⌈input / stride⌉; the zero border is split as TensorFlow does (extra row/column at the end).
     case same
-    /// No padding: output shrinks by `kernelSize - 1`.
+    /// No padding: output of ⌊(input − window) / stride⌋ + 1.
     case valid
+
+    /// The output extent and the zero rows (or columns) before the input, for one axis.
+    func outputSize(input: Int, window: Int, stride: Int) -> (output: Int, paddingBefore: Int) {
+        switch self {
+        case .valid:
+            return (input >= window ? (input - window) / stride + 1 : 0, 0)
+        case .same:
+            let output = (input + stride - 1) / stride
+            let total = max((output - 1) * stride + window - input, 0)
+            return (output, total / 2)
+        }
+    }
 }

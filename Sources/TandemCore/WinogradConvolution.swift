@@ -75,7 +75,7 @@ extension Conv2D {
         let transformedInput = memory.saved
         convolve(memory.input, channels: inputShape.channels, kernels: memory.prepared,
                  outputChannels: filters, into: memory.output,
-                 bias: memory.parameters + kernelCount, activation: activation,
+                 bias: bias(memory.parameters), activation: activation.fused,
                  transformed: transformedInput, scratch: scratch)
     }
 

@@ -7,15 +7,17 @@ import Glibc
 /// The sums are 64-bit integers (see `FixedPointFormat`), and integer addition is associative: every
 /// algorithm, at every rank count, gives the same bits. They differ only in speed.
 public enum AllreduceAlgorithm: String, Sendable, CaseIterable {
-    /// `MPI_Allreduce` with `MPI_SUM` on `MPI_INT64_T`: the MPI library's own schedule (on a cluster,
-    /// the interconnect's tuned or offloaded path).
+    /// `MPI_Reduce_scatter` (`MPI_SUM` on `MPI_INT64_T`), then `MPI_Allgatherv` of the floats: the MPI
+    /// library's own schedules (on a cluster, the interconnect's tuned or offloaded paths).
     case mpi
-    /// `treeDoubling` for small messages or two ranks, `treeHalving` otherwise.
+    /// `treeDoubling` for messages under 32 KB, `treeHalving` otherwise.
     case tree
-    /// Recursive doubling over `MPI_Sendrecv`: log₂N exchanges of the whole buffer. Fewest messages.
+    /// Recursive doubling of the sums over `MPI_Sendrecv`: log₂N exchanges of the whole `Int64` buffer.
+    /// Fewest messages.
     case treeDoubling = "tree-doubling"
-    /// Recursive halving (a reduce-scatter), then recursive doubling (an allgather): 2·log₂N messages
-    /// but only 2(N−1)/N of the buffer sent, so less time on the wire from 4 ranks on.
+    /// Recursive halving of the sums (a reduce-scatter), then recursive doubling of the floats (an
+    /// allgather): 2·log₂N messages, (N−1)/N of the sums and (N−1)/N of the floats sent, so 1.5 times
+    /// the bytes of a float gradient's reduce-scatter and allgather, where doubling sends 2·log₂N times.
     case treeHalving = "tree-halving"
 }
 
@@ -28,8 +30,18 @@ public protocol Communicator: AnyObject {
     /// Every rank's host name, by rank.
     var hostNames: [String] { get }
 
-    /// Sums `count` fixed-point integers across ranks, in place, by `algorithm`.
-    func allreduceSum(_ buffer: UnsafeMutablePointer<Int64>, count: Int, algorithm: AllreduceAlgorithm)
+    /// Adds every rank's `count` fixed-point sums exactly and gives every rank the result as floats.
+    ///
+    /// The ranks first share out the work of adding (a reduce-scatter of the `Int64`s, or a full
+    /// allreduce of them for small messages); `convert(partial, range)` then turns the exact sums of
+    /// elements `range`, found at `partial[0..<range.count]`, into `result[range]`, and the converted
+    /// floats are copied to every rank (an allgather of half the bytes of the sums). `convert` is the
+    /// same function of the same integers on every rank, so every rank gets the same bits. `sums` is
+    /// overwritten with partial results.
+    func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
+                   algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void)
+    /// Sums a few integers (counts, fixed-point sums) across ranks, in place, by `MPI_Allreduce`.
+    func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int)
     /// Sums a few doubles across ranks, in place: measurements (timings, memory), never training results,
     /// since a float sum across ranks depends on their number.
     func allreduceSum(_ values: inout [Double])
@@ -42,6 +54,14 @@ public protocol Communicator: AnyObject {
     func abort(code: Int32) -> Never
     /// Orderly shutdown at the end of a successful run.
     func finalize()
+}
+
+/// Splits `count` items into `parts` contiguous shards as evenly as possible (the first
+/// `count % parts` shards get one more): a global batch across ranks, the test set, an allreduce's work.
+public func shardRange(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
+    let base = count / parts, extra = count % parts
+    let start = part * base + min(part, extra)
+    return start..<start + base + (part < extra ? 1 : 0)
 }
 
 extension Communicator {
@@ -64,7 +84,11 @@ public final class SingleProcessCommunicator: Communicator {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public var hostNames: [String] { [hostName] }
-    public func allreduceSum(_ buffer: UnsafeMutablePointer<Int64>, count: Int, algorithm: AllreduceAlgorithm) {}
+    public func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
+                          algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void) {
+        convert(sums, 0..<count)
+    }
+    public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
     public func allreduceSum(_ values: inout [Double]) {}
     public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) { (value, value) }
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {}

@@ -16,6 +16,7 @@ public final class MPICommunicator: Communicator {
     /// Receive buffer for the tree allreduce, sized on first use and kept.
     private var incoming: UnsafeMutablePointer<Int64>?
     private var incomingCount = 0
+    private var cachedPartition: (count: Int, counts: [Int32], displacements: [Int32])?
     private let watchdog: StallWatchdog?
 
     /// Initialises MPI (once per process). `stallTimeout` seconds in one collective end the job.
@@ -62,31 +63,58 @@ public final class MPICommunicator: Communicator {
 
     private static let tag: Int32 = 7
 
-    func send(_ buffer: UnsafePointer<Int64>, count: Int, to destination: Int) {
-        MPI_Send(buffer, Int32(count), tandem_mpi_int64(), Int32(destination), Self.tag, world)
+    func send<Element: MPIElement>(_ buffer: UnsafePointer<Element>, count: Int, to destination: Int) {
+        MPI_Send(buffer, Int32(count), Element.datatype, Int32(destination), Self.tag, world)
     }
 
-    func receive(_ buffer: UnsafeMutablePointer<Int64>, count: Int, from source: Int) {
-        MPI_Recv(buffer, Int32(count), tandem_mpi_int64(), Int32(source), Self.tag, world, nil)
+    func receive<Element: MPIElement>(_ buffer: UnsafeMutablePointer<Element>, count: Int, from source: Int) {
+        MPI_Recv(buffer, Int32(count), Element.datatype, Int32(source), Self.tag, world, nil)
     }
 
     /// Sends to and receives from `partner` at once (no deadlock whichever of the two is first).
-    func exchange(send outgoing: UnsafePointer<Int64>, count sendCount: Int,
-                  receive incoming: UnsafeMutablePointer<Int64>, count receiveCount: Int, with partner: Int) {
-        MPI_Sendrecv(outgoing, Int32(sendCount), tandem_mpi_int64(), Int32(partner), Self.tag,
-                     incoming, Int32(receiveCount), tandem_mpi_int64(), Int32(partner), Self.tag, world, nil)
+    func exchange<Element: MPIElement>(send outgoing: UnsafePointer<Element>, count sendCount: Int,
+                                       receive incoming: UnsafeMutablePointer<Element>, count receiveCount: Int, with partner: Int) {
+        MPI_Sendrecv(outgoing, Int32(sendCount), Element.datatype, Int32(partner), Self.tag,
+                     incoming, Int32(receiveCount), Element.datatype, Int32(partner), Self.tag, world, nil)
     }
 
-    public func allreduceSum(_ buffer: UnsafeMutablePointer<Int64>, count: Int, algorithm: AllreduceAlgorithm) {
-        guard size > 1 else { return }
+    public func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
+                          algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void) {
+        guard size > 1 else { return convert(sums, 0..<count) }
         watchdog?.enter(.allreduce, count: count)
         defer { watchdog?.leave() }
         switch algorithm {
         case .mpi:
-            MPI_Allreduce(tandem_mpi_in_place(), buffer, Int32(count), tandem_mpi_int64(), tandem_mpi_sum(), world)
+            let partition = self.partition(count: count)
+            let owned = shardRange(count, part: rank, of: size)
+            let incoming = receiveBuffer(count: owned.count)
+            partition.counts.withUnsafeBufferPointer { counts in
+                partition.displacements.withUnsafeBufferPointer { displacements in
+                    MPI_Reduce_scatter(sums, incoming, counts.baseAddress, tandem_mpi_int64(), tandem_mpi_sum(), world)
+                    convert(incoming, owned)
+                    MPI_Allgatherv(tandem_mpi_in_place(), 0, tandem_mpi_float(), result, counts.baseAddress,
+                                   displacements.baseAddress, tandem_mpi_float(), world)
+                }
+            }
         case .tree, .treeDoubling, .treeHalving:
-            treeAllreduce(buffer, count: count, algorithm: algorithm)
+            treeAllreduce(exactSums: sums, count: count, into: result, algorithm: algorithm, convert: convert)
         }
+    }
+
+    /// Each rank's share of a `count`-element buffer (counts and offsets for the MPI calls): computed
+    /// for the first `count` asked, then kept, so that a training step allocates nothing.
+    private func partition(count: Int) -> (counts: [Int32], displacements: [Int32]) {
+        if let cached = cachedPartition, cached.count == count { return (cached.counts, cached.displacements) }
+        let ranges = (0..<size).map { shardRange(count, part: $0, of: size) }
+        cachedPartition = (count, ranges.map { Int32($0.count) }, ranges.map { Int32($0.lowerBound) })
+        return (cachedPartition!.counts, cachedPartition!.displacements)
+    }
+
+    public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {
+        guard size > 1 else { return }
+        watchdog?.enter(.statistics)
+        defer { watchdog?.leave() }
+        MPI_Allreduce(tandem_mpi_in_place(), values, Int32(count), tandem_mpi_int64(), tandem_mpi_sum(), world)
     }
 
     public func allreduceSum(_ values: inout [Double]) {
@@ -137,6 +165,19 @@ public final class MPICommunicator: Communicator {
         watchdog?.stop()
         MPI_Finalize()
     }
+}
+
+/// A type MPI can send: its `MPI_Datatype`.
+protocol MPIElement {
+    static var datatype: MPI_Datatype { get }
+}
+
+extension Int64: MPIElement {
+    static var datatype: MPI_Datatype { tandem_mpi_int64() }
+}
+
+extension Float: MPIElement {
+    static var datatype: MPI_Datatype { tandem_mpi_float() }
 }
 
 /// `buffer += incoming`, element by element, in groups of 8 so that it vectorises. Wrapping adds:

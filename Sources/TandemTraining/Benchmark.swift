@@ -43,7 +43,7 @@ public struct Benchmark {
         func runSteps(_ count: Int) {
             order.withUnsafeBufferPointer { order in
                 for _ in 0..<count {
-                    _ = trainer.step(order: order.baseAddress!, step: stepIndex % sampler.stepsPerEpoch)
+                    trainer.step(order: order.baseAddress!, step: stepIndex % sampler.stepsPerEpoch, epoch: 1)
                     stepIndex += 1
                 }
             }

@@ -10,7 +10,8 @@ import TandemData
 ///
 ///     offset  size  field
 ///          0     8  magic "TANDEMCK"
-///          8     4  format version (1)
+///          8     4  format version (2; version 1, whose model description was a compact
+///                   `input(28,28,1) conv2d(64,3,same,relu) …`, is still read)
 ///         12     4  header length H in bytes (where the arrays start)
 ///         16     8  parameter count P
 ///         24     8  completed epochs
@@ -21,16 +22,17 @@ import TandemData
 ///         64     8  learning rate (float64)
 ///         72    12  Adam beta1, beta2, epsilon (float32 each)
 ///         84     4  model description length D
-///         88     D  model description, UTF-8 (e.g. "input(28,28,1) conv2d(64,3,same,relu) …")
+///         88     D  model description: Keras JSON (`model.to_json()`), UTF-8
 ///          H   4·P  parameters (float32)
 ///      H+4P    4·P  Adam first moment
 ///      H+8P    4·P  Adam second moment
 ///     H+12P      4  CRC-32 (zlib) of all preceding bytes
 public struct Checkpoint {
     public static let magic = Array("TANDEMCK".utf8)
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     public static let fileExtension = "ckpt"
 
+    /// The model as Keras JSON (`ModelDescription.json`).
     public var modelDescription: String
     public var completedEpochs: Int
     public var optimizerStep: Int
@@ -108,7 +110,9 @@ public struct Checkpoint {
             return T(littleEndian: value)
         }
         let version = integer(8, as: UInt32.self)
-        guard version == Self.version else { throw fail("checkpoint format version \(version); this tandem reads version \(Self.version)") }
+        guard version == 1 || version == Self.version else {
+            throw fail("checkpoint format version \(version); this tandem reads versions 1 and \(Self.version)")
+        }
         let headerLength = Int(integer(12, as: UInt32.self))
         let count = integer(16, as: UInt64.self)
         let descriptionLength = Int(integer(84, as: UInt32.self))
@@ -127,7 +131,11 @@ public struct Checkpoint {
             let start = headerLength + index * 4 * Int(count)
             return (0..<Int(count)).map { Float(bitPattern: integer(start + 4 * $0, as: UInt32.self)) }
         }
-        modelDescription = description
+        do {
+            modelDescription = version == 1 ? try ModelDescription(compact: description).json : description
+        } catch {
+            throw fail("\(error)")
+        }
         completedEpochs = Int(integer(24, as: UInt64.self))
         optimizerStep = Int(integer(32, as: UInt64.self))
         seed = integer(40, as: UInt64.self)

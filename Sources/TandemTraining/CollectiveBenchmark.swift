@@ -1,7 +1,7 @@
 import TandemCore
 import TandemMPI
 
-/// Times the allreduce of fixed-point sums alone over a range of message sizes: the measured inputs (latency α,
+/// Times the allreduce of fixed-point sums (with their conversion to floats) alone over a range of message sizes: the measured inputs (latency α,
 /// inverse bandwidth β) of the communication cost model in Docs/scaling.md.
 public struct CollectiveBenchmark {
     public struct Row: Codable, Sendable {
@@ -24,14 +24,22 @@ public struct CollectiveBenchmark {
     /// Collective. For each size, a few untimed calls, then `repeats` timings; rank 0's clock, with a
     /// barrier before each timing so every rank starts together.
     public func run(sizes: [Int], repeats: Int, minimumSeconds: Double = 0.2) -> [Row] {
-        let buffer = FixedPointBuffer(count: sizes.max() ?? 1)
+        let sums = FixedPointBuffer(count: sizes.max() ?? 1)
+        let result = FloatBuffer(count: sums.count)
+        let format = FixedPointFormat.gradient(globalBatchSize: 32)
         var rows: [Row] = []
         for size in sizes {
-            for _ in 0..<3 { communicator.allreduceSum(buffer.pointer, count: size, algorithm: algorithm) }
+            // What training does: the exact sums, then their conversion to floats.
+            func allreduce() {
+                communicator.allreduce(exactSums: sums.pointer, count: size, into: result.pointer, algorithm: algorithm) { partial, range in
+                    format.convert(partial, count: range.count, to: result.pointer + range.lowerBound)
+                }
+            }
+            for _ in 0..<3 { allreduce() }
             // Enough calls per timing to last about minimumSeconds / repeats (agreed by all ranks).
             communicator.barrier()
             let probeStart = monotonicSeconds()
-            for _ in 0..<5 { communicator.allreduceSum(buffer.pointer, count: size, algorithm: algorithm) }
+            for _ in 0..<5 { allreduce() }
             var probe = [(monotonicSeconds() - probeStart) / 5]
             communicator.allreduceSum(&probe)
             let perCall = probe[0] / Double(communicator.size)
@@ -41,9 +49,7 @@ public struct CollectiveBenchmark {
                 communicator.barrier()
                 let start = monotonicSeconds()
                 // The buffer holds zeros, and sums of zeros stay zero: every call does the same work.
-                for _ in 0..<iterations {
-                    communicator.allreduceSum(buffer.pointer, count: size, algorithm: algorithm)
-                }
+                for _ in 0..<iterations { allreduce() }
                 timings.append((monotonicSeconds() - start) / Double(iterations))
             }
             let statistics = Statistics(timings)

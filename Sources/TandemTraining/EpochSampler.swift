@@ -1,4 +1,5 @@
 import TandemCore
+import TandemMPI
 
 /// Which training samples each rank uses at each step.
 ///
@@ -45,12 +46,4 @@ public struct EpochSampler: Sendable {
         let start = step * globalBatchSize
         return start + slice.lowerBound..<start + slice.upperBound
     }
-}
-
-/// Splits `count` items into `parts` contiguous shards as evenly as possible (the first
-/// `count % parts` shards get one more), e.g. the test set across ranks for evaluation.
-public func shardRange(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
-    let base = count / parts, extra = count % parts
-    let start = part * base + min(part, extra)
-    return start..<start + base + (part < extra ? 1 : 0)
 }

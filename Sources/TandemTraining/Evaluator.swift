@@ -56,7 +56,7 @@ public final class Evaluator {
             if SoftmaxCrossEntropy.predictedClass(logits: logits, classes: classes) == label { sums[label] += 1 }
             sums[classes + label] += 1
         }
-        communicator.allreduceSum(sums.pointer, count: sums.count, algorithm: .mpi)
+        communicator.allreduceSum(sums.pointer, count: sums.count)
         let correctByClass = (0..<classes).map { Int(sums[$0]) }
         let seenByClass = (0..<classes).map { Int(sums[classes + $0]) }
         let seen = seenByClass.reduce(0, +)
@@ -65,5 +65,16 @@ public final class Evaluator {
         }
         return Evaluation(correct: correctByClass.reduce(0, +), seen: seen, meanLoss: sums[lossSlot + 1] > 0 ? .nan : lossFormat.value(sums[lossSlot]) / Double(seen),
                           correctByClass: correctByClass, seenByClass: seenByClass)
+    }
+}
+
+extension LabeledImages {
+    /// One line naming the file if these images cannot go through `model` (another size or channel
+    /// count). Labels beyond the model's classes are caught where they are read (`DatasetDirectory`).
+    public func checkFits(_ model: Sequential) throws {
+        let expected = model.inputShape
+        guard rows == expected.height, columns == expected.width, expected.channels == 1 else {
+            throw InputFileError(path: path, problem: "images are \(rows)x\(columns)x1; the model '\(model.description.name)' expects \(expected.height)x\(expected.width)x\(expected.channels)")
+        }
     }
 }

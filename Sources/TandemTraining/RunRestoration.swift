@@ -21,7 +21,8 @@ public struct RestoredRun {
             let checkpoint = try Checkpoint.read(from: resolved)
             let model: Sequential
             do {
-                model = try Sequential(description: checkpoint.modelDescription, convolution: convolution)
+                model = try Sequential(description: ModelDescription(json: checkpoint.modelDescription, source: resolved),
+                                       convolution: convolution)
             } catch {
                 throw InputFileError(path: resolved, problem: "unusable model description: \(error)")
             }
@@ -35,7 +36,8 @@ public struct RestoredRun {
         communicator.broadcast(string: &description, root: 0)
         communicator.broadcast(string: &resolvedPath, root: 0)
         // Valid on rank 0, so valid everywhere.
-        let model = loaded?.model ?? (try! Sequential(description: description, convolution: convolution))
+        let model = try! loaded?.model
+            ?? Sequential(description: ModelDescription(json: description, source: resolvedPath), convolution: convolution)
         var metadata = (loaded?.checkpoint.seed ?? 0, loaded?.checkpoint.globalBatchSize ?? 0,
                         loaded?.checkpoint.trainingSamples ?? 0)
         communicator.broadcast(&metadata, root: 0)

@@ -21,7 +21,8 @@ public final class Trainer {
     public let sampler: EpochSampler
     public let training: LabeledImages
     private let workspace: ModelWorkspace
-    /// One sample's gradient; after the allreduce, the global batch's.
+    /// One sample's gradient; after the allreduce, the global batch's, followed by its summed loss and
+    /// number of correct predictions.
     private let gradient: FloatBuffer
     /// The fixed-point sums the ranks add up: the gradient, then the loss, then the correct count.
     private let sums: FixedPointBuffer
@@ -42,7 +43,7 @@ public final class Trainer {
         sampler = EpochSampler(sampleCount: training.count, globalBatchSize: configuration.globalBatchSize,
                                rank: communicator.rank, rankCount: communicator.size, seed: configuration.seed)
         workspace = ModelWorkspace(model: model)
-        gradient = FloatBuffer(count: model.parameterCount)
+        gradient = FloatBuffer(count: model.parameterCount + 2)
         sums = FixedPointBuffer(count: model.parameterCount + 2)
         gradientFormat = .gradient(globalBatchSize: configuration.globalBatchSize)
         lossFormat = .loss(addends: configuration.globalBatchSize)
@@ -55,29 +56,30 @@ public final class Trainer {
     /// the same bits on every rank and at every rank count. Collective: every rank calls it with the same epoch.
     public func trainEpoch(_ epoch: Int) -> (loss: Double, accuracy: Double, samples: Int) {
         let order = sampler.order(epoch: epoch)
-        var lossSum: Int128 = 0, correct = 0
+        var lossSum = 0.0, correct = 0
         order.withUnsafeBufferPointer { order in
             for step in 0..<sampler.stepsPerEpoch {
-                let result = self.step(order: order.baseAddress!, step: step)
-                lossSum += Int128(result.lossSum)
+                let result = self.step(order: order.baseAddress!, step: step, epoch: epoch)
+                lossSum += result.lossSum
                 correct += result.correct
             }
         }
         let samples = sampler.stepsPerEpoch * sampler.globalBatchSize
-        return (lossFormat.value(lossSum) / Double(samples), Double(correct) / Double(samples), samples)
+        return (lossSum / Double(samples), Double(correct) / Double(samples), samples)
     }
 
-    /// One optimizer step on the samples at positions `sampler.rankSlice(step:)` of `order`. Returns the
-    /// global batch's summed loss (in `FixedPointFormat.loss`) and number of correct predictions.
+    /// One optimizer step on the samples at positions `sampler.rankSlice(step:)` of `order`, epoch
+    /// `epoch`'s. Returns the global batch's summed loss and number of correct predictions, the same on
+    /// every rank.
     @discardableResult
-    public func step(order: UnsafePointer<Int32>, step: Int) -> (lossSum: Int64, correct: Int) {
+    public func step(order: UnsafePointer<Int32>, step: Int, epoch: Int) -> (lossSum: Double, correct: Int) {
         if let failure = configuration.injectedFailure, failure.rank == communicator.rank,
            failure.step == state.optimizer.step + 1 {
             injectFailure(failure)
         }
         sums.fill(with: 0)
         for position in sampler.rankSlice(step: step) {
-            addSampleGradient(Int(order[position]))
+            addSampleGradient(Int(order[position]), epoch: epoch)
         }
 
         if configuration.separateWait {
@@ -86,24 +88,34 @@ public final class Trainer {
             times.wait += monotonicSeconds() - waitStart
         }
         let reduceStart = monotonicSeconds()
-        communicator.allreduceSum(sums.pointer, count: sums.count, algorithm: configuration.allreduce)
-        gradientFormat.convert(sums.pointer, count: model.parameterCount, to: gradient.pointer)
+        communicator.allreduce(exactSums: sums.pointer, count: sums.count, into: gradient.pointer,
+                               algorithm: configuration.allreduce, convert: convertSums)
         let optimizerStart = monotonicSeconds()
         let learningRate = configuration.learningRate(step: state.optimizer.step + 1, stepsPerEpoch: sampler.stepsPerEpoch)
-        state.optimizer.update(parameters: state.parameters, gradient: gradient, learningRate: learningRate)
+        state.optimizer.update(parameters: state.parameters, gradient: gradient.pointer, learningRate: learningRate)
         model.prepare(parameters: state.parameters.pointer, workspace: workspace)
         let end = monotonicSeconds()
         times.allreduce += optimizerStart - reduceStart
         times.optimizer += end - optimizerStart
         times.steps += 1
-        return (sums[lossSlot], Int(sums[correctSlot]))
+        return (Double(gradient[lossSlot]), Int(gradient[correctSlot]))
+    }
+
+    /// The exact global sums of elements `range` (at `partial[0..<range.count]`) into `gradient[range]`:
+    /// the gradient, the loss (rounded once to a float) and the correct count (exact below 2^24).
+    private func convertSums(_ partial: UnsafePointer<Int64>, _ range: Range<Int>) {
+        let gradientPart = range.clamped(to: 0..<model.parameterCount)
+        gradientFormat.convert(partial, count: gradientPart.count, to: gradient.pointer + range.lowerBound)
+        if range.contains(lossSlot) { gradient[lossSlot] = Float(lossFormat.value(partial[lossSlot - range.lowerBound])) }
+        if range.contains(correctSlot) { gradient[correctSlot] = Float(partial[correctSlot - range.lowerBound]) }
     }
 
     /// One sample's forward and backward pass; adds `∂loss/∂parameters / globalBatch`, the loss and
     /// whether the prediction was correct to the fixed-point sums.
-    private func addSampleGradient(_ sample: Int) {
+    private func addSampleGradient(_ sample: Int, epoch: Int) {
         let start = monotonicSeconds()
         training.writeImage(sample, to: workspace.input)
+        workspace.sample = SampleContext(training: true, seed: configuration.seed, epoch: epoch, index: sample)
         let forwardStart = monotonicSeconds()
         let parameters = UnsafePointer(state.parameters.pointer)
         let logits = model.forward(parameters: parameters, workspace: workspace)
@@ -138,7 +150,7 @@ public final class Trainer {
                 for block in layer.parameterBlocks {
                     let range = offset..<offset + block.count
                     if let bad = range.first(where: { gradientFormat.fixedPoint(gradient[$0]) == nil }) {
-                        problem = "the gradient of layer \(index + 1) (\(layer.specification)) \(block.name) is \(gradient[bad] * batch)"
+                        problem = "the gradient of layer \(index + 1) (\(layer.name)) \(block.name) is \(gradient[bad] * batch)"
                         break search
                     }
                     offset += block.count

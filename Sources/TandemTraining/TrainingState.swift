@@ -58,7 +58,7 @@ public final class TrainingState {
     }
 
     public func checkpoint(model: Sequential, configuration: TrainingConfiguration, trainingSamples: Int) -> Checkpoint {
-        Checkpoint(modelDescription: model.description, completedEpochs: completedEpochs,
+        Checkpoint(modelDescription: model.description.json, completedEpochs: completedEpochs,
                    optimizerStep: optimizer.step, seed: configuration.seed,
                    globalBatchSize: configuration.globalBatchSize, trainingSamples: trainingSamples,
                    learningRate: Double(configuration.learningRate), adam: optimizer.configuration,

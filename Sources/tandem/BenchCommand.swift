@@ -27,6 +27,7 @@ struct TrainingBenchCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var subset: TrainingSubsetOptions
+    @OptionGroup var choice: ModelChoiceOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var distributed: DistributedOptions
 
@@ -66,19 +67,23 @@ struct TrainingBenchCommand: ParsableCommand {
 
     func run() throws {
         let communicator = distributed.makeCommunicator()
-        let network = Sequential.tutorial(convolution: model.convolution.algorithm)
+        let choice = self.choice, convolution = model.convolution.algorithm
+        let network = communicator.agree { try Sequential(description: choice.description(), convolution: convolution) }
         var configuration = TrainingConfiguration()
         configuration.globalBatchSize = batchSize
         configuration.allreduce = distributed.allreduce
         configuration.separateWait = separateWait && communicator.size > 1
-        let dataset = data.dataset
+        let dataset = data.dataset(classCount: network.classCount)
         let subset = self.subset
         let training = communicator.agree {
             if synthetic {
-                return Benchmark.syntheticImages(count: max(subset.limit ?? 60_000, batchSize), rows: 28, columns: 28, classes: 10, seed: 1)
+                return Benchmark.syntheticImages(count: max(subset.limit ?? 60_000, batchSize), rows: network.inputShape.height,
+                                                 columns: network.inputShape.width, classes: network.classCount, seed: 1)
             }
             try dataset.validate()
-            return try dataset.load(.train, keeping: subset.range)
+            let training = try dataset.load(.train, keeping: subset.range)
+            try training.checkFits(network)
+            return training
         }
         let state = TrainingState(model: network, seed: configuration.seed)
         let trainer = Trainer(model: network, training: training, state: state, configuration: configuration, communicator: communicator)

@@ -24,13 +24,11 @@ struct EvaluateCommand: ParsableCommand {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
         let restored = RestoredRun.restore(checkpoint, convolution: model.convolution.algorithm, communicator: communicator)
-        let dataset = data.dataset
+        let dataset = data.dataset(classCount: restored.model.classCount)
         let shard = communicator.agree {
             try dataset.validate()
             let shard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
-            guard shard.rows == restored.model.inputShape.height, shard.columns == restored.model.inputShape.width else {
-                throw InputFileError(path: shard.path, problem: "images are \(shard.rows)x\(shard.columns); the model expects \(restored.model.inputShape.height)x\(restored.model.inputShape.width)")
-            }
+            try shard.checkFits(restored.model)
             return shard
         }
         let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, communicator: communicator)

@@ -30,7 +30,8 @@ struct DataOptions: ParsableArguments {
         if directory.isEmpty { throw ValidationError("--data must name a directory") }
     }
 
-    var dataset: DatasetDirectory { DatasetDirectory(path: directory) }
+    /// The dataset, its labels checked against the model's `classCount` classes.
+    func dataset(classCount: Int) -> DatasetDirectory { DatasetDirectory(path: directory, classCount: classCount) }
 }
 
 /// `--limit`, for the commands that read the training set.
@@ -44,6 +45,17 @@ struct TrainingSubsetOptions: ParsableArguments {
 
     /// The first `limit` of a file's `count` images.
     func range(count: Int) -> Range<Int> { 0..<min(limit ?? count, count) }
+}
+
+/// `--model`, for the commands that build a model rather than read one from a checkpoint.
+struct ModelChoiceOptions: ParsableArguments {
+    @Option(name: .customLong("model"), help: ArgumentHelp(
+        "A built-in model (tutorial, the default) or a Keras model description: the JSON of model.to_json(), or a .keras archive's config.json.",
+        valueName: "name|file"))
+    var nameOrPath: String?
+
+    /// The description (the tutorial's by default), or one line saying why not.
+    func description() throws -> ModelDescription { try ModelDescription.named(nameOrPath ?? "tutorial") }
 }
 
 struct ModelOptions: ParsableArguments {

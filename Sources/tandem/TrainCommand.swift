@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var data: DataOptions
     @OptionGroup var subset: TrainingSubsetOptions
+    @OptionGroup var choice: ModelChoiceOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var distributed: DistributedOptions
 
@@ -108,16 +109,23 @@ struct TrainCommand: ParsableCommand {
             if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
         }
 
-        let network = restored?.model ?? Sequential.tutorial(convolution: model.convolution.algorithm)
-        let dataset = data.dataset
+        let choice = self.choice, convolution = model.convolution.algorithm
+        let network = communicator.agree {
+            if let restored {
+                if choice.nameOrPath != nil {
+                    throw UsageError("--model: a resumed run keeps the checkpoint's model (\(restored.model.description.name)); leave --model out")
+                }
+                return restored.model
+            }
+            return try Sequential(description: choice.description(), convolution: convolution)
+        }
+        let dataset = data.dataset(classCount: network.classCount)
         let subset = self.subset
         let (training, testShard) = communicator.agree {
             try dataset.validate()
             let training = try dataset.load(.train, keeping: subset.range)
             let testShard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
-            for images in [training, testShard] where images.rows != network.inputShape.height || images.columns != network.inputShape.width {
-                throw InputFileError(path: images.path, problem: "images are \(images.rows)x\(images.columns); the model expects \(network.inputShape.height)x\(network.inputShape.width)")
-            }
+            for images in [training, testShard] { try images.checkFits(network) }
             if training.count < configuration.globalBatchSize {
                 throw UsageError("\(training.count) training images are fewer than one global batch of \(configuration.globalBatchSize)")
             }

@@ -49,7 +49,7 @@ struct GradientCheckTests {
         }
         let difference = relativeDifference(analytic, numeric)
         #expect(difference < Self.tolerance,
-                "\(layer.specification): analytic \(analytic) vs numeric \(numeric), relative difference \(difference)",
+                "\(layer.kind) \(layer.summaryDetail): analytic \(analytic) vs numeric \(numeric), relative difference \(difference)",
                 sourceLocation: sourceLocation)
     }
 
@@ -81,9 +81,41 @@ struct GradientCheckTests {
 
     @Test("Dense, relu and linear, and Flatten")
     func denseAndFlatten() throws {
-        check(try Dense(inputShape: .vector(9), units: 7, activation: .relu))
+        check(try Dense(inputShape: .vector(9), units: 7, activation: .hidden(.relu)))
         check(try Dense(inputShape: .vector(5), units: 3, activation: .softmax))
+        check(try Dense(inputShape: .vector(6), units: 4, activation: .hidden(.tanh), useBias: false))
+        check(try Dense(inputShape: .vector(6), units: 4, activation: .hidden(.sigmoid)))
         check(Flatten(inputShape: TensorShape(height: 3, width: 2, channels: 4)))
+    }
+
+    @Test("Conv2D with strides, rectangular kernels, no bias, sigmoid and tanh (im2col)")
+    func convolutionOptions() throws {
+        check(try Conv2D(inputShape: TensorShape(height: 9, width: 8, channels: 2), filters: 3, kernelSize: 5, strides: 2,
+                         padding: .valid, activation: .tanh, useBias: false))
+        check(try Conv2D(inputShape: TensorShape(height: 7, width: 6, channels: 3), filters: 4,
+                         kernelSize: Extent2D(height: 3, width: 1), strides: Extent2D(height: 1, width: 2),
+                         padding: .same, activation: .sigmoid))
+        check(try Conv2D(inputShape: TensorShape(height: 8, width: 8, channels: 2), filters: 3, kernelSize: 3, strides: 2,
+                         padding: .same, activation: .relu))
+    }
+
+    @Test("Pooling with strides and padding: overlapping max and average windows, clipped windows, global pooling")
+    func poolingOptions() throws {
+        check(try MaxPooling2D(inputShape: TensorShape(height: 7, width: 6, channels: 3), poolSize: 3, strides: 2, padding: .same),
+              distinctInputs: true)
+        check(try MaxPooling2D(inputShape: TensorShape(height: 5, width: 5, channels: 2), poolSize: 2, strides: 1), distinctInputs: true)
+        check(try AveragePooling2D(inputShape: TensorShape(height: 6, width: 7, channels: 3), poolSize: 2))
+        check(try AveragePooling2D(inputShape: TensorShape(height: 7, width: 6, channels: 17), poolSize: 3, strides: 2, padding: .same))
+        check(GlobalPooling2D(inputShape: TensorShape(height: 4, width: 3, channels: 18), reduction: .average))
+        check(GlobalPooling2D(inputShape: TensorShape(height: 4, width: 3, channels: 18), reduction: .maximum), distinctInputs: true)
+    }
+
+    @Test("Activation layers (relu, sigmoid, tanh, softmax-as-logits) and Dropout with a fixed mask")
+    func activationsAndDropout() throws {
+        for activation in [KerasActivation.hidden(.relu), .hidden(.sigmoid), .hidden(.tanh), .hidden(.linear), .softmax] {
+            check(ActivationLayer(inputShape: TensorShape(height: 3, width: 3, channels: 5), activation: activation))
+        }
+        check(try Dropout(inputShape: .vector(40), rate: 0.3, position: 2))
     }
 
     @Test("Softmax cross-entropy gradient matches finite differences of the loss")

@@ -70,7 +70,7 @@ struct KnownAnswerTests {
 
     @Test("Dense layer, by hand")
     func dense() throws {
-        let layer = try Dense(inputShape: .vector(2), units: 3, activation: .relu)
+        let layer = try Dense(inputShape: .vector(2), units: 3, activation: .hidden(.relu))
         let harness = LayerHarness(layer)
         harness.input[0] = 1; harness.input[1] = 2
         // kernel[2][3] then bias[3]
@@ -88,7 +88,7 @@ struct KnownAnswerTests {
             "(None, 14, 14, 16)", "(None, 7, 7, 16)", "(None, 7, 7, 16)", "(None, 7, 7, 8)",
             "(None, 3, 3, 8)", "(None, 72)", "(None, 128)", "(None, 10)"])
         #expect(model.forwardMultiplyAdds == 17_791_616)
-        let rebuilt = try? Sequential(description: model.description)
+        let rebuilt = try? Sequential(description: ModelDescription(json: model.description.json, source: "test"))
         #expect(rebuilt?.description == model.description)
     }
 }

@@ -4,6 +4,8 @@
 final class LayerHarness {
     let layer: any Layer
     let input, output, inputGradient, outputGradient, parameters, parameterGradient, prepared, saved, scratch: FloatBuffer
+    /// A training sample: randomised layers (Dropout) draw the same mask on every forward pass of it.
+    var sample = SampleContext(training: true, seed: 5, epoch: 1, index: 42)
 
     init(_ layer: any Layer, seed: UInt64 = 1) {
         self.layer = layer
@@ -25,7 +27,7 @@ final class LayerHarness {
         LayerMemory(input: input.pointer, output: output.pointer, inputGradient: inputGradient.pointer,
                     outputGradient: outputGradient.pointer, parameters: parameters.pointer,
                     parameterGradient: parameterGradient.pointer, prepared: prepared.pointer,
-                    saved: saved.pointer, scratch: scratch.pointer)
+                    saved: saved.pointer, scratch: scratch.pointer, sample: sample)
     }
 
     func forward() -> [Float] {

@@ -29,51 +29,60 @@ struct ReferenceModel {
     private func apply(_ layer: any Layer, weights: [Double], to input: [Double]) -> [Double] {
         let inShape = layer.inputShape, outShape = layer.outputShape
         var output = [Double](repeating: 0, count: outShape.count)
-        switch layer.specification {
-        case let .conv2D(filters, kernelSize, padding, activation):
-            let before = padding == .same ? (kernelSize - 1) / 2 : 0
-            let kernelCount = kernelSize * kernelSize * inShape.channels * filters
+        func activate(_ value: Double, _ activation: Activation) -> Double {
+            switch activation {
+            case .linear: value
+            case .relu: max(value, 0)
+            case .sigmoid: 1 / (1 + Foundation.exp(-value))
+            case .tanh: Foundation.tanh(value)
+            }
+        }
+        switch layer {
+        case let convolution as Conv2D:
+            let filters = convolution.filters, kernel = convolution.kernelSize, strides = convolution.strides
+            let kernelCount = kernel.area * inShape.channels * filters
             for row in 0..<outShape.height {
                 for column in 0..<outShape.width {
                     for filter in 0..<filters {
-                        var sum = weights[kernelCount + filter]
-                        for ky in 0..<kernelSize {
-                            for kx in 0..<kernelSize {
-                                let inputRow = row + ky - before, inputColumn = column + kx - before
+                        var sum = convolution.useBias ? weights[kernelCount + filter] : 0
+                        for ky in 0..<kernel.height {
+                            for kx in 0..<kernel.width {
+                                let inputRow = row * strides.height + ky - convolution.paddingTop
+                                let inputColumn = column * strides.width + kx - convolution.paddingLeft
                                 guard inputRow >= 0, inputRow < inShape.height, inputColumn >= 0, inputColumn < inShape.width else { continue }
                                 for channel in 0..<inShape.channels {
                                     sum += input[(inputRow * inShape.width + inputColumn) * inShape.channels + channel]
-                                        * weights[((ky * kernelSize + kx) * inShape.channels + channel) * filters + filter]
+                                        * weights[((ky * kernel.width + kx) * inShape.channels + channel) * filters + filter]
                                 }
                             }
                         }
-                        output[(row * outShape.width + column) * filters + filter] = activation == .relu ? max(sum, 0) : sum
+                        output[(row * outShape.width + column) * filters + filter] = activate(sum, convolution.activation)
                     }
                 }
             }
-        case let .maxPooling2D(poolSize):
+        case let pooling as MaxPooling2D:
+            let windows = pooling.windows
             for row in 0..<outShape.height {
                 for column in 0..<outShape.width {
                     for channel in 0..<inShape.channels {
                         var maximum = -Double.infinity
-                        for wy in 0..<poolSize {
-                            for wx in 0..<poolSize {
-                                let position = (row * poolSize + wy) * inShape.width + column * poolSize + wx
-                                maximum = max(maximum, input[position * inShape.channels + channel])
-                            }
+                        for y in windows.rows(row) {
+                            for x in windows.columns(column) { maximum = max(maximum, input[(y * inShape.width + x) * inShape.channels + channel]) }
                         }
                         output[(row * outShape.width + column) * inShape.channels + channel] = maximum
                     }
                 }
             }
-        case .flatten:
+        case is Flatten:
             output = input
-        case let .dense(units, activation):
-            for unit in 0..<units {
-                var sum = weights[input.count * units + unit]
-                for index in input.indices { sum += input[index] * weights[index * units + unit] }
-                output[unit] = activation == .relu ? max(sum, 0) : sum
+        case let dense as Dense:
+            for unit in 0..<dense.units {
+                var sum = dense.useBias ? weights[input.count * dense.units + unit] : 0
+                for index in input.indices { sum += input[index] * weights[index * dense.units + unit] }
+                output[unit] = activate(sum, dense.activation.hidden)
             }
+        default:
+            fatalError("ReferenceModel has no \(layer.kind)")
         }
         return output
     }

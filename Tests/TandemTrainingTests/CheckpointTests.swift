@@ -32,7 +32,7 @@ struct CheckpointTests {
         #expect(restored.encoded() == original.encoded())
         #expect(restored.parameters.map(\.bitPattern) == original.parameters.map(\.bitPattern))
         #expect(restored.optimizerStep == 1875 && restored.completedEpochs == 1 && restored.seed == 4)
-        #expect(restored.modelDescription == Sequential.tutorial().description)
+        #expect(restored.modelDescription == Sequential.tutorial().description.json)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == [Checkpoint.fileName(epoch: 1)])
         try FileManager.default.removeItem(atPath: directory)
     }

@@ -1,5 +1,6 @@
 import Testing
 @testable import TandemTraining
+import TandemMPI
 
 struct SamplingTests {
     @Test("One permutation per (seed, epoch): reproducible, a true permutation, different across epochs and seeds")

@@ -1,0 +1,60 @@
+/// Keras's `GlobalAveragePooling2D` and `GlobalMaxPooling2D`: one value per channel over all positions,
+/// a vector of `channels` (`keepdims` false, Keras's default).
+public struct GlobalPooling2D: KerasLayer {
+    public enum Reduction: String, Sendable {
+        case average, maximum
+    }
+
+    public let name: String
+    public let inputShape: TensorShape
+    public let reduction: Reduction
+
+    public var outputShape: TensorShape { .vector(inputShape.channels) }
+    public var kind: String { reduction == .average ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D" }
+    public var parameterBlocks: [ParameterBlock] { [] }
+
+    public init(name: String = "global_pooling2d", inputShape: TensorShape, reduction: Reduction) {
+        self.name = name
+        self.inputShape = inputShape
+        self.reduction = reduction
+    }
+
+    public static let kerasClassNames = ["GlobalAveragePooling2D", "GlobalMaxPooling2D"]
+
+    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+        try configuration.requireChannelsLast()
+        try configuration.require("keepdims", isOneOf: [.bool(false)])
+        self.init(name: configuration.name, inputShape: inputShape,
+                      reduction: configuration.className == "GlobalMaxPooling2D" ? .maximum : .average)
+    }
+
+    // The pooling layers' window kernels, with one window: the whole input.
+
+    public func forward(_ memory: LayerMemory) {
+        let channels = inputShape.channels, rowStride = inputShape.width * channels
+        switch reduction {
+        case .average:
+            PoolWindowAverage(window: memory.input, rowStride: rowStride, columnStride: channels, rows: inputShape.height,
+                              columns: inputShape.width, output: memory.output).run(channels: channels)
+        case .maximum:
+            PoolWindowMaximum(window: memory.input, rowStride: rowStride, columnStride: channels, rows: inputShape.height,
+                              columns: inputShape.width, output: memory.output).run(channels: channels)
+        }
+    }
+
+    public func backward(_ memory: LayerMemory) {
+        guard let inputGradient = memory.inputGradient else { return }
+        let channels = inputShape.channels, rowStride = inputShape.width * channels
+        inputGradient.update(repeating: 0, count: inputShape.count)
+        switch reduction {
+        case .average:
+            PoolWindowAverageGradient(windowGradient: inputGradient, rowStride: rowStride, columnStride: channels,
+                                      rows: inputShape.height, columns: inputShape.width, gradient: memory.outputGradient)
+                .run(channels: channels)
+        case .maximum:
+            PoolWindowMaximumGradient(window: memory.input, windowGradient: inputGradient, rowStride: rowStride,
+                                      columnStride: channels, rows: inputShape.height, columns: inputShape.width,
+                                      maximum: memory.output, gradient: memory.outputGradient).run(channels: channels)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// One layer of a Keras model description: its class, its name and its `config`, with readers that
+/// apply Keras's defaults to missing keys, ignore keys Tandem does not use, and turn anything Tandem
+/// cannot honour into one line naming the layer and the option (`conv2d_3: dilation_rate [2, 2] is
+/// not supported`).
+public struct KerasLayerConfiguration: Sendable, Equatable {
+    public let className: String
+    public let name: String
+    public let config: [String: JSONValue]
+
+    public init(className: String, name: String, config: [String: JSONValue]) {
+        self.className = className
+        self.name = name
+        self.config = config
+    }
+
+    /// The largest filter, unit, group or channel count a layer may ask for: far beyond any CNN that
+    /// trains on CPUs, and small enough that a typo (10⁹ filters) is refused before anything is allocated.
+    public static let largestWidth = 1 << 16
+    /// The largest kernel, pool or stride extent.
+    public static let largestExtent = 64
+
+    public func error(_ message: String) -> ModelDefinitionError { ModelDefinitionError("\(name): \(message)") }
+
+    func unsupported(_ key: String) -> ModelDefinitionError {
+        error("\(key) \(config[key]?.displayText ?? "null") is not supported")
+    }
+
+    /// A whole number in `range`; `fallback` where the key is missing (or null).
+    public func integer(_ key: String, default fallback: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
+        guard let value = config[key], value != .null else {
+            guard let fallback else { throw error("\(key) is missing") }
+            return fallback
+        }
+        guard let integer = value.integer else { throw error("\(key) \(value.displayText) is not a whole number") }
+        guard range.contains(integer) else {
+            throw error("\(key) \(integer) is out of range (\(range.lowerBound)…\(range.upperBound))")
+        }
+        return integer
+    }
+
+    /// Two whole numbers in `range`, written `[a, b]` (Keras's form) or as one number for both.
+    public func pair(_ key: String, default fallback: (Int, Int)? = nil, in range: ClosedRange<Int>) throws -> (Int, Int) {
+        guard let value = config[key], value != .null else {
+            guard let fallback else { throw error("\(key) is missing") }
+            return fallback
+        }
+        let numbers = value.array ?? [value]
+        let integers = numbers.compactMap(\.integer)
+        guard integers.count == numbers.count, (1...2).contains(integers.count) else {
+            throw error("\(key) \(value.displayText) is not one or two whole numbers")
+        }
+        for integer in integers where !range.contains(integer) {
+            throw error("\(key) \(value.displayText) is out of range (\(range.lowerBound)…\(range.upperBound))")
+        }
+        return (integers[0], integers.last!)
+    }
+
+    public func number(_ key: String, default fallback: Double, in range: ClosedRange<Double>) throws -> Double {
+        guard let value = config[key], value != .null else { return fallback }
+        guard let number = value.number, range.contains(number) else {
+            throw error("\(key) \(value.displayText) must be a number in \(range.lowerBound)…\(range.upperBound)")
+        }
+        return number
+    }
+
+    public func flag(_ key: String, default fallback: Bool) throws -> Bool {
+        guard let value = config[key], value != .null else { return fallback }
+        guard let bool = value.bool else { throw error("\(key) \(value.displayText) must be true or false") }
+        return bool
+    }
+
+    /// One of `allowed` (compared in lower case); anything else is "not supported".
+    public func choice(_ key: String, default fallback: String, allowed: [String]) throws -> String {
+        guard let value = config[key], value != .null else { return fallback }
+        guard let text = value.string?.lowercased(), allowed.contains(text) else { throw unsupported(key) }
+        return text
+    }
+
+    /// Refuses `key` unless it is missing, null, or one of `accepted` (e.g. `dilation_rate` [1, 1]).
+    public func require(_ key: String, isOneOf accepted: [JSONValue]) throws {
+        guard let value = config[key], value != .null else { return }
+        let normalized = value.array.map { values in values.allSatisfy { $0 == values.first } ? values.first! : value } ?? value
+        guard accepted.contains(value) || accepted.contains(normalized) else { throw unsupported(key) }
+    }
+
+    /// `data_format`: channels last only (Keras's default), the layout Tandem computes in.
+    public func requireChannelsLast() throws {
+        try require("data_format", isOneOf: [.string("channels_last")])
+    }
+}
+
+extension KerasLayerConfiguration {
+    /// `activation`: linear (Keras's default, also written null), relu, sigmoid, tanh, or softmax.
+    public func activation(_ key: String = "activation") throws -> KerasActivation {
+        switch try choice(key, default: "linear", allowed: ["linear", "relu", "sigmoid", "tanh", "softmax"]) {
+        case "softmax": .softmax
+        case let name: .hidden(Activation(rawValue: name)!)
+        }
+    }
+
+    /// `padding`: same or valid (Keras's default).
+    public func padding() throws -> Padding {
+        Padding(rawValue: try choice("padding", default: "valid", allowed: ["same", "valid"]))!
+    }
+
+    /// Tandem initialises as Keras does by default (Glorot-uniform kernels, zero biases) and has no
+    /// regularisers or constraints: a model that asks for others would silently train differently.
+    public func requireDefaultInitializersAndNoRegularizers() throws {
+        for (key, accepted) in [("kernel_initializer", "GlorotUniform"), ("bias_initializer", "Zeros")] {
+            guard let value = config[key], value != .null else { continue }
+            let name = value.string ?? value["class_name"]?.string
+            guard let name, name.replacingOccurrences(of: "_", with: "").lowercased() == accepted.lowercased() else {
+                throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported (only \(accepted))")
+            }
+        }
+        for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
+            if let value = config[key], value != .null {
+                throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported")
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+
+/// A Keras `Sequential` model as Keras describes it: the JSON of `model.to_json()`, which is also the
+/// `config.json` inside a `.keras` archive. Parsed with Foundation's `JSONDecoder`; keys Tandem does
+/// not use are ignored, missing keys take Keras's defaults, and what Tandem cannot honour is refused
+/// by the layer that reads it (`LayerRegistry`), in one line naming the layer and the option.
+///
+/// The description is what checkpoints store (`json`), so a checkpoint rebuilds its model alone.
+public struct ModelDescription: Sendable, Equatable {
+    public let name: String
+    public let inputShape: TensorShape
+    public let layers: [KerasLayerConfiguration]
+
+    /// The largest input height or width, and channel count, a description may declare.
+    public static let largestInputExtent = 1 << 14
+    public static let largestInputChannels = 1 << 12
+
+    public init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration]) {
+        self.name = name
+        self.inputShape = inputShape
+        self.layers = layers
+    }
+
+    /// Parses Keras JSON text; `source` names it in error messages (a path, or "the checkpoint").
+    public init(json text: String, source: String) throws {
+        func fail(_ problem: String) -> ModelDefinitionError { ModelDefinitionError("\(source): \(problem)") }
+        let root: JSONValue
+        do {
+            root = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        } catch {
+            throw fail("not valid JSON (\(Self.reason(error)))")
+        }
+        guard let className = root["class_name"]?.string else {
+            throw fail("not a Keras model description (no class_name at the top level)")
+        }
+        guard className == "Sequential" else {
+            throw fail("the model is a \(className) model; Tandem trains Keras Sequential models")
+        }
+        guard let entries = root["config"]?["layers"]?.array else { throw fail("the Sequential model has no config.layers list") }
+        var layers: [KerasLayerConfiguration] = []
+        var declaredInput: JSONValue?
+        for (index, entry) in entries.enumerated() {
+            guard let className = entry["class_name"]?.string, let config = entry["config"]?.object else {
+                throw fail("layer \(index + 1) has no class_name and config")
+            }
+            let name = config["name"]?.string ?? "layer_\(index + 1)"
+            if className == "InputLayer" {
+                guard layers.isEmpty else { throw fail("\(name): an InputLayer after the first layer is not supported") }
+                declaredInput = config["batch_shape"] ?? config["batch_input_shape"]
+                continue
+            }
+            if layers.isEmpty, declaredInput == nil {   // Keras 2 style: the first layer carries the input shape.
+                declaredInput = config["batch_input_shape"] ?? config["batch_shape"] ?? entry["build_config"]?["input_shape"]
+            }
+            layers.append(KerasLayerConfiguration(className: className, name: name, config: config))
+        }
+        guard !layers.isEmpty else { throw fail("the model has no layers") }
+        guard let declaredInput else { throw fail("the model declares no input shape (no InputLayer with batch_shape)") }
+        self.init(name: root["config"]?["name"]?.string ?? "sequential",
+                  inputShape: try Self.inputShape(declaredInput, fail: fail), layers: layers)
+    }
+
+    /// `[null, H, W, C]`, or `[null, H, W]` for one channel.
+    private static func inputShape(_ value: JSONValue, fail: (String) -> ModelDefinitionError) throws -> TensorShape {
+        guard let dimensions = value.array, dimensions.first == .null,
+              [3, 4].contains(dimensions.count), dimensions.dropFirst().allSatisfy({ $0.integer != nil }) else {
+            throw fail("input shape \(value.displayText) is not supported (expected [null, height, width, channels])")
+        }
+        let sizes = dimensions.dropFirst().map { $0.integer! }
+        let (height, width, channels) = (sizes[0], sizes[1], sizes.count == 3 ? sizes[2] : 1)
+        guard (1...largestInputExtent).contains(height), (1...largestInputExtent).contains(width),
+              (1...largestInputChannels).contains(channels) else {
+            throw fail("input shape \(value.displayText) is out of range (height and width 1…\(largestInputExtent), channels 1…\(largestInputChannels))")
+        }
+        return TensorShape(height: height, width: width, channels: channels)
+    }
+
+    private static func reason(_ error: Error) -> String {
+        if case let DecodingError.dataCorrupted(context) = error {
+            return (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+
+    /// Keras JSON, as `model.to_json()` writes it (an `InputLayer` first), keys sorted: what a
+    /// checkpoint stores and what Keras's `model_from_json` reads.
+    public var json: String {
+        func entry(_ className: String, _ config: [String: JSONValue]) -> JSONValue {
+            .object(["module": .string("keras.layers"), "class_name": .string(className), "config": .object(config),
+                     "registered_name": .null])
+        }
+        let input = entry("InputLayer", [
+            "batch_shape": .array([.null, .number(Double(inputShape.height)), .number(Double(inputShape.width)),
+                                   .number(Double(inputShape.channels))]),
+            "dtype": .string("float32"), "sparse": .bool(false), "name": .string("input_layer"),
+        ])
+        let root = JSONValue.object([
+            "module": .string("keras"), "class_name": .string("Sequential"), "registered_name": .null,
+            "config": .object(["name": .string(name), "trainable": .bool(true), "dtype": .string("float32"),
+                               "layers": .array([input] + layers.map { entry($0.className, $0.config) })]),
+        ])
+        return root.description
+    }
+}
+
+// MARK: Built-in models
+
+extension ModelDescription {
+    /// The Keras tutorial's model for 28×28 grey images and 10 classes (its typos fixed; conv4–conv6
+    /// have no activation in the original, kept so). The default of `tandem train`.
+    public static let tutorial = try! ModelDescription(compact:
+        "input(28,28,1) conv2d(64,3,same,relu) conv2d(32,3,same,relu) maxpool(2) conv2d(32,3,same,relu) "
+        + "conv2d(16,3,same,linear) maxpool(2) conv2d(16,3,same,linear) conv2d(8,3,same,linear) maxpool(2) "
+        + "flatten dense(128,relu) dense(10,softmax)", name: "tutorial")
+
+    /// Models `--model` accepts by name.
+    public static let builtIn: [String: ModelDescription] = ["tutorial": tutorial]
+
+    /// A model by built-in name, or from a file of Keras JSON.
+    public static func named(_ nameOrPath: String) throws -> ModelDescription {
+        if let model = builtIn[nameOrPath] { return model }
+        guard FileManager.default.fileExists(atPath: nameOrPath) else {
+            throw ModelDefinitionError("\(nameOrPath): no such file, and not a built-in model (\(builtIn.keys.sorted().joined(separator: ", ")))")
+        }
+        guard let data = FileManager.default.contents(atPath: nameOrPath) else {
+            throw ModelDefinitionError("\(nameOrPath): cannot be read")
+        }
+        guard data.count <= 16 << 20 else { throw ModelDefinitionError("\(nameOrPath): \(data.count) bytes is too large for a model description") }
+        guard let text = String(data: data, encoding: .utf8) else { throw ModelDefinitionError("\(nameOrPath): not UTF-8 text") }
+        return try ModelDescription(json: text, source: nameOrPath)
+    }
+
+    /// The compact form checkpoints of format version 1 stored (`input(28,28,1) conv2d(64,3,same,relu)
+    /// maxpool(2) flatten dense(10,softmax)`), as Keras configurations named as Keras names them.
+    public init(compact text: String, name: String = "sequential") throws {
+        var words = text.split(separator: " ").map(String.init)
+        func fail(_ problem: String) -> ModelDefinitionError { ModelDefinitionError("model description '\(text)': \(problem)") }
+        guard let first = words.first, first.hasPrefix("input("), first.hasSuffix(")") else {
+            throw fail("must start with input(height,width,channels)")
+        }
+        words.removeFirst()
+        let dimensions = first.dropFirst("input(".count).dropLast().split(separator: ",").compactMap { Int($0) }
+        guard dimensions.count == 3, dimensions.allSatisfy({ (1...Self.largestInputExtent).contains($0) }) else {
+            throw fail("bad input shape '\(first)'")
+        }
+        var counts: [String: Int] = [:]
+        func layer(_ className: String, _ base: String, _ config: [String: JSONValue]) -> KerasLayerConfiguration {
+            let index = counts[base, default: 0]
+            counts[base] = index + 1
+            let name = index == 0 ? base : "\(base)_\(index)"
+            return KerasLayerConfiguration(className: className, name: name, config: config.merging(["name": .string(name)]) { $1 })
+        }
+        let layers = try words.map { word -> KerasLayerConfiguration in
+            let (kind, arguments): (Substring, [Substring])
+            if let open = word.firstIndex(of: "("), word.hasSuffix(")") {
+                kind = word[..<open]
+                arguments = word[word.index(after: open)..<word.index(before: word.endIndex)].split(separator: ",")
+            } else {
+                (kind, arguments) = (Substring(word), [])
+            }
+            func number(_ index: Int) throws -> JSONValue {
+                guard index < arguments.count, let value = Int(arguments[index]), value > 0 else { throw fail("layer '\(word)'") }
+                return .number(Double(value))
+            }
+            func text(_ index: Int) throws -> JSONValue {
+                guard index < arguments.count else { throw fail("layer '\(word)'") }
+                return .string(String(arguments[index]))
+            }
+            switch (kind, arguments.count) {
+            case ("conv2d", 4):
+                return layer("Conv2D", "conv2d", ["filters": try number(0), "kernel_size": .array([try number(1), try number(1)]),
+                                                  "padding": try text(2), "activation": try text(3)])
+            case ("maxpool", 1):
+                return layer("MaxPooling2D", "max_pooling2d", ["pool_size": .array([try number(0), try number(0)])])
+            case ("flatten", 0):
+                return layer("Flatten", "flatten", [:])
+            case ("dense", 2):
+                return layer("Dense", "dense", ["units": try number(0), "activation": try text(1)])
+            default:
+                throw fail("unknown layer '\(word)'")
+            }
+        }
+        self.init(name: name, inputShape: TensorShape(height: dimensions[0], width: dimensions[1], channels: dimensions[2]),
+                  layers: layers)
+    }
+}
+
+/// A model description Tandem cannot build, in one line.
+public struct ModelDefinitionError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Writes the Keras model descriptions the tests read: real `model.to_json()` output of Keras 3.
+
+    python3 -m venv /root/.cache/tandem-keras-venv
+    /root/.cache/tandem-keras-venv/bin/pip install tensorflow-cpu==2.21.0
+    /root/.cache/tandem-keras-venv/bin/python Tests/Fixtures/keras-models/generate.py
+
+Supported models go to supported/, models Tandem must refuse (each with the one line it must print,
+in expected-errors.json) to unsupported/. Run once; the files are committed.
+"""
+import json
+import os
+
+import keras
+from keras import layers
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+summaries = {}
+
+
+def save(folder, name, model):
+    os.makedirs(os.path.join(here, folder), exist_ok=True)
+    with open(os.path.join(here, folder, name + ".json"), "w") as file:
+        file.write(model.to_json())
+        file.write("\n")
+    if folder == "supported":
+        # What Keras says of each layer: the tests compare Tandem's shapes and parameter counts.
+        summaries[name] = [[layer.name, list(layer.output.shape[1:]), layer.count_params()] for layer in model.layers]
+
+
+def sequential(name, input_shape, *stack):
+    return keras.Sequential([keras.Input(shape=input_shape), *stack], name=name)
+
+
+def fresh():
+    """Layer names restart (conv2d, conv2d_1, …) for each model, as in a fresh Python process."""
+    keras.backend.clear_session()
+
+
+# The Keras tutorial's CNN as its notebook writes it (Conv2D 64→32, pool, 32→16, pool, 16→8, pool).
+fresh()
+save("supported", "tutorial", sequential(
+    "tutorial", (28, 28, 1),
+    layers.Conv2D(64, 3, padding="same", activation="relu"),
+    layers.Conv2D(32, 3, padding="same", activation="relu"),
+    layers.MaxPooling2D(2),
+    layers.Conv2D(32, 3, padding="same", activation="relu"),
+    layers.Conv2D(16, 3, padding="same"),
+    layers.MaxPooling2D(2),
+    layers.Conv2D(16, 3, padding="same"),
+    layers.Conv2D(8, 3, padding="same"),
+    layers.MaxPooling2D(2),
+    layers.Flatten(),
+    layers.Dense(128, activation="relu"),
+    layers.Dense(10, activation="softmax")))
+
+# A small CNN of the kind people write for MNIST-like data.
+fresh()
+save("supported", "small-cnn", sequential(
+    "small_cnn", (28, 28, 1),
+    layers.Conv2D(32, (3, 3), activation="relu"),
+    layers.MaxPooling2D((2, 2)),
+    layers.Conv2D(64, (3, 3), activation="relu"),
+    layers.MaxPooling2D((2, 2)),
+    layers.Flatten(),
+    layers.Dense(64, activation="relu"),
+    layers.Dense(10, activation="softmax")))
+
+# Colour images, 32×32×3 (CIFAR-10 sized), with a final Activation layer holding the softmax.
+fresh()
+save("supported", "cifar-cnn", sequential(
+    "cifar_cnn", (32, 32, 3),
+    layers.Conv2D(16, 3, padding="same", activation="relu"),
+    layers.MaxPooling2D(2),
+    layers.Conv2D(32, 3, padding="same", activation="relu"),
+    layers.MaxPooling2D(2),
+    layers.Flatten(),
+    layers.Dense(10),
+    layers.Activation("softmax")))
+
+# Options with Keras defaults changed: kernel 5, strides 2, valid padding, no bias, sigmoid and tanh,
+# average and global pooling, separate activation layers.
+fresh()
+save("supported", "options", sequential(
+    "options", (28, 28, 1),
+    layers.Conv2D(8, 5, strides=2, padding="valid", use_bias=False, activation="tanh"),
+    layers.Conv2D(8, (3, 3), padding="same"),
+    layers.ReLU(),
+    layers.AveragePooling2D(pool_size=2, strides=1, padding="valid"),
+    layers.Conv2D(12, 3, strides=(2, 2), padding="same", activation="sigmoid"),
+    layers.MaxPooling2D(pool_size=3, strides=2, padding="same"),
+    layers.Activation("relu"),
+    layers.GlobalAveragePooling2D(),
+    layers.Dense(16, activation="tanh"),
+    layers.Dense(10, activation="softmax")))
+
+fresh()
+save("supported", "global-max", sequential(
+    "global_max", (16, 16, 2),
+    layers.Conv2D(4, 3, padding="same", activation="relu"),
+    layers.GlobalMaxPooling2D(),
+    layers.Dense(3, activation="softmax")))
+
+# Refused, each for one reason; the expected line is checked by the tests.
+unsupported = {
+    "dilation": (sequential("dilation", (28, 28, 1),
+                            layers.Conv2D(8, 3, dilation_rate=2, name="conv2d_3"),
+                            layers.Flatten(), layers.Dense(10, activation="softmax")),
+                 "conv2d_3: dilation_rate [2, 2] is not supported"),
+    "groups": (sequential("groups", (28, 28, 4),
+                          layers.Conv2D(8, 3, groups=2, name="grouped"),
+                          layers.Flatten(), layers.Dense(10, activation="softmax")),
+               "grouped: groups 2 is not supported"),
+    "huge-filters": (sequential("huge", (28, 28, 1),
+                                layers.Conv2D(8, 3, name="wide"),
+                                layers.Flatten(), layers.Dense(10, activation="softmax")),
+                     "wide: filters 1000000000 is out of range (1…65536)"),
+    "no-softmax": (sequential("logits", (28, 28, 1),
+                              layers.Flatten(), layers.Dense(10, name="logits")),
+                   "logits: the model must end in a softmax (Dense or Activation with activation 'softmax'): Tandem trains with softmax cross-entropy"),
+    "lstm": (sequential("lstm", (28, 28),
+                        layers.LSTM(8, name="recurrent"), layers.Dense(10, activation="softmax")),
+             "recurrent: LSTM layers are not supported"),
+}
+expected = {}
+for name, (model, line) in unsupported.items():
+    save("unsupported", name, model)
+    expected[name] = line
+# 10⁹ filters cannot be built by Keras itself here (it would allocate them): edit the saved description.
+path = os.path.join(here, "unsupported", "huge-filters.json")
+description = json.load(open(path))
+description["config"]["layers"][1]["config"]["filters"] = 1_000_000_000
+json.dump(description, open(path, "w"))
+# A functional (non-Sequential) model.
+fresh()
+inputs = keras.Input(shape=(28, 28, 1))
+outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(inputs))
+with open(os.path.join(here, "unsupported", "functional.json"), "w") as file:
+    file.write(keras.Model(inputs, outputs, name="functional").to_json() + "\n")
+expected["functional"] = "the model is a Functional model; Tandem trains Keras Sequential models"
+with open(os.path.join(here, "unsupported", "expected-errors.json"), "w") as file:
+    json.dump(expected, file, indent=2, sort_keys=True, ensure_ascii=False)
+    file.write("\n")
+with open(os.path.join(here, "supported", "expected-layers.json"), "w") as file:
+    json.dump(summaries, file, indent=1, sort_keys=True)
+    file.write("\n")
+with open(os.path.join(here, "keras-version.txt"), "w") as file:
+    file.write(f"keras {keras.__version__}\n")

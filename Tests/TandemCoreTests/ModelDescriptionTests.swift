@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import TandemCore
+
+/// Keras model descriptions, as real Keras wrote them (`Tests/Fixtures/keras-models`, made by its
+/// generate.py): supported ones build with Keras's shapes and parameter counts, unsupported ones are
+/// refused with one line naming the layer and the option.
+struct ModelDescriptionTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/keras-models")
+
+    static func fixture(_ path: String) throws -> String {
+        try String(contentsOf: fixtures.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "global-max"]
+
+    @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
+          arguments: supported)
+    func supportedModels(name: String) throws {
+        let description = try ModelDescription(json: Self.fixture("supported/\(name).json"), source: name)
+        let model = try Sequential(description: description)
+        let expected = try JSONDecoder().decode([String: [[JSONValue]]].self,
+                                                from: Data(Self.fixture("supported/expected-layers.json").utf8))[name]!
+        #expect(model.layers.count == expected.count)
+        for (layer, keras) in zip(model.layers, expected) {
+            let shape = keras[1].array!.map { $0.integer! }
+            let ours = layer.outputShape.isVector ? [layer.outputShape.channels]
+                : [layer.outputShape.height, layer.outputShape.width, layer.outputShape.channels]
+            #expect(layer.name == keras[0].string!)
+            #expect(ours == shape, "\(layer.name): \(ours) vs Keras \(shape)")
+            #expect(layer.parameterCount == keras[2].integer!, "\(layer.name)")
+        }
+        // The stored form reads back to the same model.
+        let reread = try ModelDescription(json: description.json, source: "stored")
+        #expect(reread == description)
+    }
+
+    @Test("The built-in tutorial model is the one Keras describes, layer for layer")
+    func tutorialMatchesKeras() throws {
+        let keras = try Sequential(description: ModelDescription(json: Self.fixture("supported/tutorial.json"), source: "keras"))
+        let builtIn = Sequential.tutorial()
+        #expect(builtIn.layers.map(\.name) == keras.layers.map(\.name))
+        #expect(builtIn.layers.map(\.outputShape) == keras.layers.map(\.outputShape))
+        #expect(builtIn.layers.map(\.parameterBlocks) == keras.layers.map(\.parameterBlocks))
+        #expect(builtIn.layers.map(\.summaryDetail) == keras.layers.map(\.summaryDetail))
+    }
+
+    @Test("Each unsupported model is refused with its one line")
+    func unsupportedModels() throws {
+        let expected = try JSONDecoder().decode([String: String].self,
+                                                from: Data(Self.fixture("unsupported/expected-errors.json").utf8))
+        #expect(expected.count == 6)
+        for (name, line) in expected {
+            #expect {
+                _ = try Sequential(description: ModelDescription(json: Self.fixture("unsupported/\(name).json"), source: name))
+            } throws: { error in
+                "\(error)".hasSuffix(line) && !"\(error)".contains("\n")
+            }
+        }
+    }
+
+    @Test("Keys Keras versions add are ignored, missing keys take Keras's defaults")
+    func tolerantReading() throws {
+        let text = """
+            {"class_name": "Sequential", "config": {"layers": [
+              {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 8, 8]}},
+              {"class_name": "Conv2D", "config": {"filters": 2, "kernel_size": 3, "some_future_option": {"x": 1}}},
+              {"class_name": "MaxPooling2D", "config": {}},
+              {"class_name": "Flatten", "config": {}},
+              {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}}
+            """
+        let model = try Sequential(description: ModelDescription(json: text, source: "minimal"))
+        #expect(model.inputShape == TensorShape(height: 8, width: 8, channels: 1))
+        let convolution = try #require(model.layers[0] as? Conv2D)
+        #expect(convolution.padding == .valid && convolution.strides == 1 && convolution.activation == .linear && convolution.useBias)
+        #expect(model.layers[1].outputShape == TensorShape(height: 3, width: 3, channels: 2))   // pool 2, strides 2, valid
+        #expect(model.layers.map(\.name) == ["layer_2", "layer_3", "layer_4", "layer_5"])
+    }
+
+    @Test("Bad descriptions: one line each, nothing allocated for absurd sizes", arguments: [
+        ("not json", "not valid JSON"),
+        ("{\"config\": {}}", "not a Keras model description"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": []}}", "the model has no layers"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 100000, 28, 1]}}, {\"class_name\": \"Flatten\", \"config\": {}}]}}",
+         "input shape [null, 100000, 28, 1] is out of range"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 4096, 4096, 64]}}, {\"class_name\": \"Flatten\", \"config\": {\"name\": \"f\"}}, {\"class_name\": \"Dense\", \"config\": {\"name\": \"huge\", \"units\": 65536, \"activation\": \"softmax\"}}]}}",
+         "more than the 16 GiB Tandem allows"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 3, \"padding\": \"causal\"}}]}}",
+         "c: padding 'causal' is not supported"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 3, \"kernel_regularizer\": {\"class_name\": \"L2\"}}}]}}",
+         "c: kernel_regularizer L2 is not supported"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Flatten\", \"config\": {\"name\": \"f\"}}, {\"class_name\": \"Dense\", \"config\": {\"name\": \"d\", \"units\": 4, \"activation\": \"softmax\"}}, {\"class_name\": \"Dense\", \"config\": {\"name\": \"e\", \"units\": 4, \"activation\": \"softmax\"}}]}}",
+         "d: a softmax is only supported on the last layer"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 9}}]}}",
+         "c: a 9x9 'valid' convolution does not fit its input (None, 8, 8, 1)"),
+    ])
+    func badDescriptions(text: String, message: String) {
+        #expect {
+            _ = try Sequential(description: ModelDescription(json: text, source: "model.json"))
+        } throws: { error in
+            "\(error)".contains(message) && !"\(error)".contains("\n")
+        }
+    }
+
+    @Test("Checkpoints of format version 1 stored a compact description: it reads as the same Keras layers")
+    func compactDescription() throws {
+        let compact = try ModelDescription(compact: "input(28,28,1) conv2d(64,3,same,relu) conv2d(32,3,same,relu) maxpool(2) "
+            + "conv2d(32,3,same,relu) conv2d(16,3,same,linear) maxpool(2) conv2d(16,3,same,linear) conv2d(8,3,same,linear) "
+            + "maxpool(2) flatten dense(128,relu) dense(10,softmax)", name: "tutorial")
+        #expect(compact == ModelDescription.tutorial)
+    }
+
+    @Test("Dropout: the same mask for the same (seed, epoch, sample, layer), another for another sample, none in inference")
+    func dropoutMasks() throws {
+        let layer = try Dropout(inputShape: .vector(10_000), rate: 0.25, position: 3)
+        let harness = LayerHarness(layer)
+        for index in 0..<harness.input.count { harness.input[index] = 1 }
+        let first = harness.forward()
+        #expect(harness.forward() == first)
+        let dropped = first.filter { $0 == 0 }.count
+        #expect(abs(Double(dropped) / 10_000 - 0.25) < 0.02, "\(dropped) of 10,000 dropped")
+        #expect(first.allSatisfy { $0 == 0 || $0 == Float(1) / 0.75 })
+        harness.sample.index += 1
+        #expect(harness.forward() != first)
+        harness.sample = .inference
+        #expect(harness.forward().allSatisfy { $0 == 1 })
+    }
+}
