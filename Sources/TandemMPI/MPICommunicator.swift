@@ -53,12 +53,12 @@ public final class MPICommunicator: Communicator {
 
     /// The receive buffer of the tree allreduces: allocated on first use, then kept.
     func receiveBuffer(count: Int) -> UnsafeMutablePointer<Int64> {
-        if incomingCount < count {
-            incoming?.deallocate()
-            incoming = .allocate(capacity: count)
-            incomingCount = count
-        }
-        return incoming!
+        if let incoming, incomingCount >= count { return incoming }
+        incoming?.deallocate()
+        let buffer = UnsafeMutablePointer<Int64>.allocate(capacity: max(count, 1))   // a rank's share may be empty
+        incoming = buffer
+        incomingCount = max(count, 1)
+        return buffer
     }
 
     private static let tag: Int32 = 7

@@ -39,6 +39,15 @@ struct DistributedTrainingTests {
         }
     }
 
+    @Test("Every allreduce handles messages smaller than the rank count (a rank's share empty)",
+          arguments: ["mpi", "tree", "tree-doubling", "tree-halving"])
+    func tinyMessages(algorithm: String) {
+        let outcome = TandemProcess.mpirun(ranks: 3, ["bench", "allreduce", "--allreduce", algorithm, "--sizes", "1", "2", "5",
+                                                      "--repeats", "1"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.lines.filter { $0.hasPrefix("  ") }.count == 4, "\(outcome.standardOutput)")
+    }
+
     @Test("Training on -np 2, then resuming on -np 3, gives the weights of an uninterrupted -np 1 run")
     func resumeAcrossRankCounts() throws {
         let directory = TandemProcess.temporaryDirectory()

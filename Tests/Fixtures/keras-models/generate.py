@@ -96,6 +96,18 @@ save("supported", "options", sequential(
     layers.Dense(16, activation="tanh"),
     layers.Dense(10, activation="softmax")))
 
+# The user guide's example: a small CNN with Dropout.
+fresh()
+save("supported", "dropout-cnn", sequential(
+    "dropout_cnn", (28, 28, 1),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.MaxPooling2D(),
+    layers.Conv2D(64, 3, activation="relu"),
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dropout(0.3),
+    layers.Dense(10, activation="softmax")))
+
 fresh()
 save("supported", "global-max", sequential(
     "global_max", (16, 16, 2),

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// `tandem train --model F.json` with descriptions real Keras wrote (Tests/Fixtures/keras-models),
+/// under a real `mpirun`.
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.ready))
+struct KerasModelTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/keras-models").path
+
+    @Test("Every supported Keras model for 28×28×1 images trains under mpirun, and its checkpoint evaluates without --model",
+          arguments: ["tutorial", "small-cnn", "options", "dropout-cnn"])
+    func trainsAndEvaluates(name: String) throws {
+        let directory = TandemProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let training = TandemProcess.mpirun(ranks: 2, ["train", "--model", "\(Self.fixtures)/supported/\(name).json",
+                                                        "--limit", "320", "--epochs", "1", "--checkpoint-dir", directory])
+        #expect(training.status == 0, "\(training.standardError)")
+        let final = try #require(training.lines.first { $0.hasPrefix("Test loss:") })
+        let evaluation = TandemProcess.mpirun(ranks: 1, ["evaluate", "--checkpoint", directory])
+        #expect(evaluation.status == 0, "\(evaluation.standardError)")
+        let evaluated = try #require(evaluation.lines.first { $0.hasPrefix("Test loss:") })
+        #expect(evaluated.hasPrefix(final), "\(evaluated) vs \(final)")
+        #expect(evaluation.digest == training.digest)
+    }
+
+    @Test("Dropout draws its masks per sample, not per rank: the same weights at -np 1, 2 and 3")
+    func dropoutIsRankIndependent() throws {
+        let run = ["train", "--model", "\(Self.fixtures)/supported/dropout-cnn.json", "--limit", "300", "--epochs", "2",
+                   "--batch-size", "30", "--no-evaluate-every-epoch", "--seed", "4"]
+        let digests = try [1, 2, 3].map { ranks in
+            let outcome = TandemProcess.mpirun(ranks: ranks, run)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            return try #require(outcome.digest)
+        }
+        #expect(Set(digests).count == 1, "\(digests)")
+    }
+
+    @Test("Unsupported models and mismatched data are refused in one line, on every rank, without a hang")
+    func refusals() {
+        let refused = TandemProcess.mpirun(ranks: 2, ["train", "--model", "\(Self.fixtures)/unsupported/dilation.json"], timeout: 60)
+        #expect(refused.status != 0 && !refused.timedOut)
+        let lines = refused.errorLines.filter { $0.hasPrefix("tandem:") }
+        #expect(lines.count == 1 && lines[0].hasSuffix(": conv2d_3: dilation_rate [2, 2] is not supported"), "\(refused.standardError)")
+        let mismatched = TandemProcess.mpirun(ranks: 2, ["train", "--model", "\(Self.fixtures)/supported/cifar-cnn.json",
+                                                         "--limit", "320"], timeout: 60)
+        #expect(mismatched.status != 0 && !mismatched.timedOut)
+        #expect(mismatched.standardError.contains("images are 28x28x1; the model 'cifar_cnn' expects 32x32x3"), "\(mismatched.standardError)")
+        let classes = TandemProcess.mpirun(ranks: 1, ["train", "--model", "\(Self.fixtures)/supported/global-max.json"], timeout: 60)
+        #expect(classes.status != 0)
+        #expect(classes.standardError.contains("expects 16x16x2") || classes.standardError.contains("out of range 0..<3"),
+                "\(classes.standardError)")
+        let missing = TandemProcess.tandem(["summary", "--model", "no-such-model"], timeout: 60)
+        #expect(missing.status != 0)
+        #expect(missing.standardError.contains("no-such-model: no such file, and not a built-in model (tutorial)"), "\(missing.standardError)")
+    }
+}
