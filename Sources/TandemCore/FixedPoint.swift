@@ -41,6 +41,13 @@ public struct FixedPointFormat: Sendable, Equatable {
         FixedPointFormat(fractionBits: 32, maximumAddends: addends)
     }
 
+    /// Per-sample, per-channel sums of activations and of their squared deviations (batch-norm
+    /// statistics over one sample's positions): resolution 2^−24 ≈ 6e−8, up to 2^27 ≈ 1.3e8 per sample
+    /// and channel for up to 2,048 samples.
+    public static func statistics(globalBatchSize: Int) -> FixedPointFormat {
+        FixedPointFormat(fractionBits: 24, maximumAddends: globalBatchSize)
+    }
+
     var scale: Double { Double(sign: .plus, exponent: fractionBits, significand: 1) }
     var inverseScale: Double { Double(sign: .plus, exponent: -fractionBits, significand: 1) }
     /// Scaled limit: |scaled value| < 2^magnitudeBits ≤ 2^51.

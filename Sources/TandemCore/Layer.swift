@@ -42,11 +42,21 @@ public struct SampleContext: Sendable, Equatable {
     public static let inference = SampleContext(training: false, seed: 0, epoch: 0, index: 0)
 }
 
-/// A named block of a layer's trainable parameters, in the order it occupies the flat buffer.
+/// A named block of a layer's weights, in the order it occupies the flat buffer (Keras's
+/// `get_weights()` order). Non-trainable blocks (batch-norm's moving statistics) sit in the same buffer
+/// so that checkpoints and exports hold every weight Keras has; their gradient is always zero, so Adam
+/// leaves them exactly as they are (zero moments give a zero step) and only their layer changes them.
 public struct ParameterBlock: Sendable, Equatable {
     public let name: String
     public let shape: [Int]
+    public let trainable: Bool
     public var count: Int { shape.reduce(1, *) }
+
+    public init(name: String, shape: [Int], trainable: Bool = true) {
+        self.name = name
+        self.shape = shape
+        self.trainable = trainable
+    }
 }
 
 /// One layer of a `Sequential` model: configuration and shapes, with `forward` and `backward` for one sample.
@@ -81,6 +91,7 @@ public protocol Layer: Sendable {
 
 extension Layer {
     public var parameterCount: Int { parameterBlocks.reduce(0) { $0 + $1.count } }
+    public var trainableParameterCount: Int { parameterBlocks.filter(\.trainable).reduce(0) { $0 + $1.count } }
     public var summaryDetail: String { "" }
     public var endsInSoftmax: Bool { false }
     public var preparedCount: Int { 0 }
@@ -112,4 +123,24 @@ public struct LayerBuildContext: Sendable {
         self.convolution = convolution
         self.index = index
     }
+}
+
+/// A layer whose training pass depends on the whole global batch (Keras's `BatchNormalization`). The
+/// trainer runs every local sample up to it, adds up per-sample, per-channel sums exactly across the
+/// global batch (fixed point, any rank count, as the gradient), and only then lets any sample go on;
+/// backward alike. `forward` and `backward` of `Layer` are its inference pass and unused, respectively.
+public protocol BatchSynchronizedLayer: Layer {
+    /// Channels the statistics are per.
+    var channels: Int { get }
+    /// `sums[c] = Σ over positions of input[·, c]`, or of `(input − mean[c])²` given `mean`: one sample's part.
+    func channelSums(of input: UnsafePointer<Float>, centeredOn mean: UnsafePointer<Float>?, into sums: UnsafeMutablePointer<Float>)
+    /// The training forward pass of one sample with the global batch's mean and variance.
+    func normalize(_ memory: LayerMemory, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>)
+    /// One sample's part of `Σ dy` and `Σ dy·x̂` per channel (into `sums[0..<C]`, `sums[C..<2C]`); also
+    /// writes them as the sample's gradient of the layer's parameters.
+    func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>)
+    /// One sample's input gradient from the global `Σ dy`, `Σ dy·x̂` over `count` values per channel.
+    func inputGradient(_ memory: LayerMemory, variance: UnsafePointer<Float>, sums: UnsafePointer<Float>, count: Int)
+    /// Moves the moving statistics towards the batch's (once per training step, every rank alike).
+    func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>)
 }

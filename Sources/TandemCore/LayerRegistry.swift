@@ -9,6 +9,7 @@ public enum LayerRegistry {
         GlobalPooling2D.self,
         ActivationLayer.self,
         Dropout.self,
+        BatchNormalization.self,
     ]
 
     static let byClassName: [String: any KerasLayer.Type] = Dictionary(

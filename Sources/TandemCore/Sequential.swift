@@ -12,6 +12,8 @@ public struct Sequential: Sendable {
     /// `parameterOffsets[i]` is where layer `i`'s parameters start in the flat buffer.
     public let parameterOffsets: [Int]
     public let parameterCount: Int
+    /// The layers that need the whole batch in training (batch-norm), by index.
+    public let synchronizedLayers: [Int]
 
     /// The most memory a model may ask for (parameters with Adam's moments, and one sample's workspace),
     /// checked before anything is allocated.
@@ -59,6 +61,7 @@ public struct Sequential: Sendable {
         }
         parameterOffsets = offsets
         parameterCount = offset
+        synchronizedLayers = layers.indices.filter { layers[$0] is any BatchSynchronizedLayer }
     }
 
     public var classCount: Int { layers.last!.outputShape.count }
@@ -92,11 +95,16 @@ public struct Sequential: Sendable {
     /// Runs one sample already written to `workspace.input`; returns its logits.
     @discardableResult
     public func forward(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) -> UnsafePointer<Float> {
-        for index in layers.indices {
+        forward(layers: layers.indices, parameters: parameters, workspace: workspace)
+        return UnsafePointer(workspace.logits)
+    }
+
+    /// Runs layers `range` on the sample in `workspace` (the output of the layer before is in place).
+    public func forward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace) {
+        for index in range {
             layers[index].forward(workspace.memory(layer: index, parameters: parameters + parameterOffsets[index],
                                                    parameterGradient: nil, outputGradient: nil, inputGradient: nil))
         }
-        return UnsafePointer(workspace.logits)
     }
 
     /// Forward and backward for one sample in `workspace.input` with class `label`: *overwrites*
@@ -116,18 +124,29 @@ public struct Sequential: Sendable {
     /// `scale · ∂loss/∂parameters` and returns the sample's loss.
     public func backward(label: Int, scale: Float, parameters: UnsafePointer<Float>,
                          parameterGradient: UnsafeMutablePointer<Float>, workspace: ModelWorkspace) -> Float {
-        var outputGradient = workspace.gradients.0.pointer
-        var inputGradient = workspace.gradients.1.pointer
-        let loss = SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, classes: classCount, label: label,
-                                                       scale: scale, gradient: outputGradient)
-        for index in layers.indices.reversed() {
-            layers[index].backward(workspace.memory(
-                layer: index, parameters: parameters + parameterOffsets[index],
-                parameterGradient: parameterGradient + parameterOffsets[index],
-                outputGradient: outputGradient, inputGradient: index > 0 ? inputGradient : nil))
-            swap(&outputGradient, &inputGradient)
-        }
+        let loss = beginBackward(label: label, scale: scale, workspace: workspace)
+        backward(layers: layers.indices, parameters: parameters, parameterGradient: parameterGradient, workspace: workspace)
         return loss
+    }
+
+    /// The loss of the sample `forward` just ran, with `scale · ∂loss/∂logits` as the gradient the
+    /// backward pass starts from.
+    public func beginBackward(label: Int, scale: Float, workspace: ModelWorkspace) -> Float {
+        workspace.gradient = (workspace.gradients.0.pointer, workspace.gradients.1.pointer)
+        return SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, classes: classCount, label: label,
+                                                   scale: scale, gradient: workspace.gradient.output)
+    }
+
+    /// The backward pass through layers `range`, from the gradient with respect to the last one's output
+    /// to that with respect to the first one's input; *overwrites* their parameters' slices of
+    /// `parameterGradient`.
+    public func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>,
+                         parameterGradient: UnsafeMutablePointer<Float>, workspace: ModelWorkspace) {
+        for index in range.reversed() {
+            layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index],
+                                                            parameterGradient: parameterGradient + parameterOffsets[index]))
+            workspace.advanceGradient()
+        }
     }
 }
 
@@ -142,23 +161,47 @@ public final class ModelWorkspace: @unchecked Sendable {
     let scratch: FloatBuffer
     /// A placeholder for arguments a forward-only pass does not use.
     private let unused: FloatBuffer
+    /// During backward: where the gradient with respect to the current layer's output is, and where the
+    /// one with respect to its input goes (the two `gradients` buffers, swapped layer by layer).
+    var gradient: (output: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>)
     /// The sample the next forward pass is for: set by the trainer before each training sample;
     /// `.inference` (randomised layers do nothing) otherwise.
     public var sample = SampleContext.inference
 
-    public init(model: Sequential) {
+    /// - Parameter other: a workspace of the same model whose per-step values (`prepared`) and scratch
+    ///   this one shares: one workspace per sample of a batch, when a layer needs the whole batch.
+    public init(model: Sequential, sharingWith other: ModelWorkspace? = nil) {
         activations = [FloatBuffer(count: model.inputShape.count)] + model.layers.map { FloatBuffer(count: $0.outputShape.count) }
         let largest = activations.map(\.count).max()!
         gradients = (FloatBuffer(count: largest), FloatBuffer(count: largest))
-        prepared = model.layers.map { FloatBuffer(count: $0.preparedCount) }
+        prepared = other?.prepared ?? model.layers.map { FloatBuffer(count: $0.preparedCount) }
         saved = model.layers.map { FloatBuffer(count: $0.savedCount) }
-        scratch = FloatBuffer(count: model.layers.map(\.scratchCount).max()!)
+        scratch = other?.scratch ?? FloatBuffer(count: model.layers.map(\.scratchCount).max()!)
         unused = FloatBuffer(count: 1)
+        gradient = (gradients.0.pointer, gradients.1.pointer)
     }
+
+    /// The input of layer `index` (the output of the one before): `layerInput(0)` is the sample.
+    public func layerInput(_ index: Int) -> UnsafeMutablePointer<Float> { activations[index].pointer }
 
     /// Where the next sample goes, as `height × width × channels` floats.
     public var input: UnsafeMutablePointer<Float> { activations[0].pointer }
     public var logits: UnsafeMutablePointer<Float> { activations[activations.count - 1].pointer }
+
+    /// The memory of layer `index` in the backward pass, at the current gradient position.
+    public func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>,
+                               parameterGradient: UnsafeMutablePointer<Float>) -> LayerMemory {
+        memory(layer: index, parameters: parameters, parameterGradient: parameterGradient,
+               outputGradient: gradient.output, inputGradient: index > 0 ? gradient.input : nil)
+    }
+
+    /// After a layer's backward pass: its input gradient is the next layer's output gradient.
+    public func advanceGradient() { gradient = (gradient.input, gradient.output) }
+
+    /// The memory of layer `index` in a forward pass.
+    public func forwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
+        memory(layer: index, parameters: parameters, parameterGradient: nil, outputGradient: nil, inputGradient: nil)
+    }
 
     func memory(layer index: Int, parameters: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>?,
                 outputGradient: UnsafeMutablePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>?) -> LayerMemory {

@@ -21,6 +21,12 @@ public final class Trainer {
     public let sampler: EpochSampler
     public let training: LabeledImages
     private let workspace: ModelWorkspace
+    /// One workspace per sample of this rank's share of a step when the model has batch-synchronised
+    /// layers (their first is `workspace`); just `workspace` otherwise.
+    private let workspaces: [ModelWorkspace]
+    /// The exact cross-sample sums of each batch-normalisation layer.
+    private let batchStatistics: [BatchStatistics]
+    private let statisticsFormat: FixedPointFormat
     /// One sample's gradient; after the allreduce, the global batch's, followed by its summed loss and
     /// number of correct predictions.
     private let gradient: FloatBuffer
@@ -42,7 +48,12 @@ public final class Trainer {
         self.communicator = communicator
         sampler = EpochSampler(sampleCount: training.count, globalBatchSize: configuration.globalBatchSize,
                                rank: communicator.rank, rankCount: communicator.size, seed: configuration.seed)
-        workspace = ModelWorkspace(model: model)
+        let workspace = ModelWorkspace(model: model)
+        self.workspace = workspace
+        let slots = model.synchronizedLayers.isEmpty ? 1 : max(sampler.largestRankBatchSize, 1)
+        workspaces = [workspace] + (1..<slots).map { _ in ModelWorkspace(model: model, sharingWith: workspace) }
+        batchStatistics = model.synchronizedLayers.map { BatchStatistics(model: model, layer: $0) }
+        statisticsFormat = .statistics(globalBatchSize: configuration.globalBatchSize)
         gradient = FloatBuffer(count: model.parameterCount + 2)
         sums = FixedPointBuffer(count: model.parameterCount + 2)
         gradientFormat = .gradient(globalBatchSize: configuration.globalBatchSize)
@@ -78,8 +89,12 @@ public final class Trainer {
             injectFailure(failure)
         }
         sums.fill(with: 0)
-        for position in sampler.rankSlice(step: step) {
-            addSampleGradient(Int(order[position]), epoch: epoch)
+        if model.synchronizedLayers.isEmpty {
+            for position in sampler.rankSlice(step: step) {
+                addSampleGradient(Int(order[position]), epoch: epoch)
+            }
+        } else {
+            addBatchGradient(order: order, positions: sampler.rankSlice(step: step), epoch: epoch)
         }
 
         if configuration.separateWait {
@@ -127,7 +142,7 @@ public final class Trainer {
         let sumStart = monotonicSeconds()
         guard gradientFormat.accumulate(gradient.pointer, count: model.parameterCount, into: sums.pointer),
               let fixedLoss = lossFormat.fixedPoint(loss) else {
-            reportOutOfRange(sample: sample, loss: loss)
+            reportOutOfRange(sample: sample, loss: loss, layers: model.layers.indices)
         }
         sums[lossSlot] &+= fixedLoss
         sums[correctSlot] &+= correct ? 1 : 0
@@ -138,14 +153,132 @@ public final class Trainer {
         times.gradientSum += end - sumStart
     }
 
+    // MARK: Models with batch-synchronised layers (batch-norm)
+
+    /// The step of a model with batch-norm: every local sample runs up to a batch-norm layer, the ranks
+    /// add up its per-channel statistics exactly, every sample goes on; backward alike. Each sample has
+    /// its own workspace; each parameter gradient is added to the fixed-point sums per sample, as in
+    /// `addSampleGradient`, so the step's sums are the same however the batch is split.
+    private func addBatchGradient(order: UnsafePointer<Int32>, positions: Range<Int>, epoch: Int) {
+        let parameters = UnsafePointer(state.parameters.pointer)
+        let count = positions.count
+        let start = monotonicSeconds()
+        for slot in 0..<count {
+            let sample = Int(order[positions.lowerBound + slot])
+            training.writeImage(sample, to: workspaces[slot].input)
+            workspaces[slot].sample = SampleContext(training: true, seed: configuration.seed, epoch: epoch, index: sample)
+        }
+        let forwardStart = monotonicSeconds()
+        var first = 0
+        for statistics in batchStatistics {
+            for slot in 0..<count { model.forward(layers: first..<statistics.layer, parameters: parameters, workspace: workspaces[slot]) }
+            normalize(statistics, slots: count)
+            first = statistics.layer + 1
+        }
+        for slot in 0..<count { model.forward(layers: first..<model.layers.count, parameters: parameters, workspace: workspaces[slot]) }
+
+        let backwardStart = monotonicSeconds()
+        let scale = 1 / Float(configuration.globalBatchSize)
+        for slot in 0..<count {
+            let sample = Int(order[positions.lowerBound + slot]), label = Int(training.labels[sample])
+            let logits = UnsafePointer(workspaces[slot].logits)
+            let correct = SoftmaxCrossEntropy.predictedClass(logits: logits, classes: model.classCount) == label
+            let loss = model.beginBackward(label: label, scale: scale, workspace: workspaces[slot])
+            guard let fixedLoss = lossFormat.fixedPoint(loss) else {
+                reportOutOfRange(sample: sample, loss: loss, layers: 0..<0)
+            }
+            sums[lossSlot] &+= fixedLoss
+            sums[correctSlot] &+= correct ? 1 : 0
+        }
+        var end = model.layers.count
+        for statistics in batchStatistics.reversed() {
+            backward(layers: statistics.layer + 1..<end, order: order, positions: positions)
+            backwardThroughNormalization(statistics, order: order, positions: positions)
+            end = statistics.layer
+        }
+        backward(layers: 0..<end, order: order, positions: positions)
+        let finish = monotonicSeconds()
+        times.data += forwardStart - start
+        times.forward += backwardStart - forwardStart
+        times.backward += finish - backwardStart
+    }
+
+    /// Layers `range` backwards for every sample, each sample's parameter gradients added to the sums.
+    private func backward(layers range: Range<Int>, order: UnsafePointer<Int32>, positions: Range<Int>) {
+        guard !range.isEmpty else { return }
+        let parameters = UnsafePointer(state.parameters.pointer)
+        let first = model.parameterOffsets[range.lowerBound]
+        let last = range.upperBound < model.layers.count ? model.parameterOffsets[range.upperBound] : model.parameterCount
+        for slot in 0..<positions.count {
+            model.backward(layers: range, parameters: parameters, parameterGradient: gradient.pointer, workspace: workspaces[slot])
+            guard gradientFormat.accumulate(gradient.pointer + first, count: last - first, into: sums.pointer + first) else {
+                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: 0, layers: range)
+            }
+        }
+    }
+
+    /// Batch-norm forward in training: the global batch's mean, then variance (two exact sums, two
+    /// small allreduces), then every sample normalised; the moving statistics updated once.
+    private func normalize(_ statistics: BatchStatistics, slots: Int) {
+        let layer = statistics.normalization, index = statistics.layer
+        let channels = layer.channels
+        let values = Double(configuration.globalBatchSize * layer.inputShape.height * layer.inputShape.width)
+        for pass in 0..<2 {
+            let target = pass == 0 ? statistics.mean : statistics.variance
+            statistics.sums.fill(with: 0)
+            for slot in 0..<slots {
+                layer.channelSums(of: workspaces[slot].layerInput(index), centeredOn: pass == 0 ? nil : statistics.mean.pointer,
+                                  into: statistics.sampleSums.pointer)
+                guard statisticsFormat.accumulate(statistics.sampleSums.pointer, count: channels, into: statistics.sums.pointer) else {
+                    Fatal.fail("step \(state.optimizer.step + 1): the input of layer \(index + 1) (\(layer.name)) is not finite or beyond the range of its exact sums (\(statisticsFormat.limit) per sample and channel); training diverged",
+                               communicator: communicator)
+                }
+            }
+            communicator.allreduceSum(statistics.sums.pointer, count: channels)
+            for channel in 0..<channels { target[channel] = Float(statisticsFormat.value(statistics.sums[channel]) / values) }
+        }
+        let parameters = state.parameters.pointer + model.parameterOffsets[index]
+        for slot in 0..<slots {
+            layer.normalize(workspaces[slot].forwardMemory(layer: index, parameters: parameters),
+                            mean: statistics.mean.pointer, variance: statistics.variance.pointer)
+        }
+        layer.updateMovingStatistics(parameters, mean: statistics.mean.pointer, variance: statistics.variance.pointer)
+    }
+
+    /// Batch-norm backward: the global batch's Σdy and Σdy·x̂ per channel (exact sums, one allreduce),
+    /// then every sample's input gradient; each sample's gamma and beta gradients go to the sums.
+    private func backwardThroughNormalization(_ statistics: BatchStatistics, order: UnsafePointer<Int32>, positions: Range<Int>) {
+        let layer = statistics.normalization, index = statistics.layer
+        let channels = layer.channels, offset = model.parameterOffsets[index]
+        let parameters = UnsafePointer(state.parameters.pointer) + offset
+        statistics.sums.fill(with: 0)
+        for slot in 0..<positions.count {
+            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset)
+            layer.gradientSums(memory, into: statistics.sampleSums.pointer)
+            guard gradientFormat.accumulate(statistics.sampleSums.pointer, count: 2 * channels, into: statistics.sums.pointer),
+                  gradientFormat.accumulate(gradient.pointer + offset, count: layer.parameterCount, into: sums.pointer + offset) else {
+                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: 0, layers: index..<index + 1)
+            }
+        }
+        communicator.allreduceSum(statistics.sums.pointer, count: 2 * channels)
+        gradientFormat.convert(statistics.sums.pointer, count: 2 * channels, to: statistics.sampleSums.pointer)
+        let values = configuration.globalBatchSize * layer.inputShape.height * layer.inputShape.width
+        for slot in 0..<positions.count {
+            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset)
+            layer.inputGradient(memory, variance: statistics.variance.pointer, sums: statistics.sampleSums.pointer, count: values)
+            workspaces[slot].advanceGradient()
+        }
+    }
+
     /// Ends the job over a sample whose loss or gradient is not finite or beyond the fixed-point range.
     /// A bad value spreads backwards from where it arose, to every layer below, so the layer named is
     /// the last one (nearest the output) whose gradient is bad.
-    private func reportOutOfRange(sample: Int, loss: Float) -> Never {
+    private func reportOutOfRange(sample: Int, loss: Float, layers: Range<Int>) -> Never {
         let batch = Float(configuration.globalBatchSize)
         var problem = "the loss is \(loss)"
         if lossFormat.fixedPoint(loss) != nil {
-            search: for (index, layer) in model.layers.enumerated().reversed() {
+            search: for index in layers.reversed() {
+                let layer = model.layers[index]
                 var offset = model.parameterOffsets[index]
                 for block in layer.parameterBlocks {
                     let range = offset..<offset + block.count
@@ -174,5 +307,27 @@ public final class Trainer {
             StandardError.write("tandem: rank \(communicator.rank): hanging at step \(step) (--inject-failure)")
             while true { sleep(60) }
         }
+    }
+}
+
+/// One batch-normalisation layer's buffers for the exact cross-sample sums, allocated once.
+private struct BatchStatistics {
+    let layer: Int
+    let normalization: any BatchSynchronizedLayer
+    /// The global batch's sums (per channel: one statistic, or Σdy and Σdy·x̂).
+    let sums: FixedPointBuffer
+    /// One sample's sums in floats; after backward's allreduce, the global Σdy and Σdy·x̂.
+    let sampleSums: FloatBuffer
+    let mean: FloatBuffer
+    let variance: FloatBuffer
+
+    init(model: Sequential, layer: Int) {
+        self.layer = layer
+        normalization = model.layers[layer] as! any BatchSynchronizedLayer
+        let channels = normalization.channels
+        sums = FixedPointBuffer(count: 2 * channels)
+        sampleSums = FloatBuffer(count: 2 * channels)
+        mean = FloatBuffer(count: channels)
+        variance = FloatBuffer(count: channels)
     }
 }

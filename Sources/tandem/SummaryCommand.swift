@@ -32,10 +32,11 @@ struct ModelSummary {
             let kind = layer.summaryDetail.isEmpty ? layer.kind : "\(layer.kind), \(layer.summaryDetail)"
             lines.append(pad("\(layer.name) (\(kind))", 37) + pad(layer.outputShape.description, 24) + Format.grouped(layer.parameterCount))
         }
+        let trainable = model.layers.reduce(0) { $0 + $1.trainableParameterCount }
         lines += [rule,
                   "Total params: \(Format.grouped(model.parameterCount)) (\(Format.fixed(Double(model.parameterCount * 4) / 1024, 2)) KB)",
-                  "Trainable params: \(Format.grouped(model.parameterCount))",
-                  "Non-trainable params: 0",
+                  "Trainable params: \(Format.grouped(trainable))",
+                  "Non-trainable params: \(Format.grouped(model.parameterCount - trainable))",
                   "Forward multiply-adds per image: \(Format.grouped(model.forwardMultiplyAdds)); training FLOPs per image: \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) M",
                   rule]
         return lines.joined(separator: "\n")

@@ -14,9 +14,13 @@ struct GradientCheckTests {
     /// Checks the gradient with respect to the input and to the parameters along several random directions.
     /// - Parameter distinctInputs: use inputs at least 0.1 apart, so that no perturbation changes
     ///   which element of a pooling window is the largest (where the function has a kink).
-    func check(_ layer: any Layer, directions: Int = 4, distinctInputs: Bool = false,
+    /// - Parameter parameters: values for the parameters instead of random ones in ±1 (e.g. a positive
+    ///   variance). Non-trainable blocks are not perturbed: their gradient is zero by design.
+    func check(_ layer: any Layer, directions: Int = 4, distinctInputs: Bool = false, parameters: [Float]? = nil,
                sourceLocation: SourceLocation = #_sourceLocation) {
         let harness = LayerHarness(layer)
+        if let parameters { harness.parameters.copy(from: parameters) }
+        let trainable = layer.parameterBlocks.flatMap { [Float](repeating: $0.trainable ? 1 : 0, count: $0.count) }
         if distinctInputs {
             var generator = RandomGenerator(seed: 3)
             let order = generator.permutation(count: harness.input.count)
@@ -27,8 +31,8 @@ struct GradientCheckTests {
         #expect(!inputGradient.contains { $0.isNaN }, "backward left input-gradient entries unwritten", sourceLocation: sourceLocation)
         #expect(!parameterGradient.contains { $0.isNaN }, "backward left parameter-gradient entries unwritten", sourceLocation: sourceLocation)
 
-        func directional(_ buffer: FloatBuffer, _ gradient: [Float], seed: UInt64) -> (analytic: Double, numeric: Double) {
-            let direction = randomValues(buffer.count, seed: seed)
+        func directional(_ buffer: FloatBuffer, _ gradient: [Float], seed: UInt64, mask: [Float]? = nil) -> (analytic: Double, numeric: Double) {
+            let direction = zip(randomValues(buffer.count, seed: seed), mask ?? [Float](repeating: 1, count: buffer.count)).map { $0 * $1 }
             let original = buffer.array
             for index in 0..<buffer.count { buffer[index] = original[index] + Self.step * direction[index] }
             let plus = harness.projectedOutput(projection)
@@ -43,7 +47,7 @@ struct GradientCheckTests {
             let input = directional(harness.input, inputGradient, seed: 100 + UInt64(direction))
             analytic.append(Float(input.analytic)); numeric.append(Float(input.numeric))
             if layer.parameterCount > 0 {
-                let parameters = directional(harness.parameters, parameterGradient, seed: 200 + UInt64(direction))
+                let parameters = directional(harness.parameters, parameterGradient, seed: 200 + UInt64(direction), mask: trainable)
                 analytic.append(Float(parameters.analytic)); numeric.append(Float(parameters.numeric))
             }
         }

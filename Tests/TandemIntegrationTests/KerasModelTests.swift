@@ -9,7 +9,7 @@ struct KerasModelTests {
         .deletingLastPathComponent().appendingPathComponent("Fixtures/keras-models").path
 
     @Test("Every supported Keras model for 28×28×1 images trains under mpirun, and its checkpoint evaluates without --model",
-          arguments: ["tutorial", "small-cnn", "options", "dropout-cnn"])
+          arguments: ["tutorial", "small-cnn", "options", "dropout-cnn", "batchnorm-cnn"])
     func trainsAndEvaluates(name: String) throws {
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -24,11 +24,12 @@ struct KerasModelTests {
         #expect(evaluation.digest == training.digest)
     }
 
-    @Test("Dropout draws its masks per sample, not per rank: the same weights at -np 1, 2 and 3")
-    func dropoutIsRankIndependent() throws {
-        let run = ["train", "--model", "\(Self.fixtures)/supported/dropout-cnn.json", "--limit", "300", "--epochs", "2",
-                   "--batch-size", "30", "--no-evaluate-every-epoch", "--seed", "4"]
-        let digests = try [1, 2, 3].map { ranks in
+    @Test("Batch-norm over the global batch and Dropout drawn per sample: the same weights at -np 1, 2, 3 and 4",
+          arguments: [30, 32])
+    func batchNormalizationAndDropoutAreRankIndependent(batch: Int) throws {
+        let run = ["train", "--model", "\(Self.fixtures)/supported/batchnorm-cnn.json", "--limit", "320", "--epochs", "2",
+                   "--batch-size", "\(batch)", "--no-evaluate-every-epoch", "--seed", "4"]
+        let digests = try [1, 2, 3, 4].map { ranks in
             let outcome = TandemProcess.mpirun(ranks: ranks, run)
             #expect(outcome.status == 0, "\(outcome.standardError)")
             return try #require(outcome.digest)

@@ -108,6 +108,23 @@ save("supported", "dropout-cnn", sequential(
     layers.Dropout(0.3),
     layers.Dense(10, activation="softmax")))
 
+# Batch-normalisation after convolutions (no bias) and after a Dense layer, with Dropout.
+fresh()
+save("supported", "batchnorm-cnn", sequential(
+    "batchnorm_cnn", (28, 28, 1),
+    layers.Conv2D(16, 3, padding="same", use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.MaxPooling2D(),
+    layers.Conv2D(32, 3, padding="same", use_bias=False),
+    layers.BatchNormalization(),
+    layers.Activation("relu"),
+    layers.GlobalAveragePooling2D(),
+    layers.Dropout(0.2),
+    layers.Dense(32, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(10, activation="softmax")))
+
 fresh()
 save("supported", "global-max", sequential(
     "global_max", (16, 16, 2),

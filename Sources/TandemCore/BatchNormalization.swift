@@ -1,0 +1,208 @@
+import Foundation
+
+/// Keras's `BatchNormalization` over the last axis (channels): in training, each channel is normalised
+/// with the mean and (biased) variance of the **whole global batch** over all positions, then scaled by
+/// `gamma` and shifted by `beta`; the moving statistics follow the batch's (momentum 0.99); inference
+/// uses the moving statistics.
+///
+/// The batch statistics come from exact fixed-point sums across every sample of the global batch, on
+/// every rank alike (`BatchSynchronizedLayer`, driven by the trainer), so they, and the weights, do not
+/// depend on how many ranks share the batch: unlike any peer's batch-norm, which normalises each
+/// worker's part alone (Horovod, PyTorch DDP) or averages in floats (SyncBatchNorm).
+///
+/// Weights, in Keras's order: `gamma` (if `scale`), `beta` (if `center`), then the non-trainable
+/// `moving_mean` and `moving_variance`.
+public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
+    public let name: String
+    public let inputShape: TensorShape
+    public let momentum: Float
+    public let epsilon: Float
+    public let scale: Bool
+    public let center: Bool
+
+    public var outputShape: TensorShape { inputShape }
+    public var kind: String { "BatchNormalization" }
+    public var channels: Int { inputShape.channels }
+    var positions: Int { inputShape.height * inputShape.width }
+
+    public init(name: String = "batch_normalization", inputShape: TensorShape, momentum: Float = 0.99,
+                epsilon: Float = 1e-3, scale: Bool = true, center: Bool = true) {
+        self.name = name
+        self.inputShape = inputShape
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.scale = scale
+        self.center = center
+    }
+
+    public static let kerasClassNames = ["BatchNormalization"]
+
+    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+        try configuration.require("axis", isOneOf: [.number(-1), .number(inputShape.isVector ? 1 : 3), .array([.number(-1)])])
+        try configuration.require("renorm", isOneOf: [.bool(false)])
+        for (key, accepted) in [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"),
+                                ("moving_mean_initializer", "Zeros"), ("moving_variance_initializer", "Ones")] {
+            guard let value = configuration.config[key], value != .null else { continue }
+            let name = value.string ?? value["class_name"]?.string ?? ""
+            guard name.lowercased() == accepted.lowercased() else {
+                throw configuration.error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported (only \(accepted))")
+            }
+        }
+        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] {
+            if let value = configuration.config[key], value != .null {
+                throw configuration.error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported")
+            }
+        }
+        self.init(name: configuration.name, inputShape: inputShape,
+                  momentum: Float(try configuration.number("momentum", default: 0.99, in: 0...1)),
+                  epsilon: Float(try configuration.number("epsilon", default: 1e-3, in: 1e-12...1)),
+                  scale: try configuration.flag("scale", default: true), center: try configuration.flag("center", default: true))
+    }
+
+    public var parameterBlocks: [ParameterBlock] {
+        (scale ? [ParameterBlock(name: "gamma", shape: [channels])] : [])
+            + (center ? [ParameterBlock(name: "beta", shape: [channels])] : [])
+            + [ParameterBlock(name: "moving_mean", shape: [channels], trainable: false),
+               ParameterBlock(name: "moving_variance", shape: [channels], trainable: false)]
+    }
+
+    var gammaOffset: Int? { scale ? 0 : nil }
+    var betaOffset: Int? { center ? (scale ? channels : 0) : nil }
+    var movingMeanOffset: Int { (scale ? channels : 0) + (center ? channels : 0) }
+    var movingVarianceOffset: Int { movingMeanOffset + channels }
+
+    /// Inference: per channel, the multiplier and the offset of `y = x·a + b`.
+    public var preparedCount: Int { 2 * channels }
+    /// Training: x̂ of the last sample normalised, for its backward pass.
+    public var savedCount: Int { inputShape.count }
+    /// Per-channel factors computed once per call.
+    public var scratchCount: Int { 2 * channels }
+
+    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+        let base = parameters.baseAddress!
+        if let gammaOffset { (base + gammaOffset).update(repeating: 1, count: channels) }
+        if let betaOffset { (base + betaOffset).update(repeating: 0, count: channels) }
+        (base + movingMeanOffset).update(repeating: 0, count: channels)
+        (base + movingVarianceOffset).update(repeating: 1, count: channels)
+    }
+
+    @inline(__always) func gamma(_ parameters: UnsafePointer<Float>, _ channel: Int) -> Float {
+        gammaOffset.map { parameters[$0 + channel] } ?? 1
+    }
+    @inline(__always) func beta(_ parameters: UnsafePointer<Float>, _ channel: Int) -> Float {
+        betaOffset.map { parameters[$0 + channel] } ?? 0
+    }
+
+    /// As TensorFlow: `a = gamma / sqrt(variance + epsilon)`, `b = beta − mean·a`, `y = x·a + b`.
+    private func affine(parameters: UnsafePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>,
+                        into factors: UnsafeMutablePointer<Float>) {
+        for channel in 0..<channels {
+            let multiplier = gamma(parameters, channel) / (variance[channel] + epsilon).squareRoot()
+            factors[channel] = multiplier
+            factors[channels + channel] = beta(parameters, channel) - mean[channel] * multiplier
+        }
+    }
+
+    private func apply(_ factors: UnsafePointer<Float>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        for position in 0..<positions {
+            let x = input + position * channels, y = output + position * channels
+            for channel in 0..<channels { y[channel] = x[channel] * factors[channel] + factors[channels + channel] }
+        }
+    }
+
+    public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
+        affine(parameters: parameters, mean: parameters + movingMeanOffset, variance: parameters + movingVarianceOffset,
+               into: prepared)
+    }
+
+    /// Inference: the moving statistics.
+    public func forward(_ memory: LayerMemory) {
+        apply(memory.prepared, input: memory.input, output: memory.output)
+    }
+
+    /// The gradient of the inference pass (moving statistics held constant).
+    public func backward(_ memory: LayerMemory) {
+        let parameters = memory.parameters, gradient = memory.parameterGradient
+        let mean = parameters + movingMeanOffset, variance = parameters + movingVarianceOffset
+        gradient.update(repeating: 0, count: parameterCount)
+        for position in 0..<positions {
+            let x = memory.input + position * channels, dy = memory.outputGradient + position * channels
+            for channel in 0..<channels {
+                let normalized = (x[channel] - mean[channel]) / (variance[channel] + epsilon).squareRoot()
+                if let gammaOffset { gradient[gammaOffset + channel] += dy[channel] * normalized }
+                if let betaOffset { gradient[betaOffset + channel] += dy[channel] }
+            }
+        }
+        guard let inputGradient = memory.inputGradient else { return }
+        for position in 0..<positions {
+            for channel in 0..<channels {
+                inputGradient[position * channels + channel] = memory.outputGradient[position * channels + channel] * memory.prepared[channel]
+            }
+        }
+    }
+
+    // MARK: Training, with the global batch's statistics
+
+    public func channelSums(of input: UnsafePointer<Float>, centeredOn mean: UnsafePointer<Float>?, into sums: UnsafeMutablePointer<Float>) {
+        sums.update(repeating: 0, count: channels)
+        for position in 0..<positions {
+            let x = input + position * channels
+            if let mean {
+                for channel in 0..<channels { let centered = x[channel] - mean[channel]; sums[channel] += centered * centered }
+            } else {
+                for channel in 0..<channels { sums[channel] += x[channel] }
+            }
+        }
+    }
+
+    public func normalize(_ memory: LayerMemory, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
+        let factors = memory.scratch
+        affine(parameters: memory.parameters, mean: mean, variance: variance, into: factors)
+        apply(factors, input: memory.input, output: memory.output)
+        for channel in 0..<channels { factors[channel] = 1 / (variance[channel] + epsilon).squareRoot() }
+        for position in 0..<positions {
+            let x = memory.input + position * channels, normalized = memory.saved + position * channels
+            for channel in 0..<channels { normalized[channel] = (x[channel] - mean[channel]) * factors[channel] }
+        }
+    }
+
+    public func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {
+        sums.update(repeating: 0, count: 2 * channels)
+        for position in 0..<positions {
+            let dy = memory.outputGradient + position * channels, normalized = memory.saved + position * channels
+            for channel in 0..<channels {
+                sums[channel] += dy[channel]
+                sums[channels + channel] += dy[channel] * normalized[channel]
+            }
+        }
+        let gradient = memory.parameterGradient
+        gradient.update(repeating: 0, count: parameterCount)
+        if let gammaOffset { (gradient + gammaOffset).update(from: sums + channels, count: channels) }
+        if let betaOffset { (gradient + betaOffset).update(from: sums, count: channels) }
+    }
+
+    /// `dx = gamma / sqrt(variance + epsilon) · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)`.
+    public func inputGradient(_ memory: LayerMemory, variance: UnsafePointer<Float>, sums: UnsafePointer<Float>, count: Int) {
+        guard let inputGradient = memory.inputGradient else { return }
+        let factors = memory.scratch, inverseCount = 1 / Float(count)
+        for channel in 0..<channels {
+            factors[channel] = gamma(memory.parameters, channel) / (variance[channel] + epsilon).squareRoot()
+        }
+        for position in 0..<positions {
+            let offset = position * channels
+            for channel in 0..<channels {
+                let dy = memory.outputGradient[offset + channel], normalized = memory.saved[offset + channel]
+                inputGradient[offset + channel] = factors[channel]
+                    * (dy - sums[channel] * inverseCount - normalized * sums[channels + channel] * inverseCount)
+            }
+        }
+    }
+
+    public func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
+        for channel in 0..<channels {
+            let movingMean = parameters + movingMeanOffset + channel, movingVariance = parameters + movingVarianceOffset + channel
+            movingMean.pointee = movingMean.pointee * momentum + mean[channel] * (1 - momentum)
+            movingVariance.pointee = movingVariance.pointee * momentum + variance[channel] * (1 - momentum)
+        }
+    }
+}

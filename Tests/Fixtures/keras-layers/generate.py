@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Per-layer fixtures from real Keras: inputs, weights, Keras's outputs and gradients, in training mode.
+
+    /root/.cache/tandem-keras-venv/bin/python Tests/Fixtures/keras-layers/generate.py
+
+For each case: a random input batch x, the layer's weights (Keras's get_weights() order), a random
+projection r; Keras computes y = layer(x, training=True), the gradients of L = sum(r * y) with respect
+to x and to each trainable weight, and the weights after the call (batch-norm's moving statistics).
+Tandem's tests rebuild the layer from the same config and compare to 1e-4 relative. Run once; the JSON
+files are committed.
+"""
+import json
+import os
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+here = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(20261127)
+
+
+def case(name, layer, input_shape, batch=4):
+    keras.backend.clear_session()
+    x = rng.normal(size=(batch,) + input_shape).astype("float32") * 1.5 + 0.3
+    layer.build((batch,) + input_shape)
+    weights = [w + rng.normal(size=w.shape).astype("float32") * 0.2 if i < 2 else w
+               for i, w in enumerate(layer.get_weights())]
+    if len(weights) == 4:   # batch-norm: moving statistics that are not the initial ones
+        weights[2] = rng.normal(size=weights[2].shape).astype("float32") * 0.1
+        weights[3] = rng.uniform(0.5, 1.5, size=weights[3].shape).astype("float32")
+    layer.set_weights(weights)
+    xt = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        y = layer(xt, training=True)
+        r = tf.constant(rng.normal(size=y.shape).astype("float32"))
+        loss = tf.reduce_sum(r * y)
+    gradients = tape.gradient(loss, [xt] + layer.trainable_weights)
+    inference = layer(x, training=False)
+    fixture = {
+        "class_name": layer.__class__.__name__,
+        "config": json.loads(json.dumps(layer.get_config(), default=str)),
+        "input_shape": list(input_shape),
+        "batch": batch,
+        "input": x.flatten().tolist(),
+        "weights": [w.flatten().tolist() for w in weights],
+        "projection": r.numpy().flatten().tolist(),
+        "output": y.numpy().flatten().tolist(),
+        "input_gradient": gradients[0].numpy().flatten().tolist(),
+        "weight_gradients": [g.numpy().flatten().tolist() for g in gradients[1:]],
+        "weights_after": [w.flatten().tolist() for w in layer.get_weights()],
+        "inference_output": inference.numpy().flatten().tolist(),
+        "keras_version": keras.__version__,
+    }
+    with open(os.path.join(here, name + ".json"), "w") as file:
+        json.dump(fixture, file)
+        file.write("\n")
+
+
+from keras import layers
+
+case("batch-normalization-spatial", layers.BatchNormalization(name="bn"), (5, 4, 3))
+case("batch-normalization-dense", layers.BatchNormalization(name="bn", momentum=0.9, epsilon=1e-2), (7,), batch=6)
+case("batch-normalization-no-scale", layers.BatchNormalization(name="bn", scale=False), (3, 3, 2))

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import TandemCore
+
+/// Batch-normalisation in training mode against real Keras (`Tests/Fixtures/keras-layers`, made by its
+/// generate.py): the batch statistics over the whole batch, the output, the input and weight gradients,
+/// the moving statistics after the step, and inference with them.
+struct BatchNormalizationTests {
+    struct Fixture: Decodable {
+        let class_name: String
+        let config: [String: JSONValue]
+        let input_shape: [Int]
+        let batch: Int
+        let input, projection, output, input_gradient, inference_output: [Float]
+        let weights, weight_gradients, weights_after: [[Float]]
+    }
+
+    static func fixture(_ name: String) throws -> Fixture {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/keras-layers/\(name).json")
+        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }
+
+    /// What the trainer does for one batch-norm layer, on one process: per-sample sums over positions,
+    /// added over the batch (exactly in the trainer; in doubles here), then every sample normalised;
+    /// backward alike.
+    @Test("Training forward, backward and moving statistics match Keras to 1e-4",
+          arguments: ["batch-normalization-spatial", "batch-normalization-dense", "batch-normalization-no-scale"])
+    func matchesKeras(name: String) throws {
+        let fixture = try Self.fixture(name)
+        let shape = fixture.input_shape.count == 3
+            ? TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
+            : TensorShape.vector(fixture.input_shape[0])
+        let layer = try #require(try LayerRegistry.make(KerasLayerConfiguration(className: fixture.class_name, name: "bn", config: fixture.config),
+                                                        inputShape: shape, context: LayerBuildContext()) as? BatchNormalization)
+        let channels = layer.channels, size = shape.count, batch = fixture.batch
+        let harnesses = (0..<batch).map { _ in LayerHarness(layer) }
+        for (sample, harness) in harnesses.enumerated() {
+            for index in 0..<size { harness.input[index] = fixture.input[sample * size + index] }
+            harness.parameters.copy(from: fixture.weights.flatMap { $0 })
+        }
+        let count = batch * shape.height * shape.width
+        var sampleSums = [Float](repeating: 0, count: 2 * channels)
+        func batchSums(_ body: (LayerHarness, UnsafeMutablePointer<Float>) -> Void, width: Int) -> [Float] {
+            var total = [Double](repeating: 0, count: width)
+            for harness in harnesses {
+                sampleSums.withUnsafeMutableBufferPointer { body(harness, $0.baseAddress!) }
+                for index in 0..<width { total[index] += Double(sampleSums[index]) }
+            }
+            return total.map { Float($0) }
+        }
+        let mean = batchSums({ layer.channelSums(of: $0.input.pointer, centeredOn: nil, into: $1) }, width: channels).map { $0 / Float(count) }
+        let variance = batchSums({ harness, sums in
+            mean.withUnsafeBufferPointer { layer.channelSums(of: harness.input.pointer, centeredOn: $0.baseAddress!, into: sums) }
+        }, width: channels).map { $0 / Float(count) }
+        var output: [Float] = []
+        for harness in harnesses {
+            layer.normalize(harness.memory, mean: mean, variance: variance)
+            output += harness.output.array
+        }
+        #expect(relativeDifference(output, fixture.output) < 1e-4, "output")
+
+        for (sample, harness) in harnesses.enumerated() {
+            for index in 0..<size { harness.outputGradient[index] = fixture.projection[sample * size + index] }
+        }
+        var parameterGradient = [Double](repeating: 0, count: layer.parameterCount)
+        let gradientSums = batchSums({ harness, sums in
+            layer.gradientSums(harness.memory, into: sums)
+            for index in 0..<layer.parameterCount { parameterGradient[index] += Double(harness.parameterGradient[index]) }
+        }, width: 2 * channels)
+        var inputGradient: [Float] = []
+        for harness in harnesses {
+            layer.inputGradient(harness.memory, variance: variance, sums: gradientSums, count: count)
+            inputGradient += harness.inputGradient.array
+        }
+        #expect(relativeDifference(inputGradient, fixture.input_gradient) < 1e-4, "input gradient")
+        let trainable = fixture.weight_gradients.flatMap { $0 }
+        #expect(relativeDifference(parameterGradient.prefix(trainable.count).map { Float($0) }, trainable) < 1e-4, "weight gradients")
+        #expect(parameterGradient.dropFirst(trainable.count).allSatisfy { $0 == 0 }, "moving statistics have no gradient")
+
+        let parameters = harnesses[0].parameters
+        layer.updateMovingStatistics(parameters.pointer, mean: mean, variance: variance)
+        #expect(relativeDifference(parameters.array, fixture.weights_after.flatMap { $0 }) < 1e-5, "moving statistics")
+
+        var inference: [Float] = []
+        for harness in harnesses {
+            harness.parameters.copy(from: parameters.array)
+            inference += harness.forward()   // prepare() then the inference pass
+        }
+        #expect(relativeDifference(inference, fixture.inference_output) < 1e-4, "inference")
+    }
+
+    @Test("The inference pass's backward (moving statistics held constant) matches finite differences")
+    func inferenceGradient() throws {
+        let layer = BatchNormalization(inputShape: TensorShape(height: 3, width: 2, channels: 5))
+        let values = randomValues(15, seed: 4) + randomValues(5, seed: 5).map { 1 + $0 / 2 }   // variance in [0.5, 1.5]
+        GradientCheckTests().check(layer, parameters: values)
+    }
+}
