@@ -144,3 +144,13 @@ public protocol BatchSynchronizedLayer: Layer {
     /// Moves the moving statistics towards the batch's (once per training step, every rank alike).
     func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>)
 }
+
+/// A layer that only transforms the input in training (augmentation: random flips, translations). It
+/// has no backward pass: it must come before every layer with weights, where no gradient is needed.
+public protocol AugmentationLayer: Layer {}
+
+extension AugmentationLayer {
+    public func backward(_ memory: LayerMemory) {
+        preconditionFailure("\(name): an augmentation layer has no backward pass (it comes before every layer with weights)")
+    }
+}

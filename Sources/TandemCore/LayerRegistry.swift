@@ -10,6 +10,8 @@ public enum LayerRegistry {
         ActivationLayer.self,
         Dropout.self,
         BatchNormalization.self,
+        RandomFlip.self,
+        RandomTranslation.self,
     ]
 
     static let byClassName: [String: any KerasLayer.Type] = Dictionary(

@@ -14,6 +14,8 @@ public struct Sequential: Sendable {
     public let parameterCount: Int
     /// The layers that need the whole batch in training (batch-norm), by index.
     public let synchronizedLayers: [Int]
+    /// The first layer with trainable weights: backward stops there (no gradient is needed below it).
+    public let gradientStart: Int
 
     /// The most memory a model may ask for (parameters with Adam's moments, and one sample's workspace),
     /// checked before anything is allocated.
@@ -50,6 +52,11 @@ public struct Sequential: Sendable {
         guard parameterBytes + workspaceBytes <= Double(Self.largestMemoryBytes) else {
             throw ModelDefinitionError("the model needs about \(Int((parameterBytes + workspaceBytes) / Double(1 << 20))) MiB (parameters and one sample's activations), more than the \(Self.largestMemoryBytes >> 30) GiB Tandem allows")
         }
+        let firstWithWeights = layers.firstIndex { $0.trainableParameterCount > 0 } ?? layers.count - 1
+        if let late = layers.indices.first(where: { layers[$0] is any AugmentationLayer && $0 > firstWithWeights }) {
+            throw ModelDefinitionError("\(layers[late].name): augmentation layers must come before every layer with weights (it follows \(layers[firstWithWeights].name))")
+        }
+        gradientStart = firstWithWeights
         self.description = description
         inputShape = description.inputShape
         self.layers = layers
@@ -72,7 +79,7 @@ public struct Sequential: Sendable {
     /// FLOPs of one sample's training step by direct convolution: forward (1×), kernel gradient (1×)
     /// and input gradient (1×, none for the first layer), two FLOPs per multiply-add.
     public var trainingFLOPsPerSample: Int {
-        2 * (3 * forwardMultiplyAdds - layers[0].forwardMultiplyAdds)
+        2 * (3 * forwardMultiplyAdds - layers[gradientStart].forwardMultiplyAdds)
     }
 
     /// Keras's default initialisation from `seed`: Glorot-uniform kernels, zero biases, layer by layer.
@@ -142,9 +149,10 @@ public struct Sequential: Sendable {
     /// `parameterGradient`.
     public func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>,
                          parameterGradient: UnsafeMutablePointer<Float>, workspace: ModelWorkspace) {
-        for index in range.reversed() {
+        for index in range.reversed() where index >= gradientStart {
             layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index],
-                                                            parameterGradient: parameterGradient + parameterOffsets[index]))
+                                                            parameterGradient: parameterGradient + parameterOffsets[index],
+                                                            needsInputGradient: index > gradientStart))
             workspace.advanceGradient()
         }
     }
@@ -190,9 +198,9 @@ public final class ModelWorkspace: @unchecked Sendable {
 
     /// The memory of layer `index` in the backward pass, at the current gradient position.
     public func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>,
-                               parameterGradient: UnsafeMutablePointer<Float>) -> LayerMemory {
+                               parameterGradient: UnsafeMutablePointer<Float>, needsInputGradient: Bool) -> LayerMemory {
         memory(layer: index, parameters: parameters, parameterGradient: parameterGradient,
-               outputGradient: gradient.output, inputGradient: index > 0 ? gradient.input : nil)
+               outputGradient: gradient.output, inputGradient: needsInputGradient ? gradient.input : nil)
     }
 
     /// After a layer's backward pass: its input gradient is the next layer's output gradient.

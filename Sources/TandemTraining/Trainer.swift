@@ -191,7 +191,7 @@ public final class Trainer {
             sums[correctSlot] &+= correct ? 1 : 0
         }
         var end = model.layers.count
-        for statistics in batchStatistics.reversed() {
+        for statistics in batchStatistics.reversed() where statistics.layer >= model.gradientStart {
             backward(layers: statistics.layer + 1..<end, order: order, positions: positions)
             backwardThroughNormalization(statistics, order: order, positions: positions)
             end = statistics.layer
@@ -253,7 +253,8 @@ public final class Trainer {
         let parameters = UnsafePointer(state.parameters.pointer) + offset
         statistics.sums.fill(with: 0)
         for slot in 0..<positions.count {
-            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset)
+            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset,
+                                                          needsInputGradient: index > model.gradientStart)
             layer.gradientSums(memory, into: statistics.sampleSums.pointer)
             guard gradientFormat.accumulate(statistics.sampleSums.pointer, count: 2 * channels, into: statistics.sums.pointer),
                   gradientFormat.accumulate(gradient.pointer + offset, count: layer.parameterCount, into: sums.pointer + offset) else {
@@ -264,7 +265,8 @@ public final class Trainer {
         gradientFormat.convert(statistics.sums.pointer, count: 2 * channels, to: statistics.sampleSums.pointer)
         let values = configuration.globalBatchSize * layer.inputShape.height * layer.inputShape.width
         for slot in 0..<positions.count {
-            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset)
+            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset,
+                                                          needsInputGradient: index > model.gradientStart)
             layer.inputGradient(memory, variance: statistics.variance.pointer, sums: statistics.sampleSums.pointer, count: values)
             workspaces[slot].advanceGradient()
         }

@@ -25,12 +25,15 @@ struct ModelSummary {
 
     var text: String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        let rule = String(repeating: "─", count: 78)
+        func title(_ layer: any Layer) -> String {
+            "\(layer.name) (\(layer.summaryDetail.isEmpty ? layer.kind : "\(layer.kind), \(layer.summaryDetail)"))"
+        }
+        let firstColumn = max(37, (model.layers.map { title($0).count }.max() ?? 0) + 2)
+        let rule = String(repeating: "─", count: firstColumn + 41)
         var lines = ["Model: \"\(model.description.name)\"", rule,
-                     pad("Layer (type)", 37) + pad("Output Shape", 24) + "Param #", rule]
+                     pad("Layer (type)", firstColumn) + pad("Output Shape", 24) + "Param #", rule]
         for layer in model.layers {
-            let kind = layer.summaryDetail.isEmpty ? layer.kind : "\(layer.kind), \(layer.summaryDetail)"
-            lines.append(pad("\(layer.name) (\(kind))", 37) + pad(layer.outputShape.description, 24) + Format.grouped(layer.parameterCount))
+            lines.append(pad(title(layer), firstColumn) + pad(layer.outputShape.description, 24) + Format.grouped(layer.parameterCount))
         }
         let trainable = model.layers.reduce(0) { $0 + $1.trainableParameterCount }
         lines += [rule,

@@ -62,3 +62,21 @@ from keras import layers
 case("batch-normalization-spatial", layers.BatchNormalization(name="bn"), (5, 4, 3))
 case("batch-normalization-dense", layers.BatchNormalization(name="bn", momentum=0.9, epsilon=1e-2), (7,), batch=6)
 case("batch-normalization-no-scale", layers.BatchNormalization(name="bn", scale=False), (3, 3, 2))
+
+
+# Translation as RandomTranslation applies it: keras.ops.image.affine_transform with the transform
+# [1, 0, -right, 0, 1, -down, 0, 0] (output (y, x) reads input (y - down, x - right)), for given shifts,
+# every fill mode and interpolation. The random draws are Tandem's own; the resampling must be Keras's.
+image = rng.normal(size=(1, 6, 5, 2)).astype("float32")
+cases = []
+for down, right in [(1.0, -2.0), (0.4, 1.7), (-2.6, 0.3), (7.5, -9.25)]:
+    for fill_mode in ["reflect", "wrap", "nearest", "constant"]:
+        for interpolation in ["bilinear", "nearest"]:
+            transform = np.array([[1, 0, -right, 0, 1, -down, 0, 0]], dtype="float32")
+            out = keras.ops.image.affine_transform(image, transform, interpolation=interpolation, fill_mode=fill_mode,
+                                                   fill_value=0.5)
+            cases.append({"down": down, "right": right, "fill_mode": fill_mode, "interpolation": interpolation,
+                          "output": np.asarray(out).flatten().tolist()})
+with open(os.path.join(here, "translation.json"), "w") as file:
+    json.dump({"input_shape": [6, 5, 2], "input": image.flatten().tolist(), "fill_value": 0.5, "cases": cases}, file)
+    file.write("\n")

@@ -108,10 +108,13 @@ save("supported", "dropout-cnn", sequential(
     layers.Dropout(0.3),
     layers.Dense(10, activation="softmax")))
 
-# Batch-normalisation after convolutions (no bias) and after a Dense layer, with Dropout.
+# Augmentation at the front, batch-normalisation after convolutions (no bias) and after a Dense
+# layer, Dropout: everything whose training draws or batch statistics could depend on the rank count.
 fresh()
 save("supported", "batchnorm-cnn", sequential(
     "batchnorm_cnn", (28, 28, 1),
+    layers.RandomFlip("horizontal"),
+    layers.RandomTranslation(0.1, 0.1),
     layers.Conv2D(16, 3, padding="same", use_bias=False),
     layers.BatchNormalization(),
     layers.ReLU(),

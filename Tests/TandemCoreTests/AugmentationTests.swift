@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import TandemCore
+
+/// Augmentation layers: Keras's resampling (checked against keras.ops.image.affine_transform), draws per
+/// sample and identity in inference.
+struct AugmentationTests {
+    struct TranslationFixture: Decodable {
+        struct Case: Decodable {
+            let down, right: Float
+            let fill_mode, interpolation: String
+            let output: [Float]
+        }
+        let input_shape: [Int]
+        let input: [Float]
+        let fill_value: Float
+        let cases: [Case]
+    }
+
+    @Test("Translation resamples as TensorFlow does, for every fill mode and interpolation, whole and fractional shifts")
+    func translationMatchesKeras() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/keras-layers/translation.json")
+        let fixture = try JSONDecoder().decode(TranslationFixture.self, from: Data(contentsOf: url))
+        let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
+        #expect(fixture.cases.count == 32)
+        for item in fixture.cases {
+            let layer = RandomTranslation(inputShape: shape, heightRange: 0...0, widthRange: 0...0,
+                                          fillMode: .init(rawValue: item.fill_mode)!, interpolation: .init(rawValue: item.interpolation)!,
+                                          fillValue: fixture.fill_value, position: 0)
+            var output = [Float](repeating: .nan, count: shape.count)
+            layer.translate(fixture.input, by: (item.down, item.right), into: &output)
+            let worst = zip(output, item.output).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "shift (\(item.down), \(item.right)) \(item.fill_mode) \(item.interpolation): \(worst)")
+        }
+    }
+
+    @Test("RandomFlip: each sample gets one of the flips, about a quarter each, the same again for the same sample; none in inference")
+    func flips() {
+        let shape = TensorShape(height: 2, width: 3, channels: 1)
+        let layer = RandomFlip(inputShape: shape, horizontal: true, vertical: true, position: 0)
+        let harness = LayerHarness(layer)
+        for index in 0..<6 { harness.input[index] = Float(index) }
+        let flips: [[Float]] = [[0, 1, 2, 3, 4, 5], [2, 1, 0, 5, 4, 3], [3, 4, 5, 0, 1, 2], [5, 4, 3, 2, 1, 0]]
+        var counts = [Int](repeating: 0, count: 4)
+        for sample in 0..<4000 {
+            harness.sample.index = sample
+            let output = harness.forward()
+            guard let kind = flips.firstIndex(of: output) else { Issue.record("not a flip: \(output)"); return }
+            counts[kind] += 1
+            if sample < 5 { #expect(harness.forward() == output) }
+        }
+        #expect(counts.allSatisfy { abs($0 - 1000) < 120 }, "\(counts)")
+        harness.sample = .inference
+        #expect(harness.forward() == flips[0])
+    }
+
+    @Test("RandomTranslation: shifts drawn within the factors; none in inference")
+    func translationDraws() {
+        let shape = TensorShape(height: 10, width: 10, channels: 1)
+        let layer = RandomTranslation(inputShape: shape, heightRange: -0.2...0.2, widthRange: 0...0, fillMode: .constant,
+                                      interpolation: .nearest, fillValue: -1, position: 1)
+        let harness = LayerHarness(layer)
+        for index in 0..<100 { harness.input[index] = 1 }
+        var shifted = 0
+        for sample in 0..<200 {
+            harness.sample.index = sample
+            let filledRows = harness.forward().filter { $0 == -1 }.count / 10
+            #expect(filledRows <= 2)
+            shifted += filledRows > 0 ? 1 : 0
+        }
+        #expect(shifted > 100)
+        harness.sample = .inference
+        #expect(harness.forward().allSatisfy { $0 == 1 })
+    }
+
+    @Test("An augmentation layer after a layer with weights is refused in one line")
+    func augmentationOrder() throws {
+        let text = """
+            {"class_name": "Sequential", "config": {"layers": [
+              {"class_name": "InputLayer", "config": {"batch_shape": [null, 8, 8, 1]}},
+              {"class_name": "Conv2D", "config": {"name": "conv", "filters": 2, "kernel_size": 3}},
+              {"class_name": "RandomFlip", "config": {"name": "flip", "mode": "horizontal"}},
+              {"class_name": "Flatten", "config": {}},
+              {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}}
+            """
+        #expect {
+            _ = try Sequential(description: ModelDescription(json: text, source: "model.json"))
+        } throws: { "\($0)" == "flip: augmentation layers must come before every layer with weights (it follows conv)" }
+    }
+}
