@@ -14,6 +14,18 @@ public struct Sequential: Sendable {
     public let parameterCount: Int
     /// The layers that need the whole batch in training (batch-norm), by index.
     public let synchronizedLayers: [Int]
+    /// Where the trainable weights are in the flat buffer (not batch-norm's moving statistics).
+    public var trainableRanges: [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        for (layer, offset) in zip(layers, parameterOffsets) {
+            var start = offset
+            for block in layer.parameterBlocks {
+                if block.trainable { ranges.append(start..<start + block.count) }
+                start += block.count
+            }
+        }
+        return ranges
+    }
     /// The first layer with trainable weights: backward stops there (no gradient is needed below it).
     public let gradientStart: Int
 

@@ -19,13 +19,15 @@ import TandemData
 ///         40     8  seed
 ///         48     8  global batch size
 ///         56     8  training samples per epoch
-///         64     8  learning rate (float64)
-///         72    12  Adam beta1, beta2, epsilon (float32 each)
+///         64     8  learning rate (float64; repeated in the recipe)
+///         72    12  Adam beta1, beta2, epsilon (float32 each; repeated in the recipe)
 ///         84     4  model description length D
 ///         88     D  model description: Keras JSON (`model.to_json()`), UTF-8
-///          H   4·P  parameters (float32)
-///      H+4P    4·P  Adam first moment
-///      H+8P    4·P  Adam second moment
+///       88+D     4  recipe length R (version 2)
+///       92+D     R  recipe: optimiser and learning-rate schedule, JSON (`Recipe`), UTF-8 (version 2)
+///          H   4·P  parameters (float32), batch-norm's moving statistics included
+///      H+4P    4·P  optimiser state: Adam's first moment, or SGD's velocity
+///      H+8P    4·P  optimiser state: Adam's second moment (zeros for SGD)
 ///     H+12P      4  CRC-32 (zlib) of all preceding bytes
 public struct Checkpoint {
     public static let magic = Array("TANDEMCK".utf8)
@@ -39,14 +41,13 @@ public struct Checkpoint {
     public var seed: UInt64
     public var globalBatchSize: Int
     public var trainingSamples: Int
-    public var learningRate: Double
-    public var adam: Adam.Configuration
+    public var recipe: Recipe
     public var parameters: [Float]
     public var firstMoment: [Float]
     public var secondMoment: [Float]
 
     public init(modelDescription: String, completedEpochs: Int, optimizerStep: Int, seed: UInt64,
-                globalBatchSize: Int, trainingSamples: Int, learningRate: Double, adam: Adam.Configuration,
+                globalBatchSize: Int, trainingSamples: Int, recipe: Recipe,
                 parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
         self.modelDescription = modelDescription
         self.completedEpochs = completedEpochs
@@ -54,8 +55,7 @@ public struct Checkpoint {
         self.seed = seed
         self.globalBatchSize = globalBatchSize
         self.trainingSamples = trainingSamples
-        self.learningRate = learningRate
-        self.adam = adam
+        self.recipe = recipe
         self.parameters = parameters
         self.firstMoment = firstMoment
         self.secondMoment = secondMoment
@@ -68,9 +68,17 @@ public struct Checkpoint {
 
     // MARK: Encoding
 
+    /// The recipe as compact JSON with sorted keys.
+    static func encode(_ recipe: Recipe) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(recipe), as: UTF8.self)
+    }
+
     public func encoded() -> [UInt8] {
         let description = Array(modelDescription.utf8)
-        let headerLength = 88 + description.count
+        let recipeText = Array(Self.encode(recipe).utf8)
+        let headerLength = 92 + description.count + recipeText.count
         var bytes: [UInt8] = []
         bytes.reserveCapacity(headerLength + 12 * parameters.count + 4)
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -86,12 +94,14 @@ public struct Checkpoint {
         append(seed)
         append(UInt64(globalBatchSize))
         append(UInt64(trainingSamples))
-        append(learningRate.bitPattern)
-        append(adam.beta1.bitPattern)
-        append(adam.beta2.bitPattern)
-        append(adam.epsilon.bitPattern)
+        append(Double(recipe.learningRate).bitPattern)
+        append(recipe.optimizer.beta1.bitPattern)
+        append(recipe.optimizer.beta2.bitPattern)
+        append(recipe.optimizer.epsilon.bitPattern)
         append(UInt32(description.count))
         bytes.append(contentsOf: description)
+        append(UInt32(recipeText.count))
+        bytes.append(contentsOf: recipeText)
         append(parameters)
         append(firstMoment)
         append(secondMoment)
@@ -116,7 +126,14 @@ public struct Checkpoint {
         let headerLength = Int(integer(12, as: UInt32.self))
         let count = integer(16, as: UInt64.self)
         let descriptionLength = Int(integer(84, as: UInt32.self))
-        guard headerLength == 88 + descriptionLength, count < 1 << 32 else { throw fail("corrupt header") }
+        var recipeLength = 0
+        if version >= 2 {
+            guard 92 + descriptionLength <= bytes.count else { throw fail("corrupt header") }
+            recipeLength = Int(integer(88 + descriptionLength, as: UInt32.self))
+        }
+        guard headerLength == 88 + descriptionLength + (version >= 2 ? 4 + recipeLength : 0), count < 1 << 32 else {
+            throw fail("corrupt header")
+        }
         let expected = headerLength + 12 * Int(count) + 4
         guard bytes.count == expected else {
             throw fail(bytes.count < expected ? "truncated: \(bytes.count) of \(expected) bytes" : "\(bytes.count - expected) unexpected trailing bytes")
@@ -124,7 +141,7 @@ public struct Checkpoint {
         let stored = integer(expected - 4, as: UInt32.self)
         let computed = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32(expected - 4))) }
         guard stored == computed else { throw fail("checksum mismatch: the file is corrupt") }
-        guard let description = String(validating: bytes[88..<headerLength], as: UTF8.self) else {
+        guard let description = String(validating: bytes[88..<88 + descriptionLength], as: UTF8.self) else {
             throw fail("model description is not UTF-8")
         }
         func floats(_ index: Int) -> [Float] {
@@ -141,12 +158,21 @@ public struct Checkpoint {
         seed = integer(40, as: UInt64.self)
         globalBatchSize = Int(integer(48, as: UInt64.self))
         trainingSamples = Int(integer(56, as: UInt64.self))
-        learningRate = Double(bitPattern: integer(64, as: UInt64.self))
-        var adam = Adam.Configuration()
-        adam.beta1 = Float(bitPattern: integer(72, as: UInt32.self))
-        adam.beta2 = Float(bitPattern: integer(76, as: UInt32.self))
-        adam.epsilon = Float(bitPattern: integer(80, as: UInt32.self))
-        self.adam = adam
+        if version >= 2 {
+            do {
+                recipe = try JSONDecoder().decode(Recipe.self, from: Data(bytes[92 + descriptionLength..<headerLength]))
+            } catch {
+                throw fail("its recipe is not valid JSON of a Tandem recipe")
+            }
+        } else {
+            // Version 1 stored Adam's rate and constants only; the rest of its recipe was the default.
+            var recipe = Recipe()
+            recipe.learningRate = Float(Double(bitPattern: integer(64, as: UInt64.self)))
+            recipe.optimizer.beta1 = Float(bitPattern: integer(72, as: UInt32.self))
+            recipe.optimizer.beta2 = Float(bitPattern: integer(76, as: UInt32.self))
+            recipe.optimizer.epsilon = Float(bitPattern: integer(80, as: UInt32.self))
+            self.recipe = recipe
+        }
         parameters = floats(0)
         firstMoment = floats(1)
         secondMoment = floats(2)

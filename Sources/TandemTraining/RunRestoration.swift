@@ -1,3 +1,4 @@
+import Foundation
 import TandemCore
 import TandemData
 import TandemMPI
@@ -10,6 +11,7 @@ public struct RestoredRun {
     public let seed: UInt64
     public let globalBatchSize: Int
     public let trainingSamples: Int
+    public let recipe: Recipe
 
     /// Rank 0 reads `path` (a file, or a directory's newest checkpoint) and broadcasts everything,
     /// Adam's state included, so no rank reads a file another rank may still be writing.
@@ -41,13 +43,14 @@ public struct RestoredRun {
         var metadata = (loaded?.checkpoint.seed ?? 0, loaded?.checkpoint.globalBatchSize ?? 0,
                         loaded?.checkpoint.trainingSamples ?? 0)
         communicator.broadcast(&metadata, root: 0)
-        var adam = loaded?.checkpoint.adam ?? Adam.Configuration()
-        communicator.broadcast(&adam, root: 0)
+        var recipeText = loaded.map { Checkpoint.encode($0.checkpoint.recipe) } ?? ""
+        communicator.broadcast(string: &recipeText, root: 0)
+        let recipe = try! JSONDecoder().decode(Recipe.self, from: Data(recipeText.utf8))   // rank 0 encoded it
         let state = loaded.map { TrainingState(model: model, checkpoint: $0.checkpoint) }
-            ?? TrainingState(model: model, seed: 0, adam: adam)
+            ?? TrainingState(model: model, seed: 0, optimizer: recipe.optimizer)
         state.broadcast(from: 0, communicator: communicator)
         return RestoredRun(path: resolvedPath, model: model, state: state, seed: metadata.0,
-                           globalBatchSize: metadata.1, trainingSamples: metadata.2)
+                           globalBatchSize: metadata.1, trainingSamples: metadata.2, recipe: recipe)
     }
 }
 

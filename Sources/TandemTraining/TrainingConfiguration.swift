@@ -1,12 +1,12 @@
+import Foundation
 import TandemCore
 import TandemMPI
 
-/// What a training run does, as given on the command line (or restored from a checkpoint).
-public struct TrainingConfiguration: Sendable {
-    public var epochs = 7
-    /// The global batch: samples per optimizer step summed over all ranks.
-    public var globalBatchSize = 32
-    /// Adam's learning rate for the reference batch; see `learningRateScaling`.
+/// What decides how the weights move besides the model, the seed and the global batch: the optimiser
+/// and the learning-rate schedule. Stored in every checkpoint, so that `--resume` needs none of these
+/// flags again, and refuses one that disagrees.
+public struct Recipe: Codable, Equatable, Sendable {
+    /// The learning rate for the reference batch; see `learningRateScaling`.
     public var learningRate: Float = 0.001
     /// How the learning rate grows with the global batch (weak scaling), relative to `referenceBatchSize`.
     public var learningRateScaling: LearningRateScaling = .none
@@ -14,6 +14,56 @@ public struct TrainingConfiguration: Sendable {
     /// Epochs over which the learning rate ramps linearly from `learningRate` to its scaled value
     /// (Goyal et al. 2017); 0 starts at the scaled value.
     public var warmupEpochs = 0.0
+    public var schedule: LearningRateSchedule = .constant
+    /// The epochs a `cosine` schedule decays over: the run's `--epochs` when it started.
+    public var decayEpochs = 0
+    public var optimizer = OptimizerSettings()
+
+    public init() {}
+
+    /// The scaled learning rate after warm-up.
+    public func scaledLearningRate(globalBatchSize: Int) -> Float {
+        let ratio = Double(globalBatchSize) / Double(referenceBatchSize)
+        switch learningRateScaling {
+        case .none: return learningRate
+        case .linear: return learningRate * Float(ratio)
+        case .squareRoot: return learningRate * Float(ratio.squareRoot())
+        }
+    }
+
+    /// The learning rate for optimizer step `step` (counted from 1), with `stepsPerEpoch` steps an epoch:
+    /// the linear warm-up, then constant or, as Keras's `CosineDecay` (alpha 0), half a cosine down to
+    /// zero at the end of `decayEpochs`.
+    public func learningRate(step: Int, stepsPerEpoch: Int, globalBatchSize: Int) -> Float {
+        let target = scaledLearningRate(globalBatchSize: globalBatchSize)
+        let warmupSteps = warmupEpochs * Double(stepsPerEpoch)
+        if warmupSteps > 0, Double(step) < warmupSteps {
+            return learningRate + (target - learningRate) * Float(Double(step) / warmupSteps)
+        }
+        switch schedule {
+        case .constant:
+            return target
+        case .cosine:
+            let decaySteps = Double(decayEpochs * stepsPerEpoch) - warmupSteps
+            guard decaySteps > 0 else { return target }
+            let progress = min(max((Double(step) - warmupSteps) / decaySteps, 0), 1)
+            return target * Float(0.5 * (1 + Foundation.cos(Double.pi * progress)))
+        }
+    }
+}
+
+/// How the learning rate changes after the warm-up.
+public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
+    case constant
+    case cosine
+}
+
+/// What a training run does, as given on the command line (or restored from a checkpoint).
+public struct TrainingConfiguration: Sendable {
+    public var epochs = 7
+    /// The global batch: samples per optimizer step summed over all ranks.
+    public var globalBatchSize = 32
+    public var recipe = Recipe()
     public var seed: UInt64 = 1
     public var allreduce: AllreduceAlgorithm = .tree
     public var checkpointDirectory: String?
@@ -26,27 +76,14 @@ public struct TrainingConfiguration: Sendable {
 
     public init() {}
 
-    /// The scaled learning rate after warm-up.
-    public var scaledLearningRate: Float {
-        let ratio = Double(globalBatchSize) / Double(referenceBatchSize)
-        switch learningRateScaling {
-        case .none: return learningRate
-        case .linear: return learningRate * Float(ratio)
-        case .squareRoot: return learningRate * Float(ratio.squareRoot())
-        }
-    }
-
     /// The learning rate for optimizer step `step` (counted from 1), with `stepsPerEpoch` steps an epoch.
     public func learningRate(step: Int, stepsPerEpoch: Int) -> Float {
-        let target = scaledLearningRate
-        let warmupSteps = warmupEpochs * Double(stepsPerEpoch)
-        guard warmupSteps > 0, Double(step) < warmupSteps else { return target }
-        return learningRate + (target - learningRate) * Float(Double(step) / warmupSteps)
+        recipe.learningRate(step: step, stepsPerEpoch: stepsPerEpoch, globalBatchSize: globalBatchSize)
     }
 }
 
 /// Learning-rate scaling for a global batch larger than the reference batch (weak scaling).
-public enum LearningRateScaling: String, Sendable, CaseIterable {
+public enum LearningRateScaling: String, Codable, Sendable, CaseIterable {
     case none
     case linear
     case squareRoot = "sqrt"

@@ -1,18 +1,18 @@
 import TandemCore
 import TandemMPI
 
-/// The model's trainable state: the flat parameter buffer and Adam (two moment buffers of the same
-/// layout, and its step count), plus how many epochs are done. Rank 0 creates or loads it and
+/// The model's trainable state: the flat parameter buffer and the optimiser (two state buffers of the
+/// same layout, and its step count), plus how many epochs are done. Rank 0 creates or loads it and
 /// broadcasts it; every rank then holds the same bits.
 public final class TrainingState {
     public let parameters: FloatBuffer
-    public let optimizer: Adam
+    public let optimizer: Optimizer
     public var completedEpochs: Int
 
     /// Fresh state: Keras's initialisation from `seed`, zero moments.
-    public init(model: Sequential, seed: UInt64, adam: Adam.Configuration = Adam.Configuration()) {
+    public init(model: Sequential, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
         parameters = FloatBuffer(count: model.parameterCount)
-        optimizer = Adam(parameterCount: model.parameterCount, configuration: adam)
+        optimizer = Optimizer(parameterCount: model.parameterCount, settings: settings, trainableRanges: model.trainableRanges)
         completedEpochs = 0
         model.initializeParameters(parameters.buffer, seed: seed)
     }
@@ -21,7 +21,8 @@ public final class TrainingState {
     public init(model: Sequential, checkpoint: Checkpoint) {
         precondition(checkpoint.parameters.count == model.parameterCount)
         parameters = FloatBuffer(checkpoint.parameters)
-        optimizer = Adam(parameterCount: model.parameterCount, configuration: checkpoint.adam)
+        optimizer = Optimizer(parameterCount: model.parameterCount, settings: checkpoint.recipe.optimizer,
+                              trainableRanges: model.trainableRanges)
         optimizer.firstMoment.copy(from: checkpoint.firstMoment)
         optimizer.secondMoment.copy(from: checkpoint.secondMoment)
         optimizer.step = checkpoint.optimizerStep
@@ -61,7 +62,7 @@ public final class TrainingState {
         Checkpoint(modelDescription: model.description.json, completedEpochs: completedEpochs,
                    optimizerStep: optimizer.step, seed: configuration.seed,
                    globalBatchSize: configuration.globalBatchSize, trainingSamples: trainingSamples,
-                   learningRate: Double(configuration.learningRate), adam: optimizer.configuration,
+                   recipe: configuration.recipe,
                    parameters: parameters.array, firstMoment: optimizer.firstMoment.array,
                    secondMoment: optimizer.secondMoment.array)
     }

@@ -8,6 +8,8 @@ import TandemMPI
 import TandemTraining
 
 extension AllreduceAlgorithm: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
+extension OptimizerSettings.Kind: ExpressibleByArgument {}
 
 /// `--convolution auto|im2col|winograd`.
 enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
@@ -129,5 +131,71 @@ enum Format {
             result.append(character)
         }
         return (value < 0 ? "-" : "") + result
+    }
+}
+
+/// The optimiser and learning-rate flags. Each is optional: a fresh run takes Keras's default for
+/// what is not given; a resumed run takes the checkpoint's recipe, and refuses a flag that disagrees.
+struct RecipeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("adam, adamw or sgd. (default: adam, or the checkpoint's)", valueName: "kind"))
+    var optimizer: OptimizerSettings.Kind?
+
+    @Option(help: ArgumentHelp("The learning rate (for the reference batch of 32 when scaled). (default: 0.001)", valueName: "rate"))
+    var learningRate: Float?
+
+    @Option(help: ArgumentHelp("Scale the learning rate with the global batch relative to 32: none, linear or sqrt (weak scaling). (default: none)",
+                               valueName: "rule"))
+    var lrScaling: LearningRateScaling?
+
+    @Option(help: ArgumentHelp("Ramp the learning rate linearly up to its scaled value over this many epochs. (default: 0)", valueName: "epochs"))
+    var warmupEpochs: Double?
+
+    @Option(help: ArgumentHelp("After the warm-up: constant, or cosine (decay to 0 at the last epoch, as Keras's CosineDecay). (default: constant)",
+                               valueName: "kind"))
+    var schedule: LearningRateSchedule?
+
+    @Option(help: ArgumentHelp("AdamW's decoupled weight decay. (default: 0.004, Keras's)", valueName: "rate"))
+    var weightDecay: Float?
+
+    @Option(help: ArgumentHelp("SGD's momentum. (default: 0)", valueName: "m"))
+    var momentum: Float?
+
+    @Flag(help: "SGD with Nesterov momentum.")
+    var nesterov = false
+
+    func validate() throws {
+        if let learningRate, !(learningRate > 0) || !learningRate.isFinite {
+            throw ValidationError("--learning-rate must be a positive number, not \(learningRate)")
+        }
+        if let warmupEpochs, warmupEpochs < 0 || !warmupEpochs.isFinite {
+            throw ValidationError("--warmup-epochs must be 0 or more, not \(warmupEpochs)")
+        }
+        if let weightDecay, !(weightDecay >= 0) || !weightDecay.isFinite { throw ValidationError("--weight-decay must be 0 or more") }
+        if let momentum, !(0...1).contains(momentum) { throw ValidationError("--momentum must be in 0…1, not \(momentum)") }
+    }
+
+    /// `base` with the flags given applied. For a resumed run (`base` from the checkpoint) a flag
+    /// that differs is refused, naming the flag and both values.
+    func applied(to base: Recipe, resumed: Bool) throws -> Recipe {
+        var recipe = base
+        let kind = optimizer ?? base.optimizer.kind
+        if weightDecay != nil, kind != .adamw { throw UsageError("--weight-decay applies to --optimizer adamw only") }
+        if momentum != nil || nesterov, kind != .sgd { throw UsageError("--momentum and --nesterov apply to --optimizer sgd only") }
+        func set<Value: Equatable>(_ flag: String, _ given: Value?, _ path: WritableKeyPath<Recipe, Value>) throws {
+            guard let given else { return }
+            if resumed, recipe[keyPath: path] != given {
+                throw UsageError("\(flag) \(given) differs from the checkpoint's \(recipe[keyPath: path]); a resumed run keeps its recipe (leave \(flag) out)")
+            }
+            recipe[keyPath: path] = given
+        }
+        try set("--optimizer", optimizer, \.optimizer.kind)
+        try set("--learning-rate", learningRate, \.learningRate)
+        try set("--lr-scaling", lrScaling, \.learningRateScaling)
+        try set("--warmup-epochs", warmupEpochs, \.warmupEpochs)
+        try set("--schedule", schedule, \.schedule)
+        try set("--weight-decay", weightDecay, \.optimizer.weightDecay)
+        try set("--momentum", momentum, \.optimizer.momentum)
+        try set("--nesterov", nesterov ? true : nil, \.optimizer.nesterov)
+        return recipe
     }
 }

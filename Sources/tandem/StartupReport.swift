@@ -14,11 +14,13 @@ struct StartupReport {
     let resumedFrom: String?
 
     var learningRateDescription: String {
-        var text = "\(configuration.learningRate) (Adam)"
-        if configuration.learningRateScaling != .none {
-            text += ", \(configuration.learningRateScaling.rawValue)-scaled for global batch \(configuration.globalBatchSize) vs \(configuration.referenceBatchSize): \(configuration.scaledLearningRate)"
+        let recipe = configuration.recipe
+        var text = "\(recipe.learningRate), \(recipe.optimizer.description)"
+        if recipe.learningRateScaling != .none {
+            text += ", \(recipe.learningRateScaling.rawValue)-scaled for global batch \(configuration.globalBatchSize) vs \(recipe.referenceBatchSize): \(recipe.scaledLearningRate(globalBatchSize: configuration.globalBatchSize))"
         }
-        if configuration.warmupEpochs > 0 { text += ", warm-up over \(configuration.warmupEpochs) epochs" }
+        if recipe.warmupEpochs > 0 { text += ", warm-up over \(recipe.warmupEpochs) epochs" }
+        if recipe.schedule == .cosine { text += ", cosine decay to 0 over \(recipe.decayEpochs) epochs" }
         return text
     }
 

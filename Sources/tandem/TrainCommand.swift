@@ -32,15 +32,7 @@ struct TrainCommand: ParsableCommand {
                                valueName: "n"))
     var batchSize: Int?
 
-    @Option(help: ArgumentHelp("Adam's learning rate (for the reference batch of 32 when scaled).", valueName: "rate"))
-    var learningRate: Float = 0.001
-
-    @Option(help: ArgumentHelp("Scale the learning rate with the global batch relative to 32: none, linear or sqrt (weak scaling).",
-                               valueName: "rule"))
-    var lrScaling: LearningRateScaling = .none
-
-    @Option(help: ArgumentHelp("Ramp the learning rate linearly up to its scaled value over this many epochs.", valueName: "epochs"))
-    var warmupEpochs: Double = 0
+    @OptionGroup var recipe: RecipeOptions
 
     @Option(help: ArgumentHelp("Seed for the initial weights and every epoch's shuffle. (default: 1, or the checkpoint's)",
                                valueName: "n"))
@@ -67,10 +59,6 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
-        if !(learningRate > 0) || !learningRate.isFinite {
-            throw ValidationError("--learning-rate must be a positive number, not \(learningRate)")
-        }
-        if warmupEpochs < 0 || !warmupEpochs.isFinite { throw ValidationError("--warmup-epochs must be 0 or more, not \(warmupEpochs)") }
         if let injectFailure, InjectedFailure(injectFailure) == nil {
             throw ValidationError("--inject-failure takes RANK:STEP:MODE with MODE error, exit or hang")
         }
@@ -84,9 +72,6 @@ struct TrainCommand: ParsableCommand {
         let restored = resume.map { RestoredRun.restore($0, convolution: model.convolution.algorithm, communicator: communicator) }
         var configuration = TrainingConfiguration()
         configuration.epochs = epochs
-        configuration.learningRate = learningRate
-        configuration.learningRateScaling = lrScaling
-        configuration.warmupEpochs = warmupEpochs
         configuration.allreduce = distributed.allreduce
         configuration.checkpointDirectory = checkpointDir
         configuration.evaluateEveryEpoch = evaluateEveryEpoch
@@ -102,9 +87,17 @@ struct TrainCommand: ParsableCommand {
                 if let batchSize, batchSize != restored.globalBatchSize {
                     throw UsageError("--batch-size \(batchSize) differs from the checkpoint's global batch \(restored.globalBatchSize); a resumed run keeps its batch")
                 }
+                configuration.recipe = try recipe.applied(to: restored.recipe, resumed: true)
+                if restored.recipe.schedule == .cosine, epochs != restored.recipe.decayEpochs {
+                    throw UsageError("--epochs \(epochs) differs from the \(restored.recipe.decayEpochs) epochs the checkpoint's cosine schedule decays over; a resumed run keeps its schedule")
+                }
                 if restored.state.completedEpochs >= epochs {
                     throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
                 }
+            }
+            if restored == nil {
+                configuration.recipe = try recipe.applied(to: Recipe(), resumed: false)
+                configuration.recipe.decayEpochs = epochs
             }
             if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
         }
@@ -136,7 +129,7 @@ struct TrainCommand: ParsableCommand {
         }
 
         // Rank 0's state goes to everyone; then every rank checks that it holds the same bits.
-        let state = restored?.state ?? TrainingState(model: network, seed: configuration.seed)
+        let state = restored?.state ?? TrainingState(model: network, seed: configuration.seed, optimizer: configuration.recipe.optimizer)
         state.broadcast(from: 0, communicator: communicator)
         let checksums = communicator.allreduceMinimumAndMaximum(state.checksum())
         if checksums.minimum != checksums.maximum {

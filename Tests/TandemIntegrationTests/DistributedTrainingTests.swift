@@ -64,6 +64,25 @@ struct DistributedTrainingTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["tandem-epoch-001.ckpt", "tandem-epoch-002.ckpt"])
     }
 
+    @Test("The checkpoint keeps the recipe (SGD with Nesterov momentum, warm-up, cosine decay): resuming with no flags gives the uninterrupted run's weights; a conflicting flag is refused")
+    func recipeSurvivesResume() throws {
+        let directory = TandemProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let recipe = ["--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "--learning-rate", "0.02",
+                      "--warmup-epochs", "0.5", "--schedule", "cosine"]
+        let run = ["train", "--limit", "640", "--epochs", "2", "--no-evaluate-every-epoch", "--seed", "5"]
+        let straight = TandemProcess.mpirun(ranks: 2, run + recipe)
+        #expect(straight.status == 0, "\(straight.standardError)")
+        let first = TandemProcess.mpirun(ranks: 2, run + recipe + ["--checkpoint-dir", directory, "--inject-failure", "0:21:error"])
+        #expect(first.status != 0)   // stopped in epoch 2 (20 steps an epoch), after the epoch-1 checkpoint
+        let resumed = TandemProcess.mpirun(ranks: 3, run + ["--resume", directory])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(try #require(resumed.digest) == (try #require(straight.digest)))
+        let conflicting = TandemProcess.mpirun(ranks: 1, run + ["--resume", directory, "--learning-rate", "0.05"])
+        #expect(conflicting.status != 0)
+        #expect(conflicting.standardError.contains("--learning-rate 0.05 differs from the checkpoint's 0.02"), "\(conflicting.standardError)")
+    }
+
     @Test("Evaluation sharded over 2 and 3 ranks equals the single-process evaluation")
     func shardedEvaluation() throws {
         let directory = TandemProcess.temporaryDirectory()

@@ -1,5 +1,6 @@
 import Testing
 @testable import TandemTraining
+import TandemCore
 import TandemMPI
 
 struct SamplingTests {
@@ -68,18 +69,62 @@ struct LearningRateScheduleTests {
     @Test("Learning-rate scaling relative to a batch of 32, and a linear warm-up to the scaled rate")
     func scalingAndWarmup() {
         var configuration = TrainingConfiguration()
-        configuration.learningRate = 0.001
+        configuration.recipe.learningRate = 0.001
         configuration.globalBatchSize = 128
         #expect(configuration.learningRate(step: 1, stepsPerEpoch: 100) == 0.001)    // none: unchanged
-        configuration.learningRateScaling = .linear
-        #expect(configuration.scaledLearningRate == 0.004)
-        configuration.learningRateScaling = .squareRoot
-        #expect(configuration.scaledLearningRate == 0.002)
-        configuration.learningRateScaling = .linear
-        configuration.warmupEpochs = 2
+        configuration.recipe.learningRateScaling = .linear
+        #expect(configuration.recipe.scaledLearningRate(globalBatchSize: 128) == 0.004)
+        configuration.recipe.learningRateScaling = .squareRoot
+        #expect(configuration.recipe.scaledLearningRate(globalBatchSize: 128) == 0.002)
+        configuration.recipe.learningRateScaling = .linear
+        configuration.recipe.warmupEpochs = 2
         #expect(configuration.learningRate(step: 0, stepsPerEpoch: 100) == 0.001)
         #expect(abs(configuration.learningRate(step: 100, stepsPerEpoch: 100) - 0.0025) < 1e-9)   // halfway
         #expect(configuration.learningRate(step: 200, stepsPerEpoch: 100) == 0.004)
         #expect(configuration.learningRate(step: 5000, stepsPerEpoch: 100) == 0.004)
+    }
+
+    @Test("Cosine decay after the warm-up, as Keras's CosineDecay: half the rate halfway, zero at the end")
+    func cosine() {
+        var recipe = Recipe()
+        recipe.learningRate = 0.01
+        recipe.schedule = .cosine
+        recipe.decayEpochs = 10
+        recipe.warmupEpochs = 0
+        #expect(recipe.learningRate(step: 0, stepsPerEpoch: 100, globalBatchSize: 32) == 0.01)
+        #expect(abs(recipe.learningRate(step: 500, stepsPerEpoch: 100, globalBatchSize: 32) - 0.005) < 1e-9)
+        #expect(recipe.learningRate(step: 1000, stepsPerEpoch: 100, globalBatchSize: 32) == 0)
+        #expect(recipe.learningRate(step: 2000, stepsPerEpoch: 100, globalBatchSize: 32) == 0)
+        recipe.warmupEpochs = 2   // ramp from 0.01 (no scaling: the same) for 200 steps, then decay over 800
+        #expect(abs(recipe.learningRate(step: 600, stepsPerEpoch: 100, globalBatchSize: 32) - 0.005) < 1e-9)
+    }
+}
+
+struct OptimizerTests {
+    @Test("SGD with and without momentum and Nesterov, and AdamW's decay, by hand (Keras 3's update rules)")
+    func updateRules() {
+        func run(_ settings: OptimizerSettings, gradients: [[Float]], trainable: [Range<Int>]? = nil) -> [Float] {
+            let parameters = FloatBuffer([1, -2])
+            let optimizer = Optimizer(parameterCount: 2, settings: settings, trainableRanges: trainable)
+            for gradient in gradients { optimizer.update(parameters: parameters, gradient: gradient, learningRate: 0.1) }
+            return parameters.array
+        }
+        var sgd = OptimizerSettings()
+        sgd.kind = .sgd
+        #expect(run(sgd, gradients: [[1, 1]]) == [0.9, -2.1])
+        sgd.momentum = 0.5   // m1 = -0.1·g; m2 = 0.5·m1 − 0.1·g
+        let first: Float = -0.1, second: Float = 0.5 * first - 0.1
+        #expect(run(sgd, gradients: [[1, 1], [1, 1]]) == [1 + first + second, -2 + first + second])
+        sgd.nesterov = true  // θ += 0.5·m − 0.1·g
+        let m1: Float = -0.1
+        #expect(run(sgd, gradients: [[1, 0]]) == [1 + (0.5 * m1 - 0.1), -2])
+        var adamw = OptimizerSettings()
+        adamw.kind = .adamw
+        adamw.weightDecay = 0.5
+        var adam = OptimizerSettings()
+        adam.kind = .adam
+        // With a zero gradient Adam does not move; AdamW decays the trainable weight only.
+        #expect(run(adam, gradients: [[0, 0]]) == [1, -2])
+        #expect(run(adamw, gradients: [[0, 0]], trainable: [0..<1]) == [1 - 1 * 0.5 * 0.1, -2])
     }
 }

@@ -1,0 +1,112 @@
+import Foundation
+
+/// The optimiser and its settings, as Keras 3 defines them. Stored in checkpoints: they decide how a
+/// gradient moves the weights, so a resumed run must keep them.
+public struct OptimizerSettings: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case adam, adamw, sgd
+    }
+
+    public var kind: Kind = .adam
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-7
+    /// AdamW's decoupled weight decay (Keras's default 0.004), applied to every trainable weight.
+    public var weightDecay: Float = 0.004
+    /// SGD's momentum (Keras's default 0) and Nesterov's variant.
+    public var momentum: Float = 0
+    public var nesterov = false
+
+    public init() {}
+
+    /// The settings that apply to `kind`, for messages and the start-up table.
+    public var description: String {
+        switch kind {
+        case .adam: "adam (beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon))"
+        case .adamw: "adamw (beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon), weight decay \(weightDecay))"
+        case .sgd: "sgd (momentum \(momentum)\(nesterov ? ", nesterov" : ""))"
+        }
+    }
+}
+
+/// Adam, AdamW and SGD exactly as Keras 3 defines them. Adam (bias correction folded into the step
+/// size, epsilon added to √v rather than to the bias-corrected √v̂):
+///
+///     t = t + 1
+///     α = learningRate · √(1 − β₂ᵗ) / (1 − β₁ᵗ)
+///     m ← m + (g − m)(1 − β₁)
+///     v ← v + (g² − v)(1 − β₂)
+///     θ ← θ − α · m / (√v + ε)
+///
+/// AdamW first decays every trainable weight, `θ ← θ − θ · weightDecay · learningRate`, then steps as
+/// Adam. SGD: `m ← momentum · m − learningRate · g`, then `θ ← θ + m`, or with Nesterov
+/// `θ ← θ + momentum · m − learningRate · g` (plain `θ ← θ − learningRate · g` without momentum).
+///
+/// The state is flat buffers with the parameters' layout (`firstMoment` is SGD's velocity), so
+/// broadcasting or checkpointing it is one call each. Non-trainable weights (batch-norm's moving
+/// statistics) always have a zero gradient, so Adam and SGD leave them exactly as they are; AdamW's
+/// decay skips them (`trainableRanges`).
+public final class Optimizer: @unchecked Sendable {
+    public let settings: OptimizerSettings
+    public let firstMoment: FloatBuffer
+    public let secondMoment: FloatBuffer
+    /// Updates applied so far (Keras's `iterations`).
+    public var step: Int = 0
+    /// Where the trainable weights are in the flat buffer (all of it if not given).
+    let trainableRanges: [Range<Int>]
+
+    public init(parameterCount: Int, settings: OptimizerSettings = OptimizerSettings(), trainableRanges: [Range<Int>]? = nil) {
+        self.settings = settings
+        firstMoment = FloatBuffer(count: parameterCount)
+        secondMoment = FloatBuffer(count: parameterCount)
+        self.trainableRanges = trainableRanges ?? [0..<parameterCount]
+    }
+
+    /// Applies one update with `gradient` (the gradient of the batch's mean loss, one float per weight).
+    public func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>, learningRate: Float) {
+        precondition(parameters.count == firstMoment.count)
+        step += 1
+        switch settings.kind {
+        case .adam:
+            adam(parameters.pointer, gradient, learningRate: learningRate, count: parameters.count)
+        case .adamw:
+            let factor = settings.weightDecay * learningRate
+            for range in trainableRanges {
+                for index in range { parameters.pointer[index] -= parameters.pointer[index] * factor }
+            }
+            adam(parameters.pointer, gradient, learningRate: learningRate, count: parameters.count)
+        case .sgd:
+            sgd(parameters.pointer, gradient, learningRate: learningRate, count: parameters.count)
+        }
+    }
+
+    private func adam(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, learningRate: Float, count: Int) {
+        let (beta1, beta2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
+        let t = Float(step)
+        let stepSize = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
+        let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
+        let m = firstMoment.pointer, v = secondMoment.pointer
+        for index in 0..<count {
+            let gradientValue = g[index]
+            let mean = m[index] + (gradientValue - m[index]) * oneMinusBeta1
+            let variance = v[index] + (gradientValue * gradientValue - v[index]) * oneMinusBeta2
+            m[index] = mean
+            v[index] = variance
+            theta[index] -= (mean * stepSize) / (variance.squareRoot() + epsilon)
+        }
+    }
+
+    private func sgd(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, learningRate: Float, count: Int) {
+        let momentum = settings.momentum
+        guard momentum != 0 else {
+            for index in 0..<count { theta[index] -= learningRate * g[index] }
+            return
+        }
+        let velocity = firstMoment.pointer
+        for index in 0..<count {
+            let updated = momentum * velocity[index] - learningRate * g[index]
+            velocity[index] = updated
+            theta[index] += settings.nesterov ? momentum * updated - learningRate * g[index] : updated
+        }
+    }
+}
