@@ -40,19 +40,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.require("axis", isOneOf: [.number(-1), .number(inputShape.isVector ? 1 : 3), .array([.number(-1)])])
         try configuration.require("renorm", isOneOf: [.bool(false)])
-        for (key, accepted) in [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"),
-                                ("moving_mean_initializer", "Zeros"), ("moving_variance_initializer", "Ones")] {
-            guard let value = configuration.config[key], value != .null else { continue }
-            let name = value.string ?? value["class_name"]?.string ?? ""
-            guard name.lowercased() == accepted.lowercased() else {
-                throw configuration.error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported (only \(accepted))")
-            }
-        }
-        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] {
-            if let value = configuration.config[key], value != .null {
-                throw configuration.error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported")
-            }
-        }
+        try configuration.requireNormalizationDefaults()
         self.init(name: configuration.name, inputShape: inputShape,
                   momentum: Float(try configuration.number("momentum", default: 0.99, in: 0...1)),
                   epsilon: Float(try configuration.number("epsilon", default: 1e-3, in: 1e-12...1)),

@@ -121,4 +121,21 @@ extension KerasLayerConfiguration {
             }
         }
     }
+
+    /// Normalisation layers: gamma starts at one and beta at zero, no regularisers or constraints.
+    public func requireNormalizationDefaults() throws {
+        for (key, accepted) in [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"),
+                                ("moving_mean_initializer", "Zeros"), ("moving_variance_initializer", "Ones")] {
+            guard let value = config[key], value != .null else { continue }
+            let name = value.string ?? value["class_name"]?.string ?? ""
+            guard name.lowercased() == accepted.lowercased() else {
+                throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported (only \(accepted))")
+            }
+        }
+        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] {
+            if let value = config[key], value != .null {
+                throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported")
+            }
+        }
+    }
 }

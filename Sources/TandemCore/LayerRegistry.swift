@@ -10,6 +10,8 @@ public enum LayerRegistry {
         ActivationLayer.self,
         Dropout.self,
         BatchNormalization.self,
+        LayerNormalization.self,
+        GroupNormalization.self,
         RandomFlip.self,
         RandomTranslation.self,
     ]

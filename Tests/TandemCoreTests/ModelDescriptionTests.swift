@@ -13,7 +13,7 @@ struct ModelDescriptionTests {
         try String(contentsOf: fixtures.appendingPathComponent(path), encoding: .utf8)
     }
 
-    static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "dropout-cnn", "batchnorm-cnn", "global-max"]
+    static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "global-max"]
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)

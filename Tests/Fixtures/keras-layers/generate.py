@@ -62,6 +62,10 @@ from keras import layers
 case("batch-normalization-spatial", layers.BatchNormalization(name="bn"), (5, 4, 3))
 case("batch-normalization-dense", layers.BatchNormalization(name="bn", momentum=0.9, epsilon=1e-2), (7,), batch=6)
 case("batch-normalization-no-scale", layers.BatchNormalization(name="bn", scale=False), (3, 3, 2))
+case("layer-normalization", layers.LayerNormalization(name="ln"), (4, 3, 5))
+case("layer-normalization-dense", layers.LayerNormalization(name="ln", epsilon=1e-2), (9,), batch=3)
+case("group-normalization", layers.GroupNormalization(groups=2, name="gn"), (4, 3, 6))
+case("group-normalization-no-center", layers.GroupNormalization(groups=3, center=False, name="gn"), (3, 3, 6))
 
 
 # Translation as RandomTranslation applies it: keras.ops.image.affine_transform with the transform

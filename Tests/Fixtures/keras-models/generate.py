@@ -128,6 +128,22 @@ save("supported", "batchnorm-cnn", sequential(
     layers.BatchNormalization(),
     layers.Dense(10, activation="softmax")))
 
+# Per-sample normalisation: group norm after convolutions, layer norm after a Dense layer.
+fresh()
+save("supported", "normalization-cnn", sequential(
+    "normalization_cnn", (28, 28, 1),
+    layers.Conv2D(16, 3, strides=2, padding="same"),
+    layers.GroupNormalization(groups=4),
+    layers.ReLU(),
+    layers.Conv2D(32, 3, strides=2, padding="same"),
+    layers.GroupNormalization(groups=8),
+    layers.ReLU(),
+    layers.Flatten(),
+    layers.Dense(64),
+    layers.LayerNormalization(),
+    layers.Activation("relu"),
+    layers.Dense(10, activation="softmax")))
+
 fresh()
 save("supported", "global-max", sequential(
     "global_max", (16, 16, 2),
