@@ -22,22 +22,23 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries, each behind a tiny module map (Debian packages in parentheses).
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTandemZlib", path: "Sources/CTandemZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
         .target(name: "TandemCore", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
-        // IDX files and the dataset.
-        .target(name: "TandemData", dependencies: ["CZlib"]),
+        // IDX files, NumPy .npz archives (through ZIPFoundation) and the datasets they hold.
+        .target(name: "TandemData", dependencies: ["CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.
         .target(name: "TandemMPI", dependencies: ["CMPI"], swiftSettings: targetCPUSettings),
         // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark.
-        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CZlib"],
+        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CTandemZlib"],
                 swiftSettings: targetCPUSettings),
         // The command line.
         .executableTarget(name: "tandem", dependencies: [
@@ -46,7 +47,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
-        .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CZlib"]),
+        .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining"]),
         // Runs the real `tandem` binary, alone and under a real `mpirun`.
         .testTarget(name: "TandemIntegrationTests", dependencies: ["TandemTraining"]),

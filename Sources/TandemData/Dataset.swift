@@ -1,11 +1,16 @@
 import Foundation
 
-/// Labelled grey-scale images kept as bytes (60,000 Fashion-MNIST images are 47 MB this way, four
-/// times less than as floats); each sample is converted to floats only when it is used.
+/// Labelled images, height × width × channels each (HWC), kept as the file had them: bytes (60,000
+/// Fashion-MNIST images are 47 MB this way, four times less than as floats), scaled by 1/255 when a
+/// sample is used, as the tutorial does; or floats, taken as they are.
 public struct LabeledImages: Sendable {
     public let rows: Int
     public let columns: Int
+    public let channels: Int
+    /// Byte images (empty when the images are floats).
     public let pixels: [UInt8]
+    /// Float images (empty when the images are bytes).
+    public let floatPixels: [Float]
     public let labels: [UInt8]
     /// Index in the file of the first image held (a rank's shard of the test set starts later than 0).
     public let firstIndex: Int
@@ -14,12 +19,15 @@ public struct LabeledImages: Sendable {
     /// The image file, for messages.
     public let path: String
 
-    public init(rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8], firstIndex: Int = 0,
-                fileCount: Int? = nil, path: String) {
-        precondition(pixels.count == labels.count * rows * columns, "pixels must hold labels.count images")
+    public init(rows: Int, columns: Int, channels: Int = 1, pixels: [UInt8], floatPixels: [Float] = [], labels: [UInt8],
+                firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
+        precondition((pixels.isEmpty ? floatPixels.count : pixels.count) == labels.count * rows * columns * channels,
+                     "pixels must hold labels.count images")
         self.rows = rows
         self.columns = columns
+        self.channels = channels
         self.pixels = pixels
+        self.floatPixels = floatPixels
         self.labels = labels
         self.firstIndex = firstIndex
         self.fileCount = fileCount ?? labels.count
@@ -27,11 +35,17 @@ public struct LabeledImages: Sendable {
     }
 
     public var count: Int { labels.count }
-    public var imageSize: Int { rows * columns }
+    public var imageSize: Int { rows * columns * channels }
+    /// `28x28x1`.
+    public var shapeDescription: String { "\(rows)x\(columns)x\(channels)" }
 
-    /// Writes image `index` (counted within this set) as floats in [0, 1] (pixel / 255, as the tutorial).
+    /// Writes image `index` (counted within this set) as floats: bytes divided by 255, floats as they are.
     @inline(__always)
     public func writeImage(_ index: Int, to destination: UnsafeMutablePointer<Float>) {
+        if pixels.isEmpty {
+            floatPixels.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + index * imageSize, count: imageSize) }
+            return
+        }
         let scale: Float = 1 / 255
         pixels.withUnsafeBufferPointer { bytes in
             let source = bytes.baseAddress! + index * imageSize
@@ -40,15 +54,31 @@ public struct LabeledImages: Sendable {
     }
 }
 
+/// Where training and test images come from: a directory of IDX files or a NumPy `.npz` archive.
+public protocol ImageDataset: Sendable {
+    var path: String { get }
+    /// Checks the dataset is there and complete enough to start reading, without reading it all.
+    func validate() throws
+    /// Loads a split, keeping the images `keeping` picks given the split's image count (all if `nil`).
+    func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages
+}
+
+public enum DatasetSplit: String, Sendable {
+    case train
+    case test = "t10k"
+}
+
+/// The dataset at `path`: a `.npz` file, or a directory of IDX files. Labels must be below `classCount`.
+public func openDataset(_ path: String, classCount: Int) -> any ImageDataset {
+    path.hasSuffix(".npz") ? NumpyArchive(path: path, classCount: classCount) : DatasetDirectory(path: path, classCount: classCount)
+}
+
 /// The four IDX files of an MNIST-layout dataset in one directory, `.gz` or plain.
-public struct DatasetDirectory: Sendable {
+public struct DatasetDirectory: ImageDataset {
     /// Debian's `dataset-fashion-mnist` package installs here.
     public static let defaultPath = "/usr/share/datasets/fashion-mnist"
 
-    public enum Split: String, Sendable {
-        case train
-        case test = "t10k"
-    }
+    public typealias Split = DatasetSplit
 
     public let path: String
     public let classCount: Int
@@ -91,7 +121,7 @@ public struct DatasetDirectory: Sendable {
         guard labels.count == images.count else {
             throw InputFileError(path: labelPath, problem: "has \(labels.count) labels but \(imagePath) has \(images.count) images")
         }
-        return LabeledImages(rows: images.rows, columns: images.columns, pixels: images.pixels,
+        return LabeledImages(rows: images.rows, columns: images.columns, channels: images.channels, pixels: images.pixels,
                              labels: Array(labels[images.kept]), firstIndex: images.kept.lowerBound,
                              fileCount: images.count, path: imagePath)
     }

@@ -1,4 +1,4 @@
-import CZlib
+import CTandemZlib
 import Foundation
 
 /// Reads a file front to back, inflating it if it is gzip (by its magic bytes, `1f 8b`), passing it
@@ -96,7 +96,7 @@ final class DecompressingReader {
             stream.avail_in = UInt32(pendingCount)
             stream.next_out = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + produced
             stream.avail_out = UInt32(buffer.count - produced)
-            let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+            let status = CTandemZlib.inflate(&stream, Z_NO_FLUSH)
             let consumed = pendingCount - Int(stream.avail_in)
             pending += consumed
             pendingCount -= consumed

@@ -1,5 +1,5 @@
 import Foundation
-import CZlib
+import CTandemZlib
 
 /// A problem with an input file, worded for the user: the file, then what is wrong with it.
 public struct InputFileError: Error, CustomStringConvertible, Equatable {
@@ -25,23 +25,27 @@ public enum IDXReader {
         public let count: Int
         public let rows: Int
         public let columns: Int
-        /// `pixels[(i · rows + r) · columns + c]` for the images that were kept.
+        /// 1 for `idx3` files (count, rows, columns); the fourth dimension of `idx4` files.
+        public let channels: Int
+        /// `pixels[((i · rows + r) · columns + c) · channels + k]` for the images that were kept.
         public let pixels: [UInt8]
         /// Which of the file's images `pixels` holds.
         public let kept: Range<Int>
     }
 
-    /// Reads an image file (`idx3`, unsigned bytes), keeping only the images `keeping` picks once it
-    /// knows how many the file holds (all if `nil`); the rest are decompressed and checked, then dropped.
+    /// Reads an image file (`idx3`: count, rows, columns; or `idx4` with channels last, unsigned bytes),
+    /// keeping only the images `keeping` picks once it knows how many the file holds (all if `nil`);
+    /// the rest are decompressed and checked, then dropped.
     public static func readImages(path: String, keeping: ((Int) -> Range<Int>)? = nil) throws -> Images {
         let file = try IDXStream(path: path)
-        let dimensions = try file.readHeader(expectedDimensions: 3, what: "an image file (idx3)")
+        let dimensions = try file.readHeader(expectedDimensions: 3...4, what: "an image file (idx3 or idx4)")
         let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
-        guard rows > 0, columns > 0, rows <= 4096, columns <= 4096 else {
-            throw InputFileError(path: path, problem: "implausible image size \(rows)x\(columns)")
+        let channels = dimensions.count == 4 ? dimensions[3] : 1
+        guard rows > 0, columns > 0, channels > 0, rows <= 4096, columns <= 4096, channels <= 4096 else {
+            throw InputFileError(path: path, problem: "implausible image size \(rows)x\(columns)x\(channels)")
         }
         let kept = (keeping?(count) ?? 0..<count).clamped(to: 0..<count)
-        let imageBytes = rows * columns
+        let imageBytes = rows * columns * channels
         var pixels = [UInt8](repeating: 0, count: kept.count * imageBytes)
         try file.skip(kept.lowerBound * imageBytes, what: "image data", expectedTotal: count * imageBytes, done: 0)
         try pixels.withUnsafeMutableBytes {
@@ -50,13 +54,13 @@ public enum IDXReader {
         try file.skip((count - kept.upperBound) * imageBytes, what: "image data", expectedTotal: count * imageBytes,
                       done: kept.upperBound * imageBytes)
         try file.expectEnd()
-        return Images(count: count, rows: rows, columns: columns, pixels: pixels, kept: kept)
+        return Images(count: count, rows: rows, columns: columns, channels: channels, pixels: pixels, kept: kept)
     }
 
     /// Reads a label file (`idx1`, unsigned bytes), checking every label is below `classCount`.
     public static func readLabels(path: String, classCount: Int) throws -> [UInt8] {
         let file = try IDXStream(path: path)
-        let count = try file.readHeader(expectedDimensions: 1, what: "a label file (idx1)")[0]
+        let count = try file.readHeader(expectedDimensions: 1...1, what: "a label file (idx1)")[0]
         var labels = [UInt8](repeating: 0, count: count)
         try labels.withUnsafeMutableBytes { try file.read(into: $0, what: "labels", expectedTotal: count, done: 0) }
         try file.expectEnd()
@@ -90,7 +94,7 @@ private final class IDXStream {
 
     /// Reads the magic number and dimensions; returns the dimensions. `what` names the file kind with
     /// its article ("an image file (idx3)") for the message.
-    func readHeader(expectedDimensions: Int, what: String) throws -> [Int] {
+    func readHeader(expectedDimensions: ClosedRange<Int>, what: String) throws -> [Int] {
         var magic = [UInt8](repeating: 0, count: 4)
         let got = try magic.withUnsafeMutableBytes { try readFully($0) }
         guard got == 4 else { throw InputFileError(path: path, problem: "too short to be an IDX file (\(got) bytes)") }
@@ -100,11 +104,12 @@ private final class IDXStream {
         guard magic[2] == IDXReader.unsignedByte else {
             throw InputFileError(path: path, problem: String(format: "element type 0x%02x is not unsigned bytes (0x08)", magic[2]))
         }
-        guard Int(magic[3]) == expectedDimensions else {
-            throw InputFileError(path: path, problem: "has \(magic[3]) dimensions; \(what) has \(expectedDimensions)")
+        guard expectedDimensions.contains(Int(magic[3])) else {
+            let expected = expectedDimensions.count == 1 ? "\(expectedDimensions.lowerBound)" : "\(expectedDimensions.lowerBound) or \(expectedDimensions.upperBound)"
+            throw InputFileError(path: path, problem: "has \(magic[3]) dimensions; \(what) has \(expected)")
         }
         var dimensions: [Int] = []
-        for index in 0..<expectedDimensions {
+        for index in 0..<Int(magic[3]) {
             var bytes = [UInt8](repeating: 0, count: 4)
             let read = try bytes.withUnsafeMutableBytes { try readFully($0) }
             guard read == 4 else { throw InputFileError(path: path, problem: "truncated in the header (dimension \(index + 1))") }

@@ -26,12 +26,13 @@ public struct Benchmark {
     }
 
     /// Random images and labels, for a benchmark that needs no dataset.
-    public static func syntheticImages(count: Int, rows: Int, columns: Int, classes: Int, seed: UInt64) -> LabeledImages {
+    public static func syntheticImages(count: Int, shape: TensorShape, classes: Int, seed: UInt64) -> LabeledImages {
         var generator = RandomGenerator(seed: seed, stream: 77)
-        var pixels = [UInt8](repeating: 0, count: count * rows * columns)
+        var pixels = [UInt8](repeating: 0, count: count * shape.count)
         for index in pixels.indices { pixels[index] = UInt8(truncatingIfNeeded: generator.next()) }
-        let labels = (0..<count).map { _ in UInt8(generator.next(below: classes)) }
-        return LabeledImages(rows: rows, columns: columns, pixels: pixels, labels: labels, path: "synthetic")
+        let labels = (0..<count).map { _ in UInt8(generator.next(below: min(classes, 256))) }
+        return LabeledImages(rows: shape.height, columns: shape.width, channels: shape.channels, pixels: pixels, labels: labels,
+                             path: "synthetic")
     }
 
     /// Collective. Runs warm-up and timed steps and returns the report (complete on rank 0).

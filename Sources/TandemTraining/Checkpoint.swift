@@ -1,4 +1,4 @@
-import CZlib
+import CTandemZlib
 import Foundation
 import TandemCore
 import TandemData

@@ -73,8 +73,8 @@ extension LabeledImages {
     /// count). Labels beyond the model's classes are caught where they are read (`DatasetDirectory`).
     public func checkFits(_ model: Sequential) throws {
         let expected = model.inputShape
-        guard rows == expected.height, columns == expected.width, expected.channels == 1 else {
-            throw InputFileError(path: path, problem: "images are \(rows)x\(columns)x1; the model '\(model.description.name)' expects \(expected.height)x\(expected.width)x\(expected.channels)")
+        guard rows == expected.height, columns == expected.width, channels == expected.channels else {
+            throw InputFileError(path: path, problem: "images are \(shapeDescription); the model '\(model.description.name)' expects \(expected.height)x\(expected.width)x\(expected.channels)")
         }
     }
 }

@@ -77,8 +77,8 @@ struct TrainingBenchCommand: ParsableCommand {
         let subset = self.subset
         let training = communicator.agree {
             if synthetic {
-                return Benchmark.syntheticImages(count: max(subset.limit ?? 60_000, batchSize), rows: network.inputShape.height,
-                                                 columns: network.inputShape.width, classes: network.classCount, seed: 1)
+                return Benchmark.syntheticImages(count: max(subset.limit ?? 60_000, batchSize), shape: network.inputShape,
+                                                 classes: network.classCount, seed: 1)
             }
             try dataset.validate()
             let training = try dataset.load(.train, keeping: subset.range)

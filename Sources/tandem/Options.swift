@@ -25,15 +25,16 @@ enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
 
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp(
-        "Directory with the four IDX files (train/t10k images and labels, .gz or plain).", valueName: "dir"))
+        "A directory with the four IDX files (train/t10k images and labels, .gz or plain), or a NumPy .npz with x_train, y_train, x_test, y_test.",
+        valueName: "dir|file.npz"))
     var directory: String = DatasetDirectory.defaultPath
 
     func validate() throws {
-        if directory.isEmpty { throw ValidationError("--data must name a directory") }
+        if directory.isEmpty { throw ValidationError("--data must name a directory or a .npz file") }
     }
 
     /// The dataset, its labels checked against the model's `classCount` classes.
-    func dataset(classCount: Int) -> DatasetDirectory { DatasetDirectory(path: directory, classCount: classCount) }
+    func dataset(classCount: Int) -> any ImageDataset { openDataset(directory, classCount: classCount) }
 }
 
 /// `--limit`, for the commands that read the training set.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import CZlib
+import CTandemZlib
 import TandemData
 
 /// How a test file is stored on disk: the reader must accept both alike.

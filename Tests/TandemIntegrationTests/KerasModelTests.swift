@@ -37,6 +37,23 @@ struct KerasModelTests {
         #expect(Set(digests).count == 1, "\(digests)")
     }
 
+    @Test("Colour images from a .npz (CIFAR-10's layout) train a 32×32×3 Keras model: the same weights at -np 1, 2 and 3")
+    func colourNumpyData() throws {
+        let data = URL(fileURLWithPath: Self.fixtures).deletingLastPathComponent().appendingPathComponent("npz/colour-uint8.npz").path
+        let run = ["train", "--model", "\(Self.fixtures)/supported/cifar-cnn.json", "--data", data, "--epochs", "2",
+                   "--batch-size", "30", "--no-evaluate-every-epoch"]
+        let digests = try [1, 2, 3].map { ranks in
+            let outcome = TandemProcess.mpirun(ranks: ranks, run)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(outcome.lines.contains { $0.contains("(640 train, 200 test)") }, "\(outcome.standardOutput)")
+            return try #require(outcome.digest)
+        }
+        #expect(Set(digests).count == 1, "\(digests)")
+        let mismatched = TandemProcess.mpirun(ranks: 2, ["train", "--data", data], timeout: 60)
+        #expect(mismatched.status != 0 && mismatched.standardError.contains("images are 32x32x3; the model 'tutorial' expects 28x28x1"),
+                "\(mismatched.standardError)")
+    }
+
     @Test("Unsupported models and mismatched data are refused in one line, on every rank, without a hang")
     func refusals() {
         let refused = TandemProcess.mpirun(ranks: 2, ["train", "--model", "\(Self.fixtures)/unsupported/dilation.json"], timeout: 60)

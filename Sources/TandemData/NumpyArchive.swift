@@ -1,0 +1,99 @@
+import Foundation
+import ZIPFoundation
+
+/// A dataset in one NumPy `.npz` archive, as `np.savez(path, x_train=…, y_train=…, x_test=…, y_test=…)`
+/// writes it from `keras.datasets.*.load_data()`: images of shape (n, height, width) or (n, height,
+/// width, channels), `uint8` (scaled by 1/255 when used, as Keras tutorials do) or `float32`/`float64`
+/// (taken as they are); labels of shape (n,) or (n, 1), any integer type. The archive is read through
+/// ZIPFoundation (stored or deflated members, CRC-checked); every member is validated before use.
+public struct NumpyArchive: ImageDataset {
+    public let path: String
+    public let classCount: Int
+
+    public init(path: String, classCount: Int) {
+        self.path = path
+        self.classCount = classCount
+    }
+
+    private func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
+
+    private func archive() throws -> Archive {
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
+        do {
+            return try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw fail("not a readable .npz (zip) archive")
+        }
+    }
+
+    public func validate() throws {
+        let archive = try archive()
+        let names = Set(archive.map(\.path))
+        for member in ["x_train", "y_train", "x_test", "y_test"] where !names.contains(member + ".npy") {
+            throw fail("has no \(member) array (it holds \(names.sorted().joined(separator: ", ")); save it with np.savez(path, x_train=…, y_train=…, x_test=…, y_test=…))")
+        }
+    }
+
+    /// One member's bytes, decompressed and CRC-checked by ZIPFoundation.
+    private func member(_ name: String, in archive: Archive) throws -> [UInt8] {
+        guard let entry = archive[name + ".npy"] else { throw fail("has no \(name) array") }
+        guard entry.uncompressedSize < 1 << 36 else { throw fail("\(name) is \(entry.uncompressedSize) bytes: too large") }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(entry.uncompressedSize))
+        do {
+            _ = try archive.extract(entry, consumer: { bytes.append(contentsOf: $0) })
+        } catch {
+            throw fail("\(name) cannot be read: \(error)")
+        }
+        return bytes
+    }
+
+    public func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)? = nil) throws -> LabeledImages {
+        let suffix = split == .train ? "train" : "test"
+        let archive = try archive()
+        let images: NumpyArray, labels: NumpyArray
+        do {
+            images = try NumpyArray(bytes: try member("x_" + suffix, in: archive), name: "x_" + suffix)
+            labels = try NumpyArray(bytes: try member("y_" + suffix, in: archive), name: "y_" + suffix)
+        } catch let error as NumpyError {
+            throw fail("\(error)")
+        }
+        guard [3, 4].contains(images.shape.count), images.shape.dropFirst().allSatisfy({ (1...16_384).contains($0) }) else {
+            throw fail("x_\(suffix) has shape \(images.shape); expected (count, height, width) or (count, height, width, channels)")
+        }
+        guard images.type == .uint8 || images.type.isFloat else {
+            throw fail("x_\(suffix) holds \(images.type); images must be uint8, float32 or float64")
+        }
+        let count = images.shape[0]
+        guard labels.count == count, labels.shape.count == 1 || (labels.shape.count == 2 && labels.shape[1] == 1) else {
+            throw fail("y_\(suffix) has shape \(labels.shape); expected (\(count),) or (\(count), 1) for \(count) images")
+        }
+        guard !labels.type.isFloat else { throw fail("y_\(suffix) holds \(labels.type); labels must be integers") }
+        let (rows, columns, channels) = (images.shape[1], images.shape[2], images.shape.count == 4 ? images.shape[3] : 1)
+        let kept = (keeping?(count) ?? 0..<count).clamped(to: 0..<count)
+        let size = rows * columns * channels
+        var labelBytes = [UInt8](repeating: 0, count: kept.count)
+        for (index, sample) in kept.enumerated() {
+            let label = labels.value(at: sample)
+            guard label >= 0, label < Double(min(classCount, 256)) else {
+                throw fail("y_\(suffix): label \(label) at index \(sample) is out of range 0..<\(classCount)")
+            }
+            labelBytes[index] = UInt8(label)
+        }
+        let values = images.data.dropFirst(kept.lowerBound * size * images.type.size).prefix(kept.count * size * images.type.size)
+        switch images.type {
+        case .uint8:
+            return LabeledImages(rows: rows, columns: columns, channels: channels, pixels: Array(values), labels: labelBytes,
+                                 firstIndex: kept.lowerBound, fileCount: count, path: path)
+        default:
+            var floats = [Float](repeating: 0, count: kept.count * size)
+            for index in 0..<floats.count {
+                let value = Float(images.value(at: kept.lowerBound * size + index))
+                guard value.isFinite else { throw fail("x_\(suffix) holds a non-finite value at element \(kept.lowerBound * size + index)") }
+                floats[index] = value
+            }
+            return LabeledImages(rows: rows, columns: columns, channels: channels, pixels: [], floatPixels: floats,
+                                 labels: labelBytes, firstIndex: kept.lowerBound, fileCount: count, path: path)
+        }
+    }
+}
