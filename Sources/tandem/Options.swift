@@ -53,12 +53,15 @@ struct TrainingSubsetOptions: ParsableArguments {
 /// `--model`, for the commands that build a model rather than read one from a checkpoint.
 struct ModelChoiceOptions: ParsableArguments {
     @Option(name: .customLong("model"), help: ArgumentHelp(
-        "A built-in model (tutorial, the default) or a Keras model description: the JSON of model.to_json(), or a .keras archive's config.json.",
+        "A built-in model (tutorial, the default) or a Keras model description: the JSON of model.to_json() or a .keras archive's config.json, or the .keras archive itself.",
         valueName: "name|file"))
     var nameOrPath: String?
 
     /// The description (the tutorial's by default), or one line saying why not.
-    func description() throws -> ModelDescription { try ModelDescription.named(nameOrPath ?? "tutorial") }
+    func description() throws -> ModelDescription {
+        guard let path = nameOrPath, path.hasSuffix(".keras") else { return try ModelDescription.named(nameOrPath ?? "tutorial") }
+        return try ModelDescription(json: KerasArchive.configuration(path: path), source: path)
+    }
 }
 
 struct ModelOptions: ParsableArguments {

@@ -191,6 +191,11 @@ expected["functional"] = "the model is a Functional model; Tandem trains Keras S
 with open(os.path.join(here, "unsupported", "expected-errors.json"), "w") as file:
     json.dump(expected, file, indent=2, sort_keys=True, ensure_ascii=False)
     file.write("\n")
+# A .keras archive (config.json, model.weights.h5, metadata.json) of the Dropout model: --model reads its config.
+fresh()
+keras.models.model_from_json(open(os.path.join(here, "supported", "dropout-cnn.json")).read()).save(
+    os.path.join(here, "supported", "dropout-cnn.keras"))
+
 with open(os.path.join(here, "supported", "expected-layers.json"), "w") as file:
     json.dump(summaries, file, indent=1, sort_keys=True)
     file.write("\n")

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import TandemCore
+import TandemData
+
+/// A `.keras` archive real Keras wrote (`model.save`) gives the same model description as its JSON.
+struct KerasArchiveTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/keras-models/supported")
+
+    @Test("config.json of a .keras archive describes the same model as model.to_json()")
+    func sameModelAsJSON() throws {
+        let archived = try ModelDescription(json: KerasArchive.configuration(path: Self.fixtures.appendingPathComponent("dropout-cnn.keras").path),
+                                            source: "dropout-cnn.keras")
+        let json = try ModelDescription(json: String(contentsOf: Self.fixtures.appendingPathComponent("dropout-cnn.json"), encoding: .utf8),
+                                        source: "dropout-cnn.json")
+        #expect(archived.inputShape == json.inputShape)
+        #expect(archived.layers.map(\.className) == json.layers.map(\.className))
+        #expect(archived.layers.map(\.name) == json.layers.map(\.name))
+        let (a, b) = (try Sequential(description: archived), try Sequential(description: json))
+        #expect(a.layers.map(\.parameterBlocks) == b.layers.map(\.parameterBlocks))
+    }
+
+    @Test("A zip without config.json and a file that is not a zip are refused in one line")
+    func refusals() throws {
+        let notZip = NSTemporaryDirectory() + "tandem-\(UUID().uuidString).keras"
+        try Data("not a zip".utf8).write(to: URL(fileURLWithPath: notZip))
+        defer { try? FileManager.default.removeItem(atPath: notZip) }
+        #expect(throws: InputFileError(path: notZip, problem: "not a readable .keras (zip) archive")) {
+            try KerasArchive.configuration(path: notZip)
+        }
+        let npz = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("npz/grey-float32.npz").path
+        #expect(throws: InputFileError(path: npz, problem: "has no config.json: not a Keras 3 .keras archive")) {
+            try KerasArchive.configuration(path: npz)
+        }
+    }
+}
