@@ -64,7 +64,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     /// Training: x̂ of the last sample normalised, for its backward pass.
     public var savedCount: Int { inputShape.count }
     /// Per-channel factors computed once per call.
-    public var scratchCount: Int { 2 * channels }
+    public var scratchCount: Int { 3 * channels }
 
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         let base = parameters.baseAddress!
@@ -93,8 +93,8 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     private func apply(_ factors: UnsafePointer<Float>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
         for position in 0..<positions {
-            let x = input + position * channels, y = output + position * channels
-            for channel in 0..<channels { y[channel] = x[channel] * factors[channel] + factors[channels + channel] }
+            Elementwise.multiplyAdd(input + position * channels, factors, factors + channels, into: output + position * channels,
+                                    count: channels)
         }
     }
 
@@ -136,9 +136,9 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         for position in 0..<positions {
             let x = input + position * channels
             if let mean {
-                for channel in 0..<channels { let centered = x[channel] - mean[channel]; sums[channel] += centered * centered }
+                Elementwise.addSquaredDeviations(x, mean: mean, into: sums, count: channels)
             } else {
-                for channel in 0..<channels { sums[channel] += x[channel] }
+                Elementwise.add(x, into: sums, count: channels)
             }
         }
     }
@@ -149,19 +149,17 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         apply(factors, input: memory.input, output: memory.output)
         for channel in 0..<channels { factors[channel] = 1 / (variance[channel] + epsilon).squareRoot() }
         for position in 0..<positions {
-            let x = memory.input + position * channels, normalized = memory.saved + position * channels
-            for channel in 0..<channels { normalized[channel] = (x[channel] - mean[channel]) * factors[channel] }
+            Elementwise.centerAndScale(memory.input + position * channels, mean: mean, scale: factors,
+                                       into: memory.saved + position * channels, count: channels)
         }
     }
 
     public func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: 2 * channels)
         for position in 0..<positions {
-            let dy = memory.outputGradient + position * channels, normalized = memory.saved + position * channels
-            for channel in 0..<channels {
-                sums[channel] += dy[channel]
-                sums[channels + channel] += dy[channel] * normalized[channel]
-            }
+            let dy = memory.outputGradient + position * channels
+            Elementwise.add(dy, into: sums, count: channels)
+            Elementwise.addProducts(dy, memory.saved + position * channels, into: sums + channels, count: channels)
         }
         let gradient = memory.parameterGradient
         gradient.update(repeating: 0, count: parameterCount)
@@ -172,17 +170,18 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     /// `dx = gamma / sqrt(variance + epsilon) · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)`.
     public func inputGradient(_ memory: LayerMemory, variance: UnsafePointer<Float>, sums: UnsafePointer<Float>, count: Int) {
         guard let inputGradient = memory.inputGradient else { return }
-        let factors = memory.scratch, inverseCount = 1 / Float(count)
+        // scratch: [factor | mean of dy | mean of dy·x̂], per channel.
+        let factors = memory.scratch, means = memory.scratch + channels, inverseCount = 1 / Float(count)
         for channel in 0..<channels {
             factors[channel] = gamma(memory.parameters, channel) / (variance[channel] + epsilon).squareRoot()
+            means[channel] = sums[channel] * inverseCount
+            means[channels + channel] = sums[channels + channel] * inverseCount
         }
         for position in 0..<positions {
             let offset = position * channels
-            for channel in 0..<channels {
-                let dy = memory.outputGradient[offset + channel], normalized = memory.saved[offset + channel]
-                inputGradient[offset + channel] = factors[channel]
-                    * (dy - sums[channel] * inverseCount - normalized * sums[channels + channel] * inverseCount)
-            }
+            Elementwise.normalizationInputGradient(memory.outputGradient + offset, normalized: memory.saved + offset, factor: factors,
+                                                   meanGradient: means, meanProjection: means + channels,
+                                                   into: inputGradient + offset, count: channels)
         }
     }
 

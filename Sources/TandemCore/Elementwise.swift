@@ -87,4 +87,94 @@ public enum Elementwise {
             index += 1
         }
     }
+
+    // Per-channel kernels of the normalisation layers: each works on one position's channels, `count`
+    // contiguous floats, with per-channel vectors of the same length.
+
+    @inline(__always)
+    private static func load(_ pointer: UnsafePointer<Float>, _ index: Int) -> SIMD16<Float> {
+        UnsafeRawPointer(pointer + index).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    private static func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>, _ index: Int) {
+        UnsafeMutableRawPointer(pointer + index).storeBytes(of: value, as: SIMD16<Float>.self)
+    }
+
+    /// `sums[i] += (x[i] − mean[i])²`.
+    @inline(__always)
+    static func addSquaredDeviations(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 16 <= count {
+            let centered = load(x, index) - load(mean, index)
+            store(load(sums, index) + centered * centered, sums, index)
+            index += 16
+        }
+        while index < count {
+            let centered = x[index] - mean[index]
+            sums[index] += centered * centered
+            index += 1
+        }
+    }
+
+    /// `y[i] = x[i] · a[i] + b[i]`.
+    @inline(__always)
+    static func multiplyAdd(_ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                            into y: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 16 <= count {
+            store(load(x, index) * load(a, index) + load(b, index), y, index)
+            index += 16
+        }
+        while index < count {
+            y[index] = x[index] * a[index] + b[index]
+            index += 1
+        }
+    }
+
+    /// `y[i] = (x[i] − mean[i]) · scale[i]`.
+    @inline(__always)
+    static func centerAndScale(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                               into y: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 16 <= count {
+            store((load(x, index) - load(mean, index)) * load(scale, index), y, index)
+            index += 16
+        }
+        while index < count {
+            y[index] = (x[index] - mean[index]) * scale[index]
+            index += 1
+        }
+    }
+
+    /// `sums[i] += a[i] · b[i]`.
+    @inline(__always)
+    static func addProducts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 16 <= count {
+            store(load(sums, index) + load(a, index) * load(b, index), sums, index)
+            index += 16
+        }
+        while index < count {
+            sums[index] += a[index] * b[index]
+            index += 1
+        }
+    }
+
+    /// `dx[i] = factor[i] · (dy[i] − meanGradient[i] − x̂[i] · meanProjection[i])`: batch-norm's input gradient.
+    @inline(__always)
+    static func normalizationInputGradient(_ dy: UnsafePointer<Float>, normalized: UnsafePointer<Float>,
+                                           factor: UnsafePointer<Float>, meanGradient: UnsafePointer<Float>,
+                                           meanProjection: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 16 <= count {
+            let value = load(dy, index) - load(meanGradient, index) - load(normalized, index) * load(meanProjection, index)
+            store(load(factor, index) * value, dx, index)
+            index += 16
+        }
+        while index < count {
+            dx[index] = factor[index] * (dy[index] - meanGradient[index] - normalized[index] * meanProjection[index])
+            index += 1
+        }
+    }
 }
