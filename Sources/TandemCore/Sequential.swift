@@ -29,7 +29,7 @@ public struct Sequential: Sendable {
     /// The first layer with trainable weights: backward stops there (no gradient is needed below it).
     public let gradientStart: Int
 
-    /// The most memory a model may ask for (parameters with Adam's moments, and one sample's workspace),
+    /// The most memory a model may ask for (weights with their gradient and the optimiser's state, and one sample's workspace),
     /// checked before anything is allocated.
     public static let largestMemoryBytes = 16 << 30
 
@@ -57,7 +57,7 @@ public struct Sequential: Sendable {
             throw ModelDefinitionError("\(last.name): the model must end in a softmax (Dense or Activation with activation 'softmax'): Tandem trains with softmax cross-entropy")
         }
         // Summed in doubles: the sizes of a nonsensical model must be refused, not overflow.
-        let parameterBytes = 16 * layers.reduce(0.0) { $0 + Double($1.parameterCount) }   // with gradient and Adam's moments
+        let parameterBytes = 16 * layers.reduce(0.0) { $0 + Double($1.parameterCount) }   // with gradient and optimiser state
         let workspaceBytes = 4 * layers.reduce(Double(description.inputShape.count)) {
             $0 + 3 * Double($1.outputShape.count) + Double($1.savedCount) + Double($1.preparedCount) + Double($1.scratchCount)
         }

@@ -4,7 +4,7 @@ import TandemCore
 import TandemData
 
 /// Everything needed to evaluate a model or to resume its training exactly: the flat parameter
-/// buffer, Adam's two moment buffers and step count, and the run's identity (model, seed, batch).
+/// buffer, the optimiser's two state buffers and step count, and the run's identity (model, seed, batch, recipe).
 ///
 /// File format (little-endian; documented in Docs/file-formats.md):
 ///
@@ -15,7 +15,7 @@ import TandemData
 ///         12     4  header length H in bytes (where the arrays start)
 ///         16     8  parameter count P
 ///         24     8  completed epochs
-///         32     8  optimizer steps taken (Adam's t)
+///         32     8  optimizer steps taken (Keras's iterations)
 ///         40     8  seed
 ///         48     8  global batch size
 ///         56     8  training samples per epoch

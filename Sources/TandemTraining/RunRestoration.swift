@@ -14,7 +14,7 @@ public struct RestoredRun {
     public let recipe: Recipe
 
     /// Rank 0 reads `path` (a file, or a directory's newest checkpoint) and broadcasts everything,
-    /// Adam's state included, so no rank reads a file another rank may still be writing.
+    /// the optimiser's state included, so no rank reads a file another rank may still be writing.
     /// Collective; a bad checkpoint ends every rank with rank 0's message.
     public static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
         let loaded: (path: String, checkpoint: Checkpoint, model: Sequential)? = communicator.agree {
