@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Loads a Tandem checkpoint into the Keras model and evaluates it on the Fashion-MNIST test set.
+"""Loads a Tandem checkpoint into Keras (`set_weights`, batch-norm's moving statistics included) and
+evaluates it on the Fashion-MNIST test set.
 
     python Launch/keras_crosscheck.py --checkpoint /tmp/ckpt-crosscheck
     .build/release/tandem evaluate --checkpoint /tmp/ckpt-crosscheck     # compare
@@ -9,11 +10,16 @@ layer kernel then bias; Conv2D kernels HWIO [kh][kw][cin][cout], Dense kernels [
 Flatten in HWC order): if they are, Keras's test accuracy and loss match `tandem evaluate` up to
 floating-point rounding (a few test images at most).
 
-Checkpoint format (little-endian; Sources/TandemTraining/Checkpoint.swift): magic "TANDEMCK", u32
-version 1, u32 header length H, u64 parameter count P, u64 completed epochs, u64 optimizer steps, u64
-seed, u64 global batch, u64 training samples, f64 learning rate, 3 x f32 Adam beta1/beta2/epsilon,
-u32 description length D at 84, D bytes model description at 88; at H: P float32 parameters, P
-float32 Adam first moments, P float32 second moments; then u32 CRC-32 (zlib) of all preceding bytes.
+Format 2 checkpoints carry the model as Keras JSON: the script builds it with
+keras.models.model_from_json, so it checks any model `tandem train --model` trained. Format 1 ones
+(the tutorial's model, described compactly) use the tutorial's Keras definition (keras_common.py).
+
+Checkpoint format (little-endian; Sources/TandemTraining/Checkpoint.swift, Docs/file-formats.md):
+magic "TANDEMCK", u32 version (1 or 2), u32 header length H, u64 parameter count P, u64 completed
+epochs, u64 optimizer steps, u64 seed, u64 global batch, u64 training samples, f64 learning rate,
+3 x f32 Adam beta1/beta2/epsilon, u32 description length D at 84, D bytes model description at 88;
+version 2 then u32 recipe length R and R bytes of recipe JSON; at H: P float32 weights, P float32
+optimiser state, P float32 optimiser state; then u32 CRC-32 (zlib) of all preceding bytes.
 """
 
 import argparse
@@ -28,7 +34,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in Launch/ from importing keras
 import keras_common  # noqa: E402
 
 MAGIC = b"TANDEMCK"
-VERSION = 1
+VERSIONS = (1, 2)
 
 
 def resolve(path):
@@ -55,13 +61,14 @@ def read_checkpoint(path):
     if data[:8] != MAGIC:
         fail("not a Tandem checkpoint (bad magic number)")
     version, header_length, count = struct.unpack_from("<IIQ", data, 8)
-    if version != VERSION:
-        fail(f"checkpoint format version {version}; this script reads version {VERSION}")
+    if version not in VERSIONS:
+        fail(f"checkpoint format version {version}; this script reads versions {VERSIONS}")
     epochs, steps, seed, global_batch, samples = struct.unpack_from("<5Q", data, 24)
     (learning_rate,) = struct.unpack_from("<d", data, 64)
     beta1, beta2, epsilon = struct.unpack_from("<3f", data, 72)
     (description_length,) = struct.unpack_from("<I", data, 84)
-    if header_length != 88 + description_length:
+    recipe_length = struct.unpack_from("<I", data, 88 + description_length)[0] if version >= 2 else -4
+    if header_length != 88 + description_length + 4 + recipe_length:
         fail(f"corrupt header (header length {header_length}, description length {description_length})")
     expected = header_length + 12 * count + 4
     if len(data) != expected:
@@ -83,7 +90,7 @@ def read_checkpoint(path):
         "samples": samples,
         "learning_rate": learning_rate,
         "adam": (beta1, beta2, epsilon),
-        "description": data[88:header_length].decode("utf-8", errors="replace"),
+        "description": data[88:88 + description_length].decode("utf-8", errors="replace"),
         "crc": stored_crc,
     }
 
@@ -99,12 +106,16 @@ def main():
     checkpoint = read_checkpoint(resolve(arguments.checkpoint))
     print(f"Checkpoint: {checkpoint['path']} (epoch {checkpoint['epochs']}, {checkpoint['steps']} optimizer steps, "
           f"seed {checkpoint['seed']}, global batch {checkpoint['global_batch']}, CRC-32 {checkpoint['crc']:08x} ok)")
-    print(f"  model: {checkpoint['description']}")
+    print(f"  model: {checkpoint['description'][:160]}{'…' if len(checkpoint['description']) > 160 else ''}")
 
     tf = keras_common.import_tensorflow(arguments.threads, 1)
     import keras
 
-    model = keras_common.build_model(keras)
+    if checkpoint["version"] >= 2:
+        model = keras.models.model_from_json(checkpoint["description"])
+        model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    else:
+        model = keras_common.build_model(keras)
     shapes = [w.shape for w in model.get_weights()]
     needed = sum(int(np.prod(shape)) for shape in shapes)
     if checkpoint["count"] != needed:
@@ -118,6 +129,7 @@ def main():
 
     images, labels = keras_common.load_split(arguments.data, "t10k")
     x, y = keras_common.to_inputs(images, labels)
+    x = x.reshape((-1,) + tuple(model.input_shape[1:]))
     loss, accuracy = model.evaluate(x, y, batch_size=arguments.batch_size, verbose=0)
     # Count correct predictions exactly, to compare image by image with tandem's "(N/10000)".
     predictions = model.predict(x, batch_size=arguments.batch_size, verbose=0)
