@@ -108,31 +108,32 @@ extension KerasLayerConfiguration {
     /// Tandem initialises as Keras does by default (Glorot-uniform kernels, zero biases) and has no
     /// regularisers or constraints: a model that asks for others would silently train differently.
     public func requireDefaultInitializersAndNoRegularizers() throws {
-        for (key, accepted) in [("kernel_initializer", "GlorotUniform"), ("bias_initializer", "Zeros")] {
+        try require(initializers: [("kernel_initializer", "GlorotUniform"), ("bias_initializer", "Zeros")])
+        try refuse(["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"])
+    }
+
+    /// Normalisation layers: gamma starts at one and beta at zero, no regularisers or constraints.
+    public func requireNormalizationDefaults() throws {
+        try require(initializers: [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"),
+                                   ("moving_mean_initializer", "Zeros"), ("moving_variance_initializer", "Ones")])
+        try refuse(["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"])
+    }
+
+    /// Each initialiser key, where given, must name `accepted` (as a string, `glorot_uniform`, or as
+    /// an object's `class_name`, `GlorotUniform`).
+    private func require(initializers: [(key: String, accepted: String)]) throws {
+        for (key, accepted) in initializers {
             guard let value = config[key], value != .null else { continue }
             let name = value.string ?? value["class_name"]?.string
             guard let name, name.replacingOccurrences(of: "_", with: "").lowercased() == accepted.lowercased() else {
                 throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported (only \(accepted))")
             }
         }
-        for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
-            if let value = config[key], value != .null {
-                throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported")
-            }
-        }
     }
 
-    /// Normalisation layers: gamma starts at one and beta at zero, no regularisers or constraints.
-    public func requireNormalizationDefaults() throws {
-        for (key, accepted) in [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"),
-                                ("moving_mean_initializer", "Zeros"), ("moving_variance_initializer", "Ones")] {
-            guard let value = config[key], value != .null else { continue }
-            let name = value.string ?? value["class_name"]?.string ?? ""
-            guard name.lowercased() == accepted.lowercased() else {
-                throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported (only \(accepted))")
-            }
-        }
-        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] {
+    /// Each key must be missing or null.
+    private func refuse(_ keys: [String]) throws {
+        for key in keys {
             if let value = config[key], value != .null {
                 throw error("\(key) \(value["class_name"]?.string ?? value.displayText) is not supported")
             }

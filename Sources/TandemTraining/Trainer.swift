@@ -140,12 +140,10 @@ public final class Trainer {
         let loss = model.backward(label: label, scale: 1 / Float(configuration.globalBatchSize),
                                   parameters: parameters, parameterGradient: gradient.pointer, workspace: workspace)
         let sumStart = monotonicSeconds()
-        guard gradientFormat.accumulate(gradient.pointer, count: model.parameterCount, into: sums.pointer),
-              let fixedLoss = lossFormat.fixedPoint(loss) else {
-            reportOutOfRange(sample: sample, loss: loss, layers: model.layers.indices)
+        addLoss(loss, correct: correct, sample: sample)
+        guard gradientFormat.accumulate(gradient.pointer, count: model.parameterCount, into: sums.pointer) else {
+            reportOutOfRange(sample: sample, loss: nil, layers: model.layers.indices)
         }
-        sums[lossSlot] &+= fixedLoss
-        sums[correctSlot] &+= correct ? 1 : 0
         let end = monotonicSeconds()
         times.data += forwardStart - start
         times.forward += backwardStart - forwardStart
@@ -183,12 +181,7 @@ public final class Trainer {
             let sample = Int(order[positions.lowerBound + slot]), label = Int(training.labels[sample])
             let logits = UnsafePointer(workspaces[slot].logits)
             let correct = SoftmaxCrossEntropy.predictedClass(logits: logits, classes: model.classCount) == label
-            let loss = model.beginBackward(label: label, scale: scale, workspace: workspaces[slot])
-            guard let fixedLoss = lossFormat.fixedPoint(loss) else {
-                reportOutOfRange(sample: sample, loss: loss, layers: 0..<0)
-            }
-            sums[lossSlot] &+= fixedLoss
-            sums[correctSlot] &+= correct ? 1 : 0
+            addLoss(model.beginBackward(label: label, scale: scale, workspace: workspaces[slot]), correct: correct, sample: sample)
         }
         var end = model.layers.count
         for statistics in batchStatistics.reversed() where statistics.layer >= model.gradientStart {
@@ -212,7 +205,7 @@ public final class Trainer {
         for slot in 0..<positions.count {
             model.backward(layers: range, parameters: parameters, parameterGradient: gradient.pointer, workspace: workspaces[slot])
             guard gradientFormat.accumulate(gradient.pointer + first, count: last - first, into: sums.pointer + first) else {
-                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: 0, layers: range)
+                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: nil, layers: range)
             }
         }
     }
@@ -258,7 +251,7 @@ public final class Trainer {
             layer.gradientSums(memory, into: statistics.sampleSums.pointer)
             guard gradientFormat.accumulate(statistics.sampleSums.pointer, count: 2 * channels, into: statistics.sums.pointer),
                   gradientFormat.accumulate(gradient.pointer + offset, count: layer.parameterCount, into: sums.pointer + offset) else {
-                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: 0, layers: index..<index + 1)
+                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: nil, layers: index..<index + 1)
             }
         }
         communicator.allreduceSum(statistics.sums.pointer, count: 2 * channels)
@@ -272,13 +265,20 @@ public final class Trainer {
         }
     }
 
-    /// Ends the job over a sample whose loss or gradient is not finite or beyond the fixed-point range.
-    /// A bad value spreads backwards from where it arose, to every layer below, so the layer named is
-    /// the last one (nearest the output) whose gradient is bad.
-    private func reportOutOfRange(sample: Int, loss: Float, layers: Range<Int>) -> Never {
+    /// Adds one sample's loss and whether it was classified correctly to the fixed-point sums.
+    private func addLoss(_ loss: Float, correct: Bool, sample: Int) {
+        guard let fixedLoss = lossFormat.fixedPoint(loss) else { reportOutOfRange(sample: sample, loss: loss, layers: 0..<0) }
+        sums[lossSlot] &+= fixedLoss
+        sums[correctSlot] &+= correct ? 1 : 0
+    }
+
+    /// Ends the job over a sample whose loss (if given) or gradient in `layers` is not finite or beyond
+    /// the fixed-point range. A bad value spreads backwards from where it arose, to every layer below,
+    /// so the layer named is the last one (nearest the output) whose gradient is bad.
+    private func reportOutOfRange(sample: Int, loss: Float?, layers: Range<Int>) -> Never {
         let batch = Float(configuration.globalBatchSize)
-        var problem = "the loss is \(loss)"
-        if lossFormat.fixedPoint(loss) != nil {
+        var problem = loss.map { "the loss is \($0)" } ?? "a gradient is out of range"
+        if loss == nil {
             search: for index in layers.reversed() {
                 let layer = model.layers[index]
                 var offset = model.parameterOffsets[index]

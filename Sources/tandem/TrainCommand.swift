@@ -94,8 +94,7 @@ struct TrainCommand: ParsableCommand {
                 if restored.state.completedEpochs >= epochs {
                     throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
                 }
-            }
-            if restored == nil {
+            } else {
                 configuration.recipe = try recipe.applied(to: Recipe(), resumed: false)
                 configuration.recipe.decayEpochs = epochs
             }
