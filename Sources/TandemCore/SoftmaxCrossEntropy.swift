@@ -35,6 +35,16 @@ public enum SoftmaxCrossEntropy {
         return best
     }
 
+    /// How many classes rank above `label`: those with a larger logit, and those before it with an
+    /// equal one (as `predictedClass` breaks ties). 0 exactly when `label` is the predicted class; below
+    /// k when it is among the top k.
+    public static func rank(of label: Int, logits: UnsafePointer<Float>, classes: Int) -> Int {
+        let value = logits[label]
+        var above = 0
+        for index in 0..<classes where logits[index] > value || (index < label && logits[index] == value) { above += 1 }
+        return above
+    }
+
     /// Writes `exp(z − max z)` and returns `max z` and the sum of the exponentials.
     private static func shiftedExponentials(logits: UnsafePointer<Float>, classes: Int,
                                             into exponentials: UnsafeMutablePointer<Float>) -> (maximum: Float, sum: Float) {

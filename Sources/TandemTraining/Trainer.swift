@@ -64,8 +64,10 @@ public final class Trainer {
     public func resetTimes() { times = PhaseTimes() }
 
     /// Trains one epoch (counted from 1); returns the global batch's mean loss and accuracy over it,
-    /// the same bits on every rank and at every rank count. Collective: every rank calls it with the same epoch.
-    public func trainEpoch(_ epoch: Int) -> (loss: Double, accuracy: Double, samples: Int) {
+    /// the same bits on every rank and at every rank count. `afterStep` gets the step (from 1) and the
+    /// epoch's summed loss, correct count and samples so far. Collective: every rank calls it with the same epoch.
+    public func trainEpoch(_ epoch: Int, afterStep: ((_ step: Int, _ lossSum: Double, _ correct: Int, _ samples: Int) -> Void)? = nil)
+        -> (loss: Double, accuracy: Double, samples: Int) {
         let order = sampler.order(epoch: epoch)
         var lossSum = 0.0, correct = 0
         order.withUnsafeBufferPointer { order in
@@ -73,6 +75,7 @@ public final class Trainer {
                 let result = self.step(order: order.baseAddress!, step: step, epoch: epoch)
                 lossSum += result.lossSum
                 correct += result.correct
+                afterStep?(step + 1, lossSum, correct, (step + 1) * sampler.globalBatchSize)
             }
         }
         let samples = sampler.stepsPerEpoch * sampler.globalBatchSize

@@ -17,33 +17,46 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var distributed: DistributedOptions
 
-    @Flag(help: "Also print accuracy per class.")
-    var perClass = false
+    @Flag(help: "Per-class precision, recall, F1 and support, the confusion matrix and top-k accuracy.")
+    var report = false
+
+    @Flag(help: "Print the result (with --report: the whole report) as one JSON object.")
+    var json = false
+
+    @Option(help: ArgumentHelp("The k of the top-k accuracy in the report (top-1 and top-2 are always given).", valueName: "k"))
+    var topK = 5
+
+    @OptionGroup var classNames: ClassNameOptions
+
+    func validate() throws {
+        if topK < 1 { throw ValidationError("--top-k must be at least 1, not \(topK)") }
+    }
 
     func run() throws {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
         let restored = RestoredRun.restore(checkpoint, convolution: model.convolution.algorithm, communicator: communicator)
         let dataset = data.dataset(classCount: restored.model.classCount)
-        let shard = communicator.agree {
+        let classNames = self.classNames, dataPath = data.directory
+        let (shard, names) = communicator.agree {
             try dataset.validate()
             let shard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
             try shard.checkFits(restored.model)
-            return shard
+            return (shard, try classNames.names(classCount: restored.model.classCount, dataPath: dataPath))
         }
         let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, communicator: communicator)
         let start = monotonicSeconds()
         let evaluation = evaluator.evaluate(parameters: restored.state.parameters.pointer)
         let seconds = monotonicSeconds() - start
-        console.line("Checkpoint: \(restored.path) (epoch \(restored.state.completedEpochs), seed \(restored.seed), global batch \(restored.globalBatchSize))")
-        console.line("Test loss: \(Format.fixed(evaluation.meanLoss, 4)) - test accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen)) in \(Format.fixed(seconds, 1))s on \(communicator.size) rank\(communicator.size == 1 ? "" : "s")")
-        if perClass {
-            for (label, accuracy) in evaluation.accuracyByClass.enumerated() {
-                let name = label < FashionMNIST.classNames.count ? FashionMNIST.classNames[label] : "class \(label)"
-                console.line("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + Format.fixed(accuracy, 4))
-            }
+        let report = EvaluationReport(evaluation: evaluation, classNames: names, topK: topK)
+        if json {
+            console.line(report.json(checkpoint: restored.path, full: self.report, parameterDigest: restored.state.parameterDigest))
+        } else {
+            console.line("Checkpoint: \(restored.path) (epoch \(restored.state.completedEpochs), seed \(restored.seed), global batch \(restored.globalBatchSize))")
+            console.line("Test loss: \(Format.fixed(evaluation.meanLoss, 4)) - test accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen)) in \(Format.fixed(seconds, 1))s on \(communicator.size) rank\(communicator.size == 1 ? "" : "s")")
+            if self.report { console.line(); console.line(report.text); console.line() }
+            console.line("parameters sha256: \(restored.state.parameterDigest)")
         }
-        console.line("parameters sha256: \(restored.state.parameterDigest)")
         communicator.finalize()
     }
 }

@@ -47,6 +47,14 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Evaluate on the test set after every epoch (always after the last).")
     var evaluateEveryEpoch = true
 
+    @Option(help: ArgumentHelp("0: silent; 1: a progress bar per epoch, as Keras's; 2: one line per epoch; auto: 1 on a terminal, 2 otherwise.",
+                               valueName: "auto|0|1|2"))
+    var verbose: Verbosity = .auto
+
+    @Option(help: ArgumentHelp("Write each epoch's metrics here (rank 0): Keras CSVLogger columns for .csv, JSON Lines for .jsonl; a resumed run appends.",
+                               valueName: "file"))
+    var history: String?
+
     @Flag(help: "Every rank prints its parameters' sha256 after every epoch (to check that ranks agree).")
     var rankFingerprints = false
 
@@ -59,6 +67,9 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
+        if let history, TrainingHistory.format(of: history) == nil {
+            throw ValidationError("--history \(history): name a .csv or a .jsonl file")
+        }
         if let injectFailure, InjectedFailure(injectFailure) == nil {
             throw ValidationError("--inject-failure takes RANK:STEP:MODE with MODE error, exit or hang")
         }
@@ -138,40 +149,27 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(model: network, training: training, state: state, configuration: configuration,
                               communicator: communicator)
         let evaluator = Evaluator(model: network, shard: testShard, totalCount: testShard.fileCount, communicator: communicator)
-        StartupReport(communicator: communicator, configuration: configuration, model: network, trainer: trainer,
-                      testCount: testShard.fileCount, dataPath: dataset.path, resumedFrom: restored?.path).print(to: console)
-
-        var lastEvaluation: Evaluation?
-        for epoch in (state.completedEpochs + 1)...epochs {
-            let start = monotonicSeconds()
-            let result = trainer.trainEpoch(epoch)
-            let seconds = monotonicSeconds() - start
-            state.completedEpochs = epoch
-
-            var line = "Epoch \(epoch)/\(epochs) - \(Format.fixed(seconds, 1))s - \(Int((Double(result.samples) / seconds).rounded())) img/s"
-                + " - loss: \(Format.fixed(result.loss, 4)) - accuracy: \(Format.fixed(result.accuracy, 4))"
-            if evaluateEveryEpoch || epoch == epochs {
-                let evaluationStart = monotonicSeconds()
-                let evaluation = evaluator.evaluate(parameters: state.parameters.pointer)
-                lastEvaluation = evaluation
-                line += " - test_loss: \(Format.fixed(evaluation.meanLoss, 4)) - test_accuracy: \(Format.fixed(evaluation.accuracy, 4))"
-                    + " (eval \(Format.fixed(monotonicSeconds() - evaluationStart, 1))s)"
+        let run = TrainingRun(trainer: trainer, evaluator: evaluator)
+        run.printsRankFingerprints = rankFingerprints
+        let verbosity = verbose.resolved
+        if verbosity != .silent {
+            StartupReport(communicator: communicator, configuration: configuration, model: network, trainer: trainer,
+                          testCount: testShard.fileCount, dataPath: dataset.path, resumedFrom: restored?.path).print(to: console)
+        }
+        switch verbosity {
+        case .bar: run.observers.append(ProgressBar(isRoot: communicator.isRoot))
+        case .lines: run.observers.append(EpochLines(console: console))
+        case .silent, .auto: break
+        }
+        if let history {
+            let completedEpochs = state.completedEpochs
+            let writer: TrainingHistory? = communicator.agree {
+                communicator.isRoot ? try TrainingHistory(path: history, completedEpochs: completedEpochs) : nil
             }
-            if let checkpointDir, communicator.isRoot {
-                let path = checkpointDir + "/" + Checkpoint.fileName(epoch: epoch)
-                do {
-                    try state.checkpoint(model: network, configuration: configuration, trainingSamples: training.count).write(to: path)
-                } catch {
-                    Fatal.fail("epoch \(epoch), checkpoint: \(error)", communicator: communicator)
-                }
-            }
-            if rankFingerprints {
-                StandardOutput.write("rank \(communicator.rank) epoch \(epoch) parameters sha256: \(state.parameterDigest)")
-            }
-            console.line(line)
+            if let writer { run.observers.append(writer) }
         }
 
-        if let evaluation = lastEvaluation {
+        if let evaluation = run.run() {
             console.line("Test loss: \(Format.fixed(evaluation.meanLoss, 4)) - test accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
         }
         console.line("parameters sha256: \(state.parameterDigest)")
