@@ -30,11 +30,12 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CTandemZlib", path: "Sources/CTandemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev"])]),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
         .target(name: "TandemCore", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
-        // IDX files, NumPy .npz archives (through ZIPFoundation) and the datasets they hold.
-        .target(name: "TandemData", dependencies: ["CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // IDX files, NumPy .npz archives (through ZIPFoundation) and the datasets they hold; pictures to predict on.
+        .target(name: "TandemData", dependencies: ["CTandemZlib", "CTandemImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.
         .target(name: "TandemMPI", dependencies: ["CMPI"], swiftSettings: targetCPUSettings),
         // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark.

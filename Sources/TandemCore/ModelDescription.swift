@@ -106,16 +106,6 @@ public struct ModelDescription: Sendable, Equatable {
 // MARK: Built-in models
 
 extension ModelDescription {
-    /// The Keras tutorial's model for 28×28 grey images and 10 classes (its typos fixed; conv4–conv6
-    /// have no activation in the original, kept so). The default of `tandem train`.
-    public static let tutorial = try! ModelDescription(compact:
-        "input(28,28,1) conv2d(64,3,same,relu) conv2d(32,3,same,relu) maxpool(2) conv2d(32,3,same,relu) "
-        + "conv2d(16,3,same,linear) maxpool(2) conv2d(16,3,same,linear) conv2d(8,3,same,linear) maxpool(2) "
-        + "flatten dense(128,relu) dense(10,softmax)", name: "tutorial")
-
-    /// Models `--model` accepts by name.
-    public static let builtIn: [String: ModelDescription] = ["tutorial": tutorial]
-
     /// A model by built-in name, or from a file of Keras JSON.
     public static func named(_ nameOrPath: String) throws -> ModelDescription {
         if let model = builtIn[nameOrPath] { return model }

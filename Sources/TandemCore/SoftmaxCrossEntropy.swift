@@ -28,6 +28,13 @@ public enum SoftmaxCrossEntropy {
         }
     }
 
+    /// The softmax of the logits: the model's class probabilities.
+    public static func probabilities(logits: UnsafePointer<Float>, classes: Int, into probabilities: UnsafeMutablePointer<Float>) {
+        let (_, sum) = shiftedExponentials(logits: logits, classes: classes, into: probabilities)
+        let inverseSum = 1 / sum
+        for index in 0..<classes { probabilities[index] *= inverseSum }
+    }
+
     /// The predicted class: the first index of the largest logit.
     public static func predictedClass(logits: UnsafePointer<Float>, classes: Int) -> Int {
         var best = 0

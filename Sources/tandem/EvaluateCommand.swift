@@ -42,7 +42,8 @@ struct EvaluateCommand: ParsableCommand {
             try dataset.validate()
             let shard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
             try shard.checkFits(restored.model)
-            return (shard, try classNames.names(classCount: restored.model.classCount, dataPath: dataPath))
+            return (shard, try ClassNames.resolve(file: classNames.classNames, classCount: restored.model.classCount,
+                                                 isFashionMNIST: dataPath.lowercased().contains("fashion")))
         }
         let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, communicator: communicator)
         let start = monotonicSeconds()

@@ -89,26 +89,30 @@ struct EvaluationReport {
     }
 }
 
-/// `--class-names FILE` (one name per line), Fashion-MNIST's names for its own data, or `class N`.
+/// `--class-names FILE`, for the commands that name classes.
 struct ClassNameOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Class names, one per line in label order (default: Fashion-MNIST's for its data, otherwise class 0, class 1, …).",
                                valueName: "file"))
     var classNames: String?
+}
 
-    func names(classCount: Int, dataPath: String) throws -> [String] {
-        guard let classNames else {
-            if classCount == FashionMNIST.classNames.count, dataPath.lowercased().contains("fashion") { return FashionMNIST.classNames }
+enum ClassNames {
+    /// The names in `file` (one per line, as many as the model's classes), Fashion-MNIST's where
+    /// `isFashionMNIST`, or `class 0`, `class 1`, ….
+    static func resolve(file: String?, classCount: Int, isFashionMNIST: Bool) throws -> [String] {
+        guard let file else {
+            if isFashionMNIST, classCount == FashionMNIST.classNames.count { return FashionMNIST.classNames }
             return (0..<classCount).map { "class \($0)" }
         }
-        guard let data = FileManager.default.contents(atPath: classNames), data.count <= 1 << 20 else {
-            throw InputFileError(path: classNames, problem: "cannot be read (or is over 1 MiB)")
+        guard let data = FileManager.default.contents(atPath: file), data.count <= 1 << 20 else {
+            throw InputFileError(path: file, problem: "cannot be read (or is over 1 MiB)")
         }
-        let names = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        var names = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        let trimmed = names.last?.isEmpty == true ? Array(names.dropLast()) : names
-        guard trimmed.count == classCount, !trimmed.contains(where: \.isEmpty) else {
-            throw InputFileError(path: classNames, problem: "has \(trimmed.count) lines (some empty?); the model has \(classCount) classes, one name per line")
+        if names.last?.isEmpty == true { names.removeLast() }
+        guard names.count == classCount, !names.contains(where: \.isEmpty) else {
+            throw InputFileError(path: file, problem: "has \(names.count) lines (some empty?); the model has \(classCount) classes, one name per line")
         }
-        return trimmed
+        return names
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TandemData
+import TandemMPI
+import TandemTraining
 
 struct PlotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +35,7 @@ struct PlotCommand: ParsableCommand {
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
     func run() throws {
-        do {
+        SingleProcessCommunicator().agree {
             let tables = try files.map(Table.init(path:))
             let figure: Figure
             if tables.count == 1, tables[0].columns.starts(with: ["mode", "ranks"]) {
@@ -46,8 +48,6 @@ struct PlotCommand: ParsableCommand {
             guard FileManager.default.createFile(atPath: output, contents: Data(figure.svg.utf8)) else {
                 throw InputFileError(path: output, problem: "cannot be written")
             }
-        } catch let error as InputFileError {
-            throw ValidationError(error.description)
         }
         print("Wrote \(output)")
     }

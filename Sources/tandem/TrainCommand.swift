@@ -10,7 +10,7 @@ extension LearningRateScaling: ExpressibleByArgument {}
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the Keras tutorial's CNN on Fashion-MNIST, on one process or as N MPI ranks.",
+        abstract: "Train a CNN (the Keras tutorial's, a built-in one or your own Keras model) on one process or as N MPI ranks.",
         discussion: """
             Every rank takes batch-size/N samples of each global batch, the gradient is all-reduced every step,
             and rank 0 evaluates on the test set and writes checkpoints. Examples:
@@ -25,8 +25,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var distributed: DistributedOptions
 
-    @Option(help: ArgumentHelp("Total epochs to train (a resumed run continues up to this number).", valueName: "n"))
-    var epochs: Int = 7
+    @Option(help: ArgumentHelp("Total epochs to train; a resumed run continues up to this number. (default: 7, a built-in model's own, or the checkpoint's)",
+                               valueName: "n"))
+    var epochs: Int?
 
     @Option(help: ArgumentHelp("Global batch: samples per step over all ranks, split as evenly as possible. (default: 32, or the checkpoint's)",
                                valueName: "n"))
@@ -61,11 +62,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: .hidden)
     var injectFailure: String?
 
-    static let defaultBatchSize = 32
     static let defaultSeed: UInt64 = 1
 
     func validate() throws {
-        if epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
         if let history, TrainingHistory.format(of: history) == nil {
             throw ValidationError("--history \(history): name a .csv or a .jsonl file")
@@ -81,13 +81,16 @@ struct TrainCommand: ParsableCommand {
 
         // The run's identity: from the options, or from the checkpoint being resumed.
         let restored = resume.map { RestoredRun.restore($0, convolution: model.convolution.algorithm, communicator: communicator) }
+        let defaults = TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial")
+        // A resumed run goes on to the epochs it started with (those its schedule decays over).
+        let epochs = self.epochs ?? restored.map { $0.recipe.decayEpochs > 0 ? $0.recipe.decayEpochs : defaults.epochs } ?? defaults.epochs
         var configuration = TrainingConfiguration()
         configuration.epochs = epochs
         configuration.allreduce = distributed.allreduce
         configuration.checkpointDirectory = checkpointDir
         configuration.evaluateEveryEpoch = evaluateEveryEpoch
         configuration.injectedFailure = injectFailure.flatMap(InjectedFailure.init)
-        configuration.globalBatchSize = batchSize ?? restored?.globalBatchSize ?? Self.defaultBatchSize
+        configuration.globalBatchSize = batchSize ?? restored?.globalBatchSize ?? defaults.globalBatchSize
         configuration.seed = seed ?? restored?.seed ?? Self.defaultSeed
 
         communicator.agree {
@@ -106,7 +109,7 @@ struct TrainCommand: ParsableCommand {
                     throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
                 }
             } else {
-                configuration.recipe = try recipe.applied(to: Recipe(), resumed: false)
+                configuration.recipe = try recipe.applied(to: defaults.recipe, resumed: false)
                 configuration.recipe.decayEpochs = epochs
             }
             if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }

@@ -1,0 +1,166 @@
+import CTandemImage
+import Foundation
+
+/// Images handed to `tandem predict`, converted to a model's input (height × width × channels, HWC,
+/// floats in 0…1): PNG and JPEG files (libpng's simplified API, TurboJPEG), NumPy `.npy` arrays of one
+/// image or a stack of them, and IDX image files. Every conversion made is stated in `conversion`.
+public struct PredictionInput {
+    /// One image: its name (`file.png`, `file.npy[3]`) and its pixels at the model's input shape.
+    public struct Image {
+        public let name: String
+        public let pixels: [Float]
+    }
+
+    public let path: String
+    public let images: [Image]
+    /// How the file became the model's input (decoded size, colour, resizing, scaling); nil if taken as is.
+    public let conversion: String?
+
+    public static let largestFileBytes = 512 << 20
+    public static let largestDecodedPixels = 1 << 28
+
+    /// Reads `path` for a model whose input is `height` × `width` × `channels` (1 or 3 for pictures).
+    public init(path: String, height: Int, width: Int, channels: Int) throws {
+        self.path = path
+        func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              (attributes[.type] as? FileAttributeType) == .typeRegular else {
+            throw fail(FileManager.default.fileExists(atPath: path) ? "not a regular file" : "no such file")
+        }
+        guard let size = attributes[.size] as? Int, size <= Self.largestFileBytes else {
+            throw fail("is larger than \(Self.largestFileBytes >> 20) MiB")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
+        let bytes = [UInt8](data)
+        let lowercased = path.lowercased()
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        if bytes.starts(with: [0x1F, 0x8B]) || (bytes.count >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[2] == 0x08) {
+            // IDX, plain or gzip-compressed (as Fashion-MNIST ships).
+            let file = try IDXReader.readImages(path: path)
+            guard (file.rows, file.columns, file.channels) == (height, width, channels) else {
+                throw fail("holds \(file.rows)x\(file.columns)x\(file.channels) images; the model takes \(height)x\(width)x\(channels)")
+            }
+            let size = height * width * channels
+            images = (0..<file.count).map { index in
+                Image(name: "\(name)[\(index)]", pixels: file.pixels[index * size..<(index + 1) * size].map { Float($0) / 255 })
+            }
+            conversion = "uint8 scaled by 1/255"
+        } else if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) || bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            guard channels == 1 || channels == 3 else {
+                throw fail("the model takes \(channels) channels; a picture gives 1 (grey) or 3 (RGB)")
+            }
+            let isPNG = bytes[0] == 0x89
+            let decoded = try isPNG ? Self.decodePNG(bytes, grey: channels == 1, fail: fail)
+                                    : Self.decodeJPEG(bytes, grey: channels == 1, fail: fail)
+            let resized = Self.resize(decoded.pixels, from: (decoded.height, decoded.width), to: (height, width), channels: channels)
+            images = [Image(name: name, pixels: resized.map { Float($0) / 255 })]
+            var steps = ["\(isPNG ? "PNG" : "JPEG") \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
+            if decoded.isColour != (channels == 3) { steps.append(channels == 1 ? "converted to grey" : "grey repeated in R, G, B") }
+            if (decoded.height, decoded.width) != (height, width) { steps.append("resized bilinearly to \(width)x\(height)") }
+            steps.append("scaled by 1/255")
+            conversion = steps.joined(separator: ", ")
+        } else if lowercased.hasSuffix(".npy") {
+            let array: NumpyArray
+            do { array = try NumpyArray(bytes: bytes, name: name) } catch let error as NumpyError { throw fail(error.problem) }
+            (images, conversion) = try Self.images(of: array, name: name, height: height, width: width, channels: channels, fail: fail)
+        } else {
+            throw fail("is not a PNG, JPEG, .npy or IDX image file")
+        }
+    }
+
+    // MARK: Pictures
+
+    /// A decoded picture: 8-bit pixels in the channels asked for, and whether the file itself was in colour.
+    struct Decoded {
+        let pixels: [UInt8]
+        let height: Int
+        let width: Int
+        let isColour: Bool
+    }
+
+    private static func decodePNG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+        var image = png_image()
+        tandem_png_image_init(&image)
+        defer { png_image_free(&image) }
+        func message() -> String {
+            withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        guard bytes.withUnsafeBytes({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0 else {
+            throw fail("not a readable PNG: \(message())")
+        }
+        guard Int(image.width) * Int(image.height) <= largestDecodedPixels else { throw fail("\(image.width)x\(image.height) pixels is too large") }
+        let isColour = image.format & tandem_png_format_rgb() != 0
+        image.format = grey ? tandem_png_format_gray() : tandem_png_format_rgb()
+        var pixels = [UInt8](repeating: 0, count: tandem_png_image_size(&image))
+        guard png_image_finish_read(&image, nil, &pixels, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+        return Decoded(pixels: pixels, height: Int(image.height), width: Int(image.width), isColour: isColour)
+    }
+
+    private static func decodeJPEG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+        guard let handle = tjInitDecompress() else { throw fail("TurboJPEG could not start") }
+        defer { tjDestroy(handle) }
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colourspace: Int32 = 0
+        var input = bytes
+        guard tjDecompressHeader3(handle, &input, UInt(input.count), &width, &height, &subsampling, &colourspace) == 0 else {
+            throw fail("not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
+        }
+        guard width > 0, height > 0, Int(width) * Int(height) <= largestDecodedPixels else { throw fail("\(width)x\(height) pixels is too large") }
+        let channels = grey ? 1 : 3
+        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
+        let format = grey ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue)
+        guard tjDecompress2(handle, &input, UInt(input.count), &pixels, width, 0, height, format, 0) == 0 else {
+            throw fail("not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
+        }
+        return Decoded(pixels: pixels, height: Int(height), width: Int(width), isColour: colourspace != Int32(TJCS_GRAY.rawValue))
+    }
+
+    /// Bilinear resampling with pixel centres aligned (as `tf.image.resize(..., antialias=False)`).
+    static func resize(_ pixels: [UInt8], from source: (height: Int, width: Int), to target: (height: Int, width: Int), channels: Int) -> [Float] {
+        if source == target { return pixels.map(Float.init) }
+        var output = [Float](repeating: 0, count: target.height * target.width * channels)
+        let scaleY = Double(source.height) / Double(target.height), scaleX = Double(source.width) / Double(target.width)
+        for y in 0..<target.height {
+            let sourceY = min(max((Double(y) + 0.5) * scaleY - 0.5, 0), Double(source.height - 1))
+            let y0 = Int(sourceY), y1 = min(y0 + 1, source.height - 1), fy = Float(sourceY - Double(y0))
+            for x in 0..<target.width {
+                let sourceX = min(max((Double(x) + 0.5) * scaleX - 0.5, 0), Double(source.width - 1))
+                let x0 = Int(sourceX), x1 = min(x0 + 1, source.width - 1), fx = Float(sourceX - Double(x0))
+                for channel in 0..<channels {
+                    func at(_ row: Int, _ column: Int) -> Float { Float(pixels[(row * source.width + column) * channels + channel]) }
+                    let top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * fx
+                    let bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * fx
+                    output[(y * target.width + x) * channels + channel] = top + (bottom - top) * fy
+                }
+            }
+        }
+        return output
+    }
+
+    // MARK: Arrays
+
+    /// An `.npy` of one image (H, W[, C]) or a stack (N, H, W[, C]): uint8 scaled by 1/255, floats as they are.
+    private static func images(of array: NumpyArray, name: String, height: Int, width: Int, channels: Int,
+                               fail: (String) -> InputFileError) throws -> ([Image], String?) {
+        let shape = array.shape
+        let imageShape = channels == 1 ? [height, width] : [height, width, channels]
+        let single = shape == imageShape || shape == [height, width, channels]
+        let stack = !single && shape.count >= 3 && (Array(shape.dropFirst()) == imageShape || Array(shape.dropFirst()) == [height, width, channels])
+        guard single || stack else {
+            throw fail("has shape \(shape); the model takes one image of \(imageShape) or a stack (n, \(imageShape.map(String.init).joined(separator: ", ")))")
+        }
+        guard array.type == .uint8 || array.type.isFloat else { throw fail("holds \(array.type); images must be uint8, float32 or float64") }
+        let count = single ? 1 : shape[0], size = height * width * channels
+        let scale: Float = array.type == .uint8 ? 1 / 255 : 1
+        var images: [Image] = []
+        for index in 0..<count {
+            var pixels = [Float](repeating: 0, count: size)
+            for element in 0..<size {
+                let value = Float(array.value(at: index * size + element)) * scale
+                guard value.isFinite else { throw fail("holds a non-finite value at element \(index * size + element)") }
+                pixels[element] = value
+            }
+            images.append(Image(name: single ? name : "\(name)[\(index)]", pixels: pixels))
+        }
+        return (images, array.type == .uint8 ? "uint8 scaled by 1/255" : nil)
+    }
+}

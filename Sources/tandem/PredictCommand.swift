@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import TandemCore
+import TandemData
+import TandemMPI
+import TandemTraining
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify images with a checkpoint: PNG and JPEG files, NumPy .npy arrays, IDX image files.",
+        discussion: """
+            Pictures are converted to the model's input (grey or RGB, resized bilinearly, scaled by 1/255) and
+            the conversion is stated; a uint8 .npy or IDX file is scaled by 1/255, a float .npy taken as is.
+            Prints the top-k classes with their probabilities, or one record per image with --json or --csv.
+            Examples:
+              tandem predict --checkpoint runs/a shoe.png
+              tandem predict --checkpoint runs/a --csv images.npy > predictions.csv
+            """)
+
+    @Option(help: ArgumentHelp("A checkpoint file, or a directory (its newest checkpoint).", valueName: "path"))
+    var checkpoint: String
+
+    @Argument(help: ArgumentHelp("Images: .png, .jpg/.jpeg, .npy (one image or a stack), IDX image files.", valueName: "input"))
+    var inputs: [String]
+
+    @Option(help: ArgumentHelp("How many of the most probable classes to give.", valueName: "k"))
+    var topK = 3
+
+    @Flag(help: "One JSON object per image (JSON Lines): input, class, name, probability, top_k.")
+    var json = false
+
+    @Flag(help: "CSV with a header: input, class, name, probability.")
+    var csv = false
+
+    @Option(help: ArgumentHelp("Class names, one per line in label order (default: Fashion-MNIST's for a 28x28x1 model with 10 classes, otherwise class 0, class 1, …).",
+                               valueName: "file"))
+    var classNames: String?
+
+    @OptionGroup var model: ModelOptions
+
+    func validate() throws {
+        if inputs.isEmpty { throw ValidationError("name at least one image file to classify") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1, not \(topK)") }
+        if json && csv { throw ValidationError("--json and --csv: choose one") }
+    }
+
+    func run() throws {
+        let communicator = SingleProcessCommunicator()
+        let restored = RestoredRun.restore(checkpoint, convolution: model.convolution.algorithm, communicator: communicator)
+        let network = restored.model, shape = network.inputShape
+        // Every input is read and checked before anything is printed; a bad one ends the run with one line.
+        let (names, files) = communicator.agree {
+            (try ClassNames.resolve(file: classNames, classCount: network.classCount,
+                                    isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1)),
+             try inputs.map { try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels) })
+        }
+        try predict(files, model: network, parameters: restored.state.parameters.pointer, names: names)
+    }
+
+    private func predict(_ files: [PredictionInput], model: Sequential, parameters: UnsafeMutablePointer<Float>, names: [String]) throws {
+        let workspace = ModelWorkspace(model: model)
+        model.prepare(parameters: parameters, workspace: workspace)
+        let classes = model.classCount, k = min(topK, classes)
+        var probabilities = [Float](repeating: 0, count: classes)
+        if csv { print("input,class,name,probability") }
+        for file in files {
+            if let conversion = file.conversion, !json, !csv { print("\(file.path): \(conversion)") }
+            for image in file.images {
+                image.pixels.withUnsafeBufferPointer { workspace.input.update(from: $0.baseAddress!, count: $0.count) }
+                let logits = model.forward(parameters: parameters, workspace: workspace)
+                SoftmaxCrossEntropy.probabilities(logits: logits, classes: classes, into: &probabilities)
+                let ranked = (0..<classes).sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
+                let top = Array(ranked.prefix(k))
+                if json {
+                    let record: [String: Any] = [
+                        "input": image.name, "class": top[0], "name": names[top[0]], "probability": Double(probabilities[top[0]]),
+                        "top_k": top.map { ["class": $0, "name": names[$0], "probability": Double(probabilities[$0])] as [String: Any] },
+                    ]
+                    print(String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self))
+                } else if csv {
+                    print([Self.csvField(image.name), "\(top[0])", Self.csvField(names[top[0]]), "\(probabilities[top[0]])"].joined(separator: ","))
+                } else {
+                    print("\(image.name): " + top.map { "\(names[$0]) \(Format.fixed(Double(probabilities[$0]), 4))" }.joined(separator: ", "))
+                }
+            }
+        }
+    }
+
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { ",\"\n\r".contains($0) }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
