@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries, each behind a tiny module map (Debian packages in parentheses).
@@ -30,6 +31,7 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CTandemZlib", path: "Sources/CTandemZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTandemHDF5", path: "Sources/CTandemHDF5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev"])]),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
@@ -41,15 +43,27 @@ let package = Package(
         // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark.
         .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CTandemZlib"],
                 swiftSettings: targetCPUSettings),
+        // Files other tools read and write: Keras's .keras and .weights.h5 (libhdf5), safetensors, ONNX
+        // (swift-protobuf, with code generated once from onnx.proto).
+        .target(name: "TandemInterchange", dependencies: [
+            "TandemCore", "TandemData", "CTandemHDF5",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["ONNX/onnx.proto", "ONNX/generate.sh"]),
         // The command line.
         .executableTarget(name: "tandem", dependencies: [
-            "TandemTraining",
+            "TandemTraining", "TandemInterchange",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // Every parser of untrusted input as a fuzz target: libFuzzer's (Launch/fuzz.sh builds it with
+        // -sanitize=fuzzer -D FUZZING), or a replayer of inputs in an ordinary build.
+        .executableTarget(name: "tandem-fuzz", dependencies: ["TandemTraining", "TandemInterchange"], path: "Sources/TandemFuzz"),
 
         .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
         .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining"]),
+        .testTarget(name: "TandemInterchangeTests", dependencies: ["TandemInterchange"]),
         // Runs the real `tandem` binary, alone and under a real `mpirun`.
         .testTarget(name: "TandemIntegrationTests", dependencies: ["TandemTraining"]),
     ]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Peer comparison: Keras/TensorFlow and Tandem training the same model (the Keras tutorial CNN), on the
+# Peer comparison: Keras/TensorFlow and Tandem training the same model (the Keras tutorial CNN, or any
+# model: --model NAME|FILE.json, a built-in's JSON taken from Models/), on the
 # same data, batch and step counts, on this machine. A benchmark, not a test: it prints images/s for
 # both, the ratio tandem/keras, peak RSS and the exact commands, and writes them to --output.
 #
@@ -32,6 +33,8 @@ keras_threads=""
 keras_mode=train_on_batch
 tune_steps=""
 bind=core
+model=tutorial
+optimizer=adam
 tandem=${TANDEM_BINARY:-$repo/.build/release/tandem}
 venv=${TANDEM_PEER_VENV:-$HOME/.cache/tandem-peer-venv}
 tensorflow_version=2.21.0
@@ -58,6 +61,9 @@ tandem/keras and peak RSS, and writes JSON files and results.md into DIR.
   --keras-mode MODE    train_on_batch (default) or fit, see Launch/keras_peer.py
   --tune-steps T       timed steps per tuning run (default: S, at most 100)
   --bind core|none     mpirun --bind-to for Tandem (default core)
+  --model NAME|FILE    a built-in model (tutorial, fashion-strong: Models/NAME.json for Keras) or a Keras
+                       JSON file (default tutorial)
+  --optimizer KIND     adam or adamw, for both frameworks (default adam)
 
 Environment: TANDEM_PEER_VENV (default \$HOME/.cache/tandem-peer-venv), TANDEM_BINARY (default
 .build/release/tandem, built with 'swift build -c release' if missing).
@@ -81,6 +87,8 @@ while [[ $# -gt 0 ]]; do
         --keras-mode) need_value "$@"; keras_mode=$2; shift 2 ;;
         --tune-steps) need_value "$@"; tune_steps=$2; shift 2 ;;
         --bind) need_value "$@"; bind=$2; shift 2 ;;
+        --model) need_value "$@"; model=$2; shift 2 ;;
+        --optimizer) need_value "$@"; optimizer=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) fail "unknown argument '$1' (see --help)" ;;
     esac
@@ -97,6 +105,15 @@ is_count "$batch" 1 || fail "--batch-size must be a whole number of at least 1, 
 is_count "$tune_steps" 1 || fail "--tune-steps must be a whole number of at least 1, not '$tune_steps'"
 [[ $keras_mode == train_on_batch || $keras_mode == fit ]] || fail "--keras-mode must be train_on_batch or fit, not '$keras_mode'"
 [[ $bind == core || $bind == none ]] || fail "--bind must be core or none, not '$bind'"
+[[ $optimizer == adam || $optimizer == adamw ]] || fail "--optimizer must be adam or adamw, not '$optimizer'"
+# Keras builds the tutorial itself (keras_common.build_model); any other model from its JSON.
+keras_model=()
+if [[ $model != tutorial ]]; then
+    model_json=$model
+    [[ -f $model_json ]] || model_json=$repo/Models/$model.json
+    [[ -f $model_json ]] || fail "--model $model: no such file, and no Models/$model.json"
+    keras_model=(--model-json "$model_json" --optimizer "$optimizer")
+fi
 [[ -z $keras_threads ]] && keras_threads="$ranks:1,$ranks:2"
 IFS=',' read -r -a thread_settings <<< "$keras_threads"
 for setting in "${thread_settings[@]}"; do
@@ -166,13 +183,13 @@ fi
 keras_run() {  # keras_run NAME STEPS INTRA INTER
     run_logged "$output/$1.log" "$python_bin" "$script_dir/keras_peer.py" --steps "$2" --warmup "$warmup" \
         --repeats 1 --batch-size "$batch" --data "$data" --intra-op "$3" --inter-op "$4" --mode "$keras_mode" \
-        --json "$output/$1.json"
+        "${keras_model[@]}" --json "$output/$1.json"
 }
 tandem_run() {  # tandem_run NAME
     run_logged "$output/$1.log" env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
         mpirun -np "$ranks" --bind-to "$bind" -x OPENBLAS_NUM_THREADS=1 \
         "$tandem" bench --steps "$steps" --warmup "$warmup" --repeats 1 --batch-size "$batch" --data "$data" \
-        --no-gemm --no-separate-wait --json "$output/$1.json"
+        --model "$model" --optimizer "$optimizer" --no-gemm --no-separate-wait --json "$output/$1.json"
 }
 ips() { "$python_bin" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["images_per_second"]["median"], 1))' "$1"; }
 

@@ -59,6 +59,17 @@ def build_model(keras):
     return model
 
 
+def model_from_json(keras, path, optimizer="adam", learning_rate=1e-3):
+    """A Keras model description (model.to_json()), compiled as `build_model` compiles the tutorial's,
+    with Adam or AdamW (Keras's defaults otherwise)."""
+    with open(path) as handle:
+        model = keras.models.model_from_json(handle.read())
+    optimizers = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW}
+    model.compile(optimizer=optimizers[optimizer](learning_rate=learning_rate), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
 def _open_idx(directory, stem):
     """Opens `stem` (gzip-compressed or plain) in `directory`, as Tandem accepts either."""
     for name, opener in ((stem + ".gz", gzip.open), (stem, open)):

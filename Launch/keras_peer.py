@@ -78,6 +78,10 @@ def parse_arguments():
     parser.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
     parser.add_argument("--seed", type=int, default=1, help="weights and shuffling seed (default 1)")
     parser.add_argument("--json", metavar="FILE", help="also write the JSON report here")
+    parser.add_argument("--model-json", metavar="FILE",
+                        help="a Keras model description (model.to_json()) instead of the tutorial CNN")
+    parser.add_argument("--optimizer", choices=["adam", "adamw"], default="adam",
+                        help="with --model-json: Adam or AdamW (Keras's defaults, learning rate 0.001; default adam)")
     return parser.parse_args()
 
 
@@ -160,7 +164,10 @@ def main():
     images, labels = keras_common.load_split(arguments.data, "train")
     if len(images) < arguments.batch_size:
         raise SystemExit(f"error: {len(images)} training images, fewer than one batch of {arguments.batch_size}")
-    model = keras_common.build_model(keras)
+    if arguments.model_json:
+        model = keras_common.model_from_json(keras, arguments.model_json, arguments.optimizer)
+    else:
+        model = keras_common.build_model(keras)
     if arguments.jit_compile:
         model.jit_compile = True
 
@@ -194,6 +201,7 @@ def main():
         "processor": keras_common.processor_model(),
         "cores_on_host": os.cpu_count(),
         "data": arguments.data,
+        "model": model.name,
         "parameters": model.count_params(),
         "global_batch": arguments.batch_size,
         "steps": arguments.steps,

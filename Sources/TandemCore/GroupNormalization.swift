@@ -12,6 +12,7 @@ public struct GroupNormalization: KerasLayer {
     public var kind: String { "GroupNormalization" }
     public var summaryDetail: String { "\(groups) groups" }
     public var parameterBlocks: [ParameterBlock] { sets.parameterBlocks }
+    public var epsilon: Float { sets.epsilon }
     public var savedCount: Int { sets.savedCount }
 
     public init(name: String = "group_normalization", inputShape: TensorShape, groups: Int, epsilon: Float = 1e-3,

@@ -8,6 +8,7 @@ public struct LayerNormalization: KerasLayer {
     public var outputShape: TensorShape { sets.shape }
     public var kind: String { "LayerNormalization" }
     public var parameterBlocks: [ParameterBlock] { sets.parameterBlocks }
+    public var epsilon: Float { sets.epsilon }
     public var savedCount: Int { sets.savedCount }
 
     public init(name: String = "layer_normalization", inputShape: TensorShape, epsilon: Float = 1e-3,

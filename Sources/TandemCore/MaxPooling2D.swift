@@ -6,6 +6,8 @@ public struct MaxPooling2D: KerasLayer {
     public var inputShape: TensorShape { windows.input }
     public var outputShape: TensorShape { windows.output }
     public var poolSize: Extent2D { windows.size }
+    public var strides: Extent2D { windows.strides }
+    public var padding: Padding { windows.padding }
     public var kind: String { "MaxPooling2D" }
     public var parameterBlocks: [ParameterBlock] { [] }
 

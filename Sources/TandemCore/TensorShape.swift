@@ -58,7 +58,7 @@ public enum Padding: String, Sendable, CaseIterable {
     case valid
 
     /// The output extent and the zero rows (or columns) before the input, for one axis.
-    func outputSize(input: Int, window: Int, stride: Int) -> (output: Int, paddingBefore: Int) {
+    public func outputSize(input: Int, window: Int, stride: Int) -> (output: Int, paddingBefore: Int) {
         switch self {
         case .valid:
             return (input >= window ? (input - window) / stride + 1 : 0, 0)

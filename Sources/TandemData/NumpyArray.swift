@@ -2,8 +2,8 @@ import Foundation
 
 /// One array of a NumPy `.npy` file (format versions 1–3): its element type, shape and raw little-endian
 /// data, validated against the header before anything is trusted.
-struct NumpyArray {
-    enum ElementType: String {
+public struct NumpyArray {
+    public enum ElementType: String, Sendable {
         case uint8 = "u1", int8 = "i1", uint16 = "u2", int16 = "i2", int32 = "i4", int64 = "i8", uint32 = "u4"
         case uint64 = "u8", float32 = "f4", float64 = "f8"
 
@@ -11,15 +11,15 @@ struct NumpyArray {
         var isFloat: Bool { self == .float32 || self == .float64 }
     }
 
-    let type: ElementType
-    let shape: [Int]
+    public let type: ElementType
+    public let shape: [Int]
     /// The values, `shape.reduce(1, *) · type.size` bytes, little-endian, C order.
     let data: ArraySlice<UInt8>
 
     var count: Int { shape.reduce(1, *) }
 
     /// Parses `bytes` (a whole `.npy` file); `name` is used in error messages.
-    init(bytes: [UInt8], name: String) throws {
+    public init(bytes: [UInt8], name: String) throws {
         func fail(_ problem: String) -> NumpyError { NumpyError(member: name, problem: problem) }
         guard bytes.count >= 10, bytes[0..<6].elementsEqual([0x93] + Array("NUMPY".utf8)) else {
             throw fail("not a NumPy .npy array (bad magic)")

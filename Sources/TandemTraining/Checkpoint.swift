@@ -61,9 +61,9 @@ public struct Checkpoint {
         self.secondMoment = secondMoment
     }
 
-    /// `tandem-epoch-007.ckpt`: sorts by epoch, and `latest(in:)` finds the newest.
+    /// `tandem-epoch-007.ckpt`: the checkpoint written after a whole epoch (see `CheckpointDirectory`).
     public static func fileName(epoch: Int) -> String {
-        "tandem-epoch-" + String(repeating: "0", count: max(0, 3 - String(epoch).count)) + "\(epoch).\(fileExtension)"
+        CheckpointDirectory.fileName(.init(epochs: epoch, steps: 0))
     }
 
     // MARK: Encoding
@@ -220,17 +220,17 @@ public struct Checkpoint {
         return try Checkpoint(decoding: [UInt8](data), path: path)
     }
 
-    /// A checkpoint file, or the newest (highest epoch) checkpoint in a directory.
-    public static func resolve(_ path: String) throws -> String {
+    /// A checkpoint file, or the newest usable checkpoint in a directory (those newer that fail a check
+    /// are passed to `skipped`), read and checked.
+    public static func load(_ path: String, skipped: (InputFileError) -> Void) throws -> (path: String, checkpoint: Checkpoint) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InputFileError(path: path, problem: "no such file or directory")
         }
-        guard isDirectory.boolValue else { return path }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        guard let newest = names.filter({ $0.hasPrefix("tandem-epoch-") && $0.hasSuffix("." + fileExtension) }).max() else {
-            throw InputFileError(path: path, problem: "holds no checkpoint (tandem-epoch-NNN.\(fileExtension))")
+        guard isDirectory.boolValue else { return (path, try read(from: path)) }
+        guard let newest = try CheckpointDirectory.newestValid(in: path, skipped: skipped) else {
+            throw InputFileError(path: path, problem: "holds no checkpoint (tandem-epoch-NNN[-step-SSSSSS].\(fileExtension))")
         }
-        return path + "/" + newest
+        return newest
     }
 }

@@ -19,8 +19,9 @@ public struct RestoredRun {
     public static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
         let loaded: (path: String, checkpoint: Checkpoint, model: Sequential)? = communicator.agree {
             guard communicator.isRoot else { return nil }
-            let resolved = try Checkpoint.resolve(path)
-            let checkpoint = try Checkpoint.read(from: resolved)
+            let (resolved, checkpoint) = try Checkpoint.load(path) { damaged in
+                StandardError.write("tandem: warning: \(damaged); skipped, using an older checkpoint")
+            }
             let model: Sequential
             do {
                 model = try Sequential(description: ModelDescription(json: checkpoint.modelDescription, source: resolved),

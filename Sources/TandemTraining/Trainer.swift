@@ -30,12 +30,14 @@ public final class Trainer {
     /// One sample's gradient; after the allreduce, the global batch's, followed by its summed loss and
     /// number of correct predictions.
     private let gradient: FloatBuffer
-    /// The fixed-point sums the ranks add up: the gradient, then the loss, then the correct count.
+    /// The fixed-point sums the ranks add up: the gradient, then the loss, the correct count, and the
+    /// number of ranks asked to stop (a preemption signal).
     private let sums: FixedPointBuffer
     private let gradientFormat: FixedPointFormat
     private let lossFormat: FixedPointFormat
     private var lossSlot: Int { model.parameterCount }
     private var correctSlot: Int { model.parameterCount + 1 }
+    private var stopSlot: Int { model.parameterCount + 2 }
     /// Where time went since the last `resetTimes()`.
     public private(set) var times = PhaseTimes()
 
@@ -54,8 +56,8 @@ public final class Trainer {
         workspaces = [workspace] + (1..<slots).map { _ in ModelWorkspace(model: model, sharingWith: workspace) }
         batchStatistics = model.synchronizedLayers.map { BatchStatistics(model: model, layer: $0) }
         statisticsFormat = .statistics(globalBatchSize: configuration.globalBatchSize)
-        gradient = FloatBuffer(count: model.parameterCount + 2)
-        sums = FixedPointBuffer(count: model.parameterCount + 2)
+        gradient = FloatBuffer(count: model.parameterCount + 3)
+        sums = FixedPointBuffer(count: model.parameterCount + 3)
         gradientFormat = .gradient(globalBatchSize: configuration.globalBatchSize)
         lossFormat = .loss(addends: configuration.globalBatchSize)
         model.prepare(parameters: state.parameters.pointer, workspace: workspace)
@@ -63,35 +65,52 @@ public final class Trainer {
 
     public func resetTimes() { times = PhaseTimes() }
 
-    /// Trains one epoch (counted from 1); returns the global batch's mean loss and accuracy over it,
-    /// the same bits on every rank and at every rank count. `afterStep` gets the step (from 1) and the
-    /// epoch's summed loss, correct count and samples so far. Collective: every rank calls it with the same epoch.
-    public func trainEpoch(_ epoch: Int, afterStep: ((_ step: Int, _ lossSum: Double, _ correct: Int, _ samples: Int) -> Void)? = nil)
-        -> (loss: Double, accuracy: Double, samples: Int) {
+    /// What one epoch's steps measured: the global batch's mean loss and accuracy over the steps run,
+    /// the same bits on every rank and at every rank count.
+    public struct EpochResult {
+        public let loss: Double
+        public let accuracy: Double
+        public let samples: Int
+        /// Set when a rank was asked to stop (`Preemption`): the epoch ended after this step (from 1).
+        public let stoppedAfterStep: Int?
+    }
+
+    /// Trains epoch `epoch` (counted from 1) from step `first` (0: its start; more: resuming inside it,
+    /// with the same order of samples). `afterStep` gets the step (from 1) and the epoch's summed loss,
+    /// correct count and samples since `first`. Collective: every rank calls it with the same arguments.
+    public func trainEpoch(_ epoch: Int, fromStep first: Int = 0,
+                           afterStep: ((_ step: Int, _ lossSum: Double, _ correct: Int, _ samples: Int) -> Void)? = nil) -> EpochResult {
         let order = sampler.order(epoch: epoch)
-        var lossSum = 0.0, correct = 0
+        var lossSum = 0.0, correct = 0, samples = 0
+        var stoppedAfterStep: Int?
         order.withUnsafeBufferPointer { order in
-            for step in 0..<sampler.stepsPerEpoch {
+            for step in first..<sampler.stepsPerEpoch {
                 let result = self.step(order: order.baseAddress!, step: step, epoch: epoch)
                 lossSum += result.lossSum
                 correct += result.correct
-                afterStep?(step + 1, lossSum, correct, (step + 1) * sampler.globalBatchSize)
+                samples += sampler.globalBatchSize
+                afterStep?(step + 1, lossSum, correct, samples)
+                if result.stopRequested {
+                    stoppedAfterStep = step + 1
+                    break
+                }
             }
         }
-        let samples = sampler.stepsPerEpoch * sampler.globalBatchSize
-        return (lossSum / Double(samples), Double(correct) / Double(samples), samples)
+        return EpochResult(loss: lossSum / Double(max(samples, 1)), accuracy: Double(correct) / Double(max(samples, 1)),
+                           samples: samples, stoppedAfterStep: stoppedAfterStep)
     }
 
     /// One optimizer step on the samples at positions `sampler.rankSlice(step:)` of `order`, epoch
-    /// `epoch`'s. Returns the global batch's summed loss and number of correct predictions, the same on
-    /// every rank.
+    /// `epoch`'s. Returns the global batch's summed loss and number of correct predictions, and whether
+    /// any rank has been asked to stop, the same on every rank.
     @discardableResult
-    public func step(order: UnsafePointer<Int32>, step: Int, epoch: Int) -> (lossSum: Double, correct: Int) {
+    public func step(order: UnsafePointer<Int32>, step: Int, epoch: Int) -> (lossSum: Double, correct: Int, stopRequested: Bool) {
         if let failure = configuration.injectedFailure, failure.rank == communicator.rank,
            failure.step == state.optimizer.step + 1 {
             injectFailure(failure)
         }
         sums.fill(with: 0)
+        if Preemption.signal != 0 { sums[stopSlot] = 1 }
         if model.synchronizedLayers.isEmpty {
             for position in sampler.rankSlice(step: step) {
                 addSampleGradient(Int(order[position]), epoch: epoch)
@@ -116,7 +135,7 @@ public final class Trainer {
         times.allreduce += optimizerStart - reduceStart
         times.optimizer += end - optimizerStart
         times.steps += 1
-        return (Double(gradient[lossSlot]), Int(gradient[correctSlot]))
+        return (Double(gradient[lossSlot]), Int(gradient[correctSlot]), gradient[stopSlot] > 0)
     }
 
     /// The exact global sums of elements `range` (at `partial[0..<range.count]`) into `gradient[range]`:
@@ -126,6 +145,7 @@ public final class Trainer {
         gradientFormat.convert(partial, count: gradientPart.count, to: gradient.pointer + range.lowerBound)
         if range.contains(lossSlot) { gradient[lossSlot] = Float(lossFormat.value(partial[lossSlot - range.lowerBound])) }
         if range.contains(correctSlot) { gradient[correctSlot] = Float(partial[correctSlot - range.lowerBound]) }
+        if range.contains(stopSlot) { gradient[stopSlot] = Float(partial[stopSlot - range.lowerBound]) }
     }
 
     /// One sample's forward and backward pass; adds `∂loss/∂parameters / globalBatch`, the loss and

@@ -67,6 +67,13 @@ public struct TrainingConfiguration: Sendable {
     public var seed: UInt64 = 1
     public var allreduce: AllreduceAlgorithm = .tree
     public var checkpointDirectory: String?
+    /// Also write a checkpoint every this many optimizer steps (counted over the run), besides each epoch's.
+    public var checkpointEverySteps: Int?
+    /// Keep only the newest this many checkpoints in `checkpointDirectory` (nil: all).
+    public var keepCheckpoints: Int?
+    /// A checkpoint that cannot be written (disk full, read-only, I/O error) ends the run, unless this
+    /// asks for a warning and going on.
+    public var continuesAfterCheckpointFailure = false
     /// Evaluate on the test set after every epoch (always after the last).
     public var evaluateEveryEpoch = true
     /// A barrier before each allreduce, so that benchmarks can report waiting apart from the transfer.

@@ -51,7 +51,7 @@ public final class TrainingHistory: TrainingObserver {
     }
 
     /// The rows of `data` (a history file) for epochs 0…`last` (Keras's numbering), header included.
-    static func rows(of data: Data, through last: Int, format: Format, path: String) throws -> Data {
+    public static func rows(of data: Data, through last: Int, format: Format, path: String) throws -> Data {
         var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         var kept: [Substring] = []
         if format == .csv {

@@ -1,3 +1,4 @@
+import Foundation
 import TandemCore
 import TandemData
 import TandemMPI
@@ -54,18 +55,40 @@ public final class TrainingRun {
     private var state: TrainingState { trainer.state }
     private var communicator: Communicator { trainer.communicator }
 
-    /// Runs the remaining epochs; returns the last evaluation (nil if no epoch was left).
-    @discardableResult
-    public func run() -> Evaluation? {
+    /// How a run ended.
+    public enum Outcome {
+        /// Every epoch done; the last evaluation.
+        case finished(Evaluation?)
+        /// Stopped by `signal` at a step boundary; the checkpoint written then, if a directory was given.
+        case preempted(signal: Int32, checkpoint: String?)
+    }
+
+    /// Steps already done inside the state's next epoch (a checkpoint written mid-epoch), checked
+    /// against this run's steps per epoch.
+    public var stepsIntoEpoch: Int {
+        state.optimizer.step - state.completedEpochs * trainer.sampler.stepsPerEpoch
+    }
+
+    /// Runs the remaining epochs, from the middle of one if the state stopped there.
+    public func run() -> Outcome {
         var lastEvaluation: Evaluation?
         let epochs = configuration.epochs
-        guard state.completedEpochs < epochs else { return nil }
+        guard state.completedEpochs < epochs else { return .finished(nil) }
         let steps = trainer.sampler.stepsPerEpoch
+        var first = stepsIntoEpoch
         for epoch in (state.completedEpochs + 1)...epochs {
             for observer in observers { observer.epochBegan(epoch, of: epochs, steps: steps) }
             let start = monotonicSeconds()
-            let result = trainer.trainEpoch(epoch) { step, lossSum, correct, samples in
+            let result = trainer.trainEpoch(epoch, fromStep: first) { step, lossSum, correct, samples in
                 for observer in self.observers { observer.stepEnded(step, lossSum: lossSum, correct: correct, samples: samples) }
+                if let every = self.configuration.checkpointEverySteps, step < steps, self.state.optimizer.step % every == 0 {
+                    self.writeCheckpoint(.init(epochs: epoch - 1, steps: step))
+                }
+            }
+            first = 0
+            // Asked to stop inside the epoch: checkpoint where it stands. At its last step: finish it as usual.
+            if let stopped = result.stoppedAfterStep, stopped < steps {
+                return .preempted(signal: Preemption.signal, checkpoint: writeCheckpoint(.init(epochs: epoch - 1, steps: stopped)))
             }
             let seconds = monotonicSeconds() - start
             state.completedEpochs = epoch
@@ -77,7 +100,7 @@ public final class TrainingRun {
                 evaluationSeconds = monotonicSeconds() - evaluationStart
                 lastEvaluation = evaluation
             }
-            writeCheckpoint(epoch: epoch)
+            let checkpoint = writeCheckpoint(.init(epochs: epoch, steps: 0))
             if printsRankFingerprints {
                 StandardOutput.write("rank \(communicator.rank) epoch \(epoch) parameters sha256: \(state.parameterDigest)")
             }
@@ -86,19 +109,59 @@ public final class TrainingRun {
                                      learningRate: configuration.learningRate(step: state.optimizer.step, stepsPerEpoch: steps),
                                      evaluation: evaluation, evaluationSeconds: evaluationSeconds)
             for observer in observers { observer.epochEnded(report) }
+            if result.stoppedAfterStep != nil, epoch < epochs {
+                return .preempted(signal: Preemption.signal, checkpoint: checkpoint)
+            }
         }
-        return lastEvaluation
+        return .finished(lastEvaluation)
     }
 
-    /// Rank 0 writes the epoch's checkpoint (atomically); a failure ends the job, naming the path.
-    private func writeCheckpoint(epoch: Int) {
-        guard let directory = configuration.checkpointDirectory, communicator.isRoot else { return }
-        let path = directory + "/" + Checkpoint.fileName(epoch: epoch)
+    /// Checks that every rank holds the same state, then rank 0 writes a checkpoint of it at `progress`
+    /// (atomically: the previous one stays whole whatever happens) and deletes those beyond
+    /// `keepCheckpoints`. A failed write ends the job naming the path and the reason, or with
+    /// `continuesAfterCheckpointFailure` warns and goes on. Returns the path written (on every rank), or
+    /// nil. Collective.
+    @discardableResult
+    private func writeCheckpoint(_ progress: CheckpointDirectory.Progress) -> String? {
+        guard let directory = configuration.checkpointDirectory else { return nil }
+        verifyRanksAgree(at: "\(progress)")
+        let path = directory + "/" + CheckpointDirectory.fileName(progress)
+        guard communicator.isRoot else { return path }
         do {
             try state.checkpoint(model: trainer.model, configuration: configuration, trainingSamples: trainer.training.count)
                 .write(to: path)
         } catch {
-            Fatal.fail("epoch \(epoch), checkpoint: \(error)", communicator: communicator)
+            guard configuration.continuesAfterCheckpointFailure else {
+                Fatal.fail("\(progress), checkpoint: \(error)", communicator: communicator)
+            }
+            StandardError.write("tandem: warning: \(progress), checkpoint not written: \(error); going on (--checkpoint-failure warn)")
+            return nil
+        }
+        if let keep = configuration.keepCheckpoints {
+            for old in CheckpointDirectory.beyond(keep: keep, in: directory) { try? FileManager.default.removeItem(atPath: old) }
+        }
+        return path
+    }
+
+    /// Every rank hashes its parameters and optimiser state; a rank whose hash is not rank 0's ends
+    /// the job, named. (They can only differ through a fault: a bit flipped in memory, a miscompiled
+    /// kernel on one host.) Collective.
+    public func verifyRanksAgree(at point: String) {
+        guard communicator.size > 1 else { return }
+        var reference = state.checksum()
+        let own = reference
+        communicator.broadcast(&reference, root: 0)
+        let flags = FixedPointBuffer(count: communicator.size)
+        flags.fill(with: 0)
+        flags[communicator.rank] = own == reference ? 0 : 1
+        communicator.allreduceSum(flags.pointer, count: flags.count)
+        let differing = (0..<communicator.size).filter { flags[$0] != 0 }
+        if !differing.isEmpty {
+            // Every rank knows; rank 0 says it once and all end together.
+            if communicator.isRoot {
+                StandardError.write("tandem: error: \(point): rank\(differing.count == 1 ? "" : "s") \(differing.map(String.init).joined(separator: ", ")) hold\(differing.count == 1 ? "s" : "") parameters that differ from rank 0's; the ranks diverged")
+            }
+            communicator.finishAndExit(1)
         }
     }
 }

@@ -58,6 +58,8 @@ struct TrainingBenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write one CSV row per repeat here.", valueName: "file"))
     var csv: String?
 
+    @OptionGroup var recipe: RecipeOptions
+
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
         if steps < 1 || repeats < 1 || warmup < 0 {
@@ -70,6 +72,11 @@ struct TrainingBenchCommand: ParsableCommand {
         let choice = self.choice, convolution = model.convolution.algorithm
         let network = communicator.agree { try Sequential(description: choice.description(), convolution: convolution) }
         var configuration = TrainingConfiguration()
+        // The model's own recipe (a built-in's defaults) unless flags say otherwise: the steps `train` would run.
+        let recipe = self.recipe
+        configuration.recipe = communicator.agree {
+            try recipe.applied(to: TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial").recipe, resumed: false)
+        }
         configuration.globalBatchSize = batchSize
         configuration.allreduce = distributed.allreduce
         configuration.separateWait = separateWait && communicator.size > 1
@@ -85,7 +92,7 @@ struct TrainingBenchCommand: ParsableCommand {
             try training.checkFits(network)
             return training
         }
-        let state = TrainingState(model: network, seed: configuration.seed)
+        let state = TrainingState(model: network, seed: configuration.seed, optimizer: configuration.recipe.optimizer)
         let trainer = Trainer(model: network, training: training, state: state, configuration: configuration, communicator: communicator)
         var options = Benchmark.Options()
         options.steps = steps

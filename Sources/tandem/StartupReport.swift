@@ -24,6 +24,13 @@ struct StartupReport {
         return text
     }
 
+    /// `after epoch 3`, or `in epoch 4 after step 450` for a checkpoint written inside an epoch.
+    var resumePoint: String {
+        let state = trainer.state
+        let steps = state.optimizer.step - state.completedEpochs * trainer.sampler.stepsPerEpoch
+        return steps == 0 ? "after epoch \(state.completedEpochs)" : "in epoch \(state.completedEpochs + 1) after step \(steps)"
+    }
+
     func print(to console: Console) {
         let sampler = trainer.sampler
         let hosts = Dictionary(grouping: communicator.hostNames, by: { $0 })
@@ -46,7 +53,7 @@ struct StartupReport {
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
             ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),
             ("seed", "\(configuration.seed)"),
-            ("epochs", resumedFrom.map { "\(configuration.epochs), resuming after epoch \(trainer.state.completedEpochs) from \($0)" } ?? "\(configuration.epochs)"),
+            ("epochs", resumedFrom.map { "\(configuration.epochs), resuming \(resumePoint) from \($0)" } ?? "\(configuration.epochs)"),
             ("checkpoints", configuration.checkpointDirectory ?? "none"),
         ]
         for (name, value) in rows {

@@ -12,7 +12,7 @@ struct Tandem: ParsableCommand {
             Run it alone (`tandem train`) or as N ranks (`mpirun -np N tandem train`). The batch size is the
             global batch, split across ranks. See Docs/ for how it works and how to run it on a cluster.
             """,
-        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, PlotCommand.self, BenchCommand.self, SummaryCommand.self],
+        subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ExportCommand.self, PlotCommand.self, BenchCommand.self, SummaryCommand.self],
         defaultSubcommand: nil)
 
     /// Parses and runs like `ParsableCommand.main()`, except that under `mpirun` only rank 0 prints a

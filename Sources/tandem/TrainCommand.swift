@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TandemCore
 import TandemData
+import TandemInterchange
 import TandemMPI
 import TandemTraining
 
@@ -39,11 +40,30 @@ struct TrainCommand: ParsableCommand {
                                valueName: "n"))
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Write a checkpoint here after every epoch (rank 0, atomically).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write a checkpoint here after every epoch (rank 0, atomically), and when stopped by SIGTERM or SIGUSR1.",
+                               valueName: "dir"))
     var checkpointDir: String?
 
-    @Option(help: ArgumentHelp("Continue from a checkpoint file, or a directory's newest checkpoint.", valueName: "path"))
+    @Option(help: ArgumentHelp("Also write a checkpoint every this many steps (a resume goes on from inside the epoch, bit for bit).",
+                               valueName: "steps"))
+    var checkpointEvery: Int?
+
+    @Option(help: ArgumentHelp("Keep only the newest K checkpoints in --checkpoint-dir.", valueName: "K"))
+    var keep: Int?
+
+    @Option(help: ArgumentHelp("When a checkpoint cannot be written (disk full, read-only, I/O error): stop (the default), or warn and go on.",
+                               valueName: "stop|warn"))
+    var checkpointFailure: CheckpointFailure = .stop
+
+    enum CheckpointFailure: String, ExpressibleByArgument { case stop, warn }
+
+    @Option(help: ArgumentHelp("Continue from a checkpoint file, or a directory's newest usable checkpoint; auto: from --checkpoint-dir's if it has one, else start afresh.",
+                               valueName: "path|auto"))
     var resume: String?
+
+    @Option(help: ArgumentHelp("Start from these weights of the same model (.keras, .weights.h5 or .safetensors, e.g. from Keras) instead of the seed's.",
+                               valueName: "file"))
+    var initialWeights: String?
 
     @Flag(inversion: .prefixedNo, help: "Evaluate on the test set after every epoch (always after the last).")
     var evaluateEveryEpoch = true
@@ -67,6 +87,11 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1 step, not \(checkpointEvery)") }
+        if let keep, keep < 1 { throw ValidationError("--keep must be at least 1, not \(keep)") }
+        if checkpointDir == nil, checkpointEvery != nil || keep != nil || resume == "auto" {
+            throw ValidationError("--checkpoint-every, --keep and --resume auto need --checkpoint-dir")
+        }
         if let history, TrainingHistory.format(of: history) == nil {
             throw ValidationError("--history \(history): name a .csv or a .jsonl file")
         }
@@ -78,9 +103,17 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
+        Preemption.install()
 
         // The run's identity: from the options, or from the checkpoint being resumed.
-        let restored = resume.map { RestoredRun.restore($0, convolution: model.convolution.algorithm, communicator: communicator) }
+        var resumeFrom = resume
+        if resume == "auto", let checkpointDir {
+            // Rank 0 looks (other hosts may not see its disk) and tells everyone.
+            var found = communicator.isRoot && !CheckpointDirectory.checkpoints(in: checkpointDir).isEmpty ? 1 : 0
+            communicator.broadcast(&found, root: 0)
+            resumeFrom = found == 1 ? checkpointDir : nil
+        }
+        let restored = resumeFrom.map { RestoredRun.restore($0, convolution: model.convolution.algorithm, communicator: communicator) }
         let defaults = TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial")
         // A resumed run goes on to the epochs it started with (those its schedule decays over).
         let epochs = self.epochs ?? restored.map { $0.recipe.decayEpochs > 0 ? $0.recipe.decayEpochs : defaults.epochs } ?? defaults.epochs
@@ -88,6 +121,9 @@ struct TrainCommand: ParsableCommand {
         configuration.epochs = epochs
         configuration.allreduce = distributed.allreduce
         configuration.checkpointDirectory = checkpointDir
+        configuration.checkpointEverySteps = checkpointEvery
+        configuration.keepCheckpoints = keep
+        configuration.continuesAfterCheckpointFailure = checkpointFailure == .warn
         configuration.evaluateEveryEpoch = evaluateEveryEpoch
         configuration.injectedFailure = injectFailure.flatMap(InjectedFailure.init)
         configuration.globalBatchSize = batchSize ?? restored?.globalBatchSize ?? defaults.globalBatchSize
@@ -118,8 +154,9 @@ struct TrainCommand: ParsableCommand {
         let choice = self.choice, convolution = model.convolution.algorithm
         let network = communicator.agree {
             if let restored {
-                if choice.nameOrPath != nil {
-                    throw UsageError("--model: a resumed run keeps the checkpoint's model (\(restored.model.description.name)); leave --model out")
+                // The same command line may continue a run (--resume auto): the same model is fine.
+                if let given = choice.nameOrPath, try choice.description() != restored.model.description {
+                    throw UsageError("--model \(given) is not the checkpoint's model (\(restored.model.description.name)); a resumed run keeps its model")
                 }
                 return restored.model
             }
@@ -143,6 +180,17 @@ struct TrainCommand: ParsableCommand {
 
         // Rank 0's state goes to everyone; then every rank checks that it holds the same bits.
         let state = restored?.state ?? TrainingState(model: network, seed: configuration.seed, optimizer: configuration.recipe.optimizer)
+        if let initialWeights {
+            let weights: [Float]? = communicator.agree {
+                if restored != nil {
+                    // With --resume auto the same command continues the run it started: the weights are the checkpoint's.
+                    guard resume == "auto" else { throw UsageError("--initial-weights starts a new run; a resumed run goes on from its checkpoint's weights") }
+                    return nil
+                }
+                return communicator.isRoot ? try WeightsFormat.readWeights(model: network, from: initialWeights) : nil
+            }
+            if let weights { state.parameters.copy(from: weights) }   // rank 0's; the broadcast below gives them to all
+        }
         state.broadcast(from: 0, communicator: communicator)
         let checksums = communicator.allreduceMinimumAndMaximum(state.checksum())
         if checksums.minimum != checksums.maximum {
@@ -172,25 +220,26 @@ struct TrainCommand: ParsableCommand {
             if let writer { run.observers.append(writer) }
         }
 
-        if let evaluation = run.run() {
-            console.line("Test loss: \(Format.fixed(evaluation.meanLoss, 4)) - test accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
+        communicator.agree {
+            let steps = run.stepsIntoEpoch
+            if !(0..<trainer.sampler.stepsPerEpoch).contains(steps) {
+                throw UsageError("\(restored?.path ?? "the checkpoint"): its \(state.optimizer.step) steps do not fit \(state.completedEpochs) epochs of \(trainer.sampler.stepsPerEpoch) steps")
+            }
         }
-        console.line("parameters sha256: \(state.parameterDigest)")
-        communicator.finalize()
-    }
-}
-
-/// Creating the checkpoint directory (rank 0) and checking it can be written, before training starts.
-enum CheckpointDirectory {
-    static func prepare(_ path: String, isRoot: Bool) throws {
-        guard isRoot else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw InputFileError(path: path, problem: "cannot create checkpoint directory")
-        }
-        guard FileManager.default.isWritableFile(atPath: path) else {
-            throw InputFileError(path: path, problem: "checkpoint directory is not writable")
+        switch run.run() {
+        case let .finished(evaluation):
+            run.verifyRanksAgree(at: "the end of training")
+            if let evaluation {
+                console.line("Test loss: \(Format.fixed(evaluation.meanLoss, 4)) - test accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
+            }
+            console.line("parameters sha256: \(state.parameterDigest)")
+            communicator.finalize()
+        case let .preempted(signal, checkpoint):
+            console.line()
+            console.line("Stopped by \(signal == 0 ? "a signal on another rank" : Preemption.signalName(signal)) after step \(state.optimizer.step) (epoch \(state.completedEpochs + (run.stepsIntoEpoch > 0 ? 1 : 0)))"
+                         + (checkpoint.map { "; checkpoint \($0); the same command with --resume auto goes on from it" } ?? "; no --checkpoint-dir, so nothing was saved"))
+            console.line("parameters sha256: \(state.parameterDigest)")
+            communicator.finishAndExit(Preemption.exitStatus)
         }
     }
 }

@@ -121,18 +121,24 @@ struct FailureTests {
                 "\(truncated.standardError)")
     }
 
-    @Test("A damaged checkpoint is refused by evaluate and by resume, naming the file")
+    @Test("A damaged checkpoint is refused by evaluate and by resume, naming the file; a directory holding only damaged ones is refused, naming each")
     func damagedCheckpoint() throws {
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/tandem-epoch-001.ckpt"
         try Data("TANDEMCK but not really a checkpoint".utf8).write(to: URL(fileURLWithPath: path))
-        for arguments in [["evaluate", "--checkpoint", path], ["train", "--resume", directory, "--limit", "640"]] {
+        for arguments in [["evaluate", "--checkpoint", path], ["train", "--resume", path, "--limit", "640"]] {
             let outcome = TandemProcess.mpirun(ranks: 2, arguments, timeout: 60)
             #expect(outcome.status != 0 && !outcome.timedOut)
             let errors = tandemErrors(outcome)
-            #expect(errors.count == 1 && errors[0].contains(path), "\(outcome.standardError)")
+            #expect(errors.count == 1 && errors[0].contains(path) && errors[0].contains("too short"), "\(outcome.standardError)")
         }
+        // A directory: each damaged checkpoint is named with its problem, then one error; no fresh start.
+        let outcome = TandemProcess.mpirun(ranks: 2, ["train", "--resume", directory, "--limit", "640"], timeout: 60)
+        #expect(outcome.status != 0 && !outcome.timedOut)
+        let lines = tandemErrors(outcome)
+        #expect(lines.count == 2 && lines[0].hasPrefix("tandem: warning: \(path): too short")
+                && lines[1].contains("\(directory): none of its 1 checkpoints can be used"), "\(outcome.standardError)")
     }
 }
 

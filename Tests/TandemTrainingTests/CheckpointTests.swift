@@ -37,12 +37,37 @@ struct CheckpointTests {
         try FileManager.default.removeItem(atPath: directory)
     }
 
-    @Test("A directory resolves to its newest checkpoint")
+    @Test("A directory resolves to its newest usable checkpoint by the progress in the names, step checkpoints included; damaged newer ones are reported and passed over")
     func newestInDirectory() throws {
-        for epoch in [2, 10, 9] { try sample().write(to: directory + "/" + Checkpoint.fileName(epoch: epoch)) }
-        #expect(try Checkpoint.resolve(directory) == directory + "/tandem-epoch-010.ckpt")
+        let names = ["tandem-epoch-002.ckpt", "tandem-epoch-010.ckpt", "tandem-epoch-009-step-000450.ckpt", "tandem-epoch-010-step-000007.ckpt"]
+        for name in names { try sample().write(to: directory + "/" + name) }
+        var skipped: [InputFileError] = []
+        #expect(try Checkpoint.load(directory) { skipped.append($0) }.path == directory + "/tandem-epoch-010-step-000007.ckpt")
+        #expect(skipped.isEmpty)
+        // Damage the two newest: the third is used, and each damaged one is named once with its problem.
+        for name in ["tandem-epoch-010-step-000007.ckpt", "tandem-epoch-010.ckpt"] {
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/" + name)))
+            bytes[bytes.count / 2] ^= 0x10
+            try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + name))
+        }
+        #expect(try Checkpoint.load(directory) { skipped.append($0) }.path == directory + "/tandem-epoch-009-step-000450.ckpt")
+        #expect(skipped.map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["tandem-epoch-010-step-000007.ckpt", "tandem-epoch-010.ckpt"])
+        #expect(skipped.allSatisfy { $0.problem.contains("checksum") })
+        #expect(CheckpointDirectory.beyond(keep: 2, in: directory).map { URL(fileURLWithPath: $0).lastPathComponent }
+                == ["tandem-epoch-009-step-000450.ckpt", "tandem-epoch-002.ckpt"])
         try FileManager.default.removeItem(atPath: directory)
-        #expect(throws: InputFileError.self) { try Checkpoint.resolve(directory) }
+        #expect(throws: InputFileError.self) { try Checkpoint.load(directory) { _ in } }
+    }
+
+    @Test("Checkpoint names round-trip their progress; other names are not checkpoints")
+    func names() {
+        let progress = CheckpointDirectory.Progress(epochs: 7, steps: 450)
+        #expect(CheckpointDirectory.fileName(progress) == "tandem-epoch-007-step-000450.ckpt")
+        #expect(CheckpointDirectory.progress(ofFileName: "tandem-epoch-007-step-000450.ckpt") == progress)
+        #expect(CheckpointDirectory.progress(ofFileName: "tandem-epoch-012.ckpt") == .init(epochs: 12, steps: 0))
+        for name in ["tandem-epoch-007.ckpt.tmp", "notes.txt", "tandem-epoch-x.ckpt", "tandem-epoch-001-step-0.ckpt"] {
+            #expect(CheckpointDirectory.progress(ofFileName: name) == nil, "\(name)")
+        }
     }
 
     @Test("Damaged checkpoints are rejected with the file and the problem named")

@@ -68,6 +68,7 @@ case("group-normalization", layers.GroupNormalization(groups=2, name="gn"), (4, 
 case("group-normalization-no-center", layers.GroupNormalization(groups=3, center=False, name="gn"), (3, 3, 6))
 
 
+
 # Translation as RandomTranslation applies it: keras.ops.image.affine_transform with the transform
 # [1, 0, -right, 0, 1, -down, 0, 0] (output (y, x) reads input (y - down, x - right)), for given shifts,
 # every fill mode and interpolation. The random draws are Tandem's own; the resampling must be Keras's.
@@ -84,3 +85,23 @@ for down, right in [(1.0, -2.0), (0.4, 1.7), (-2.6, 0.3), (7.5, -9.25)]:
 with open(os.path.join(here, "translation.json"), "w") as file:
     json.dump({"input_shape": [6, 5, 2], "input": image.flatten().tolist(), "fill_value": 0.5, "cases": cases}, file)
     file.write("\n")
+
+# The layers without batch statistics, each with options that change its arithmetic (after the
+# translation cases, so that adding them left the earlier fixtures' random draws as they were).
+case("conv2d-same-relu", layers.Conv2D(4, 3, padding="same", activation="relu", name="c"), (6, 5, 3))
+case("conv2d-valid-stride2-tanh", layers.Conv2D(3, (3, 2), strides=(2, 2), padding="valid", activation="tanh", name="c"), (7, 6, 2))
+case("conv2d-same-stride2-no-bias", layers.Conv2D(5, 5, strides=2, padding="same", use_bias=False, name="c"), (7, 8, 2))
+case("conv2d-1x1-sigmoid", layers.Conv2D(3, 1, activation="sigmoid", name="c"), (4, 4, 5))
+case("dense-relu", layers.Dense(6, activation="relu", name="d"), (9,))
+case("dense-sigmoid-no-bias", layers.Dense(4, activation="sigmoid", use_bias=False, name="d"), (5,))
+case("dense-tanh", layers.Dense(3, activation="tanh", name="d"), (7,))
+case("max-pooling-valid", layers.MaxPooling2D(2, name="p"), (6, 5, 3))
+case("max-pooling-same-stride1", layers.MaxPooling2D(3, strides=1, padding="same", name="p"), (5, 4, 2))
+case("average-pooling-same", layers.AveragePooling2D(3, strides=2, padding="same", name="p"), (7, 6, 2))
+case("average-pooling-valid", layers.AveragePooling2D(2, name="p"), (6, 6, 3))
+case("global-average-pooling", layers.GlobalAveragePooling2D(name="g"), (5, 4, 3))
+case("global-max-pooling", layers.GlobalMaxPooling2D(name="g"), (4, 5, 3))
+case("flatten", layers.Flatten(name="f"), (3, 4, 2))
+case("activation-sigmoid", layers.Activation("sigmoid", name="a"), (3, 3, 4))
+case("activation-tanh", layers.Activation("tanh", name="a"), (10,))
+case("relu", layers.ReLU(name="r"), (4, 3, 2))

@@ -1,0 +1,304 @@
+import Foundation
+import SwiftProtobuf
+import TandemCore
+import TandemData
+
+/// The model as an ONNX graph (opset 17), written with swift-protobuf from ONNX's own `onnx.proto`
+/// (`ONNX.pb.swift`, generated once). It takes Keras's layout, `input` of shape (batch, height, width,
+/// channels), and gives `probabilities` (batch, classes): the model as Keras runs it for `predict`.
+/// Inside, convolutions and pooling run in ONNX's channels-first layout; one transpose goes in, and one
+/// goes back before a `Flatten`, whose element order is Keras's (channels last). Layers that are the
+/// identity at inference (Dropout, the augmentations) leave no node.
+public enum ONNXExport {
+    public static let opset: Int64 = 17
+    public static let inputName = "input"
+    public static let outputName = "probabilities"
+
+    public static func encoded(model: Sequential, parameters: UnsafePointer<Float>) throws -> [UInt8] {
+        var graph = GraphBuilder(model: model, parameters: parameters)
+        try graph.build()
+        var modelProto = Onnx_ModelProto()
+        modelProto.irVersion = 8
+        modelProto.producerName = "tandem"
+        modelProto.domain = "org.tandem"
+        modelProto.docString = "Exported by tandem from the Keras model \(model.description.name)"
+        var operatorSet = Onnx_OperatorSetIdProto()
+        operatorSet.domain = ""
+        operatorSet.version = opset
+        modelProto.opsetImport = [operatorSet]
+        modelProto.graph = graph.graph
+        return try modelProto.serializedBytes()
+    }
+}
+
+/// Builds the graph node by node, tracking the current tensor's name and layout.
+struct GraphBuilder {
+    let model: Sequential
+    let parameters: UnsafePointer<Float>
+    let names: KerasWeightNames
+    var graph = Onnx_GraphProto()
+    /// The tensor the next node reads.
+    private var current = ONNXExport.inputName
+    /// Whether `current` is (batch, channels, height, width); otherwise (batch, features).
+    private var channelsFirst = false
+    private var counter = 0
+
+    init(model: Sequential, parameters: UnsafePointer<Float>) {
+        self.model = model
+        self.parameters = parameters
+        names = KerasWeightNames(model: model)
+        graph.name = model.description.name
+    }
+
+    mutating func build() throws {
+        let shape = model.inputShape
+        graph.input = [Self.valueInfo(ONNXExport.inputName, dimensions: [nil, shape.height, shape.width, shape.channels])]
+        if shape.isVector {
+            add("Flatten", [current], attributes: [Self.attribute("axis", 1)])
+        } else {
+            toChannelsFirst()
+        }
+        for (index, layer) in model.layers.enumerated() {
+            try add(layer, tensors: names.layers[index].tensors)
+        }
+        graph.output = [Self.valueInfo(ONNXExport.outputName, dimensions: [nil, model.classCount])]
+        // The last node's output is the model's output.
+        graph.node[graph.node.count - 1].output = [ONNXExport.outputName]
+    }
+
+    // MARK: Layers
+
+    private mutating func add(_ layer: any Layer, tensors: [KerasWeightNames.Tensor]) throws {
+        func weight(_ variable: String) -> KerasWeightNames.Tensor? { tensors.first { $0.variable == variable } }
+        switch layer {
+        case let convolution as Conv2D:
+            toChannelsFirst()
+            let kernel = try require(weight("kernel"), layer)
+            // Keras (kh, kw, in, out) → ONNX (out, in, kh, kw).
+            let w = initializer(kernel, permutation: [3, 2, 0, 1])
+            var inputs = [current, w]
+            if let bias = weight("bias") { inputs.append(initializer(bias)) }
+            add("Conv", inputs, attributes: [
+                Self.attribute("kernel_shape", [convolution.kernelSize.height, convolution.kernelSize.width]),
+                Self.attribute("strides", [convolution.strides.height, convolution.strides.width]),
+                Self.attribute("pads", pads(input: layer.inputShape, window: convolution.kernelSize, strides: convolution.strides,
+                                            padding: convolution.padding)),
+            ])
+            addActivation(.hidden(convolution.activation))
+        case let dense as Dense:
+            flatten()
+            let kernel = try require(weight("kernel"), layer)
+            var inputs = [current, initializer(kernel)]
+            inputs.append(weight("bias").map { initializer($0) } ?? constant(Array(repeating: Float(0), count: dense.units), name: "\(dense.name)/bias"))
+            add("Gemm", inputs)
+            addActivation(dense.activation)
+        case let pooling as MaxPooling2D:
+            toChannelsFirst()
+            add("MaxPool", [current], attributes: poolingAttributes(layer, size: pooling.poolSize, strides: pooling.strides, padding: pooling.padding))
+        case let pooling as AveragePooling2D:
+            toChannelsFirst()
+            // Keras averages over the window's part inside the input (count_include_pad 0).
+            add("AveragePool", [current], attributes: poolingAttributes(layer, size: pooling.poolSize, strides: pooling.strides, padding: pooling.padding)
+                + [Self.attribute("count_include_pad", 0)])
+        case let pooling as GlobalPooling2D:
+            toChannelsFirst()
+            add(pooling.reduction == .average ? "GlobalAveragePool" : "GlobalMaxPool", [current])
+            add("Flatten", [current], attributes: [Self.attribute("axis", 1)])
+            channelsFirst = false
+        case is Flatten:
+            flatten()
+        case let activation as ActivationLayer:
+            addActivation(activation.activation)
+        case let normalization as BatchNormalization:
+            let channels = normalization.channels
+            let gamma = weight("gamma").map { initializer($0) } ?? constant(Array(repeating: Float(1), count: channels), name: "\(layer.name)/gamma")
+            let beta = weight("beta").map { initializer($0) } ?? constant(Array(repeating: Float(0), count: channels), name: "\(layer.name)/beta")
+            let mean = initializer(try require(weight("moving_mean"), layer))
+            let variance = initializer(try require(weight("moving_variance"), layer))
+            add("BatchNormalization", [current, gamma, beta, mean, variance], attributes: [Self.attribute("epsilon", normalization.epsilon)])
+        case let normalization as LayerNormalization:
+            // Over the channels of each position: channels last for ONNX's LayerNormalization (axis -1).
+            let channels = layer.inputShape.channels
+            let wasChannelsFirst = channelsFirst
+            if wasChannelsFirst { add("Transpose", [current], attributes: [Self.attribute("perm", [0, 2, 3, 1])]) }
+            let gamma = weight("gamma").map { initializer($0) } ?? constant(Array(repeating: Float(1), count: channels), name: "\(layer.name)/gamma")
+            let beta = weight("beta").map { initializer($0) } ?? constant(Array(repeating: Float(0), count: channels), name: "\(layer.name)/beta")
+            add("LayerNormalization", [current, gamma, beta], attributes: [Self.attribute("axis", -1), Self.attribute("epsilon", normalization.epsilon)])
+            if wasChannelsFirst { add("Transpose", [current], attributes: [Self.attribute("perm", [0, 3, 1, 2])]) }
+        case let normalization as GroupNormalization:
+            // Each group of channels over all positions: instance normalisation of (batch, groups, rest),
+            // then the per-channel gamma and beta.
+            toChannelsFirst()
+            let shape = layer.inputShape, groups = normalization.groups
+            let grouped = constant([0, groups, -1], name: "\(layer.name)/grouped_shape")
+            add("Reshape", [current, grouped])
+            add("InstanceNormalization", [current, constant(Array(repeating: Float(1), count: groups), name: "\(layer.name)/unit_scale"),
+                                          constant(Array(repeating: Float(0), count: groups), name: "\(layer.name)/zero_bias")],
+                attributes: [Self.attribute("epsilon", normalization.epsilon)])
+            add("Reshape", [current, constant([0, shape.channels, shape.height, shape.width], name: "\(layer.name)/shape")])
+            if let gamma = weight("gamma") { add("Mul", [current, initializer(gamma, shape: [shape.channels, 1, 1])]) }
+            if let beta = weight("beta") { add("Add", [current, initializer(beta, shape: [shape.channels, 1, 1])]) }
+        case is Dropout, is any AugmentationLayer:
+            break   // the identity at inference
+        default:
+            throw ModelDefinitionError("\(layer.name): \(layer.kind) has no ONNX export yet")
+        }
+    }
+
+    private func require(_ tensor: KerasWeightNames.Tensor?, _ layer: any Layer) throws -> KerasWeightNames.Tensor {
+        guard let tensor else { throw ModelDefinitionError("\(layer.name): a weight the ONNX export needs is missing") }
+        return tensor
+    }
+
+    private mutating func addActivation(_ activation: KerasActivation) {
+        switch activation {
+        case .softmax: add("Softmax", [current], attributes: [Self.attribute("axis", -1)])
+        case .hidden(.relu): add("Relu", [current])
+        case .hidden(.sigmoid): add("Sigmoid", [current])
+        case .hidden(.tanh): add("Tanh", [current])
+        case .hidden(.linear): break
+        }
+    }
+
+    /// ONNX pads (top, left, bottom, right): TensorFlow's `same` puts an odd extra row or column last.
+    private func pads(input: TensorShape, window: Extent2D, strides: Extent2D, padding: Padding) -> [Int] {
+        let (outputHeight, top) = padding.outputSize(input: input.height, window: window.height, stride: strides.height)
+        let (outputWidth, left) = padding.outputSize(input: input.width, window: window.width, stride: strides.width)
+        let totalHeight = max((outputHeight - 1) * strides.height + window.height - input.height, 0)
+        let totalWidth = max((outputWidth - 1) * strides.width + window.width - input.width, 0)
+        return padding == .valid ? [0, 0, 0, 0] : [top, left, totalHeight - top, totalWidth - left]
+    }
+
+    private func poolingAttributes(_ layer: any Layer, size: Extent2D, strides: Extent2D, padding: Padding) -> [Onnx_AttributeProto] {
+        [Self.attribute("kernel_shape", [size.height, size.width]), Self.attribute("strides", [strides.height, strides.width]),
+         Self.attribute("pads", pads(input: layer.inputShape, window: size, strides: strides, padding: padding))]
+    }
+
+    // MARK: Layout
+
+    private mutating func toChannelsFirst() {
+        guard !channelsFirst else { return }
+        add("Transpose", [current], attributes: [Self.attribute("perm", [0, 3, 1, 2])])
+        channelsFirst = true
+    }
+
+    /// (batch, features) in Keras's order: channels-first tensors go back to channels last first.
+    private mutating func flatten() {
+        guard channelsFirst else { return }
+        add("Transpose", [current], attributes: [Self.attribute("perm", [0, 2, 3, 1])])
+        add("Flatten", [current], attributes: [Self.attribute("axis", 1)])
+        channelsFirst = false
+    }
+
+    // MARK: Nodes and tensors
+
+    private mutating func add(_ operation: String, _ inputs: [String], attributes: [Onnx_AttributeProto] = []) {
+        counter += 1
+        var node = Onnx_NodeProto()
+        node.opType = operation
+        node.name = "\(operation.lowercased())_\(counter)"
+        node.input = inputs
+        node.output = [node.name + "_output"]
+        node.attribute = attributes
+        graph.node.append(node)
+        current = node.output[0]
+    }
+
+    /// A weight as an initialiser named as Keras names it, its axes permuted if asked.
+    private mutating func initializer(_ tensor: KerasWeightNames.Tensor, permutation: [Int]? = nil, shape: [Int]? = nil) -> String {
+        var values = Array(UnsafeBufferPointer(start: parameters + tensor.offset, count: tensor.count))
+        var dimensions = tensor.shape
+        if let permutation {
+            (values, dimensions) = Self.permute(values, shape: tensor.shape, permutation: permutation)
+        }
+        var proto = Onnx_TensorProto()
+        proto.name = tensor.name
+        proto.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        proto.dims = (shape ?? dimensions).map(Int64.init)
+        proto.floatData = values
+        graph.initializer.append(proto)
+        return tensor.name
+    }
+
+    private mutating func constant(_ values: [Float], name: String) -> String {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        proto.dims = [Int64(values.count)]
+        proto.floatData = values
+        graph.initializer.append(proto)
+        return name
+    }
+
+    private mutating func constant(_ values: [Int], name: String) -> String {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        proto.dims = [Int64(values.count)]
+        proto.int64Data = values.map(Int64.init)
+        graph.initializer.append(proto)
+        return name
+    }
+
+    /// `values` of `shape` (row-major) with its axes reordered: output axis i is input axis permutation[i].
+    static func permute(_ values: [Float], shape: [Int], permutation: [Int]) -> ([Float], [Int]) {
+        let outputShape = permutation.map { shape[$0] }
+        var inputStrides = [Int](repeating: 1, count: shape.count)
+        for axis in stride(from: shape.count - 2, through: 0, by: -1) { inputStrides[axis] = inputStrides[axis + 1] * shape[axis + 1] }
+        var output = [Float](repeating: 0, count: values.count)
+        var index = [Int](repeating: 0, count: shape.count)
+        for position in 0..<values.count {
+            var source = 0
+            for axis in 0..<shape.count { source += index[axis] * inputStrides[permutation[axis]] }
+            output[position] = values[source]
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < outputShape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return (output, outputShape)
+    }
+
+    static func valueInfo(_ name: String, dimensions: [Int?]) -> Onnx_ValueInfoProto {
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        var tensor = Onnx_TypeProto.Tensor()
+        tensor.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        var shape = Onnx_TensorShapeProto()
+        shape.dim = dimensions.map { size in
+            var dimension = Onnx_TensorShapeProto.Dimension()
+            if let size { dimension.dimValue = Int64(size) } else { dimension.dimParam = "batch" }
+            return dimension
+        }
+        tensor.shape = shape
+        info.type.tensorType = tensor
+        return info
+    }
+
+    static func attribute(_ name: String, _ value: Int) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .int
+        attribute.i = Int64(value)
+        return attribute
+    }
+
+    static func attribute(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .ints
+        attribute.ints = values.map(Int64.init)
+        return attribute
+    }
+
+    static func attribute(_ name: String, _ value: Float) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .float
+        attribute.f = value
+        return attribute
+    }
+}
