@@ -11,8 +11,9 @@
 #   usr1     SIGUSR1 to mpirun (Slurm's time-limit warning): checkpoint and exit 75
 #   term     SIGTERM to mpirun (a preemption)
 #   damaged  the run killed, then its newest checkpoint damaged (a byte flipped) before the resume
-#   full     a 1 MiB tmpfs as the checkpoint directory: the disk fills at a checkpoint; the resume
-#            runs from a copy of what was left on a disk with room
+#   full     a 1 MiB tmpfs as the checkpoint directory: the disk fills at the second checkpoint (step
+#            50), whenever that is (its "seconds to end" count from the moment picked for the others);
+#            the resume runs from a copy of what was left, on a disk with room
 # Writes DIR/faults.csv and DIR/faults.md (the table in Docs/reliability.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ now() { date +%s.%N; }
 echo "kind,ranks,trial,fault_after_s,seconds_to_end,exit_status,resume_status,identical" > "$output/faults.csv"
 for ranks in $ranks_list; do
     log=$work/straight-$ranks.log
-    launch "$ranks" "${run[@]}"; wait "$job"
+    launch "$ranks" "${run[@]}" --checkpoint-dir "$work/straight-$ranks"; wait "$job"
     straight=$(digest "$log")
     [ -n "$straight" ] || { echo "faults.sh: the uninterrupted run at -np $ranks failed (see $log)" >&2; cat "$log" >&2; exit 1; }
     echo "faults.sh: -np $ranks uninterrupted: $straight"
@@ -62,7 +63,8 @@ for ranks in $ranks_list; do
             delay=$(awk -v seed="$RANDOM" 'BEGIN { srand(seed); printf "%.2f", 0.2 + rand() * 1.5 }')
             sleep "$delay"
             pids=($(pgrep -P "$job" -f "$binary"))
-            victim=${pids[RANDOM % ${#pids[@]}]}
+            victim=""
+            [ ${#pids[@]} -gt 0 ] && victim=${pids[RANDOM % ${#pids[@]}]}
             fault_at=$(now)
             case $kind in
                 kill|damaged) kill -KILL "$victim" ;;
@@ -73,7 +75,7 @@ for ranks in $ranks_list; do
             esac
             wait "$job"; status=$?
             ended=$(awk -v a="$fault_at" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-            kill -CONT "$victim" 2>/dev/null; kill -KILL "$victim" 2>/dev/null
+            [ -n "$victim" ] && { kill -CONT "$victim" 2>/dev/null; kill -KILL "$victim" 2>/dev/null; }
             resume_dir=$directory
             if [ "$kind" = full ]; then
                 resume_dir=$work/$kind-$ranks-$trial-copy; cp -r "$directory" "$resume_dir"; umount "$directory"

@@ -18,8 +18,8 @@ struct TrainingBenchCommand: ParsableCommand {
         commandName: "training",
         abstract: "Measure training throughput: images/s, the step split by phase, GFLOP/s, memory, start-up.",
         discussion: """
-            Runs warm-up steps, then --repeats timed runs of --steps training steps each, on every rank, and
-            reports min/median/max. Also measures this machine's single-core sgemm on the model's
+            Runs warm-up steps, then --repeats timed runs of --steps training steps each, on every rank, and \
+            reports min/median/max. Also measures this machine's single-core sgemm on the model's \
             direct-convolution GEMMs (all ranks at once) as the reference for the compute limit.
               tandem bench
               mpirun -np 2 tandem bench --json bench.json

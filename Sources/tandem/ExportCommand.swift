@@ -13,10 +13,10 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a checkpoint's model for other tools: Keras (.keras, .weights.h5), ONNX, safetensors.",
         discussion: """
-            keras: a .keras archive that keras.saving.load_model() opens as it is. weights-h5: the weights alone,
-            for model.load_weights() on the same model built in Keras. onnx: an ONNX model (opset 17) taking
-            input (batch, height, width, channels) and giving probabilities. safetensors: the weights under their
-            Keras names, the model's Keras JSON in the metadata. The format follows from the output's extension
+            keras: a .keras archive that keras.saving.load_model() opens as it is. weights-h5: the weights alone, \
+            for model.load_weights() on the same model built in Keras. onnx: an ONNX model (opset 17) taking \
+            input (batch, height, width, channels) and giving probabilities. safetensors: the weights under their \
+            Keras names, the model's Keras JSON in the metadata. The format follows from the output's extension \
             unless --format names it. Examples:
               tandem export --checkpoint runs/a --output model.keras
               tandem export --checkpoint runs/a --output model.onnx

@@ -9,8 +9,8 @@ struct PlotCommand: ParsableCommand {
         commandName: "plot",
         abstract: "Draw training histories (loss and accuracy per epoch) or scaling results as an SVG picture.",
         discussion: """
-            Each history (from train --history, or Keras's CSVLogger) is one run: training as solid lines, the
-            test set dashed, one colour per run, so that several runs compare at a glance. A scaling.csv (from
+            Each history (from train --history, or Keras's CSVLogger) is one run: training as solid lines, the \
+            test set dashed, one colour per run, so that several runs compare at a glance. A scaling.csv (from \
             Launch/scaling.sh) gives images/s against ranks with the ideal line. Examples:
               tandem plot runs/a.csv runs/b.csv --output curves.svg
               tandem plot Launch/results/scaling/scaling.csv --output scaling.svg

@@ -10,9 +10,9 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Classify images with a checkpoint: PNG and JPEG files, NumPy .npy arrays, IDX image files.",
         discussion: """
-            Pictures are converted to the model's input (grey or RGB, resized bilinearly, scaled by 1/255) and
-            the conversion is stated; a uint8 .npy or IDX file is scaled by 1/255, a float .npy taken as is.
-            Prints the top-k classes with their probabilities, or one record per image with --json or --csv.
+            Pictures are converted to the model's input (grey or RGB, resized bilinearly, scaled by 1/255) and \
+            the conversion is stated; a uint8 .npy or IDX file is scaled by 1/255, a float .npy taken as is. \
+            Prints the top-k classes with their probabilities, or one record per image with --json or --csv. \
             Examples:
               tandem predict --checkpoint runs/a shoe.png
               tandem predict --checkpoint runs/a --csv images.npy > predictions.csv

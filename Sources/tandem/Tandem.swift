@@ -9,7 +9,7 @@ struct Tandem: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Data-parallel CNN training on MPI: the same weights, bit for bit, at any rank count.",
         discussion: """
-            Run it alone (`tandem train`) or as N ranks (`mpirun -np N tandem train`). The batch size is the
+            Run it alone (`tandem train`) or as N ranks (`mpirun -np N tandem train`). The batch size is the \
             global batch, split across ranks. See Docs/ for how it works and how to run it on a cluster.
             """,
         subcommands: [TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ExportCommand.self, PlotCommand.self, BenchCommand.self, SummaryCommand.self],

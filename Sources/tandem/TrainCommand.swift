@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a CNN (the Keras tutorial's, a built-in one or your own Keras model) on one process or as N MPI ranks.",
         discussion: """
-            Every rank takes batch-size/N samples of each global batch, the gradient is all-reduced every step,
+            Every rank takes batch-size/N samples of each global batch, the gradient is all-reduced every step, \
             and rank 0 evaluates on the test set and writes checkpoints. Examples:
               tandem train --epochs 1 --limit 6000
               mpirun -np 2 tandem train --checkpoint-dir runs/a
