@@ -46,11 +46,9 @@ public enum IDXReader {
         }
         let kept = (keeping?(count) ?? 0..<count).clamped(to: 0..<count)
         let imageBytes = rows * columns * channels
-        var pixels = [UInt8](repeating: 0, count: kept.count * imageBytes)
         try file.skip(kept.lowerBound * imageBytes, what: "image data", expectedTotal: count * imageBytes, done: 0)
-        try pixels.withUnsafeMutableBytes {
-            try file.read(into: $0, what: "image data", expectedTotal: count * imageBytes, done: kept.lowerBound * imageBytes)
-        }
+        let pixels = try file.read(kept.count * imageBytes, what: "image data", expectedTotal: count * imageBytes,
+                                   done: kept.lowerBound * imageBytes)
         try file.skip((count - kept.upperBound) * imageBytes, what: "image data", expectedTotal: count * imageBytes,
                       done: kept.upperBound * imageBytes)
         try file.expectEnd()
@@ -61,8 +59,7 @@ public enum IDXReader {
     public static func readLabels(path: String, classCount: Int) throws -> [UInt8] {
         let file = try IDXStream(path: path)
         let count = try file.readHeader(expectedDimensions: 1...1, what: "a label file (idx1)")[0]
-        var labels = [UInt8](repeating: 0, count: count)
-        try labels.withUnsafeMutableBytes { try file.read(into: $0, what: "labels", expectedTotal: count, done: 0) }
+        let labels = try file.read(count, what: "labels", expectedTotal: count, done: 0)
         try file.expectEnd()
         if let index = labels.firstIndex(where: { Int($0) >= classCount }) {
             throw InputFileError(path: path, problem: "label \(labels[index]) at index \(index) is out of range 0..<\(classCount)")
@@ -128,6 +125,22 @@ private final class IDXStream {
         if got < buffer.count {
             throw InputFileError(path: path, problem: "truncated: \(what) has \(done + got) of \(expectedTotal) bytes")
         }
+    }
+
+    /// Reads `count` bytes (or throws "truncated"), in chunks: memory grows with the data the file
+    /// really holds, not with what a (possibly damaged) header announces.
+    func read(_ count: Int, what: String, expectedTotal: Int, done: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        let chunk = 16 << 20
+        while bytes.count < count {
+            let start = bytes.count, part = min(count - start, chunk)
+            bytes.append(contentsOf: repeatElement(0, count: part))
+            try bytes.withUnsafeMutableBytes {
+                try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[start..<start + part]), what: what,
+                         expectedTotal: expectedTotal, done: done + start)
+            }
+        }
+        return bytes
     }
 
     /// Reads and discards `count` bytes (or throws "truncated").
