@@ -141,7 +141,7 @@ struct TrainCommand: ParsableCommand {
                 if restored.recipe.schedule == .cosine, epochs != restored.recipe.decayEpochs {
                     throw UsageError("--epochs \(epochs) differs from the \(restored.recipe.decayEpochs) epochs the checkpoint's cosine schedule decays over; a resumed run keeps its schedule")
                 }
-                if restored.state.completedEpochs >= epochs {
+                if restored.state.completedEpochs >= epochs, resume != "auto" {
                     throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
                 }
             } else {
@@ -151,6 +151,13 @@ struct TrainCommand: ParsableCommand {
             if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
         }
 
+        // --resume auto on a run that has finished: nothing to do (a requeued job may start once more).
+        if resume == "auto", let restored, restored.state.completedEpochs >= epochs {
+            console.line("\(restored.path): the run is complete (\(restored.state.completedEpochs) epochs); nothing to do")
+            console.line("parameters sha256: \(restored.state.parameterDigest)")
+            communicator.finalize()
+            return
+        }
         let choice = self.choice, convolution = model.convolution.algorithm
         let network = communicator.agree {
             if let restored {

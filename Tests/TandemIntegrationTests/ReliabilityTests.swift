@@ -27,6 +27,10 @@ struct ReliabilityTests {
         #expect(resumed.lines.contains { $0.contains("resuming in epoch 2 after step 8 from") && $0.contains("tandem-epoch-001-step-000008.ckpt") },
                 "\(resumed.standardOutput)")
         #expect(try #require(resumed.digest) == (try #require(straight.digest)))
+        // Once more, as a requeued job would: the run is complete, nothing to do, the same weights.
+        let again = TandemProcess.mpirun(ranks: 2, Self.run + ["--checkpoint-dir", directory, "--resume", "auto"])
+        #expect(again.status == 0 && again.lines.contains { $0.contains("the run is complete (3 epochs); nothing to do") }, "\(again.standardOutput)")
+        #expect(again.digest == straight.digest)
     }
 
     @Test("SIGUSR1 to mpirun (Slurm's warning before a time limit): every rank stops at a step boundary, rank 0 checkpoints, exit status 75; --resume auto finishes with the uninterrupted run's weights")
