@@ -38,6 +38,16 @@ public struct NumpyArchive: ImageDataset {
     private func member(_ name: String, in archive: Archive) throws -> [UInt8] {
         guard let entry = archive[name + ".npy"] else { throw fail("has no \(name) array") }
         guard entry.uncompressedSize < 1 << 36 else { throw fail("\(name) is \(entry.uncompressedSize) bytes: too large") }
+        // The sizes in a zip header are claims: the compressed data must fit in the file, and deflate
+        // expands at most about 1032:1. A larger claim is a damaged header, and must not decide how much
+        // memory is reserved.
+        let fileSize = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? .max
+        guard UInt64(entry.compressedSize) <= fileSize else {
+            throw fail("\(name) claims \(entry.compressedSize) compressed bytes in a file of \(fileSize): the archive is corrupt")
+        }
+        guard entry.uncompressedSize <= entry.compressedSize * 1032 + 1024 else {
+            throw fail("\(name) claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed: the archive is corrupt")
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(entry.uncompressedSize))
         do {
