@@ -111,8 +111,7 @@ struct GraphBuilder {
             addActivation(activation.activation)
         case let normalization as BatchNormalization:
             let channels = normalization.channels
-            let gamma = weight("gamma").map { initializer($0) } ?? constant(Array(repeating: Float(1), count: channels), name: "\(layer.name)/gamma")
-            let beta = weight("beta").map { initializer($0) } ?? constant(Array(repeating: Float(0), count: channels), name: "\(layer.name)/beta")
+            let (gamma, beta) = scaleAndShift(weight("gamma"), weight("beta"), channels: channels, layer: layer.name)
             let mean = initializer(try require(weight("moving_mean"), layer))
             let variance = initializer(try require(weight("moving_variance"), layer))
             add("BatchNormalization", [current, gamma, beta, mean, variance], attributes: [Self.attribute("epsilon", normalization.epsilon)])
@@ -121,8 +120,7 @@ struct GraphBuilder {
             let channels = layer.inputShape.channels
             let wasChannelsFirst = channelsFirst
             if wasChannelsFirst { add("Transpose", [current], attributes: [Self.attribute("perm", [0, 2, 3, 1])]) }
-            let gamma = weight("gamma").map { initializer($0) } ?? constant(Array(repeating: Float(1), count: channels), name: "\(layer.name)/gamma")
-            let beta = weight("beta").map { initializer($0) } ?? constant(Array(repeating: Float(0), count: channels), name: "\(layer.name)/beta")
+            let (gamma, beta) = scaleAndShift(weight("gamma"), weight("beta"), channels: channels, layer: layer.name)
             add("LayerNormalization", [current, gamma, beta], attributes: [Self.attribute("axis", -1), Self.attribute("epsilon", normalization.epsilon)])
             if wasChannelsFirst { add("Transpose", [current], attributes: [Self.attribute("perm", [0, 3, 1, 2])]) }
         case let normalization as GroupNormalization:
@@ -143,6 +141,14 @@ struct GraphBuilder {
         default:
             throw ModelDefinitionError("\(layer.name): \(layer.kind) has no ONNX export yet")
         }
+    }
+
+    /// The initialisers of a normalisation's gamma and beta: its own, or ones and zeros where the layer
+    /// has none (`scale` or `center` false), since ONNX's operators take both.
+    private mutating func scaleAndShift(_ gamma: KerasWeightNames.Tensor?, _ beta: KerasWeightNames.Tensor?, channels: Int,
+                                        layer: String) -> (gamma: String, beta: String) {
+        (gamma.map { initializer($0) } ?? constant(Array(repeating: Float(1), count: channels), name: "\(layer)/gamma"),
+         beta.map { initializer($0) } ?? constant(Array(repeating: Float(0), count: channels), name: "\(layer)/beta"))
     }
 
     private func require(_ tensor: KerasWeightNames.Tensor?, _ layer: any Layer) throws -> KerasWeightNames.Tensor {
