@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CTandemZlib", path: "Sources/CTandemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTandemHDF5", path: "Sources/CTandemHDF5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CTandemCrypto", path: "Sources/CTandemCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
         .target(name: "TandemCore", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
@@ -40,8 +42,8 @@ let package = Package(
         .target(name: "TandemData", dependencies: ["CTandemZlib", "CTandemImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.
         .target(name: "TandemMPI", dependencies: ["CMPI"], swiftSettings: targetCPUSettings),
-        // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark.
-        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CTandemZlib"],
+        // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark; SHA-256 (libcrypto).
+        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CTandemZlib", "CTandemCrypto"],
                 swiftSettings: targetCPUSettings),
         // Files other tools read and write: Keras's .keras and .weights.h5 (libhdf5), safetensors, ONNX
         // (swift-protobuf, with code generated once from onnx.proto).

@@ -38,7 +38,7 @@ struct SamplingTests {
 }
 
 struct SHA256Tests {
-    @Test("SHA-256 known answers (FIPS 180-4 examples)")
+    @Test("SHA-256 known answers (FIPS 180-2 examples: the empty string, \"abc\", two blocks, a million 'a's)")
     func knownAnswers() {
         func digest(_ text: String) -> String {
             var hasher = SHA256()
@@ -62,6 +62,26 @@ struct SHA256Tests {
         var hasher = SHA256()
         hasher.update([0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x20, 0xc0])
         #expect(values.withUnsafeBufferPointer { SHA256.hexDigest(of: $0) } == SHA256.hex(hasher.finalize()))
+    }
+
+    @Test("A 10 MB parameter buffer has the fingerprint that the hand-written SHA-256 gave before libcrypto")
+    func largeBufferDigestUnchanged() {
+        let values = (0..<2_500_000).map { Float($0 % 9973) * 0.001 }
+        #expect(values.withUnsafeBufferPointer { SHA256.hexDigest(of: $0) }
+                == "1fd3d657bdc3b22f7783edfe7c1713c64264a93a782dce71bc953f371d0124c7")
+    }
+
+    @Test("A copied hasher goes on independently of the original")
+    func copiesAreIndependent() {
+        var first = SHA256()
+        first.update(Array("ab".utf8))
+        var second = first
+        first.update(Array("c".utf8))
+        second.update(Array("d".utf8))
+        #expect(SHA256.hex(first.finalize()) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        var reference = SHA256()
+        reference.update(Array("abd".utf8))
+        #expect(SHA256.hex(second.finalize()) == SHA256.hex(reference.finalize()))
     }
 }
 
