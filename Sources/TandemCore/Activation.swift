@@ -5,7 +5,7 @@ func addBiasAndActivate(_ activation: Activation, values: UnsafeMutablePointer<F
                         positions: Int, channels: Int) {
     precondition(activation.isFused)
     guard let bias else {
-        if activation == .relu { Elementwise.clampBelowAtZero(values, count: positions * channels) }
+        if activation == .relu { Elementwise.clampBelowAtZero(values, into: values, count: positions * channels) }
         return
     }
     for position in 0..<positions {
@@ -17,31 +17,34 @@ func addBiasAndActivate(_ activation: Activation, values: UnsafeMutablePointer<F
 /// nothing for the fused ones (linear, ReLU).
 @inline(__always)
 func applyUnfusedActivation(_ activation: Activation, values: UnsafeMutablePointer<Float>, count: Int) {
+    guard !activation.isFused else { return }
+    applyActivation(activation, from: values, into: values, count: count)
+}
+
+/// Applies any activation to `input`, writing `output` (which may be `input`): the forward pass of a
+/// layer that is only an activation.
+@inline(__always)
+func applyActivation(_ activation: Activation, from input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                     count: Int) {
     switch activation {
-    case .linear, .relu: return
-    case .sigmoid: Elementwise.sigmoid(values, count: count)
-    case .tanh: Elementwise.tanh(values, count: count)
+    case .linear: if UnsafePointer(output) != input { output.update(from: input, count: count) }
+    case .relu: Elementwise.clampBelowAtZero(input, into: output, count: count)
+    case .sigmoid: Elementwise.sigmoid(input, into: output, count: count)
+    case .tanh: Elementwise.tanh(input, into: output, count: count)
     }
 }
 
-/// Applies any activation to `values` in place: the forward pass of a layer that is only an activation.
+/// The gradient with respect to an activation's input (`inputGradient`, which may be `gradient`) from
+/// the one with respect to its output and the output alone. ReLU passes the gradient where the output
+/// is positive (zero at 0, as TensorFlow); sigmoid multiplies by y(1−y), tanh by 1−y².
 @inline(__always)
-func applyActivation(_ activation: Activation, values: UnsafeMutablePointer<Float>, count: Int) {
-    if activation == .relu { Elementwise.clampBelowAtZero(values, count: count) }
-    applyUnfusedActivation(activation, values: values, count: count)
-}
-
-/// Turns the gradient with respect to an activation's output into the gradient with respect to its
-/// input, in place, from the output alone. ReLU passes the gradient where the output is positive (zero
-/// at 0, as TensorFlow); sigmoid multiplies by y(1−y), tanh by 1−y².
-@inline(__always)
-func applyActivationGradient(_ activation: Activation, output: UnsafePointer<Float>,
-                             gradient: UnsafeMutablePointer<Float>, count: Int) {
+func applyActivationGradient(_ activation: Activation, output: UnsafePointer<Float>, gradient: UnsafePointer<Float>,
+                             into inputGradient: UnsafeMutablePointer<Float>, count: Int) {
     switch activation {
-    case .linear: return
-    case .relu: Elementwise.passWherePositive(gradient, output: output, count: count)
-    case .sigmoid: Elementwise.multiplyBySigmoidDerivative(gradient, output: output, count: count)
-    case .tanh: Elementwise.multiplyByTanhDerivative(gradient, output: output, count: count)
+    case .linear: if UnsafePointer(inputGradient) != gradient { inputGradient.update(from: gradient, count: count) }
+    case .relu: Elementwise.passWherePositive(gradient, output: output, into: inputGradient, count: count)
+    case .sigmoid: Elementwise.multiplyBySigmoidDerivative(gradient, output: output, into: inputGradient, count: count)
+    case .tanh: Elementwise.multiplyByTanhDerivative(gradient, output: output, into: inputGradient, count: count)
     }
 }
 

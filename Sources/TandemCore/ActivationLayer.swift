@@ -31,12 +31,12 @@ public struct ActivationLayer: KerasLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        memory.output.update(from: memory.input, count: inputShape.count)
-        applyActivation(activation.hidden, values: memory.output, count: inputShape.count)
+        applyActivation(activation.hidden, from: memory.input, into: memory.output, count: inputShape.count)
     }
 
     public func backward(_ memory: LayerMemory) {
-        applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient, count: inputShape.count)
-        memory.inputGradient?.update(from: memory.outputGradient, count: inputShape.count)
+        guard let inputGradient = memory.inputGradient else { return }
+        applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,
+                                into: inputGradient, count: inputShape.count)
     }
 }

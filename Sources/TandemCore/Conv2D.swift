@@ -128,7 +128,8 @@ public struct Conv2D: KerasLayer {
     }
 
     public func backward(_ memory: LayerMemory) {
-        applyActivationGradient(activation, output: memory.output, gradient: memory.outputGradient, count: outputShape.count)
+        applyActivationGradient(activation, output: memory.output, gradient: memory.outputGradient,
+                                into: memory.outputGradient, count: outputShape.count)
         if useBias {
             sumOverPositions(memory.outputGradient, positions: outputShape.height * outputShape.width, channels: filters,
                              into: memory.parameterGradient + kernelCount)

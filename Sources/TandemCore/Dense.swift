@@ -62,11 +62,12 @@ public struct Dense: KerasLayer {
         // output[units] += kernelᵀ · input
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(inputs), Int32(units), 1, kernel, Int32(units),
                     memory.input, 1, 1, memory.output, 1)
-        applyActivation(activation.hidden, values: memory.output, count: units)
+        applyActivation(activation.hidden, from: memory.output, into: memory.output, count: units)
     }
 
     public func backward(_ memory: LayerMemory) {
-        applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient, count: units)
+        applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,
+                                into: memory.outputGradient, count: units)
         let outputGradient = memory.outputGradient
         // kernelGradient[i][u] = input[i] · outputGradient[u]; biasGradient = outputGradient.
         for input in 0..<inputs {

@@ -17,74 +17,134 @@ public enum Elementwise {
         }
     }
 
-    /// ReLU's backward pass: `gradient[i] = output[i] > 0 ? gradient[i] : 0` (zero at 0, as TensorFlow).
+    // Activations and their gradients, one pass from a source into a destination (which may be the
+    // source). The last, partial group of 16 goes through the same vector code, padded with zeros, so
+    // every element gets the same arithmetic wherever it falls.
+
+    /// Runs `body(index, width)` over `0..<count` in groups of 16, the last one `width` < 16 wide.
     @inline(__always)
-    static func passWherePositive(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
+    static func forEachGroup(_ count: Int, _ body: (Int, Int) -> Void) {
         var index = 0
-        while index + WideChannelVector.width <= count {
-            let values = WideChannelVector.load(gradient + index)
-            let positive = WideChannelVector.load(output + index) .> 0
-            WideChannelVector.zero.replacing(with: values, where: positive).store(to: gradient + index)
-            index += WideChannelVector.width
+        while index + 16 <= count {
+            body(index, 16)
+            index += 16
         }
-        while index < count {
-            gradient[index] = output[index] > 0 ? gradient[index] : 0
-            index += 1
-        }
+        if index < count { body(index, count - index) }
     }
 
-    /// ReLU in place: `values[i] = max(values[i], 0)`.
+    /// The sum of `value(index, width)` over `0..<count`'s groups (lanes past `width` left out): lane by
+    /// lane, then across the lanes, always in the same order.
     @inline(__always)
-    static func clampBelowAtZero(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        while index + WideChannelVector.width <= count {
-            WideChannelVector.load(values + index).clampedBelowAtZero().store(to: values + index)
-            index += WideChannelVector.width
+    static func sum(_ count: Int, _ value: (Int, Int) -> SIMD16<Float>) -> Float {
+        var lanes = SIMD16<Float>()
+        forEachGroup(count) { index, width in
+            let group = value(index, width)
+            lanes += width == 16 ? group : group.replacing(with: 0, where: laneIndices .>= Int32(width))
         }
-        while index < count {
-            values[index] = values[index].clampedBelowAtZero()
-            index += 1
-        }
+        return lanes.sum()
     }
 
-    /// `values[i] = 1 / (1 + e^−values[i])`, through the C library's `exp` (one value at a time: sigmoid
-    /// and tanh are rare in CNNs; a vector form would need a polynomial of our own).
-    static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        for index in 0..<count { values[index] = 1 / (1 + Foundation.exp(-values[index])) }
-    }
+    private static let laneIndices = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
-    /// `values[i] = tanh(values[i])`, through the C library.
-    static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        for index in 0..<count { values[index] = Foundation.tanh(values[index]) }
-    }
-
-    /// Sigmoid's backward pass from its output y: `gradient[i] *= y(1 − y)`.
+    /// Floats `index ..< index + width` of `pointer` (`width` ≤ 16), zeros in the lanes beyond.
     @inline(__always)
-    static func multiplyBySigmoidDerivative(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
-        var index = 0
-        while index + WideChannelVector.width <= count {
-            let y = WideChannelVector.load(output + index)
-            (WideChannelVector.load(gradient + index) * y * (1 - y)).store(to: gradient + index)
-            index += WideChannelVector.width
-        }
-        while index < count {
-            gradient[index] *= output[index] * (1 - output[index])
-            index += 1
+    static func load(_ pointer: UnsafePointer<Float>, _ index: Int, width: Int) -> SIMD16<Float> {
+        if width == 16 { return load(pointer, index) }
+        var value = SIMD16<Float>()
+        for lane in 0..<width { value[lane] = pointer[index + lane] }
+        return value
+    }
+
+    /// Stores the first `width` lanes of `value` at `pointer + index`.
+    @inline(__always)
+    static func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>, _ index: Int, width: Int) {
+        if width == 16 { return store(value, pointer, index) }
+        for lane in 0..<width { pointer[index + lane] = value[lane] }
+    }
+
+    /// ReLU: `y[i] = max(x[i], 0)`.
+    @inline(__always)
+    static func clampBelowAtZero(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        forEachGroup(count) { index, width in
+            store(load(x, index, width: width).clampedBelowAtZero(), y, index, width: width)
         }
     }
 
-    /// Tanh's backward pass from its output y: `gradient[i] *= 1 − y²`.
+    /// ReLU's backward pass: `dx[i] = y[i] > 0 ? dy[i] : 0` (zero at 0, as TensorFlow).
     @inline(__always)
-    static func multiplyByTanhDerivative(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
-        var index = 0
-        while index + WideChannelVector.width <= count {
-            let y = WideChannelVector.load(output + index)
-            (WideChannelVector.load(gradient + index) * (1 - y * y)).store(to: gradient + index)
-            index += WideChannelVector.width
+    static func passWherePositive(_ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+                                  into dx: UnsafeMutablePointer<Float>, count: Int) {
+        forEachGroup(count) { index, width in
+            let positive = load(y, index, width: width) .> 0
+            store(SIMD16<Float>().replacing(with: load(dy, index, width: width), where: positive), dx, index, width: width)
         }
-        while index < count {
-            gradient[index] *= 1 - output[index] * output[index]
-            index += 1
+    }
+
+    /// `y[i] = 1 / (1 + e^−x[i])`.
+    @inline(__always)
+    static func sigmoid(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        forEachGroup(count) { index, width in
+            store(1 / (1 + exponential(-load(x, index, width: width))), y, index, width: width)
+        }
+    }
+
+    /// `y[i] = tanh(x[i])`: an odd polynomial near 0 (where `1 − 2/(e^2x + 1)` would lose digits to
+    /// cancellation), that formula elsewhere.
+    @inline(__always)
+    static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        forEachGroup(count) { index, width in
+            let value = load(x, index, width: width)
+            let magnitude = value.replacing(with: -value, where: value .< 0)
+            let large = 1 - 2 / (exponential(2 * magnitude) + 1)
+            // Cephes' tanhf coefficients, for |x| < 0.625.
+            let z = value * value
+            var p = SIMD16<Float>(repeating: -5.70498872745e-3)
+            p = p * z + 2.06390887954e-2
+            p = p * z - 5.37397155531e-2
+            p = p * z + 1.33314422036e-1
+            p = p * z - 3.33332819422e-1
+            let small = p * z * value + value
+            let signed = large.replacing(with: -large, where: value .< 0)
+            store(signed.replacing(with: small, where: magnitude .< 0.625), y, index, width: width)
+        }
+    }
+
+    /// `e^x`, 16 at a time: `x = n·ln 2 + r` with |r| ≤ ln 2 / 2, `e^r` by Cephes' expf polynomial
+    /// (within 2 ulp), times 2ⁿ put straight into the exponent bits. Inputs are clamped to where the
+    /// result is a finite normal float.
+    @inline(__always)
+    static func exponential(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        let clamped = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.3))
+        let n = (clamped * 1.44269504088896341).rounded(.toNearestOrEven)
+        let r = clamped - n * 0.693359375 + n * 2.12194440e-4
+        var p = SIMD16<Float>(repeating: 1.9875691500e-4)
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let polynomial = p * r * r + r + 1
+        let exponent = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        return polynomial * unsafeBitCast(exponent, to: SIMD16<Float>.self)
+    }
+
+    /// Sigmoid's backward pass from its output y: `dx[i] = dy[i] · y(1 − y)`.
+    @inline(__always)
+    static func multiplyBySigmoidDerivative(_ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+                                            into dx: UnsafeMutablePointer<Float>, count: Int) {
+        forEachGroup(count) { index, width in
+            let output = load(y, index, width: width)
+            store(load(dy, index, width: width) * output * (1 - output), dx, index, width: width)
+        }
+    }
+
+    /// Tanh's backward pass from its output y: `dx[i] = dy[i] · (1 − y²)`.
+    @inline(__always)
+    static func multiplyByTanhDerivative(_ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+                                         into dx: UnsafeMutablePointer<Float>, count: Int) {
+        forEachGroup(count) { index, width in
+            let output = load(y, index, width: width)
+            store(load(dy, index, width: width) * (1 - output * output), dx, index, width: width)
         }
     }
 

@@ -14,6 +14,20 @@ struct NormalizationSets: Sendable {
     let epsilon: Float
     let scale: Bool
     let center: Bool
+    /// Stand-ins for gamma and beta when the layer has none (`scale` or `center` false).
+    private let ones: [Float]
+    private let zeros: [Float]
+
+    init(shape: TensorShape, positionsPerSet: Int, channelsPerSet: Int, epsilon: Float, scale: Bool, center: Bool) {
+        self.shape = shape
+        self.positionsPerSet = positionsPerSet
+        self.channelsPerSet = channelsPerSet
+        self.epsilon = epsilon
+        self.scale = scale
+        self.center = center
+        ones = [Float](repeating: 1, count: shape.channels)
+        zeros = [Float](repeating: 0, count: shape.channels)
+    }
 
     var channels: Int { shape.channels }
     var positions: Int { shape.height * shape.width }
@@ -32,65 +46,96 @@ struct NormalizationSets: Sendable {
         if center { (parameters + (scale ? channels : 0)).update(repeating: 0, count: channels) }
     }
 
-    /// Calls `body(set, offset)` for every value of every set, `offset` into the HWC sample.
+    /// Calls `body(base, firstChannel)` for each position of `set`: the set's values there are the
+    /// `channelsPerSet` floats from `base` on, channels `firstChannel...` of the HWC sample.
     @inline(__always)
-    private func forEachValue(inSet set: Int, _ body: (Int) -> Void) {
+    private func forEachRun(inSet set: Int, _ body: (_ base: Int, _ firstChannel: Int) -> Void) {
         let groups = channels / channelsPerSet
         let firstPosition = (set / groups) * positionsPerSet, firstChannel = (set % groups) * channelsPerSet
         for position in firstPosition..<firstPosition + positionsPerSet {
-            let base = position * channels + firstChannel
-            for channel in 0..<channelsPerSet { body(base + channel) }
+            body(position * channels + firstChannel, firstChannel)
         }
     }
 
     private var valuesPerSet: Float { Float(positionsPerSet * channelsPerSet) }
 
+    /// Gamma and beta, or ones and zeros for those the layer does not have.
+    @inline(__always)
+    private func affine<Result>(_ parameters: UnsafePointer<Float>,
+                                _ body: (_ gammas: UnsafePointer<Float>, _ betas: UnsafePointer<Float>) -> Result) -> Result {
+        ones.withUnsafeBufferPointer { ones in
+            zeros.withUnsafeBufferPointer { zeros in
+                body(scale ? parameters : ones.baseAddress!, center ? parameters + (scale ? channels : 0) : zeros.baseAddress!)
+            }
+        }
+    }
+
     func forward(_ memory: LayerMemory) {
-        let normalized = memory.saved, reciprocals = memory.saved + shape.count
+        let input = memory.input, normalized = memory.saved, reciprocals = memory.saved + shape.count
+        let width = channelsPerSet
         for set in 0..<setCount {
             var sum: Float = 0
-            forEachValue(inSet: set) { sum += memory.input[$0] }
+            forEachRun(inSet: set) { base, _ in
+                sum += Elementwise.sum(width) { index, lanes in Elementwise.load(input + base, index, width: lanes) }
+            }
             let mean = sum / valuesPerSet
             var squares: Float = 0
-            forEachValue(inSet: set) { let centered = memory.input[$0] - mean; squares += centered * centered }
+            forEachRun(inSet: set) { base, _ in
+                squares += Elementwise.sum(width) { index, lanes in
+                    let centered = Elementwise.load(input + base, index, width: lanes) - mean
+                    return centered * centered
+                }
+            }
             let reciprocal = 1 / (squares / valuesPerSet + epsilon).squareRoot()
             reciprocals[set] = reciprocal
-            forEachValue(inSet: set) { normalized[$0] = (memory.input[$0] - mean) * reciprocal }
+            forEachRun(inSet: set) { base, _ in
+                Elementwise.forEachGroup(width) { index, lanes in
+                    Elementwise.store((Elementwise.load(input + base, index, width: lanes) - mean) * reciprocal,
+                                      normalized + base, index, width: lanes)
+                }
+            }
         }
-        let gammas = scale ? memory.parameters : nil, betas = center ? memory.parameters + (scale ? channels : 0) : nil
-        for position in 0..<positions {
-            for channel in 0..<channels {
-                let offset = position * channels + channel
-                memory.output[offset] = normalized[offset] * (gammas?[channel] ?? 1) + (betas?[channel] ?? 0)
+        affine(memory.parameters) { gammas, betas in
+            for position in 0..<positions {
+                let offset = position * channels
+                Elementwise.multiplyAdd(normalized + offset, gammas, betas, into: memory.output + offset, count: channels)
             }
         }
     }
 
     func backward(_ memory: LayerMemory) {
-        let normalized = memory.saved, reciprocals = memory.saved + shape.count
-        let dy = memory.outputGradient
+        let normalized = UnsafePointer(memory.saved), reciprocals = memory.saved + shape.count
+        let dy = UnsafePointer(memory.outputGradient)
         let gradient = memory.parameterGradient
         gradient.update(repeating: 0, count: (scale ? channels : 0) + (center ? channels : 0))
         for position in 0..<positions {
-            for channel in 0..<channels {
-                let offset = position * channels + channel
-                if scale { gradient[channel] += dy[offset] * normalized[offset] }
-                if center { gradient[(scale ? channels : 0) + channel] += dy[offset] }
-            }
+            let offset = position * channels
+            if scale { Elementwise.addProducts(dy + offset, normalized + offset, into: gradient, count: channels) }
+            if center { Elementwise.add(dy + offset, into: gradient + (scale ? channels : 0), count: channels) }
         }
         guard let inputGradient = memory.inputGradient else { return }
-        let gammas = scale ? memory.parameters : nil
-        for set in 0..<setCount {
-            var sum: Float = 0, projected: Float = 0
-            forEachValue(inSet: set) { offset in
-                let g = dy[offset] * (gammas?[offset % channels] ?? 1)
-                sum += g
-                projected += g * normalized[offset]
+        let width = channelsPerSet
+        affine(memory.parameters) { gammas, _ in
+            // g = dy·gamma, per value.
+            @inline(__always) func g(_ base: Int, _ firstChannel: Int, _ index: Int, _ lanes: Int) -> SIMD16<Float> {
+                Elementwise.load(dy + base, index, width: lanes) * Elementwise.load(gammas + firstChannel, index, width: lanes)
             }
-            let meanGradient = sum / valuesPerSet, meanProjected = projected / valuesPerSet, reciprocal = reciprocals[set]
-            forEachValue(inSet: set) { offset in
-                let g = dy[offset] * (gammas?[offset % channels] ?? 1)
-                inputGradient[offset] = (g - meanGradient - normalized[offset] * meanProjected) * reciprocal
+            for set in 0..<setCount {
+                var sum: Float = 0, projected: Float = 0
+                forEachRun(inSet: set) { base, firstChannel in
+                    sum += Elementwise.sum(width) { index, lanes in g(base, firstChannel, index, lanes) }
+                    projected += Elementwise.sum(width) { index, lanes in
+                        g(base, firstChannel, index, lanes) * Elementwise.load(normalized + base, index, width: lanes)
+                    }
+                }
+                let meanGradient = sum / valuesPerSet, meanProjected = projected / valuesPerSet, reciprocal = reciprocals[set]
+                forEachRun(inSet: set) { base, firstChannel in
+                    Elementwise.forEachGroup(width) { index, lanes in
+                        let value = g(base, firstChannel, index, lanes) - meanGradient
+                            - Elementwise.load(normalized + base, index, width: lanes) * meanProjected
+                        Elementwise.store(value * reciprocal, inputGradient + base, index, width: lanes)
+                    }
+                }
             }
         }
     }
