@@ -7,8 +7,9 @@ public struct LabeledImages: Sendable {
     public let rows: Int
     public let columns: Int
     public let channels: Int
-    /// Byte images (empty when the images are floats).
-    public let pixels: [UInt8]
+    /// Byte images (empty when the images are floats): mapped from the file where it holds them
+    /// uncompressed (shared by the processes of a host), else a private copy.
+    public let pixels: ImageBytes
     /// Float images (empty when the images are bytes).
     public let floatPixels: [Float]
     public let labels: [UInt8]
@@ -20,6 +21,12 @@ public struct LabeledImages: Sendable {
     public let path: String
 
     public init(rows: Int, columns: Int, channels: Int = 1, pixels: [UInt8], floatPixels: [Float] = [], labels: [UInt8],
+                firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
+        self.init(rows: rows, columns: columns, channels: channels, bytes: ImageBytes(copying: pixels), floatPixels: floatPixels,
+                  labels: labels, firstIndex: firstIndex, fileCount: fileCount, path: path)
+    }
+
+    public init(rows: Int, columns: Int, channels: Int = 1, bytes pixels: ImageBytes, floatPixels: [Float] = [], labels: [UInt8],
                 firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
         precondition((pixels.isEmpty ? floatPixels.count : pixels.count) == labels.count * rows * columns * channels,
                      "pixels must hold labels.count images")
@@ -47,10 +54,8 @@ public struct LabeledImages: Sendable {
             return
         }
         let scale: Float = 1 / 255
-        pixels.withUnsafeBufferPointer { bytes in
-            let source = bytes.baseAddress! + index * imageSize
-            for pixel in 0..<imageSize { destination[pixel] = Float(source[pixel]) * scale }
-        }
+        let source = pixels.baseAddress + index * imageSize
+        for pixel in 0..<imageSize { destination[pixel] = Float(source[pixel]) * scale }
     }
 }
 
@@ -121,7 +126,7 @@ public struct DatasetDirectory: ImageDataset {
         guard labels.count == images.count else {
             throw InputFileError(path: labelPath, problem: "has \(labels.count) labels but \(imagePath) has \(images.count) images")
         }
-        return LabeledImages(rows: images.rows, columns: images.columns, channels: images.channels, pixels: images.pixels,
+        return LabeledImages(rows: images.rows, columns: images.columns, channels: images.channels, bytes: images.pixels,
                              labels: Array(labels[images.kept]), firstIndex: images.kept.lowerBound,
                              fileCount: images.count, path: imagePath)
     }

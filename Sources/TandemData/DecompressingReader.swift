@@ -11,7 +11,7 @@ import Foundation
 final class DecompressingReader {
     let path: String
     private let file: UnsafeMutablePointer<FILE>
-    private let isGzip: Bool
+    let isGzip: Bool
     private var stream = z_stream()
     private let input: UnsafeMutablePointer<UInt8>
     private let inputCapacity = 1 << 17

@@ -27,8 +27,9 @@ public enum IDXReader {
         public let columns: Int
         /// 1 for `idx3` files (count, rows, columns); the fourth dimension of `idx4` files.
         public let channels: Int
-        /// `pixels[((i · rows + r) · columns + c) · channels + k]` for the images that were kept.
-        public let pixels: [UInt8]
+        /// `pixels[((i · rows + r) · columns + c) · channels + k]` for the images that were kept: mapped
+        /// from a plain file, read from a compressed one.
+        public let pixels: ImageBytes
         /// Which of the file's images `pixels` holds.
         public let kept: Range<Int>
     }
@@ -46,13 +47,21 @@ public enum IDXReader {
         }
         let kept = (keeping?(count) ?? 0..<count).clamped(to: 0..<count)
         let imageBytes = rows * columns * channels
+        // A plain file of exactly the announced size holds the images as they are: map them, shared
+        // with the other processes of the host. Anything else is read (and its faults reported) below.
+        let headerSize = 4 + 4 * dimensions.count
+        if !file.isCompressed, fileSize(path) == headerSize + count * imageBytes,
+           let mapped = ImageBytes(mapping: path, offset: headerSize + kept.lowerBound * imageBytes, count: kept.count * imageBytes) {
+            return Images(count: count, rows: rows, columns: columns, channels: channels, pixels: mapped, kept: kept)
+        }
         try file.skip(kept.lowerBound * imageBytes, what: "image data", expectedTotal: count * imageBytes, done: 0)
         let pixels = try file.read(kept.count * imageBytes, what: "image data", expectedTotal: count * imageBytes,
                                    done: kept.lowerBound * imageBytes)
         try file.skip((count - kept.upperBound) * imageBytes, what: "image data", expectedTotal: count * imageBytes,
                       done: kept.upperBound * imageBytes)
         try file.expectEnd()
-        return Images(count: count, rows: rows, columns: columns, channels: channels, pixels: pixels, kept: kept)
+        return Images(count: count, rows: rows, columns: columns, channels: channels, pixels: ImageBytes(copying: pixels),
+                      kept: kept)
     }
 
     /// Reads a label file (`idx1`, unsigned bytes), checking every label is below `classCount`.
@@ -68,6 +77,12 @@ public enum IDXReader {
     }
 }
 
+/// The size of the file at `path` in bytes, or -1.
+func fileSize(_ path: String) -> Int {
+    var status = stat()
+    return stat(path, &status) == 0 ? Int(status.st_size) : -1
+}
+
 /// An IDX file read front to back (gzip or plain), with errors that name it.
 private final class IDXStream {
     let path: String
@@ -77,6 +92,8 @@ private final class IDXStream {
         self.path = path
         reader = try DecompressingReader(path: path)
     }
+
+    var isCompressed: Bool { reader.isGzip }
 
     /// Reads exactly `count` bytes unless the data ends first; returns how many were read.
     private func readFully(_ buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -1,5 +1,6 @@
 import Foundation
 import ZIPFoundation
+import CTandemZlib
 
 /// A dataset in one NumPy `.npz` archive, as `np.savez(path, x_train=…, y_train=…, x_test=…, y_test=…)`
 /// writes it from `keras.datasets.*.load_data()`: images of shape (n, height, width) or (n, height,
@@ -58,12 +59,54 @@ public struct NumpyArchive: ImageDataset {
         return bytes
     }
 
+    /// A member stored without compression, mapped from the file: where its bytes begin there, and a
+    /// mapping of the whole file. ZIPFoundation reads such a member but does not say where it lies, so
+    /// its local header is found by signature and name, and the bytes after it are taken only if their
+    /// length and CRC-32 are those of ZIPFoundation's entry. `nil` when the member is compressed or is
+    /// not found so (it is then read through ZIPFoundation).
+    private func storedMember(_ name: String, entry: Entry) -> (file: ImageBytes, start: Int)? {
+        guard !entry.isCompressed, entry.uncompressedSize > 0, entry.uncompressedSize < 1 << 40 else { return nil }
+        let length = Int(entry.uncompressedSize), fileLength = fileSize(path)
+        guard fileLength > 0, let file = ImageBytes(mapping: path, offset: 0, count: fileLength) else { return nil }
+        let memberName = Array((name + ".npy").utf8)
+        let signature: [UInt8] = [0x50, 0x4b, 0x03, 0x04]   // "PK\3\4", a local file header
+        func littleEndian16(_ offset: Int) -> Int { Int(file.baseAddress[offset]) | Int(file.baseAddress[offset + 1]) << 8 }
+        var search = 0
+        while search + 30 + memberName.count <= fileLength,
+              let found = memchr(file.baseAddress + search, Int32(signature[0]), fileLength - search - 30 - memberName.count) {
+            let header = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - file.baseAddress
+            search = header + 1
+            let nameStart = header + 30
+            guard memcmp(file.baseAddress + header, signature, 4) == 0, littleEndian16(header + 26) == memberName.count,
+                  memcmp(file.baseAddress + nameStart, memberName, memberName.count) == 0 else { continue }
+            let start = nameStart + memberName.count + littleEndian16(header + 28)
+            guard start + length <= fileLength else { continue }
+            let checksum = crc32(0, file.baseAddress + start, UInt32(length))
+            if checksum == UInt(entry.checksum) { return (file, start) }
+        }
+        return nil
+    }
+
     public func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)? = nil) throws -> LabeledImages {
         let suffix = split == .train ? "train" : "test"
         let archive = try archive()
         let images: NumpyArray, labels: NumpyArray
+        // Byte images stored without compression (what np.savez writes) are mapped, not read.
+        var mapped: (file: ImageBytes, dataStart: Int)?
         do {
-            images = try NumpyArray(bytes: try member("x_" + suffix, in: archive), name: "x_" + suffix)
+            if let entry = archive["x_" + suffix + ".npy"], let stored = storedMember("x_" + suffix, entry: entry) {
+                let beginning = Array(UnsafeBufferPointer(start: stored.file.baseAddress + stored.start,
+                                                          count: min(Int(entry.uncompressedSize), NumpyArray.maximumHeaderSize)))
+                let header = try NumpyArray.header(beginning, length: Int(entry.uncompressedSize), name: "x_" + suffix)
+                if header.type == .uint8 {
+                    mapped = (stored.file, stored.start + header.dataStart)
+                    images = NumpyArray(type: header.type, shape: header.shape, data: [])
+                } else {
+                    images = try NumpyArray(bytes: try member("x_" + suffix, in: archive), name: "x_" + suffix)
+                }
+            } else {
+                images = try NumpyArray(bytes: try member("x_" + suffix, in: archive), name: "x_" + suffix)
+            }
             labels = try NumpyArray(bytes: try member("y_" + suffix, in: archive), name: "y_" + suffix)
         } catch let error as NumpyError {
             throw fail("\(error)")
@@ -89,6 +132,13 @@ public struct NumpyArchive: ImageDataset {
                 throw fail("y_\(suffix): label \(label) at index \(sample) is out of range 0..<\(classCount)")
             }
             labelBytes[index] = UInt8(label)
+        }
+        if let mapped {
+            let bytes = kept.isEmpty ? ImageBytes(copying: [])
+                : ImageBytes(mapping: path, offset: mapped.dataStart + kept.lowerBound * size, count: kept.count * size)
+            guard let bytes else { throw fail("x_\(suffix) cannot be mapped: \(String(cString: strerror(errno)))") }
+            return LabeledImages(rows: rows, columns: columns, channels: channels, bytes: bytes, labels: labelBytes,
+                                 firstIndex: kept.lowerBound, fileCount: count, path: path)
         }
         let values = images.data.dropFirst(kept.lowerBound * size * images.type.size).prefix(kept.count * size * images.type.size)
         switch images.type {

@@ -18,8 +18,23 @@ public struct NumpyArray {
 
     var count: Int { shape.reduce(1, *) }
 
+    init(type: ElementType, shape: [Int], data: ArraySlice<UInt8>) {
+        self.type = type
+        self.shape = shape
+        self.data = data
+    }
+
     /// Parses `bytes` (a whole `.npy` file); `name` is used in error messages.
     public init(bytes: [UInt8], name: String) throws {
+        let header = try Self.header(bytes, length: bytes.count, name: name)
+        type = header.type
+        shape = header.shape
+        data = bytes[header.dataStart...]
+    }
+
+    /// Parses the header of a `.npy` file of `length` bytes from `bytes`, its beginning (all of the
+    /// file, or at least `maximumHeaderSize` bytes of it), and checks the data's size against it.
+    static func header(_ bytes: [UInt8], length: Int, name: String) throws -> (type: ElementType, shape: [Int], dataStart: Int) {
         func fail(_ problem: String) -> NumpyError { NumpyError(member: name, problem: problem) }
         guard bytes.count >= 10, bytes[0..<6].elementsEqual([0x93] + Array("NUMPY".utf8)) else {
             throw fail("not a NumPy .npy array (bad magic)")
@@ -63,16 +78,17 @@ public struct NumpyArray {
             return (product.partialValue, result.1 || product.overflow)
         }
         let dataStart = headerStart + headerLength
-        guard !overflow, count <= (bytes.count - dataStart) / type.size else {
+        guard !overflow, dataStart <= length, count <= (length - dataStart) / type.size else {
             throw fail("truncated: the shape \(shape) needs \(count) values of \(type.size) bytes")
         }
-        guard bytes.count - dataStart == count * type.size else {
-            throw fail("\(bytes.count - dataStart - count * type.size) unexpected bytes after the data")
+        guard length - dataStart == count * type.size else {
+            throw fail("\(length - dataStart - count * type.size) unexpected bytes after the data")
         }
-        self.type = type
-        self.shape = shape
-        data = bytes[dataStart...]
+        return (type, shape, dataStart)
     }
+
+    /// The most bytes a header may take: the 12-byte preamble and a 64 KiB dictionary.
+    static let maximumHeaderSize = 12 + 65_536
 
     /// The value at `index` as a Double (exact for every supported integer type below 2^53).
     @inline(__always)

@@ -17,13 +17,13 @@ struct DatasetDirectoryTests {
             let train = try dataset.load(.train)
             #expect(train.rows == 3 && train.columns == 4 && train.imageSize == 12)
             #expect(train.count == 5 && train.fileCount == 5 && train.firstIndex == 0)
-            #expect(train.pixels == SampleData.pixels)
+            #expect(Array(train.pixels) == SampleData.pixels)
             #expect(train.labels == SampleData.labels)
             #expect(train.path == "\(directory)/train-images-idx3-ubyte\(compression.suffix)")
 
             let test = try dataset.load(.test)
             #expect(test.count == 2 && test.fileCount == 2)
-            #expect(test.pixels == Array(testPixels))
+            #expect(Array(test.pixels) == Array(testPixels))
             #expect(test.labels == [8, 2])
             #expect(test.path == "\(directory)/t10k-images-idx3-ubyte\(compression.suffix)")
         }
@@ -41,7 +41,7 @@ struct DatasetDirectoryTests {
             })
             #expect(countSeen == 5)
             #expect(shard.count == 2 && shard.firstIndex == 2 && shard.fileCount == 5)
-            #expect(shard.pixels == SampleData.pixels(of: 2..<4))
+            #expect(Array(shard.pixels) == SampleData.pixels(of: 2..<4))
             #expect(shard.labels == Array(SampleData.labels[2..<4]))
         }
     }

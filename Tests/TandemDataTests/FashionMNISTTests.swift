@@ -33,7 +33,7 @@ struct FashionMNISTTests {
         let shard = try dataset.load(.test, keeping: { _ in 2500..<5000 })
         let imageSize = 28 * 28
         #expect(shard.count == 2500 && shard.firstIndex == 2500 && shard.fileCount == 10_000)
-        #expect(shard.pixels == Array(full.pixels[2500 * imageSize..<5000 * imageSize]))
+        #expect(Array(shard.pixels) == Array(full.pixels[2500 * imageSize..<5000 * imageSize]))
         #expect(shard.labels == Array(full.labels[2500..<5000]))
     }
 }

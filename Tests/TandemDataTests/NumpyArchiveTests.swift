@@ -20,11 +20,38 @@ struct NumpyArchiveTests {
         let shard = try dataset.load(.test, keeping: { _ in 50..<100 })
         let test = try dataset.load(.test)
         #expect(shard.count == 50 && shard.firstIndex == 50 && shard.fileCount == 200)
-        #expect(shard.pixels == Array(test.pixels[50 * 3072..<100 * 3072]) && shard.labels == Array(test.labels[50..<100]))
+        #expect(Array(shard.pixels) == Array(test.pixels[50 * 3072..<100 * 3072]) && shard.labels == Array(test.labels[50..<100]))
         var image = [Float](repeating: .nan, count: 3072)
         test.writeImage(1, to: &image)
         let expected = test.pixels[3072..<6144].map { Float($0) * (1 / 255) }   // bytes scaled as writeImage scales them
         #expect(image == expected, "image 1 differs from its bytes / 255")
+    }
+
+    /// np.savez stores members uncompressed, so the images are mapped (one copy per host, in the page
+    /// cache) rather than read; the same archive deflated is read through ZIPFoundation. Both must give
+    /// the same bytes, whole and as a shard.
+    @Test("Stored uint8 images are mapped, deflated ones read, with the same bytes")
+    func mappedEqualsRead() throws {
+        let stored = Self.fixtures.appendingPathComponent("colour-uint8.npz")
+        try withTemporaryDirectory { directory in
+            let deflated = URL(fileURLWithPath: directory + "/deflated.npz")
+            let source = try Archive(url: stored, accessMode: .read)
+            let copy = try Archive(url: deflated, accessMode: .create)
+            for entry in source {
+                var bytes = Data()
+                _ = try source.extract(entry) { bytes.append($0) }
+                try copy.addEntry(with: entry.path, type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .deflate) {
+                    position, size in bytes.subdata(in: Int(position)..<Int(position) + size)
+                }
+            }
+            for keeping in [nil, { (_: Int) in 3..<200 }] as [((Int) -> Range<Int>)?] {
+                let mapped = try NumpyArchive(path: stored.path, classCount: 10).load(.test, keeping: keeping)
+                let read = try NumpyArchive(path: deflated.path, classCount: 10).load(.test, keeping: keeping)
+                #expect(mapped.pixels.isMapped && !read.pixels.isMapped)
+                #expect(Array(mapped.pixels) == Array(read.pixels) && mapped.labels == read.labels)
+                #expect(mapped.firstIndex == read.firstIndex && mapped.count == read.count)
+            }
+        }
     }
 
     @Test("Grey float32 images without a channel axis, (n,) int64 labels, deflated: taken as they are")
