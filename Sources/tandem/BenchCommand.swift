@@ -70,7 +70,7 @@ struct TrainingBenchCommand: ParsableCommand {
     func run() throws {
         let communicator = distributed.makeCommunicator()
         let choice = self.choice, convolution = model.convolution.algorithm
-        let network = communicator.agree { try Sequential(description: choice.description(), convolution: convolution) }
+        let network = communicator.agree { try choice.model(convolution: convolution) }
         var configuration = TrainingConfiguration()
         // The model's own recipe (a built-in's defaults) unless flags say otherwise: the steps `train` would run.
         let recipe = self.recipe

@@ -62,6 +62,18 @@ struct ModelChoiceOptions: ParsableArguments {
         guard let path = nameOrPath, path.hasSuffix(".keras") else { return try ModelDescription.named(nameOrPath ?? "tutorial") }
         return try ModelDescription(json: KerasArchive.configuration(path: path), source: path)
     }
+
+    /// The model built from `description()`; a layer the description cannot be built with (an
+    /// unsupported layer or option, a size out of range) is reported with the file it came from.
+    func model(convolution: ConvolutionAlgorithm?) throws -> Sequential {
+        let description = try description()
+        do {
+            return try Sequential(description: description, convolution: convolution)
+        } catch let error as ModelDefinitionError {
+            guard let path = nameOrPath, !"\(error)".hasPrefix(path + ": ") else { throw error }
+            throw ModelDefinitionError("\(path): \(error)")
+        }
+    }
 }
 
 struct ModelOptions: ParsableArguments {

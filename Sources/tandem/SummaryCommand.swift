@@ -13,7 +13,7 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         let network = SingleProcessCommunicator().agree {
-            try Sequential(description: choice.description(), convolution: model.convolution.algorithm)
+            try choice.model(convolution: model.convolution.algorithm)
         }
         print(ModelSummary(model: network).text)
     }

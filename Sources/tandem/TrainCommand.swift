@@ -167,7 +167,7 @@ struct TrainCommand: ParsableCommand {
                 }
                 return restored.model
             }
-            return try Sequential(description: choice.description(), convolution: convolution)
+            return try choice.model(convolution: convolution)
         }
         let dataset = data.dataset(classCount: network.classCount)
         let subset = self.subset
