@@ -87,6 +87,25 @@ struct FailureTests {
         #expect(tandemErrors(outcome).first?.contains(missing) == true)
     }
 
+    @Test("Ranks whose parameters diverge are stopped before the checkpoint is written, the differing ranks named",
+          arguments: [(["0.002", "0.001"], "rank 1 holds parameters"), (["0.002", "0.002"], "ranks 1, 2 hold parameters")])
+    func divergedRanksAreNamed(learningRates: [String], expected: String) throws {
+        // No test hook: a launch (MPMD) that gives ranks 1 and 2 their own learning rates, as a
+        // miscompiled kernel or a flipped bit on one host would make their weights drift from rank 0's.
+        let directory = TandemProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = ["train", "--limit", "96", "--epochs", "1", "--checkpoint-dir", directory]
+        // mpirunOptions(ranks: 3) for its oversubscription flags, with rank 0's own -np 1.
+        var arguments = ["-np", "1"] + TandemProcess.mpirunOptions(ranks: 3).dropFirst(2) + [TandemProcess.binary] + run
+            + ["--learning-rate", "0.001"]
+        for rate in learningRates { arguments += [":", "-np", "1", TandemProcess.binary] + run + ["--learning-rate", rate] }
+        let outcome = TandemProcess.run("/usr/bin/mpirun", arguments, timeout: 60)
+        #expect(outcome.status != 0 && !outcome.timedOut)
+        #expect(tandemErrors(outcome).filter { !$0.hasPrefix("tandem: warning: ") } == ["tandem: error: epoch 1: \(expected) that differ from rank 0's; the ranks diverged"],
+                "\(outcome.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
     // --batch-size 0 is among BadInputTests' rows.
     @Test("Bad flags are refused up front with one line naming the flag", arguments: [
         (["train", "--learning-rate", "-0.1"], "--learning-rate"),
