@@ -72,7 +72,11 @@ public final class Optimizer: @unchecked Sendable {
         case .adamw:
             let factor = settings.weightDecay * learningRate
             for range in trainableRanges {
-                for index in range { parameters.pointer[index] -= parameters.pointer[index] * factor }
+                let values = parameters.pointer + range.lowerBound
+                Elementwise.forEachGroup(range.count) { index, width in
+                    let theta = Elementwise.load(values, index, width: width)
+                    Elementwise.store(theta - theta * factor, values, index, width: width)
+                }
             }
             adam(parameters.pointer, gradient, learningRate: learningRate, count: parameters.count)
         case .sgd:
@@ -80,33 +84,39 @@ public final class Optimizer: @unchecked Sendable {
         }
     }
 
+    // The updates run over SIMD16 groups (the pointers may alias as far as the compiler knows, so a
+    // scalar loop would stay scalar); each element gets the same IEEE operations in the same order as
+    // one at a time, so the bits do not depend on the grouping.
+
     private func adam(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, learningRate: Float, count: Int) {
         let (beta1, beta2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
         let t = Float(step)
         let stepSize = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
         let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
         let m = firstMoment.pointer, v = secondMoment.pointer
-        for index in 0..<count {
-            let gradientValue = g[index]
-            let mean = m[index] + (gradientValue - m[index]) * oneMinusBeta1
-            let variance = v[index] + (gradientValue * gradientValue - v[index]) * oneMinusBeta2
-            m[index] = mean
-            v[index] = variance
-            theta[index] -= (mean * stepSize) / (variance.squareRoot() + epsilon)
+        Elementwise.forEachGroup(count) { index, width in
+            let gradientValue = Elementwise.load(g, index, width: width)
+            let previousMean = Elementwise.load(m, index, width: width), previousVariance = Elementwise.load(v, index, width: width)
+            let mean = previousMean + (gradientValue - previousMean) * oneMinusBeta1
+            let variance = previousVariance + (gradientValue * gradientValue - previousVariance) * oneMinusBeta2
+            Elementwise.store(mean, m, index, width: width)
+            Elementwise.store(variance, v, index, width: width)
+            let value = Elementwise.load(theta, index, width: width)
+            Elementwise.store(value - (mean * stepSize) / (variance.squareRoot() + epsilon), theta, index, width: width)
         }
     }
 
     private func sgd(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, learningRate: Float, count: Int) {
-        let momentum = settings.momentum
-        guard momentum != 0 else {
-            for index in 0..<count { theta[index] -= learningRate * g[index] }
-            return
-        }
+        let momentum = settings.momentum, nesterov = settings.nesterov
         let velocity = firstMoment.pointer
-        for index in 0..<count {
-            let updated = momentum * velocity[index] - learningRate * g[index]
-            velocity[index] = updated
-            theta[index] += settings.nesterov ? momentum * updated - learningRate * g[index] : updated
+        Elementwise.forEachGroup(count) { index, width in
+            let gradientValue = Elementwise.load(g, index, width: width), value = Elementwise.load(theta, index, width: width)
+            guard momentum != 0 else {
+                return Elementwise.store(value - learningRate * gradientValue, theta, index, width: width)
+            }
+            let updated = momentum * Elementwise.load(velocity, index, width: width) - learningRate * gradientValue
+            Elementwise.store(updated, velocity, index, width: width)
+            Elementwise.store(value + (nesterov ? momentum * updated - learningRate * gradientValue : updated), theta, index, width: width)
         }
     }
 }
