@@ -3,25 +3,28 @@
 # Fashion-MNIST. For each trial it records how long the job took to end after the fault and whether the
 # resumed run finished with the parameters of the uninterrupted run, bit for bit.
 #
-#   Launch/faults.sh [--ranks "2 4"] [--trials N] [--output DIR]
+#   Launch/faults.sh [--ranks "2 4"] [--trials N] [--kinds "kill hang …"] [--output DIR]
 #
 # Faults, each --trials times at each rank count, at a random moment:
 #   kill     SIGKILL of a random rank (a node dying)                    must end in < 10 s
 #   hang     SIGSTOP of a random rank (a node hanging; --stall-timeout 3)  must end in < 10 s
 #   usr1     SIGUSR1 to mpirun (Slurm's time-limit warning): checkpoint and exit 75
 #   term     SIGTERM to mpirun (a preemption)
-#   damaged  the run killed, then its newest checkpoint damaged (a byte flipped) before the resume
+#   damaged  the run killed once it has two checkpoints, then its newest damaged (a byte flipped) before
+#            the resume, which must report it and go on from the one before (a directory whose only
+#            checkpoint is damaged is refused instead, by design: see Docs/reliability.md)
 #   full     a 1 MiB tmpfs as the checkpoint directory: the disk fills at the second checkpoint (step
 #            50), whenever that is (its "seconds to end" count from the moment picked for the others);
 #            the resume runs from a copy of what was left, on a disk with room
 # Writes DIR/faults.csv and DIR/faults.md (the table in Docs/reliability.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ranks_list="2 4"; trials=2; output=Launch/results/faults
+ranks_list="2 4"; trials=2; kinds="kill hang usr1 term damaged full"; output=Launch/results/faults
 while [ $# -gt 0 ]; do
     case $1 in
         --ranks) ranks_list=$2; shift 2 ;;
         --trials) trials=$2; shift 2 ;;
+        --kinds) kinds=$2; shift 2 ;;
         --output) output=$2; shift 2 ;;
         *) echo "faults.sh: unknown argument $1" >&2; exit 64 ;;
     esac
@@ -51,15 +54,18 @@ for ranks in $ranks_list; do
     straight=$(digest "$log")
     [ -n "$straight" ] || { echo "faults.sh: the uninterrupted run at -np $ranks failed (see $log)" >&2; cat "$log" >&2; exit 1; }
     echo "faults.sh: -np $ranks uninterrupted: $straight"
-    for kind in kill hang usr1 term damaged full; do
+    for kind in $kinds; do
         for trial in $(seq "$trials"); do
             directory=$work/$kind-$ranks-$trial
             mkdir -p "$directory"
             if [ "$kind" = full ]; then mount -t tmpfs -o size=1m tmpfs "$directory"; fi
             log=$work/$kind-$ranks-$trial.log
             launch "$ranks" "${run[@]}" --checkpoint-dir "$directory"
-            # A random moment after the first checkpoint (step 25).
-            for _ in $(seq 600); do ls "$directory"/*.ckpt >/dev/null 2>&1 && break; sleep 0.05; done
+            # A random moment after the first checkpoint (step 25), or the second for "damaged".
+            wanted=1; [ "$kind" = damaged ] && wanted=2
+            for _ in $(seq 1200); do
+                (( $(ls "$directory" 2>/dev/null | grep -c '\.ckpt$') >= wanted )) && break; sleep 0.05
+            done
             delay=$(awk -v seed="$RANDOM" 'BEGIN { srand(seed); printf "%.2f", 0.2 + rand() * 1.5 }')
             sleep "$delay"
             pids=($(pgrep -P "$job" -f "$binary"))
