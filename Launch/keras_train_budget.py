@@ -3,7 +3,7 @@
 the side-by-side for a shipped model (issue 7), e.g. fashion-strong's 15 minutes on this machine's 2 cores.
 
     /root/.cache/tandem-keras-venv/bin/python Launch/keras_train_budget.py Models/fashion-strong.json \\
-        --epochs 20 --optimizer adamw --learning-rate 0.003 --warmup-epochs 1 --schedule cosine \\
+        --epochs 22 --optimizer adamw --learning-rate 0.003 --warmup-epochs 1 --schedule cosine \\
         --budget 900 --seed 1 --json out.json
 
 The recipe is Tandem's (TrainingConfiguration.swift): batch 32, the optimiser with Keras's defaults, a

@@ -1,6 +1,6 @@
 # The Keras description of Tandem's built-in `fashion-strong` model (Models/fashion-strong.json), written
 # by real Keras 3: /root/.cache/tandem-keras-venv/bin/python Models/fashion_strong.py
-# Its recipe is built into Tandem as the model's defaults (TrainingDefaults): 20 epochs, global batch 32,
+# Its recipe is built into Tandem as the model's defaults (TrainingDefaults): 22 epochs, global batch 32,
 # AdamW 0.003 (weight decay 0.004), warm-up over 1 epoch, then cosine decay to 0.
 import os
 import keras
