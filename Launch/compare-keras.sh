@@ -263,7 +263,7 @@ print()
 print(f"{datetime.datetime.now().isoformat(timespec='seconds')} on {socket.gethostname()}: {t['processor']}, "
       f"{t['cores_on_host']} cores; load average {load_before} before, {load_after} after.")
 print()
-print(f"The Keras tutorial CNN (47,090 parameters) on Fashion-MNIST, global batch {t['global_batch']}; "
+print(f"Model {k['model']} ({k['parameters']:,} parameters) on Fashion-MNIST, global batch {t['global_batch']}; "
       f"each run {t['warmup_steps']} untimed warm-up steps, then {t['steps']} timed steps; "
       f"{repeats} run{'s' if repeats != 1 else ''} of each, alternating keras, tandem, keras, ... "
       f"(one process per run).")

@@ -331,6 +331,9 @@ public final class Trainer {
         case .hang:
             StandardError.write("tandem: rank \(communicator.rank): hanging at step \(step) (--inject-failure)")
             while true { sleep(60) }
+        case .corrupt:
+            // A middle bit of the mantissa: a flip of the lowest one can be rounded away by the update.
+            state.parameters[0] = Float(bitPattern: state.parameters[0].bitPattern ^ (1 << 16))
         }
     }
 }

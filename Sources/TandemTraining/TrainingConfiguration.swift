@@ -105,6 +105,9 @@ public struct InjectedFailure: Sendable, Equatable {
         case exit
         /// Stop making progress, as a deadlocked process would.
         case hang
+        /// Flip a bit of one weight, as a memory fault would: the rank's parameters drift from
+        /// the others' (caught by the checksum comparison at the next checkpoint or the end).
+        case corrupt
     }
 
     public let rank: Int

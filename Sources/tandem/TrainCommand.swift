@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--history \(history): name a .csv or a .jsonl file")
         }
         if let injectFailure, InjectedFailure(injectFailure) == nil {
-            throw ValidationError("--inject-failure takes RANK:STEP:MODE with MODE error, exit or hang")
+            throw ValidationError("--inject-failure takes RANK:STEP:MODE with MODE error, exit, hang or corrupt")
         }
     }
 
@@ -151,6 +151,20 @@ struct TrainCommand: ParsableCommand {
             if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
         }
 
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let recipeJSON = (try? encoder.encode(configuration.recipe)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        communicator.agreeOnSettings([
+            // Not --data: hosts may hold the same data at different paths.
+            ("--model", choice.nameOrPath ?? "tutorial"), ("--limit", "\(subset.limit ?? -1)"),
+            ("--seed", "\(configuration.seed)"), ("--batch-size", "\(configuration.globalBatchSize)"), ("--epochs", "\(epochs)"),
+            ("the optimiser or its schedule", recipeJSON), ("--allreduce", "\(distributed.allreduce)"),
+            // Only rank 0 writes; whether there is a directory decides the collectives at each checkpoint.
+            ("--checkpoint-dir", checkpointDir == nil ? "none" : "given"), ("--checkpoint-every", "\(checkpointEvery ?? 0)"),
+            ("--resume", resume ?? ""),
+            ("--initial-weights", initialWeights ?? ""), ("--evaluate-every-epoch", "\(evaluateEveryEpoch)"),
+        ])
+
         // --resume auto on a run that has finished: nothing to do (a requeued job may start once more).
         if resume == "auto", let restored, restored.state.completedEpochs >= epochs {
             console.line("\(restored.path): the run is complete (\(restored.state.completedEpochs) epochs); nothing to do")
@@ -181,6 +195,12 @@ struct TrainCommand: ParsableCommand {
             }
             if let restored, restored.trainingSamples != training.count {
                 throw UsageError("the checkpoint was trained on \(restored.trainingSamples) images per epoch, this run has \(training.count); pass the same --limit to resume")
+            }
+            // Last of the checks, so that a bad input is named first: a new run would overwrite another
+            // run's checkpoints of the same names.
+            if restored == nil, communicator.isRoot, let checkpointDir,
+               let newest = CheckpointDirectory.checkpoints(in: checkpointDir).first {
+                throw UsageError("--checkpoint-dir \(checkpointDir) already holds another run's checkpoints (newest \(newest.name)); continue that run with --resume auto, or name an empty directory")
             }
             return (training, testShard)
         }

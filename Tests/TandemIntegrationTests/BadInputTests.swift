@@ -115,6 +115,8 @@ struct BadInputTests {
         Row("--checkpoint-dir that is a file", .mpirun(2), ["train", "--data", "{data}", "--epochs", "1", "--checkpoint-dir", "{case}/file"],
             expected: "{case}/file: cannot create checkpoint directory",
             damage: { try Data("a file".utf8).write(to: URL(fileURLWithPath: $0 + "/file")) }),
+        Row("a new run in a --checkpoint-dir holding another run's checkpoints", .mpirun(2), train,
+            expected: "--checkpoint-dir {runs} already holds another run's checkpoints (newest tandem-epoch-001.ckpt)"),
         Row("--data directory that does not exist (evaluate)", .mpirun(2), ["evaluate", "--checkpoint", "{runs}", "--data", "{case}/missing"],
             expected: "{case}/missing: data directory does not exist"),
         Row("--data directory that does not exist (train)", .mpirun(2), base + ["--epochs", "1", "--data", "{case}/missing"],

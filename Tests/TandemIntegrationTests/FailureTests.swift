@@ -87,21 +87,34 @@ struct FailureTests {
         #expect(tandemErrors(outcome).first?.contains(missing) == true)
     }
 
-    @Test("Ranks whose parameters diverge are stopped before the checkpoint is written, the differing ranks named",
-          arguments: [(["0.002", "0.001"], "rank 1 holds parameters"), (["0.002", "0.002"], "ranks 1, 2 hold parameters")])
-    func divergedRanksAreNamed(learningRates: [String], expected: String) throws {
-        // No test hook: a launch (MPMD) that gives ranks 1 and 2 their own learning rates, as a
-        // miscompiled kernel or a flipped bit on one host would make their weights drift from rank 0's.
+    @Test("Ranks started with other settings than rank 0 are stopped at start-up, the ranks and the flags named",
+          arguments: [([["--seed", "2"], []], "rank 1 (--seed)"),
+                      ([["--learning-rate", "0.002"], ["--learning-rate", "0.002"]],
+                       "rank 1 (the optimiser or its schedule), rank 2 (the optimiser or its schedule)")])
+    func ranksWithOtherSettingsAreNamed(extraArguments: [[String]], expected: String) throws {
+        // A launch (MPMD) that gives ranks 1 and 2 their own command lines, as a wrapper script that
+        // differs between hosts would.
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let run = ["train", "--limit", "96", "--epochs", "1", "--checkpoint-dir", directory]
         // mpirunOptions(ranks: 3) for its oversubscription flags, with rank 0's own -np 1.
         var arguments = ["-np", "1"] + TandemProcess.mpirunOptions(ranks: 3).dropFirst(2) + [TandemProcess.binary] + run
-            + ["--learning-rate", "0.001"]
-        for rate in learningRates { arguments += [":", "-np", "1", TandemProcess.binary] + run + ["--learning-rate", rate] }
+        for extra in extraArguments { arguments += [":", "-np", "1", TandemProcess.binary] + run + extra }
         let outcome = TandemProcess.run("/usr/bin/mpirun", arguments, timeout: 60)
         #expect(outcome.status != 0 && !outcome.timedOut)
-        #expect(tandemErrors(outcome).filter { !$0.hasPrefix("tandem: warning: ") } == ["tandem: error: epoch 1: \(expected) that differ from rank 0's; the ranks diverged"],
+        #expect(tandemErrors(outcome).filter { !$0.hasPrefix("tandem: warning: ") } == ["tandem: error: \(expected) started with settings other than rank 0's; start every rank with the same command line"],
+                "\(outcome.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+
+    @Test("A rank whose parameters drift from the others' (a flipped bit) is named, and no checkpoint is written")
+    func divergedRankIsNamed() throws {
+        let directory = TandemProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outcome = TandemProcess.mpirun(ranks: 3, ["train", "--limit", "96", "--epochs", "1", "--checkpoint-dir", directory,
+                                                      "--inject-failure", "2:2:corrupt"], timeout: 60)
+        #expect(outcome.status != 0 && !outcome.timedOut)
+        #expect(tandemErrors(outcome).filter { !$0.hasPrefix("tandem: warning: ") } == ["tandem: error: epoch 1: rank 2 holds parameters that differ from rank 0's; the ranks diverged"],
                 "\(outcome.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
     }
