@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/tandem-slurm.XXXXXX)
 settings=(--epochs 2 --seed 5 --checkpoint-every 200 --verbose 2)
 
 echo "slurm-check: uninterrupted reference run (mpirun -np 2)"
-Launch/local.sh 2 train "${settings[@]}" > "$work/reference.log" 2>&1
+Launch/local.sh 2 train "${settings[@]}" --checkpoint-dir "$work/reference" > "$work/reference.log" 2>&1
 reference=$(grep -o 'parameters sha256: [0-9a-f]*' "$work/reference.log" | tail -1 | awk '{print $3}')
 
 job=$(TANDEM_CHECKPOINT_DIR="$work/checkpoints" sbatch --parsable --nodes=1 --ntasks-per-node=2 --time=2 \
