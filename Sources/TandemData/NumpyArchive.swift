@@ -42,7 +42,7 @@ public struct NumpyArchive: ImageDataset {
         // The sizes in a zip header are claims: the compressed data must fit in the file, and deflate
         // expands at most about 1032:1. A larger claim is a damaged header, and must not decide how much
         // memory is reserved.
-        let fileSize = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? .max
+        let bytesOnDisk = TandemData.fileSize(path), fileSize = bytesOnDisk >= 0 ? UInt64(bytesOnDisk) : .max
         guard UInt64(entry.compressedSize) <= fileSize else {
             throw fail("\(name) claims \(entry.compressedSize) compressed bytes in a file of \(fileSize): the archive is corrupt")
         }
