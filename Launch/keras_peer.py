@@ -80,6 +80,9 @@ def parse_arguments():
     parser.add_argument("--json", metavar="FILE", help="also write the JSON report here")
     parser.add_argument("--model-json", metavar="FILE",
                         help="a Keras model description (model.to_json()) instead of the tutorial CNN")
+    parser.add_argument("--synthetic", type=non_negative, default=0, metavar="N",
+                        help="train on N random uint8 images of the model's input shape and random labels "
+                             "(as `tandem bench --synthetic`) instead of Fashion-MNIST")
     parser.add_argument("--optimizer", choices=["adam", "adamw"], default="adam",
                         help="with --model-json: Adam or AdamW (Keras's defaults, learning rate 0.001; default adam)")
     return parser.parse_args()
@@ -161,13 +164,19 @@ def main():
     import keras
 
     keras.utils.set_random_seed(arguments.seed)
-    images, labels = keras_common.load_split(arguments.data, "train")
-    if len(images) < arguments.batch_size:
-        raise SystemExit(f"error: {len(images)} training images, fewer than one batch of {arguments.batch_size}")
     if arguments.model_json:
         model = keras_common.model_from_json(keras, arguments.model_json, arguments.optimizer)
     else:
         model = keras_common.build_model(keras)
+    if arguments.synthetic:
+        generator = np.random.default_rng(arguments.seed)
+        shape = tuple(model.input_shape[1:])
+        images = generator.integers(0, 256, size=(arguments.synthetic, *shape), dtype=np.uint8)
+        labels = generator.integers(0, model.output_shape[-1], size=arguments.synthetic, dtype=np.uint8)
+    else:
+        images, labels = keras_common.load_split(arguments.data, "train")
+    if len(images) < arguments.batch_size:
+        raise SystemExit(f"error: {len(images)} training images, fewer than one batch of {arguments.batch_size}")
     if arguments.jit_compile:
         model.jit_compile = True
 
@@ -200,7 +209,7 @@ def main():
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
         "processor": keras_common.processor_model(),
         "cores_on_host": os.cpu_count(),
-        "data": arguments.data,
+        "data": f"synthetic ({arguments.synthetic} images)" if arguments.synthetic else arguments.data,
         "model": model.name,
         "parameters": model.count_params(),
         "global_batch": arguments.batch_size,

@@ -31,12 +31,12 @@ public struct ActivationLayer: KerasLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        applyActivation(activation.hidden, from: memory.input, into: memory.output, count: inputShape.count)
+        applyActivation(activation.hidden, from: memory.input, into: memory.output, count: memory.count * inputShape.count)
     }
 
     public func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,
-                                into: inputGradient, count: inputShape.count)
+                                into: inputGradient, count: memory.count * inputShape.count)
     }
 }

@@ -28,24 +28,31 @@ public struct AveragePooling2D: KerasLayer {
 
     public func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, rowStride = inputShape.width * channels
-        windows.forEachWindow { rows, columns, outputOffset in
-            PoolWindowAverage(window: memory.input + rows.lowerBound * rowStride + columns.lowerBound * channels,
-                              rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
-                              output: memory.output + outputOffset)
-                .run(channels: channels)
+        for sample in 0..<memory.count {
+            let input = memory.input + sample * inputShape.count, output = memory.output + sample * outputShape.count
+            windows.forEachWindow { rows, columns, outputOffset in
+                PoolWindowAverage(window: input + rows.lowerBound * rowStride + columns.lowerBound * channels,
+                                  rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
+                                  output: output + outputOffset)
+                    .run(channels: channels)
+            }
         }
     }
 
     /// Each output's gradient, divided by its window's size, is added to every element of the window.
     public func backward(_ memory: LayerMemory) {
-        guard let inputGradient = memory.inputGradient else { return }
+        guard let inputGradients = memory.inputGradient else { return }
         let channels = inputShape.channels, rowStride = inputShape.width * channels
-        inputGradient.update(repeating: 0, count: inputShape.count)
-        windows.forEachWindow { rows, columns, outputOffset in
-            PoolWindowAverageGradient(windowGradient: inputGradient + rows.lowerBound * rowStride + columns.lowerBound * channels,
-                                      rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
-                                      gradient: memory.outputGradient + outputOffset)
-                .run(channels: channels)
+        inputGradients.update(repeating: 0, count: memory.count * inputShape.count)
+        for sample in 0..<memory.count {
+            let inputGradient = inputGradients + sample * inputShape.count
+            let outputGradient = memory.outputGradient + sample * outputShape.count
+            windows.forEachWindow { rows, columns, outputOffset in
+                PoolWindowAverageGradient(windowGradient: inputGradient + rows.lowerBound * rowStride + columns.lowerBound * channels,
+                                          rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
+                                          gradient: outputGradient + outputOffset)
+                    .run(channels: channels)
+            }
         }
     }
 }

@@ -61,10 +61,10 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     /// Inference: per channel, the multiplier and the offset of `y = x·a + b`.
     public var preparedCount: Int { 2 * channels }
-    /// Training: x̂ of the last sample normalised, for its backward pass.
-    public var savedCount: Int { inputShape.count }
+    /// Training: x̂ of the block normalised, for its backward pass.
+    public func savedCount(samples: Int) -> Int { samples * inputShape.count }
     /// Per-channel factors computed once per call.
-    public var scratchCount: Int { 3 * channels }
+    public func scratchCount(samples: Int) -> Int { 3 * channels }
 
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         let base = parameters.baseAddress!
@@ -91,8 +91,9 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         }
     }
 
-    private func apply(_ factors: UnsafePointer<Float>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        for position in 0..<positions {
+    /// `y = x·a + b` at every position of `count` samples.
+    private func apply(_ factors: UnsafePointer<Float>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
+        for position in 0..<count * positions {
             Elementwise.multiplyAdd(input + position * channels, factors, factors + channels, into: output + position * channels,
                                     count: channels)
         }
@@ -105,7 +106,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     /// Inference: the moving statistics.
     public func forward(_ memory: LayerMemory) {
-        apply(memory.prepared, input: memory.input, output: memory.output)
+        apply(memory.prepared, input: memory.input, output: memory.output, count: memory.count)
     }
 
     /// The gradient of the inference pass (moving statistics held constant).
@@ -113,7 +114,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         let parameters = memory.parameters, gradient = memory.parameterGradient
         let mean = parameters + movingMeanOffset, variance = parameters + movingVarianceOffset
         gradient.update(repeating: 0, count: parameterCount)
-        for position in 0..<positions {
+        for position in 0..<memory.count * positions {
             let x = memory.input + position * channels, dy = memory.outputGradient + position * channels
             for channel in 0..<channels {
                 let normalized = (x[channel] - mean[channel]) / (variance[channel] + epsilon).squareRoot()
@@ -122,7 +123,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
             }
         }
         guard let inputGradient = memory.inputGradient else { return }
-        for position in 0..<positions {
+        for position in 0..<memory.count * positions {
             for channel in 0..<channels {
                 inputGradient[position * channels + channel] = memory.outputGradient[position * channels + channel] * memory.prepared[channel]
             }
@@ -131,9 +132,10 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     // MARK: Training, with the global batch's statistics
 
-    public func channelSums(of input: UnsafePointer<Float>, centeredOn mean: UnsafePointer<Float>?, into sums: UnsafeMutablePointer<Float>) {
+    public func channelSums(of input: UnsafePointer<Float>, count: Int, centeredOn mean: UnsafePointer<Float>?,
+                            into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: channels)
-        for position in 0..<positions {
+        for position in 0..<count * positions {
             let x = input + position * channels
             if let mean {
                 Elementwise.addSquaredDeviations(x, mean: mean, into: sums, count: channels)
@@ -146,9 +148,9 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     public func normalize(_ memory: LayerMemory, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
         let factors = memory.scratch
         affine(parameters: memory.parameters, mean: mean, variance: variance, into: factors)
-        apply(factors, input: memory.input, output: memory.output)
+        apply(factors, input: memory.input, output: memory.output, count: memory.count)
         for channel in 0..<channels { factors[channel] = 1 / (variance[channel] + epsilon).squareRoot() }
-        for position in 0..<positions {
+        for position in 0..<memory.count * positions {
             Elementwise.centerAndScale(memory.input + position * channels, mean: mean, scale: factors,
                                        into: memory.saved + position * channels, count: channels)
         }
@@ -156,7 +158,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     public func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: 2 * channels)
-        for position in 0..<positions {
+        for position in 0..<memory.count * positions {
             let dy = memory.outputGradient + position * channels
             Elementwise.add(dy, into: sums, count: channels)
             Elementwise.addProducts(dy, memory.saved + position * channels, into: sums + channels, count: channels)
@@ -177,7 +179,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
             means[channel] = sums[channel] * inverseCount
             means[channels + channel] = sums[channels + channel] * inverseCount
         }
-        for position in 0..<positions {
+        for position in 0..<memory.count * positions {
             let offset = position * channels
             Elementwise.normalizationInputGradient(memory.outputGradient + offset, normalized: memory.saved + offset, factor: factors,
                                                    meanGradient: means, meanProjection: means + channels,

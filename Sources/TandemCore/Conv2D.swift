@@ -105,8 +105,12 @@ public struct Conv2D: KerasLayer {
     public var forwardMultiplyAdds: Int { outputShape.height * outputShape.width * kernelSize.area * inputShape.channels * filters }
 
     public var preparedCount: Int { algorithm == .winograd ? winogradPreparedCount : 0 }
-    public var savedCount: Int { algorithm == .winograd ? winogradSavedCount : im2colSavedCount }
-    public var scratchCount: Int { algorithm == .winograd ? winogradScratchCount : im2colScratchCount }
+    public func savedCount(samples: Int) -> Int {
+        algorithm == .winograd ? winogradSavedCount(samples: samples) : im2colSavedCount(samples: samples)
+    }
+    public func scratchCount(samples: Int) -> Int {
+        algorithm == .winograd ? winogradScratchCount(samples: samples) : im2colScratchCount(samples: samples)
+    }
 
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         glorotUniform(parameters.baseAddress!, count: kernelCount,
@@ -124,14 +128,15 @@ public struct Conv2D: KerasLayer {
         case .im2col: forwardIm2col(memory)
         case .winograd: forwardWinograd(memory)
         }
-        applyUnfusedActivation(activation, values: memory.output, count: outputShape.count)
+        applyUnfusedActivation(activation, values: memory.output, count: memory.count * outputShape.count)
     }
 
     public func backward(_ memory: LayerMemory) {
+        let count = memory.count
         applyActivationGradient(activation, output: memory.output, gradient: memory.outputGradient,
-                                into: memory.outputGradient, count: outputShape.count)
+                                into: memory.outputGradient, count: count * outputShape.count)
         if useBias {
-            sumOverPositions(memory.outputGradient, positions: outputShape.height * outputShape.width, channels: filters,
+            sumOverPositions(memory.outputGradient, positions: count * outputShape.height * outputShape.width, channels: filters,
                              into: memory.parameterGradient + kernelCount)
         }
         switch algorithm {

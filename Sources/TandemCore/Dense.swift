@@ -1,5 +1,3 @@
-import CBLAS
-
 /// A fully connected layer, `output = activation(input · kernel + bias)`; Keras's `Dense`.
 ///
 /// Parameters, in flat-buffer order: `kernel[inputs][units]` (Keras's layout), then `bias[units]` if
@@ -52,33 +50,33 @@ public struct Dense: KerasLayer {
         if useBias { (parameters.baseAddress! + inputs * units).update(repeating: 0, count: units) }
     }
 
+    /// `output[n][units] = input[n][inputs] · kernel + bias`: one GEMM for the block.
     public func forward(_ memory: LayerMemory) {
-        let kernel = memory.parameters
+        let count = memory.count
         if useBias {
-            memory.output.update(from: memory.parameters + inputs * units, count: units)
-        } else {
-            memory.output.update(repeating: 0, count: units)
+            let bias = memory.parameters + inputs * units
+            for sample in 0..<count { (memory.output + sample * units).update(from: bias, count: units) }
         }
-        // output[units] += kernelᵀ · input
-        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(inputs), Int32(units), 1, kernel, Int32(units),
-                    memory.input, 1, 1, memory.output, 1)
-        applyActivation(activation.hidden, from: memory.output, into: memory.output, count: units)
+        matrixMultiply(memory.input, memory.parameters, into: memory.output, m: count, n: units, k: inputs,
+                       beta: useBias ? 1 : 0)
+        applyActivation(activation.hidden, from: memory.output, into: memory.output, count: count * units)
     }
 
+    /// `kernelGradient = inputᵀ · outputGradient` (one GEMM summing the block's samples), the bias gradient
+    /// the samples' output gradients summed in order, `inputGradient = outputGradient · kernelᵀ`.
     public func backward(_ memory: LayerMemory) {
+        let count = memory.count
         applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,
-                                into: memory.outputGradient, count: units)
-        let outputGradient = memory.outputGradient
-        // kernelGradient[i][u] = input[i] · outputGradient[u]; biasGradient = outputGradient.
-        for input in 0..<inputs {
-            let row = memory.parameterGradient + input * units
-            let value = memory.input[input]
-            for unit in 0..<units { row[unit] = value * outputGradient[unit] }
+                                into: memory.outputGradient, count: count * units)
+        matrixMultiply(memory.input, transposeA: true, memory.outputGradient, into: memory.parameterGradient,
+                       m: inputs, n: units, k: count)
+        if useBias {
+            sumOverPositions(memory.outputGradient, positions: count, channels: units,
+                             into: memory.parameterGradient + inputs * units)
         }
-        if useBias { (memory.parameterGradient + inputs * units).update(from: outputGradient, count: units) }
         if let inputGradient = memory.inputGradient {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(inputs), Int32(units), 1, memory.parameters, Int32(units),
-                        outputGradient, 1, 0, inputGradient, 1)
+            matrixMultiply(memory.outputGradient, memory.parameters, transposeB: true, into: inputGradient,
+                           m: count, n: inputs, k: units)
         }
     }
 }

@@ -16,8 +16,8 @@ public struct Dropout: KerasLayer {
     public var kind: String { "Dropout" }
     public var summaryDetail: String { "rate \(rate)" }
     public var parameterBlocks: [ParameterBlock] { [] }
-    /// The scaled mask of the last forward pass, for backward.
-    public var savedCount: Int { inputShape.count }
+    /// The scaled masks of the last forward pass, for backward.
+    public func savedCount(samples: Int) -> Int { samples * inputShape.count }
 
     public init(name: String = "dropout", inputShape: TensorShape, rate: Float, position: Int) throws {
         guard rate >= 0, rate < 1 else { throw ModelDefinitionError("\(name): rate \(rate) must be in [0, 1)") }
@@ -37,22 +37,22 @@ public struct Dropout: KerasLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        let count = inputShape.count
-        let mask = memory.saved
-        if memory.sample.training && rate > 0 {
-            var generator = RandomGenerator(seed: memory.sample.seed,
-                                            stream: RandomStream.sample(epoch: memory.sample.epoch, index: memory.sample.index,
-                                                                        layer: position))
+        let count = inputShape.count, masks = memory.saved
+        if memory.samples.training && rate > 0 {
             let scale = 1 / (1 - rate)
-            for index in 0..<count { mask[index] = generator.nextUnitFloat() < rate ? 0 : scale }
+            for sample in 0..<memory.count {
+                var generator = memory.samples.stream(sample: sample, layer: position)
+                let mask = masks + sample * count
+                for index in 0..<count { mask[index] = generator.nextUnitFloat() < rate ? 0 : scale }
+            }
         } else {
-            mask.update(repeating: 1, count: count)
+            masks.update(repeating: 1, count: memory.count * count)
         }
-        for index in 0..<count { memory.output[index] = memory.input[index] * mask[index] }
+        for index in 0..<memory.count * count { memory.output[index] = memory.input[index] * masks[index] }
     }
 
     public func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
-        for index in 0..<inputShape.count { inputGradient[index] = memory.outputGradient[index] * memory.saved[index] }
+        for index in 0..<memory.count * inputShape.count { inputGradient[index] = memory.outputGradient[index] * memory.saved[index] }
     }
 }

@@ -27,25 +27,26 @@ public struct FixedPointFormat: Sendable, Equatable {
         limit = Double(sign: .plus, exponent: magnitudeBits - fractionBits, significand: 1)
     }
 
-    /// Per-sample gradients already divided by the global batch size: resolution 2^−40 ≈ 9.1e−13.
-    /// A batch of B samples allows a per-sample gradient (before the division) up to B·2^11 for
-    /// B ≤ 2,048 and about 2^22 beyond: 65,536 at the tutorial's batch of 32, far past any gradient
-    /// that still trains.
-    public static func gradient(globalBatchSize: Int) -> FixedPointFormat {
-        FixedPointFormat(fractionBits: 40, maximumAddends: globalBatchSize)
+    /// Micro-batch gradients (per-sample gradients already divided by the global batch size, summed over
+    /// the micro-batch), `addends` of them a step: resolution 2^−40 ≈ 9.1e−13, up to 2^11 = 2,048 per
+    /// micro-batch for up to 2,048 micro-batches (half that for each doubling beyond). At the tutorial's
+    /// batch of 32 a sample's gradient may reach 65,536 / m on average over its micro-batch of m, far
+    /// past any gradient that still trains.
+    public static func gradient(addends: Int) -> FixedPointFormat {
+        FixedPointFormat(fractionBits: 40, maximumAddends: addends)
     }
 
-    /// Per-sample losses (cross-entropy): resolution 2^−32 ≈ 2.3e−10, up to 2^19 = 524,288 per sample
-    /// for up to 2,048 addends (half that for each doubling beyond).
+    /// Losses (cross-entropy) summed over a micro-batch: resolution 2^−32 ≈ 2.3e−10, up to 2^19 = 524,288
+    /// per micro-batch for up to 2,048 addends (half that for each doubling beyond).
     public static func loss(addends: Int) -> FixedPointFormat {
         FixedPointFormat(fractionBits: 32, maximumAddends: addends)
     }
 
-    /// Per-sample, per-channel sums of activations and of their squared deviations (batch-norm
-    /// statistics over one sample's positions): resolution 2^−24 ≈ 6e−8, up to 2^27 ≈ 1.3e8 per sample
-    /// and channel for up to 2,048 samples.
-    public static func statistics(globalBatchSize: Int) -> FixedPointFormat {
-        FixedPointFormat(fractionBits: 24, maximumAddends: globalBatchSize)
+    /// Per-channel sums of activations and of their squared deviations over a micro-batch's samples and
+    /// positions (batch-norm statistics): resolution 2^−24 ≈ 6e−8, up to 2^27 ≈ 1.3e8 per micro-batch
+    /// and channel for up to 2,048 micro-batches.
+    public static func statistics(addends: Int) -> FixedPointFormat {
+        FixedPointFormat(fractionBits: 24, maximumAddends: addends)
     }
 
     var scale: Double { Double(sign: .plus, exponent: fractionBits, significand: 1) }
@@ -71,6 +72,19 @@ public struct FixedPointFormat: Sendable, Equatable {
     /// finite (the sums are then meaningless and must not be used).
     @inline(__always)
     public func accumulate(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
+        round(values, count: count, into: sums, adding: true)
+    }
+
+    /// `sums[i] = fixedPoint(values[i])` for every `i`: the first addend of a sum, with no pass to clear it
+    /// first. False as `accumulate`.
+    @inline(__always)
+    public func store(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
+        round(values, count: count, into: sums, adding: false)
+    }
+
+    /// One vectorised pass: scale, range check, round to the nearest integer, then add or store.
+    @inline(__always)
+    private func round(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>, adding: Bool) -> Bool {
         let scale = SIMD8<Double>(repeating: self.scale)
         let upper = SIMD8<Double>(repeating: scaledLimit), lower = -upper
         let constant = SIMD8<Double>(repeating: Self.roundingConstant)
@@ -81,14 +95,18 @@ public struct FixedPointFormat: Sendable, Equatable {
             let scaled = SIMD8<Double>(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self)) * scale
             // Both comparisons are false for NaN.
             inRange = inRange .& (scaled .< upper) .& (scaled .> lower)
-            let integers = unsafeBitCast(scaled + constant, to: SIMD8<Int64>.self) &- constantBits
-            let sum = UnsafeRawPointer(sums + index).loadUnaligned(as: SIMD8<Int64>.self) &+ integers
-            UnsafeMutableRawPointer(sums + index).storeBytes(of: sum, as: SIMD8<Int64>.self)
+            var integers = unsafeBitCast(scaled + constant, to: SIMD8<Int64>.self) &- constantBits
+            if adding { integers &+= UnsafeRawPointer(sums + index).loadUnaligned(as: SIMD8<Int64>.self) }
+            UnsafeMutableRawPointer(sums + index).storeBytes(of: integers, as: SIMD8<Int64>.self)
             index += 8
         }
         var allInRange = all(inRange)
         while index < count {
-            if let integer = fixedPoint(values[index]) { sums[index] &+= integer } else { allInRange = false }
+            if let integer = fixedPoint(values[index]) {
+                sums[index] = adding ? sums[index] &+ integer : integer
+            } else {
+                allInRange = false
+            }
             index += 1
         }
         return allInRange

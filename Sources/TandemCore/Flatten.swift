@@ -19,10 +19,10 @@ public struct Flatten: KerasLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        memory.output.update(from: memory.input, count: inputShape.count)
+        memory.output.update(from: memory.input, count: memory.count * inputShape.count)
     }
 
     public func backward(_ memory: LayerMemory) {
-        memory.inputGradient?.update(from: memory.outputGradient, count: inputShape.count)
+        memory.inputGradient?.update(from: memory.outputGradient, count: memory.count * inputShape.count)
     }
 }

@@ -28,33 +28,41 @@ public struct GlobalPooling2D: KerasLayer {
                       reduction: configuration.className == "GlobalMaxPooling2D" ? .maximum : .average)
     }
 
-    // The pooling layers' window kernels, with one window: the whole input.
+    // The pooling layers' window kernels, with one window per sample: the whole input.
 
     public func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, rowStride = inputShape.width * channels
-        switch reduction {
-        case .average:
-            PoolWindowAverage(window: memory.input, rowStride: rowStride, columnStride: channels, rows: inputShape.height,
-                              columns: inputShape.width, output: memory.output).run(channels: channels)
-        case .maximum:
-            PoolWindowMaximum(window: memory.input, rowStride: rowStride, columnStride: channels, rows: inputShape.height,
-                              columns: inputShape.width, output: memory.output).run(channels: channels)
+        for sample in 0..<memory.count {
+            let input = memory.input + sample * inputShape.count, output = memory.output + sample * channels
+            switch reduction {
+            case .average:
+                PoolWindowAverage(window: input, rowStride: rowStride, columnStride: channels, rows: inputShape.height,
+                                  columns: inputShape.width, output: output).run(channels: channels)
+            case .maximum:
+                PoolWindowMaximum(window: input, rowStride: rowStride, columnStride: channels, rows: inputShape.height,
+                                  columns: inputShape.width, output: output).run(channels: channels)
+            }
         }
     }
 
     public func backward(_ memory: LayerMemory) {
-        guard let inputGradient = memory.inputGradient else { return }
+        guard let inputGradients = memory.inputGradient else { return }
         let channels = inputShape.channels, rowStride = inputShape.width * channels
-        inputGradient.update(repeating: 0, count: inputShape.count)
-        switch reduction {
-        case .average:
-            PoolWindowAverageGradient(windowGradient: inputGradient, rowStride: rowStride, columnStride: channels,
-                                      rows: inputShape.height, columns: inputShape.width, gradient: memory.outputGradient)
-                .run(channels: channels)
-        case .maximum:
-            PoolWindowMaximumGradient(window: memory.input, windowGradient: inputGradient, rowStride: rowStride,
-                                      columnStride: channels, rows: inputShape.height, columns: inputShape.width,
-                                      maximum: memory.output, gradient: memory.outputGradient).run(channels: channels)
+        inputGradients.update(repeating: 0, count: memory.count * inputShape.count)
+        for sample in 0..<memory.count {
+            let inputGradient = inputGradients + sample * inputShape.count
+            let outputGradient = memory.outputGradient + sample * channels
+            switch reduction {
+            case .average:
+                PoolWindowAverageGradient(windowGradient: inputGradient, rowStride: rowStride, columnStride: channels,
+                                          rows: inputShape.height, columns: inputShape.width, gradient: outputGradient)
+                    .run(channels: channels)
+            case .maximum:
+                PoolWindowMaximumGradient(window: memory.input + sample * inputShape.count, windowGradient: inputGradient,
+                                          rowStride: rowStride, columnStride: channels, rows: inputShape.height,
+                                          columns: inputShape.width, maximum: memory.output + sample * channels,
+                                          gradient: outputGradient).run(channels: channels)
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ public struct GroupNormalization: KerasLayer {
     public var summaryDetail: String { "\(groups) groups" }
     public var parameterBlocks: [ParameterBlock] { sets.parameterBlocks }
     public var epsilon: Float { sets.epsilon }
-    public var savedCount: Int { sets.savedCount }
+    public func savedCount(samples: Int) -> Int { sets.savedCount(samples: samples) }
 
     public init(name: String = "group_normalization", inputShape: TensorShape, groups: Int, epsilon: Float = 1e-3,
                 scale: Bool = true, center: Bool = true) throws {

@@ -1,42 +1,62 @@
 /// Convolution as matrix multiplication over copied patches ("im2col").
 ///
-/// With HWC activations and an HWIO kernel, one sample's convolution is
-/// `output[positions][filters] = patches[positions][kh·kw·cin] × kernel[kh·kw·cin][filters]`,
-/// where row `p` of `patches` holds the receptive field of output position `p` (zeros outside the input).
+/// With NHWC activations and an HWIO kernel, a chunk of `s` samples of the block (`samplesPerProduct`)
+/// is convolved as one product
+/// `output[s·positions][filters] = patches[s·positions][kh·kw·cin] × kernel[kh·kw·cin][filters]`,
+/// where row `p` of `patches` holds the receptive field of output position `p` (zeros outside the input);
+/// the kernel gradient is the chunks' products `patchesᵀ × outputGradient` added in order, a sum over
+/// every position of the block.
 extension Conv2D {
     var patchLength: Int { kernelSize.area * inputShape.channels }
     var outputPositions: Int { outputShape.height * outputShape.width }
+    private func im2colChunkSize(_ samples: Int) -> Int {
+        samplesPerProduct(rowsPerSample: outputPositions, n: filters, k: patchLength, samples: samples)
+    }
 
     /// Forward keeps the patch matrix for the kernel gradient.
-    var im2colSavedCount: Int { outputPositions * patchLength }
-    /// Backward's gradient with respect to the patches.
-    var im2colScratchCount: Int { outputPositions * patchLength }
+    func im2colSavedCount(samples: Int) -> Int { samples * outputPositions * patchLength }
+    /// Backward's gradient with respect to one chunk's patches.
+    func im2colScratchCount(samples: Int) -> Int { im2colChunkSize(samples) * outputPositions * patchLength }
 
     func forwardIm2col(_ memory: LayerMemory) {
-        let patches = memory.saved
-        gatherPatches(from: memory.input, into: patches)
-        matrixMultiply(patches, memory.parameters, into: memory.output,
-                       m: outputPositions, n: filters, k: patchLength)
+        let patches = memory.saved, chunk = im2colChunkSize(memory.count)
+        for first in stride(from: 0, to: memory.count, by: chunk) {
+            let samples = first..<min(first + chunk, memory.count)
+            for sample in samples {
+                gatherPatches(from: memory.input + sample * inputShape.count, into: patches + sample * outputPositions * patchLength)
+            }
+            matrixMultiply(patches + first * outputPositions * patchLength, memory.parameters,
+                           into: memory.output + first * outputPositions * filters,
+                           m: samples.count * outputPositions, n: filters, k: patchLength)
+        }
         addBiasAndActivate(activation.fused, values: memory.output, bias: bias(memory.parameters),
-                           positions: outputPositions, channels: filters)
+                           positions: memory.count * outputPositions, channels: filters)
     }
 
     /// Expects `outputGradient` already through the activation and the bias gradient written.
     func backwardIm2col(_ memory: LayerMemory) {
-        // kernelGradient[kh·kw·cin][filters] = patchesᵀ × outputGradient
-        matrixMultiply(memory.saved, transposeA: true, memory.outputGradient, into: memory.parameterGradient,
-                       m: patchLength, n: filters, k: outputPositions)
-        guard let inputGradient = memory.inputGradient else { return }
-        // patchGradient[positions][kh·kw·cin] = outputGradient × kernelᵀ, then scattered back onto the input.
-        let patchGradient = memory.scratch
-        matrixMultiply(memory.outputGradient, memory.parameters, transposeB: true, into: patchGradient,
-                       m: outputPositions, n: patchLength, k: filters)
-        scatterPatches(patchGradient, into: inputGradient)
+        let chunk = im2colChunkSize(memory.count)
+        for first in stride(from: 0, to: memory.count, by: chunk) {
+            let samples = first..<min(first + chunk, memory.count), rows = samples.count * outputPositions
+            let outputGradient = memory.outputGradient + first * outputPositions * filters
+            // kernelGradient[kh·kw·cin][filters] (+)= patchesᵀ × outputGradient
+            matrixMultiply(memory.saved + first * outputPositions * patchLength, transposeA: true, outputGradient,
+                           into: memory.parameterGradient, m: patchLength, n: filters, k: rows, beta: first == 0 ? 0 : 1)
+            guard let inputGradient = memory.inputGradient else { continue }
+            // patchGradient[positions][kh·kw·cin] = outputGradient × kernelᵀ, then scattered back onto the input.
+            let patchGradient = memory.scratch
+            matrixMultiply(outputGradient, memory.parameters, transposeB: true, into: patchGradient,
+                           m: rows, n: patchLength, k: filters)
+            for sample in samples {
+                scatterPatches(patchGradient + (sample - first) * outputPositions * patchLength,
+                               into: inputGradient + sample * inputShape.count)
+            }
+        }
     }
 
-    /// Calls `body(patchOffset, inputOffset)` for every kernel tap of every output position, in the
-    /// patch matrix's order; `inputOffset` (of the tap's input position) is nil where the tap falls in
-    /// the zero padding. Both offsets count floats; each tap covers `inputShape.channels` of them.
+    /// Calls `body(patchOffset, inputOffset)` for every kernel tap of every output position of one
+    /// sample, in the patch matrix's order; `inputOffset` (of the tap's input position) is nil where the
+    /// tap falls in the zero padding. Both offsets count floats; each tap covers `inputShape.channels` of them.
     @inline(__always)
     private func forEachTap(_ body: (_ patchOffset: Int, _ inputOffset: Int?) -> Void) {
         let channels = inputShape.channels

@@ -1,10 +1,17 @@
-/// Pointers into the model's buffers that one layer reads and writes while processing one sample.
+/// Pointers into the model's buffers that one layer reads and writes while processing one block of
+/// samples.
 ///
-/// The model owns all memory (see `ModelWorkspace`); a layer is a plain value that only knows its
-/// configuration and shapes. Gradients are per sample: `backward` *overwrites* the layer's slice of
-/// `parameterGradient` with the gradient of this one sample's loss, and the training loop sums the
-/// samples exactly, in fixed point (which is what makes results independent of the rank count).
+/// A block is `count` consecutive samples, stored one after another (NHWC, batch first, as Keras):
+/// sample `i` of a layer's input starts at `input + i · inputShape.count`. The model owns all memory
+/// (see `ModelWorkspace`); a layer is a plain value that only knows its configuration and shapes.
+///
+/// `backward` *overwrites* the layer's slice of `parameterGradient` with the gradient summed over the
+/// block's samples. The training loop runs every canonical micro-batch of a step as one block and adds
+/// each block's gradient exactly, in fixed point, which is what makes results independent of the rank
+/// and thread count: a block's sums never depend on which rank or thread computes it.
 public struct LayerMemory {
+    /// Samples in the block, at least 1 and at most the workspace's capacity.
+    public var count: Int
     public var input: UnsafeMutablePointer<Float>
     public var output: UnsafeMutablePointer<Float>
     /// Where the gradient with respect to `input` goes; `nil` for the first layer, which needs none.
@@ -15,31 +22,38 @@ public struct LayerMemory {
     public var parameterGradient: UnsafeMutablePointer<Float>
     /// Values derived from the parameters once per step by `prepare` (e.g. Winograd-domain kernels).
     public var prepared: UnsafeMutablePointer<Float>
-    /// Values `forward` keeps for `backward` of the same sample.
+    /// Values `forward` keeps for `backward` of the same block.
     public var saved: UnsafeMutablePointer<Float>
     /// Scratch, valid only during one call.
     public var scratch: UnsafeMutablePointer<Float>
-    /// Which sample this is, for layers that draw random numbers per sample.
-    public var sample: SampleContext
+    /// Which samples these are, for layers that draw random numbers per sample.
+    public var samples: SampleBlock
 }
 
-/// Which sample a forward pass is for. Randomised layers (Dropout) draw from `(seed, epoch, index,
-/// layer)`, so a sample's mask does not depend on the rank that computes it; in inference they do nothing.
-public struct SampleContext: Sendable, Equatable {
+/// Which samples a block holds. Randomised layers (Dropout, augmentation) draw from `(seed, epoch,
+/// sample index, layer)`, so a sample's draws do not depend on the rank or thread that computes it, nor
+/// on what else is in its block; in inference they do nothing.
+public struct SampleBlock: @unchecked Sendable {
     public var training: Bool
     public var seed: UInt64
     public var epoch: Int
-    /// The sample's index in the training set.
-    public var index: Int
+    /// The training-set index of each sample of the block (training only).
+    public var indices: UnsafePointer<Int32>?
 
-    public init(training: Bool, seed: UInt64, epoch: Int, index: Int) {
+    public init(training: Bool, seed: UInt64, epoch: Int, indices: UnsafePointer<Int32>?) {
         self.training = training
         self.seed = seed
         self.epoch = epoch
-        self.index = index
+        self.indices = indices
     }
 
-    public static let inference = SampleContext(training: false, seed: 0, epoch: 0, index: 0)
+    public static let inference = SampleBlock(training: false, seed: 0, epoch: 0, indices: nil)
+
+    /// The random stream of the block's sample `sample` in the layer at `position` (training only).
+    public func stream(sample: Int, layer position: Int) -> RandomGenerator {
+        guard let indices else { preconditionFailure("a training block needs its samples' indices") }
+        return RandomGenerator(seed: seed, stream: RandomStream.sample(epoch: epoch, index: Int(indices[sample]), layer: position))
+    }
 }
 
 /// A named block of a layer's weights, in the order it occupies the flat buffer (Keras's
@@ -59,7 +73,8 @@ public struct ParameterBlock: Sendable, Equatable {
     }
 }
 
-/// One layer of a `Sequential` model: configuration and shapes, with `forward` and `backward` for one sample.
+/// One layer of a `Sequential` model: configuration and shapes, with `forward` and `backward` for one
+/// block of samples.
 public protocol Layer: Sendable {
     /// The layer's name in the model description, e.g. `conv2d_1`.
     var name: String { get }
@@ -77,9 +92,12 @@ public protocol Layer: Sendable {
     /// Multiply-adds of one sample's forward pass, for FLOP accounting.
     var forwardMultiplyAdds: Int { get }
 
+    /// Floats of `prepared`, derived from the parameters (the same for every block).
     var preparedCount: Int { get }
-    var savedCount: Int { get }
-    var scratchCount: Int { get }
+    /// Floats `forward` keeps for `backward`, for a block of up to `samples` samples.
+    func savedCount(samples: Int) -> Int
+    /// Floats of scratch one call needs, for a block of up to `samples` samples.
+    func scratchCount(samples: Int) -> Int
 
     /// Writes initial parameter values (Keras defaults: Glorot-uniform kernels, zero biases).
     func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator)
@@ -95,8 +113,8 @@ extension Layer {
     public var summaryDetail: String { "" }
     public var endsInSoftmax: Bool { false }
     public var preparedCount: Int { 0 }
-    public var savedCount: Int { 0 }
-    public var scratchCount: Int { 0 }
+    public func savedCount(samples: Int) -> Int { 0 }
+    public func scratchCount(samples: Int) -> Int { 0 }
     public var forwardMultiplyAdds: Int { 0 }
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {}
     public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {}
@@ -126,20 +144,22 @@ public struct LayerBuildContext: Sendable {
 }
 
 /// A layer whose training pass depends on the whole global batch (Keras's `BatchNormalization`). The
-/// trainer runs every local sample up to it, adds up per-sample, per-channel sums exactly across the
-/// global batch (fixed point, any rank count, as the gradient), and only then lets any sample go on;
-/// backward alike. `forward` and `backward` of `Layer` are its inference pass and unused, respectively.
+/// trainer runs every local block up to it, adds up each block's per-channel sums exactly across the
+/// global batch (fixed point, any rank count, as the gradient), and only then lets any block go on;
+/// backward alike. `forward` and `backward` of `Layer` are its inference pass.
 public protocol BatchSynchronizedLayer: Layer {
     /// Channels the statistics are per.
     var channels: Int { get }
-    /// `sums[c] = Σ over positions of input[·, c]`, or of `(input − mean[c])²` given `mean`: one sample's part.
-    func channelSums(of input: UnsafePointer<Float>, centeredOn mean: UnsafePointer<Float>?, into sums: UnsafeMutablePointer<Float>)
-    /// The training forward pass of one sample with the global batch's mean and variance.
+    /// `sums[c] = Σ over the block's samples and positions of input[·, c]`, or of `(input − mean[c])²`
+    /// given `mean`: one block's part, in a fixed order.
+    func channelSums(of input: UnsafePointer<Float>, count: Int, centeredOn mean: UnsafePointer<Float>?,
+                     into sums: UnsafeMutablePointer<Float>)
+    /// The training forward pass of one block with the global batch's mean and variance.
     func normalize(_ memory: LayerMemory, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>)
-    /// One sample's part of `Σ dy` and `Σ dy·x̂` per channel (into `sums[0..<C]`, `sums[C..<2C]`); also
-    /// writes them as the sample's gradient of the layer's parameters.
+    /// One block's part of `Σ dy` and `Σ dy·x̂` per channel (into `sums[0..<C]`, `sums[C..<2C]`); also
+    /// writes them as the block's gradient of the layer's parameters.
     func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>)
-    /// One sample's input gradient from the global `Σ dy`, `Σ dy·x̂` over `count` values per channel.
+    /// One block's input gradient from the global `Σ dy`, `Σ dy·x̂` over `count` values per channel.
     func inputGradient(_ memory: LayerMemory, variance: UnsafePointer<Float>, sums: UnsafePointer<Float>, count: Int)
     /// Moves the moving statistics towards the batch's (once per training step, every rank alike).
     func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>)

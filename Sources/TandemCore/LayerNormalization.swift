@@ -9,7 +9,7 @@ public struct LayerNormalization: KerasLayer {
     public var kind: String { "LayerNormalization" }
     public var parameterBlocks: [ParameterBlock] { sets.parameterBlocks }
     public var epsilon: Float { sets.epsilon }
-    public var savedCount: Int { sets.savedCount }
+    public func savedCount(samples: Int) -> Int { sets.savedCount(samples: samples) }
 
     public init(name: String = "layer_normalization", inputShape: TensorShape, epsilon: Float = 1e-3,
                 scale: Bool = true, center: Bool = true) {

@@ -31,3 +31,15 @@ public enum BLASThreads {
     public static var current: Int { Int(openblas_get_num_threads()) }
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
+
+/// How many of a block's `samples` one matrix product should cover, when each sample adds
+/// `rowsPerSample` rows to a product of `n` columns over `k`. OpenBLAS multiplies small matrices
+/// (m·n·k up to about 2^20) without packing them, the fastest way here; past that, its packed kernels
+/// need a few hundred rows to run at full speed, and a product over a whole block would also stream the
+/// block's transforms through the cache instead of reusing them. A function of the shapes and the block
+/// size only, so that a block's arithmetic never depends on anything else.
+func samplesPerProduct(rowsPerSample: Int, n: Int, k: Int, samples: Int) -> Int {
+    let unpackedRows = (1 << 20) / max(n * k, 1)
+    let rows = unpackedRows >= 64 ? unpackedRows : 512
+    return min(max(rows / max(rowsPerSample, 1), 1), samples)
+}

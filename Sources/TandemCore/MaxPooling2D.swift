@@ -28,26 +28,34 @@ public struct MaxPooling2D: KerasLayer {
 
     public func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, rowStride = inputShape.width * channels
-        windows.forEachWindow { rows, columns, outputOffset in
-            PoolWindowMaximum(window: memory.input + rows.lowerBound * rowStride + columns.lowerBound * channels,
-                              rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
-                              output: memory.output + outputOffset)
-                .run(channels: channels)
+        for sample in 0..<memory.count {
+            let input = memory.input + sample * inputShape.count, output = memory.output + sample * outputShape.count
+            windows.forEachWindow { rows, columns, outputOffset in
+                PoolWindowMaximum(window: input + rows.lowerBound * rowStride + columns.lowerBound * channels,
+                                  rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
+                                  output: output + outputOffset)
+                    .run(channels: channels)
+            }
         }
     }
 
     /// Each output's gradient goes to the first position of its window (row-major) that holds the
     /// maximum; overlapping windows add up.
     public func backward(_ memory: LayerMemory) {
-        guard let inputGradient = memory.inputGradient else { return }
+        guard let inputGradients = memory.inputGradient else { return }
         let channels = inputShape.channels, rowStride = inputShape.width * channels
-        inputGradient.update(repeating: 0, count: inputShape.count)  // rows and columns no window covers stay 0
-        windows.forEachWindow { rows, columns, outputOffset in
-            let windowOffset = rows.lowerBound * rowStride + columns.lowerBound * channels
-            PoolWindowMaximumGradient(window: memory.input + windowOffset, windowGradient: inputGradient + windowOffset,
-                                      rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
-                                      maximum: memory.output + outputOffset, gradient: memory.outputGradient + outputOffset)
-                .run(channels: channels)
+        // Rows and columns no window covers stay 0.
+        inputGradients.update(repeating: 0, count: memory.count * inputShape.count)
+        for sample in 0..<memory.count {
+            let input = memory.input + sample * inputShape.count, inputGradient = inputGradients + sample * inputShape.count
+            let output = memory.output + sample * outputShape.count, outputGradient = memory.outputGradient + sample * outputShape.count
+            windows.forEachWindow { rows, columns, outputOffset in
+                let windowOffset = rows.lowerBound * rowStride + columns.lowerBound * channels
+                PoolWindowMaximumGradient(window: input + windowOffset, windowGradient: inputGradient + windowOffset,
+                                          rowStride: rowStride, columnStride: channels, rows: rows.count, columns: columns.count,
+                                          maximum: output + outputOffset, gradient: outputGradient + outputOffset)
+                    .run(channels: channels)
+            }
         }
     }
 }

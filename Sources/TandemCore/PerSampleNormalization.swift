@@ -33,8 +33,8 @@ struct NormalizationSets: Sendable {
     var positions: Int { shape.height * shape.width }
     var setCount: Int { (positions / positionsPerSet) * (channels / channelsPerSet) }
 
-    /// x̂ for backward, then one reciprocal standard deviation per set.
-    var savedCount: Int { shape.count + setCount }
+    /// x̂ of every sample for backward, then one reciprocal standard deviation per set and sample.
+    func savedCount(samples: Int) -> Int { samples * (shape.count + setCount) }
 
     var parameterBlocks: [ParameterBlock] {
         (scale ? [ParameterBlock(name: "gamma", shape: [channels])] : [])
@@ -71,69 +71,76 @@ struct NormalizationSets: Sendable {
     }
 
     func forward(_ memory: LayerMemory) {
-        let input = memory.input, normalized = memory.saved, reciprocals = memory.saved + shape.count
         let width = channelsPerSet
-        for set in 0..<setCount {
-            var sum: Float = 0
-            forEachRun(inSet: set) { base, _ in
-                sum += Elementwise.sum(width) { index, lanes in Elementwise.load(input + base, index, width: lanes) }
-            }
-            let mean = sum / valuesPerSet
-            var squares: Float = 0
-            forEachRun(inSet: set) { base, _ in
-                squares += Elementwise.sum(width) { index, lanes in
-                    let centered = Elementwise.load(input + base, index, width: lanes) - mean
-                    return centered * centered
+        for sample in 0..<memory.count {
+            let input = memory.input + sample * shape.count, normalized = memory.saved + sample * shape.count
+            let reciprocals = memory.saved + memory.count * shape.count + sample * setCount
+            for set in 0..<setCount {
+                var sum: Float = 0
+                forEachRun(inSet: set) { base, _ in
+                    sum += Elementwise.sum(width) { index, lanes in Elementwise.load(input + base, index, width: lanes) }
                 }
-            }
-            let reciprocal = 1 / (squares / valuesPerSet + epsilon).squareRoot()
-            reciprocals[set] = reciprocal
-            forEachRun(inSet: set) { base, _ in
-                Elementwise.forEachGroup(width) { index, lanes in
-                    Elementwise.store((Elementwise.load(input + base, index, width: lanes) - mean) * reciprocal,
-                                      normalized + base, index, width: lanes)
+                let mean = sum / valuesPerSet
+                var squares: Float = 0
+                forEachRun(inSet: set) { base, _ in
+                    squares += Elementwise.sum(width) { index, lanes in
+                        let centered = Elementwise.load(input + base, index, width: lanes) - mean
+                        return centered * centered
+                    }
+                }
+                let reciprocal = 1 / (squares / valuesPerSet + epsilon).squareRoot()
+                reciprocals[set] = reciprocal
+                forEachRun(inSet: set) { base, _ in
+                    Elementwise.forEachGroup(width) { index, lanes in
+                        Elementwise.store((Elementwise.load(input + base, index, width: lanes) - mean) * reciprocal,
+                                          normalized + base, index, width: lanes)
+                    }
                 }
             }
         }
         affine(memory.parameters) { gammas, betas in
-            for position in 0..<positions {
+            for position in 0..<memory.count * positions {
                 let offset = position * channels
-                Elementwise.multiplyAdd(normalized + offset, gammas, betas, into: memory.output + offset, count: channels)
+                Elementwise.multiplyAdd(memory.saved + offset, gammas, betas, into: memory.output + offset, count: channels)
             }
         }
     }
 
     func backward(_ memory: LayerMemory) {
-        let normalized = UnsafePointer(memory.saved), reciprocals = memory.saved + shape.count
         let dy = UnsafePointer(memory.outputGradient)
         let gradient = memory.parameterGradient
         gradient.update(repeating: 0, count: (scale ? channels : 0) + (center ? channels : 0))
-        for position in 0..<positions {
+        for position in 0..<memory.count * positions {
             let offset = position * channels
-            if scale { Elementwise.addProducts(dy + offset, normalized + offset, into: gradient, count: channels) }
+            if scale { Elementwise.addProducts(dy + offset, memory.saved + offset, into: gradient, count: channels) }
             if center { Elementwise.add(dy + offset, into: gradient + (scale ? channels : 0), count: channels) }
         }
-        guard let inputGradient = memory.inputGradient else { return }
+        guard let inputGradients = memory.inputGradient else { return }
         let width = channelsPerSet
         affine(memory.parameters) { gammas, _ in
-            // g = dy·gamma, per value.
-            @inline(__always) func g(_ base: Int, _ firstChannel: Int, _ index: Int, _ lanes: Int) -> SIMD16<Float> {
-                Elementwise.load(dy + base, index, width: lanes) * Elementwise.load(gammas + firstChannel, index, width: lanes)
-            }
-            for set in 0..<setCount {
-                var sum: Float = 0, projected: Float = 0
-                forEachRun(inSet: set) { base, firstChannel in
-                    sum += Elementwise.sum(width) { index, lanes in g(base, firstChannel, index, lanes) }
-                    projected += Elementwise.sum(width) { index, lanes in
-                        g(base, firstChannel, index, lanes) * Elementwise.load(normalized + base, index, width: lanes)
-                    }
+            for sample in 0..<memory.count {
+                let normalized = UnsafePointer(memory.saved + sample * shape.count)
+                let reciprocals = memory.saved + memory.count * shape.count + sample * setCount
+                let dy = dy + sample * shape.count, inputGradient = inputGradients + sample * shape.count
+                // g = dy·gamma, per value.
+                @inline(__always) func g(_ base: Int, _ firstChannel: Int, _ index: Int, _ lanes: Int) -> SIMD16<Float> {
+                    Elementwise.load(dy + base, index, width: lanes) * Elementwise.load(gammas + firstChannel, index, width: lanes)
                 }
-                let meanGradient = sum / valuesPerSet, meanProjected = projected / valuesPerSet, reciprocal = reciprocals[set]
-                forEachRun(inSet: set) { base, firstChannel in
-                    Elementwise.forEachGroup(width) { index, lanes in
-                        let value = g(base, firstChannel, index, lanes) - meanGradient
-                            - Elementwise.load(normalized + base, index, width: lanes) * meanProjected
-                        Elementwise.store(value * reciprocal, inputGradient + base, index, width: lanes)
+                for set in 0..<setCount {
+                    var sum: Float = 0, projected: Float = 0
+                    forEachRun(inSet: set) { base, firstChannel in
+                        sum += Elementwise.sum(width) { index, lanes in g(base, firstChannel, index, lanes) }
+                        projected += Elementwise.sum(width) { index, lanes in
+                            g(base, firstChannel, index, lanes) * Elementwise.load(normalized + base, index, width: lanes)
+                        }
+                    }
+                    let meanGradient = sum / valuesPerSet, meanProjected = projected / valuesPerSet, reciprocal = reciprocals[set]
+                    forEachRun(inSet: set) { base, firstChannel in
+                        Elementwise.forEachGroup(width) { index, lanes in
+                            let value = g(base, firstChannel, index, lanes) - meanGradient
+                                - Elementwise.load(normalized + base, index, width: lanes) * meanProjected
+                            Elementwise.store(value * reciprocal, inputGradient + base, index, width: lanes)
+                        }
                     }
                 }
             }

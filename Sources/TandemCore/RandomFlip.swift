@@ -33,20 +33,22 @@ public struct RandomFlip: KerasLayer, AugmentationLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        var flipRows = false, flipColumns = false
-        if memory.sample.training {
-            var generator = RandomGenerator(seed: memory.sample.seed, stream: RandomStream.sample(
-                epoch: memory.sample.epoch, index: memory.sample.index, layer: position))
-            flipColumns = horizontal && generator.nextUnitFloat() < 0.5
-            flipRows = vertical && generator.nextUnitFloat() < 0.5
-        }
         let (height, width, channels) = (inputShape.height, inputShape.width, inputShape.channels)
-        for row in 0..<height {
-            let sourceRow = flipRows ? height - 1 - row : row
-            for column in 0..<width {
-                let sourceColumn = flipColumns ? width - 1 - column : column
-                (memory.output + (row * width + column) * channels)
-                    .update(from: memory.input + (sourceRow * width + sourceColumn) * channels, count: channels)
+        for sample in 0..<memory.count {
+            var flipRows = false, flipColumns = false
+            if memory.samples.training {
+                var generator = memory.samples.stream(sample: sample, layer: position)
+                flipColumns = horizontal && generator.nextUnitFloat() < 0.5
+                flipRows = vertical && generator.nextUnitFloat() < 0.5
+            }
+            let input = memory.input + sample * inputShape.count, output = memory.output + sample * inputShape.count
+            for row in 0..<height {
+                let sourceRow = flipRows ? height - 1 - row : row
+                for column in 0..<width {
+                    let sourceColumn = flipColumns ? width - 1 - column : column
+                    (output + (row * width + column) * channels)
+                        .update(from: input + (sourceRow * width + sourceColumn) * channels, count: channels)
+                }
             }
         }
     }

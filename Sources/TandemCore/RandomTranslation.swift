@@ -61,17 +61,19 @@ public struct RandomTranslation: KerasLayer, AugmentationLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        guard memory.sample.training else {
-            memory.output.update(from: memory.input, count: inputShape.count)
+        guard memory.samples.training else {
+            memory.output.update(from: memory.input, count: memory.count * inputShape.count)
             return
         }
-        var generator = RandomGenerator(seed: memory.sample.seed, stream: RandomStream.sample(
-            epoch: memory.sample.epoch, index: memory.sample.index, layer: position))
-        let shiftDown = (heightRange.lowerBound + (heightRange.upperBound - heightRange.lowerBound) * generator.nextUnitFloat())
-            * Float(inputShape.height)
-        let shiftRight = (widthRange.lowerBound + (widthRange.upperBound - widthRange.lowerBound) * generator.nextUnitFloat())
-            * Float(inputShape.width)
-        translate(memory.input, by: (shiftDown, shiftRight), into: memory.output)
+        for sample in 0..<memory.count {
+            var generator = memory.samples.stream(sample: sample, layer: position)
+            let shiftDown = (heightRange.lowerBound + (heightRange.upperBound - heightRange.lowerBound) * generator.nextUnitFloat())
+                * Float(inputShape.height)
+            let shiftRight = (widthRange.lowerBound + (widthRange.upperBound - widthRange.lowerBound) * generator.nextUnitFloat())
+                * Float(inputShape.width)
+            translate(memory.input + sample * inputShape.count, by: (shiftDown, shiftRight),
+                      into: memory.output + sample * inputShape.count)
+        }
     }
 
     /// `output(y, x) = input(y − down, x − right)`, as TensorFlow's `ImageProjectiveTransformV3`.

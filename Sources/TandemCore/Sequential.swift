@@ -29,8 +29,8 @@ public struct Sequential: Sendable {
     /// The first layer with trainable weights: backward stops there (no gradient is needed below it).
     public let gradientStart: Int
 
-    /// The most memory a model may ask for (weights with their gradient and the optimiser's state, and one sample's workspace),
-    /// checked before anything is allocated.
+    /// The most memory a model may ask for (weights with their gradient and the optimiser's state, and one
+    /// sample's workspace), checked before anything is allocated.
     public static let largestMemoryBytes = 16 << 30
 
     public static func tutorial(convolution: ConvolutionAlgorithm? = nil) -> Sequential {
@@ -59,7 +59,8 @@ public struct Sequential: Sendable {
         // Summed in doubles: the sizes of a nonsensical model must be refused, not overflow.
         let parameterBytes = 16 * layers.reduce(0.0) { $0 + Double($1.parameterCount) }   // with gradient and optimiser state
         let workspaceBytes = 4 * layers.reduce(Double(description.inputShape.count)) {
-            $0 + 3 * Double($1.outputShape.count) + Double($1.savedCount) + Double($1.preparedCount) + Double($1.scratchCount)
+            $0 + 3 * Double($1.outputShape.count) + Double($1.savedCount(samples: 1)) + Double($1.preparedCount)
+                + Double($1.scratchCount(samples: 1))
         }
         guard parameterBytes + workspaceBytes <= Double(Self.largestMemoryBytes) else {
             throw ModelDefinitionError("the model needs about \(Int((parameterBytes + workspaceBytes) / Double(1 << 20))) MiB (parameters and one sample's activations), more than the \(Self.largestMemoryBytes >> 30) GiB Tandem allows")
@@ -104,6 +105,9 @@ public struct Sequential: Sendable {
         }
     }
 
+    /// The most parameters one layer has: the size of a workspace's per-layer gradient.
+    public var largestLayerParameterCount: Int { layers.map(\.parameterCount).max() ?? 0 }
+
     /// Derives each layer's per-step values from the parameters; call after every parameter change.
     public func prepare(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) {
         for (index, layer) in layers.enumerated() {
@@ -111,67 +115,66 @@ public struct Sequential: Sendable {
         }
     }
 
-    /// Runs one sample already written to `workspace.input`; returns its logits.
+    /// Runs the block in `workspace` (`workspace.count` samples written to `workspace.input`); returns its
+    /// logits, `classCount` floats per sample.
     @discardableResult
     public func forward(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) -> UnsafePointer<Float> {
         forward(layers: layers.indices, parameters: parameters, workspace: workspace)
         return UnsafePointer(workspace.logits)
     }
 
-    /// Runs layers `range` on the sample in `workspace` (the output of the layer before is in place).
+    /// Runs layers `range` on the block in `workspace` (the output of the layer before is in place).
     public func forward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace) {
         for index in range {
-            layers[index].forward(workspace.memory(layer: index, parameters: parameters + parameterOffsets[index],
-                                                   parameterGradient: nil, outputGradient: nil, inputGradient: nil))
+            layers[index].forward(workspace.forwardMemory(layer: index, parameters: parameters + parameterOffsets[index]))
         }
     }
 
-    /// Forward and backward for one sample in `workspace.input` with class `label`: *overwrites*
-    /// `parameterGradient` with `scale · ∂loss/∂parameters` and returns the sample's loss and whether
-    /// it was classified correctly.
-    public func lossAndGradient(label: Int, scale: Float, parameters: UnsafePointer<Float>,
-                                parameterGradient: UnsafeMutablePointer<Float>,
-                                workspace: ModelWorkspace) -> (loss: Float, correct: Bool) {
-        let logits = forward(parameters: parameters, workspace: workspace)
-        let correct = SoftmaxCrossEntropy.predictedClass(logits: logits, classes: classCount) == label
-        let loss = backward(label: label, scale: scale, parameters: parameters,
-                            parameterGradient: parameterGradient, workspace: workspace)
-        return (loss, correct)
-    }
-
-    /// The backward pass for the sample `forward` just ran: *overwrites* `parameterGradient` with
-    /// `scale · ∂loss/∂parameters` and returns the sample's loss.
-    public func backward(label: Int, scale: Float, parameters: UnsafePointer<Float>,
-                         parameterGradient: UnsafeMutablePointer<Float>, workspace: ModelWorkspace) -> Float {
-        let loss = beginBackward(label: label, scale: scale, workspace: workspace)
-        backward(layers: layers.indices, parameters: parameters, parameterGradient: parameterGradient, workspace: workspace)
-        return loss
-    }
-
-    /// The loss of the sample `forward` just ran, with `scale · ∂loss/∂logits` as the gradient the
-    /// backward pass starts from.
-    public func beginBackward(label: Int, scale: Float, workspace: ModelWorkspace) -> Float {
+    /// The loss of the block `forward` just ran, with `scale · ∂loss/∂logits` of each sample as the
+    /// gradient the backward pass starts from: the block's summed loss (added in sample order) and how
+    /// many samples were classified correctly.
+    public func beginBackward(labels: (Int) -> Int, scale: Float, workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
         workspace.gradient = (workspace.gradients.0.pointer, workspace.gradients.1.pointer)
-        return SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, classes: classCount, label: label,
-                                                   scale: scale, gradient: workspace.gradient.output)
+        return SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
+                                                   labels: labels, scale: scale, gradient: workspace.gradient.output)
     }
 
     /// The backward pass through layers `range`, from the gradient with respect to the last one's output
-    /// to that with respect to the first one's input; *overwrites* their parameters' slices of
-    /// `parameterGradient`.
-    public func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>,
-                         parameterGradient: UnsafeMutablePointer<Float>, workspace: ModelWorkspace) {
+    /// to that with respect to the first one's input. Each layer's gradient, summed over the block, is
+    /// written to `workspace.layerGradient` and handed to `consume(layer, gradient)` before the next
+    /// layer runs.
+    public func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace,
+                         consume: (_ layer: Int, _ gradient: UnsafePointer<Float>) -> Void) {
         for index in range.reversed() where index >= gradientStart {
             layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index],
-                                                            parameterGradient: parameterGradient + parameterOffsets[index],
                                                             needsInputGradient: index > gradientStart))
+            if layers[index].parameterCount > 0 { consume(index, workspace.layerGradient.pointer) }
             workspace.advanceGradient()
         }
     }
+
+    /// Forward and backward for the block in `workspace` with the given labels: *overwrites*
+    /// `parameterGradient` (the whole flat buffer) with `scale · ∂loss/∂parameters` summed over the block
+    /// and returns the summed loss and correct count. Layers without a gradient (before the first with
+    /// weights) get zeros.
+    public func lossAndGradient(labels: (Int) -> Int, scale: Float, parameters: UnsafePointer<Float>,
+                                parameterGradient: UnsafeMutablePointer<Float>,
+                                workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
+        forward(parameters: parameters, workspace: workspace)
+        let result = beginBackward(labels: labels, scale: scale, workspace: workspace)
+        parameterGradient.update(repeating: 0, count: parameterCount)
+        backward(layers: layers.indices, parameters: parameters, workspace: workspace) { index, gradient in
+            (parameterGradient + parameterOffsets[index]).update(from: gradient, count: layers[index].parameterCount)
+        }
+        return result
+    }
 }
 
-/// Everything one sample's forward and backward pass writes, allocated once for a model.
+/// Everything the forward and backward pass of one block of up to `capacity` samples writes, allocated
+/// once for a model.
 public final class ModelWorkspace: @unchecked Sendable {
+    /// The most samples a block may hold.
+    public let capacity: Int
     /// `activations[0]` is the input; `activations[i + 1]` the output of layer `i`.
     let activations: [FloatBuffer]
     /// Two buffers the gradient with respect to activations alternates between, layer by layer.
@@ -179,39 +182,67 @@ public final class ModelWorkspace: @unchecked Sendable {
     let prepared: [FloatBuffer]
     let saved: [FloatBuffer]
     let scratch: FloatBuffer
+    /// Where `backward` writes one layer's parameter gradient, summed over the block.
+    public let layerGradient: FloatBuffer
     /// A placeholder for arguments a forward-only pass does not use.
     private let unused: FloatBuffer
     /// During backward: where the gradient with respect to the current layer's output is, and where the
     /// one with respect to its input goes (the two `gradients` buffers, swapped layer by layer).
     var gradient: (output: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>)
-    /// The sample the next forward pass is for: set by the trainer before each training sample;
-    /// `.inference` (randomised layers do nothing) otherwise.
-    public var sample = SampleContext.inference
+    /// How many samples the block in the workspace holds (set with the input).
+    public var count = 1
+    /// Which samples they are: set by the trainer before each training block; `.inference` (randomised
+    /// layers do nothing) otherwise.
+    public var samples = SampleBlock.inference
 
-    /// - Parameter other: a workspace of the same model whose per-step values (`prepared`) and scratch
-    ///   this one shares: one workspace per sample of a batch, when a layer needs the whole batch.
-    public init(model: Sequential, sharingWith other: ModelWorkspace? = nil) {
-        activations = [FloatBuffer(count: model.inputShape.count)] + model.layers.map { FloatBuffer(count: $0.outputShape.count) }
+    /// What a new workspace takes from an existing one of the same model instead of allocating it.
+    public enum Sharing {
+        /// Nothing: a workspace of its own.
+        case nothing
+        /// The per-step values derived from the parameters (read-only during a step): another thread's workspace.
+        case prepared(ModelWorkspace)
+        /// Those, the scratch and the layer gradient: another block of the same thread (a model with
+        /// batch-norm keeps every local block's activations until the batch's statistics are known).
+        case preparedAndScratch(ModelWorkspace)
+    }
+
+    public init(model: Sequential, capacity: Int = 1, sharing: Sharing = .nothing) {
+        precondition(capacity >= 1, "a workspace holds at least one sample")
+        self.capacity = capacity
+        activations = [FloatBuffer(count: capacity * model.inputShape.count)]
+            + model.layers.map { FloatBuffer(count: capacity * $0.outputShape.count) }
         let largest = activations.map(\.count).max()!
         gradients = (FloatBuffer(count: largest), FloatBuffer(count: largest))
-        prepared = other?.prepared ?? model.layers.map { FloatBuffer(count: $0.preparedCount) }
-        saved = model.layers.map { FloatBuffer(count: $0.savedCount) }
-        scratch = other?.scratch ?? FloatBuffer(count: model.layers.map(\.scratchCount).max()!)
+        saved = model.layers.map { FloatBuffer(count: $0.savedCount(samples: capacity)) }
+        switch sharing {
+        case .nothing:
+            prepared = model.layers.map { FloatBuffer(count: $0.preparedCount) }
+        case let .prepared(other), let .preparedAndScratch(other):
+            precondition(other.capacity == capacity, "workspaces that share memory hold blocks of one capacity")
+            prepared = other.prepared
+        }
+        if case let .preparedAndScratch(other) = sharing {
+            scratch = other.scratch
+            layerGradient = other.layerGradient
+        } else {
+            scratch = FloatBuffer(count: model.layers.map { $0.scratchCount(samples: capacity) }.max()!)
+            layerGradient = FloatBuffer(count: model.largestLayerParameterCount)
+        }
         unused = FloatBuffer(count: 1)
         gradient = (gradients.0.pointer, gradients.1.pointer)
     }
 
-    /// The input of layer `index` (the output of the one before): `layerInput(0)` is the sample.
+    /// The input of layer `index` (the output of the one before): `layerInput(0)` is the block.
     public func layerInput(_ index: Int) -> UnsafeMutablePointer<Float> { activations[index].pointer }
 
-    /// Where the next sample goes, as `height × width × channels` floats.
+    /// Where the next block goes, `count` samples of `height × width × channels` floats.
     public var input: UnsafeMutablePointer<Float> { activations[0].pointer }
     public var logits: UnsafeMutablePointer<Float> { activations[activations.count - 1].pointer }
 
-    /// The memory of layer `index` in the backward pass, at the current gradient position.
-    public func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>,
-                               parameterGradient: UnsafeMutablePointer<Float>, needsInputGradient: Bool) -> LayerMemory {
-        memory(layer: index, parameters: parameters, parameterGradient: parameterGradient,
+    /// The memory of layer `index` in the backward pass, at the current gradient position; the
+    /// parameter gradient goes to `layerGradient`.
+    public func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>, needsInputGradient: Bool) -> LayerMemory {
+        memory(layer: index, parameters: parameters, parameterGradient: layerGradient.pointer,
                outputGradient: gradient.output, inputGradient: needsInputGradient ? gradient.input : nil)
     }
 
@@ -225,10 +256,11 @@ public final class ModelWorkspace: @unchecked Sendable {
 
     func memory(layer index: Int, parameters: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>?,
                 outputGradient: UnsafeMutablePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>?) -> LayerMemory {
-        LayerMemory(input: activations[index].pointer, output: activations[index + 1].pointer,
-                    inputGradient: inputGradient, outputGradient: outputGradient ?? unused.pointer,
-                    parameters: parameters, parameterGradient: parameterGradient ?? unused.pointer,
-                    prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer,
-                    sample: sample)
+        precondition(count >= 1 && count <= capacity, "a block of \(count) samples in a workspace for \(capacity)")
+        return LayerMemory(count: count, input: activations[index].pointer, output: activations[index + 1].pointer,
+                           inputGradient: inputGradient, outputGradient: outputGradient ?? unused.pointer,
+                           parameters: parameters, parameterGradient: parameterGradient ?? unused.pointer,
+                           prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer,
+                           samples: samples)
     }
 }

@@ -20,6 +20,21 @@ public enum SoftmaxCrossEntropy {
         return Foundation.log(sum) + maximum - logits[label]
     }
 
+    /// For a block of `count` samples (`classes` logits each): writes every sample's `scale · ∂loss/∂logits`
+    /// and returns the block's summed loss, added in sample order, and how many samples the logits
+    /// classify correctly.
+    public static func lossAndGradient(logits: UnsafePointer<Float>, count: Int, classes: Int, labels: (Int) -> Int,
+                                       scale: Float, gradient: UnsafeMutablePointer<Float>) -> (lossSum: Float, correct: Int) {
+        var lossSum: Float = 0, correct = 0
+        for sample in 0..<count {
+            let label = labels(sample), sampleLogits = logits + sample * classes
+            if predictedClass(logits: sampleLogits, classes: classes) == label { correct += 1 }
+            lossSum += lossAndGradient(logits: sampleLogits, classes: classes, label: label, scale: scale,
+                                       gradient: gradient + sample * classes)
+        }
+        return (lossSum, correct)
+    }
+
     /// The loss alone, for evaluation.
     public static func loss(logits: UnsafePointer<Float>, classes: Int, label: Int) -> Float {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: classes) { exponentials in

@@ -2,16 +2,23 @@
 ///
 /// The output is cut into 2×2 tiles, each computed from a 4×4 input tile as
 /// `Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A`: 16 multiplies per tile and channel pair instead of 36.
-/// Summed over input channels, the element-wise product becomes 16 GEMMs (one per tile element ξ):
-/// `M_ξ[tiles][filters] = V_ξ[tiles][inputChannels] × U_ξ[inputChannels][filters]`.
+/// Summed over input channels, the element-wise product becomes 16 GEMMs (one per tile element ξ),
+/// each over the tiles of a chunk of the block's samples (`samplesPerProduct`: as many as keep the
+/// product fast and its operands in cache):
+/// `M_ξ[tiles·s][filters] = V_ξ[tiles·s][inputChannels] × U_ξ[inputChannels][filters]`.
 ///
 /// Backward uses the same machinery:
 /// - input gradient: a `same` convolution of the output gradient with the kernel rotated 180° and its
-///   channel axes swapped, so the forward path runs again with kernels `U′`;
-/// - kernel gradient: `dU_ξ = V_ξᵀ × (A dY Aᵀ)_ξ` summed over tiles, then `dg = Gᵀ dU G`.
+///   channel axes swapped. Rotating g swaps the first and last rows of G g (G J = P G, with P the
+///   exchange of rows 0 and 3), so that kernel's transform `U′_ξ` is `U` at ξ = (q(i), q(j)), q swapping
+///   0 and 3, transposed: copied once a step for small layers (whose products run faster untransposed),
+///   read transposed from `U` for the others;
+/// - kernel gradient: `dU_ξ = Σ V_ξᵀ × (A dY Aᵀ)_ξ` over every tile of the block (the chunks' products
+///   added in order), then `dg = Gᵀ dU G`.
 ///
 /// Layouts (all channels-last, so every transform works on contiguous groups of channels):
-/// `U[ξ][inputChannels][filters]`, `U′[ξ][filters][inputChannels]`, `V[ξ][tiles][channels]`.
+/// `U[ξ][inputChannels][filters]`, `U′[ξ][filters][inputChannels]`, `V[ξ][tiles·n][channels]` with tile
+/// `t` of sample `s` at row `s·tiles + t`.
 extension Conv2D {
     var tileRows: Int { (outputShape.height + 1) / 2 }
     var tileColumns: Int { (outputShape.width + 1) / 2 }
@@ -20,95 +27,113 @@ extension Conv2D {
     var paddedHeight: Int { 2 * tileRows + 2 }
     var paddedWidth: Int { 2 * tileColumns + 2 }
     private var widestChannels: Int { max(inputShape.channels, filters) }
+    /// Whether `prepared` also holds `U′` (small layers, where the transposed product is slower).
+    private var storesRotatedKernels: Bool { inputShape.channels * filters <= 64 * 64 }
+    /// Samples per product: the same for the forward, input-gradient and kernel-gradient products.
+    private func chunkSize(_ samples: Int) -> Int {
+        samplesPerProduct(rowsPerSample: tileCount, n: widestChannels, k: min(inputShape.channels, filters), samples: samples)
+    }
 
-    var winogradPreparedCount: Int { 2 * 16 * inputShape.channels * filters }
+    var winogradPreparedCount: Int { (storesRotatedKernels ? 32 : 16) * inputShape.channels * filters }
     /// Forward keeps the input's transform `V` for the kernel gradient.
-    var winogradSavedCount: Int { 16 * tileCount * inputShape.channels }
-    var winogradScratchCount: Int {
-        paddedHeight * paddedWidth * widestChannels    // padded input (or padded output gradient)
-            + 16 * tileCount * filters                 // transform of the padded output gradient
-            + 16 * tileCount * widestChannels          // GEMM products M (or A dY Aᵀ)
-            + 16 * inputShape.channels * filters       // kernel gradient in the Winograd domain
-            + widestChannels                           // a row of zeros for tiles past the edge
+    func winogradSavedCount(samples: Int) -> Int { 16 * samples * tileCount * inputShape.channels }
+    func winogradScratchCount(samples: Int) -> Int {
+        let chunkTiles = chunkSize(samples) * tileCount
+        return paddedHeight * paddedWidth * widestChannels    // one sample's padded input (or output gradient)
+            + 16 * chunkTiles * widestChannels                // input transform of the output gradient
+            + 16 * chunkTiles * widestChannels                // GEMM products M
+            + 16 * chunkTiles * filters                       // A dY Aᵀ
+            + 16 * inputShape.channels * filters              // kernel gradient in the Winograd domain
+            + widestChannels                                  // a row of zeros for tiles past the edge
     }
 
     private struct WinogradScratch {
-        let padded, transformed, products, kernelGradient, zeros: UnsafeMutablePointer<Float>
+        let padded, transformed, products, gradientTransform, kernelGradient, zeros: UnsafeMutablePointer<Float>
     }
 
-    private func scratchRegions(_ base: UnsafeMutablePointer<Float>) -> WinogradScratch {
+    private func scratchRegions(_ base: UnsafeMutablePointer<Float>, samples: Int) -> WinogradScratch {
+        let chunkTiles = chunkSize(samples) * tileCount
         let padded = base
         let transformed = padded + paddedHeight * paddedWidth * widestChannels
-        let products = transformed + 16 * tileCount * filters
-        let kernelGradient = products + 16 * tileCount * widestChannels
+        let products = transformed + 16 * chunkTiles * widestChannels
+        let gradientTransform = products + 16 * chunkTiles * widestChannels
+        let kernelGradient = gradientTransform + 16 * chunkTiles * filters
         let zeros = kernelGradient + 16 * inputShape.channels * filters
         return WinogradScratch(padded: padded, transformed: transformed, products: products,
-                               kernelGradient: kernelGradient, zeros: zeros)
+                               gradientTransform: gradientTransform, kernelGradient: kernelGradient, zeros: zeros)
+    }
+
+    /// q: the tile element of the rotated kernel's transform, `(i, j) → (q(i), q(j))` with q swapping 0 and 3.
+    @inline(__always)
+    private static func rotatedElement(_ element: Int) -> Int {
+        @inline(__always) func q(_ index: Int) -> Int { index == 0 ? 3 : index == 3 ? 0 : index }
+        return 4 * q(element / 4) + q(element % 4)
     }
 
     // MARK: Forward and backward
 
     func prepareWinogradKernels(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
-        let inputChannels = inputShape.channels
-        let forwardKernels = prepared
-        let inputGradientKernels = prepared + 16 * inputChannels * filters
-        let tapStride = inputChannels * filters
+        let inputChannels = inputShape.channels, tapStride = inputChannels * filters
         for inputChannel in 0..<inputChannels {
             // U[ξ][inputChannel][·]: vectorised over filters, which are contiguous in HWIO.
-            KernelTransform(source: parameters + inputChannel * filters, tapStride: tapStride, rotated: false,
-                            destination: forwardKernels + inputChannel * filters, elementStride: tapStride)
+            KernelTransform(source: parameters + inputChannel * filters, tapStride: tapStride,
+                            destination: prepared + inputChannel * filters, elementStride: tapStride)
                 .run(channels: filters)
         }
-        for filter in 0..<filters {
-            // U′[ξ][filter][·] from the kernel rotated 180°, input and output channels swapped (scalar: once a step).
+        guard storesRotatedKernels else { return }
+        let rotated = prepared + 16 * tapStride
+        for element in 0..<16 {
+            let source = prepared + Self.rotatedElement(element) * tapStride, destination = rotated + element * tapStride
             for inputChannel in 0..<inputChannels {
-                KernelTransform(source: parameters + inputChannel * filters + filter, tapStride: tapStride, rotated: true,
-                                destination: inputGradientKernels + filter * inputChannels + inputChannel,
-                                elementStride: tapStride)
-                    .run(Float.self, channel: 0)
+                for filter in 0..<filters { destination[filter * inputChannels + inputChannel] = source[inputChannel * filters + filter] }
             }
         }
     }
 
     func forwardWinograd(_ memory: LayerMemory) {
-        let scratch = scratchRegions(memory.scratch)
-        let transformedInput = memory.saved
-        convolve(memory.input, channels: inputShape.channels, kernels: memory.prepared,
-                 outputChannels: filters, into: memory.output,
-                 bias: bias(memory.parameters), activation: activation.fused,
-                 transformed: transformedInput, scratch: scratch)
+        let scratch = scratchRegions(memory.scratch, samples: memory.count)
+        convolve(memory.input, count: memory.count, channels: inputShape.channels, kernels: memory.prepared,
+                 rotated: false, outputChannels: filters, into: memory.output,
+                 bias: bias(memory.parameters), activation: activation.fused, transformed: memory.saved,
+                 transformedRows: memory.count * tileCount, scratch: scratch)
     }
 
     /// Expects `outputGradient` already through the activation and the bias gradient written.
     func backwardWinograd(_ memory: LayerMemory) {
-        let scratch = scratchRegions(memory.scratch)
-        let inputChannels = inputShape.channels
-        let transformedInput = memory.saved
+        let count = memory.count, chunk = chunkSize(count)
+        let scratch = scratchRegions(memory.scratch, samples: count)
+        let inputChannels = inputShape.channels, blockTiles = count * tileCount
 
-        // Kernel gradient: dU_ξ[inputChannels][filters] = V_ξᵀ × (A dY Aᵀ)_ξ, then dg = Gᵀ dU G.
-        let transformedGradient = scratch.products
+        // Kernel gradient: dU_ξ[inputChannels][filters] = Σ V_ξᵀ × (A dY Aᵀ)_ξ over the block's tiles,
+        // chunk by chunk, then dg = Gᵀ dU G.
         scratch.zeros.update(repeating: 0, count: widestChannels)
-        for tileRow in 0..<tileRows {
-            for tileColumn in 0..<tileColumns {
-                let row = 2 * tileRow, column = 2 * tileColumn
-                func gradient(_ r: Int, _ c: Int) -> UnsafePointer<Float> {
-                    r < outputShape.height && c < outputShape.width
-                        ? UnsafePointer(memory.outputGradient + (r * outputShape.width + c) * filters)
-                        : UnsafePointer(scratch.zeros)
+        for first in stride(from: 0, to: count, by: chunk) {
+            let samples = first..<min(first + chunk, count), chunkTiles = samples.count * tileCount
+            for sample in samples {
+                let outputGradient = memory.outputGradient + sample * outputShape.count
+                for tileRow in 0..<tileRows {
+                    for tileColumn in 0..<tileColumns {
+                        let row = 2 * tileRow, column = 2 * tileColumn
+                        func gradient(_ r: Int, _ c: Int) -> UnsafePointer<Float> {
+                            r < outputShape.height && c < outputShape.width
+                                ? UnsafePointer(outputGradient + (r * outputShape.width + c) * filters)
+                                : UnsafePointer(scratch.zeros)
+                        }
+                        let tile = (sample - first) * tileCount + tileRow * tileColumns + tileColumn
+                        OutputGradientTransform(
+                            y00: gradient(row, column), y01: gradient(row, column + 1),
+                            y10: gradient(row + 1, column), y11: gradient(row + 1, column + 1),
+                            destination: scratch.gradientTransform + tile * filters, elementStride: chunkTiles * filters
+                        ).run(channels: filters)
+                    }
                 }
-                OutputGradientTransform(
-                    y00: gradient(row, column), y01: gradient(row, column + 1),
-                    y10: gradient(row + 1, column), y11: gradient(row + 1, column + 1),
-                    destination: transformedGradient + (tileRow * tileColumns + tileColumn) * filters,
-                    elementStride: tileCount * filters
-                ).run(channels: filters)
             }
-        }
-        for element in 0..<16 {
-            matrixMultiply(transformedInput + element * tileCount * inputChannels, transposeA: true,
-                           transformedGradient + element * tileCount * filters,
-                           into: scratch.kernelGradient + element * inputChannels * filters,
-                           m: inputChannels, n: filters, k: tileCount)
+            for element in 0..<16 {
+                matrixMultiply(memory.saved + (element * blockTiles + first * tileCount) * inputChannels, transposeA: true,
+                               scratch.gradientTransform + element * chunkTiles * filters,
+                               into: scratch.kernelGradient + element * inputChannels * filters,
+                               m: inputChannels, n: filters, k: chunkTiles, beta: first == 0 ? 0 : 1)
+            }
         }
         for inputChannel in 0..<inputChannels {
             KernelGradientTransform(
@@ -119,50 +144,69 @@ extension Conv2D {
 
         // Input gradient: the output gradient convolved with the rotated, channel-swapped kernels.
         guard let inputGradient = memory.inputGradient else { return }
-        convolve(memory.outputGradient, channels: filters,
-                 kernels: memory.prepared + 16 * inputChannels * filters,
-                 outputChannels: inputChannels, into: inputGradient,
-                 bias: nil, activation: .linear,
-                 transformed: scratch.transformed, scratch: scratch)
+        convolve(memory.outputGradient, count: count, channels: filters, kernels: memory.prepared,
+                 rotated: true, outputChannels: inputChannels, into: inputGradient,
+                 bias: nil, activation: .linear, transformed: scratch.transformed, transformedRows: nil, scratch: scratch)
     }
 
-    /// One `same` 3×3 convolution of an `outputShape`-sized plane with `channels` channels into
-    /// `outputChannels` channels, given Winograd-domain kernels `[ξ][channels][outputChannels]`.
-    /// Leaves the input's transform in `transformed`.
-    private func convolve(_ input: UnsafePointer<Float>, channels: Int,
-                          kernels: UnsafePointer<Float>, outputChannels: Int,
+    /// One `same` 3×3 convolution of `count` `outputShape`-sized planes with `channels` channels into
+    /// `outputChannels` channels, chunk by chunk, given the Winograd-domain kernels: `U` as they are, or
+    /// (`rotated`) the rotated kernels' `U′` for the input gradient. The input's transform goes to
+    /// `transformed`: with `transformedRows`, the whole block's (`[ξ][transformedRows][channels]`, kept
+    /// for the kernel gradient); without, one chunk's at a time.
+    private func convolve(_ input: UnsafePointer<Float>, count: Int, channels: Int,
+                          kernels: UnsafePointer<Float>, rotated: Bool, outputChannels: Int,
                           into output: UnsafeMutablePointer<Float>,
                           bias: UnsafePointer<Float>?, activation: Activation,
-                          transformed: UnsafeMutablePointer<Float>, scratch: WinogradScratch) {
-        let height = outputShape.height, width = outputShape.width
-        pad(input, height: height, width: width, channels: channels, into: scratch.padded)
-        for tileRow in 0..<tileRows {
-            for tileColumn in 0..<tileColumns {
-                let tile = tileRow * tileColumns + tileColumn
-                InputTransform(
-                    corner: scratch.padded + (2 * tileRow * paddedWidth + 2 * tileColumn) * channels,
-                    rowStride: paddedWidth * channels, columnStride: channels,
-                    destination: transformed + tile * channels, elementStride: tileCount * channels
-                ).run(channels: channels)
+                          transformed: UnsafeMutablePointer<Float>, transformedRows: Int?, scratch: WinogradScratch) {
+        let height = outputShape.height, width = outputShape.width, planeSize = height * width
+        let kernelSize = inputShape.channels * filters, chunk = chunkSize(count)
+        for first in stride(from: 0, to: count, by: chunk) {
+            let samples = first..<min(first + chunk, count), chunkTiles = samples.count * tileCount
+            // Where this chunk's transform starts, and the distance between its elements ξ.
+            let (base, elementStride) = transformedRows.map { (transformed + first * tileCount * channels, $0 * channels) }
+                ?? (transformed, chunkTiles * channels)
+            for sample in samples {
+                pad(input + sample * planeSize * channels, height: height, width: width, channels: channels, into: scratch.padded)
+                for tileRow in 0..<tileRows {
+                    for tileColumn in 0..<tileColumns {
+                        let tile = (sample - first) * tileCount + tileRow * tileColumns + tileColumn
+                        InputTransform(
+                            corner: scratch.padded + (2 * tileRow * paddedWidth + 2 * tileColumn) * channels,
+                            rowStride: paddedWidth * channels, columnStride: channels,
+                            destination: base + tile * channels, elementStride: elementStride
+                        ).run(channels: channels)
+                    }
+                }
             }
-        }
-        for element in 0..<16 {
-            matrixMultiply(transformed + element * tileCount * channels,
-                           kernels + element * channels * outputChannels,
-                           into: scratch.products + element * tileCount * outputChannels,
-                           m: tileCount, n: outputChannels, k: channels)
-        }
-        for tileRow in 0..<tileRows {
-            for tileColumn in 0..<tileColumns {
-                let tile = tileRow * tileColumns + tileColumn
-                let row = 2 * tileRow, column = 2 * tileColumn
-                OutputTransform(
-                    source: scratch.products + tile * outputChannels, elementStride: tileCount * outputChannels,
-                    corner: output + (row * width + column) * outputChannels,
-                    rowStride: width * outputChannels, columnStride: outputChannels,
-                    hasSecondRow: row + 1 < height, hasSecondColumn: column + 1 < width,
-                    bias: bias, activation: activation
-                ).run(channels: outputChannels)
+            for element in 0..<16 {
+                let products = scratch.products + element * chunkTiles * outputChannels
+                if !rotated {
+                    matrixMultiply(base + element * elementStride, kernels + element * kernelSize, into: products,
+                                   m: chunkTiles, n: outputChannels, k: channels)
+                } else if storesRotatedKernels {
+                    matrixMultiply(base + element * elementStride, kernels + (16 + element) * kernelSize, into: products,
+                                   m: chunkTiles, n: outputChannels, k: channels)
+                } else {
+                    matrixMultiply(base + element * elementStride, kernels + Self.rotatedElement(element) * kernelSize,
+                                   transposeB: true, into: products, m: chunkTiles, n: outputChannels, k: channels)
+                }
+            }
+            for sample in samples {
+                let plane = output + sample * planeSize * outputChannels
+                for tileRow in 0..<tileRows {
+                    for tileColumn in 0..<tileColumns {
+                        let tile = (sample - first) * tileCount + tileRow * tileColumns + tileColumn
+                        let row = 2 * tileRow, column = 2 * tileColumn
+                        OutputTransform(
+                            source: scratch.products + tile * outputChannels, elementStride: chunkTiles * outputChannels,
+                            corner: plane + (row * width + column) * outputChannels,
+                            rowStride: width * outputChannels, columnStride: outputChannels,
+                            hasSecondRow: row + 1 < height, hasSecondColumn: column + 1 < width,
+                            bias: bias, activation: activation
+                        ).run(channels: outputChannels)
+                    }
+                }
             }
         }
     }
@@ -272,10 +316,9 @@ private struct OutputGradientTransform: ChannelKernel {
 
 /// `U = G g Gᵀ` for one 3×3 kernel; `G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1]`.
 private struct KernelTransform: ChannelKernel {
-    /// Tap (ky, kx) of the kernel is at `source + (3 ky + kx) · tapStride`, or tap (2 - ky, 2 - kx) if `rotated`.
+    /// Tap (ky, kx) of the kernel is at `source + (3 ky + kx) · tapStride`.
     let source: UnsafePointer<Float>
     let tapStride: Int
-    let rotated: Bool
     /// Element ξ of U goes to `destination + ξ · elementStride`.
     let destination: UnsafeMutablePointer<Float>
     let elementStride: Int
@@ -288,10 +331,7 @@ private struct KernelTransform: ChannelKernel {
 
     @inline(__always)
     func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
-        @inline(__always) func g(_ i: Int, _ j: Int) -> V {
-            let tap = rotated ? 8 - (3 * i + j) : 3 * i + j
-            return V.load(source + tap * tapStride + channel)
-        }
+        @inline(__always) func g(_ i: Int, _ j: Int) -> V { V.load(source + (3 * i + j) * tapStride + channel) }
         // Columns of G g, then each row of (G g) expanded again by Gᵀ on the right.
         let c0 = Self.expand(g(0, 0), g(1, 0), g(2, 0))
         let c1 = Self.expand(g(0, 1), g(1, 1), g(2, 1))

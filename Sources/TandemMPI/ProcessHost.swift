@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,6 +12,16 @@ public enum ProcessHost {
     }
 
     public static var processorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// The cores this process may run on (its CPU affinity: one under `mpirun --bind-to core`), or all
+    /// of the host's where the mask cannot be read.
+    public static var usableCoreCount: Int {
+        // `Cpus_allowed:\tff,ffffffff` in /proc/self/status (Glibc's sched_getaffinity does not import).
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return processorCount }
+        let count = line.dropFirst("Cpus_allowed:".count).reduce(0) { $0 + (Int(String($1), radix: 16)?.nonzeroBitCount ?? 0) }
+        return count > 0 ? count : processorCount
+    }
 
     /// Peak resident set size of this process, in bytes (Linux's `ru_maxrss` is in KiB).
     public static var peakResidentBytes: Int {

@@ -63,7 +63,7 @@ public struct Benchmark {
             runSteps(options.steps)
             communicator.barrier()
             repeatSeconds.append(monotonicSeconds() - start)
-            var phases = trainer.times.phaseSeconds
+            var phases = trainer.phaseTimes.phaseSeconds
             communicator.allreduceSum(&phases)
             phaseMilliseconds.append(phases.map { $0 / Double(communicator.size) / Double(options.steps) * 1000 })
         }
@@ -87,9 +87,10 @@ public struct Benchmark {
         let limit = gemm > 0 ? Double(communicator.size) * gemm * 1e9 / flopsPerImage : 0
         let throughputStatistics = Statistics(throughput)
         return BenchmarkReport(
-            ranks: communicator.size, threadsPerRank: BLASThreads.current, hosts: communicator.hostNames,
+            ranks: communicator.size, threadsPerRank: trainer.threads.count, hosts: communicator.hostNames,
             coresOnHost: ProcessHost.processorCount, processor: ProcessHost.processorModel, blasCore: BLASThreads.coreName,
-            data: dataDescription, globalBatch: sampler.globalBatchSize, rankBatch: sampler.largestRankBatchSize,
+            data: dataDescription, globalBatch: sampler.globalBatchSize, microBatch: sampler.microBatchSize,
+            microBatchesPerRank: sampler.largestRankMicroBatchCount,
             convolution: trainer.model.layers.compactMap { ($0 as? Conv2D)?.algorithm.rawValue },
             allreduce: trainer.configuration.allreduce.rawValue,
             steps: options.steps, warmupSteps: options.warmupSteps, repeats: options.repeats,
@@ -135,7 +136,10 @@ public struct BenchmarkReport: Codable, Sendable {
     public let blasCore: String
     public let data: String
     public let globalBatch: Int
-    public let rankBatch: Int
+    /// `m`: samples per canonical micro-batch.
+    public let microBatch: Int
+    /// The most micro-batches a rank takes per step.
+    public let microBatchesPerRank: Int
     public let convolution: [String]
     public let allreduce: String
     public let steps: Int

@@ -10,8 +10,8 @@ import TandemData
 ///
 ///     offset  size  field
 ///          0     8  magic "TANDEMCK"
-///          8     4  format version (2; version 1, whose model description was a compact
-///                   `input(28,28,1) conv2d(64,3,same,relu) …`, is still read)
+///          8     4  format version (3; versions 1, whose model description was a compact
+///                   `input(28,28,1) conv2d(64,3,same,relu) …`, and 2 are still read)
 ///         12     4  header length H in bytes (where the arrays start)
 ///         16     8  parameter count P
 ///         24     8  completed epochs
@@ -25,13 +25,14 @@ import TandemData
 ///         88     D  model description: Keras JSON (`model.to_json()`), UTF-8
 ///       88+D     4  recipe length R (version 2)
 ///       92+D     R  recipe: optimiser and learning-rate schedule, JSON (`Recipe`), UTF-8 (version 2)
+///     92+D+R     8  micro-batch size m (version 3; earlier versions summed per sample: m = 1)
 ///          H   4·P  parameters (float32), batch-norm's moving statistics included
 ///      H+4P    4·P  optimiser state: Adam's first moment, or SGD's velocity
 ///      H+8P    4·P  optimiser state: Adam's second moment (zeros for SGD)
 ///     H+12P      4  CRC-32 (zlib) of all preceding bytes
 public struct Checkpoint {
     public static let magic = Array("TANDEMCK".utf8)
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     public static let fileExtension = "ckpt"
 
     /// The model as Keras JSON (`ModelDescription.json`).
@@ -40,6 +41,8 @@ public struct Checkpoint {
     public var optimizerStep: Int
     public var seed: UInt64
     public var globalBatchSize: Int
+    /// `m`: the samples of each canonical micro-batch whose gradient was rounded to fixed point once.
+    public var microBatchSize: Int
     public var trainingSamples: Int
     public var recipe: Recipe
     public var parameters: [Float]
@@ -47,13 +50,14 @@ public struct Checkpoint {
     public var secondMoment: [Float]
 
     public init(modelDescription: String, completedEpochs: Int, optimizerStep: Int, seed: UInt64,
-                globalBatchSize: Int, trainingSamples: Int, recipe: Recipe,
+                globalBatchSize: Int, microBatchSize: Int, trainingSamples: Int, recipe: Recipe,
                 parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
         self.modelDescription = modelDescription
         self.completedEpochs = completedEpochs
         self.optimizerStep = optimizerStep
         self.seed = seed
         self.globalBatchSize = globalBatchSize
+        self.microBatchSize = microBatchSize
         self.trainingSamples = trainingSamples
         self.recipe = recipe
         self.parameters = parameters
@@ -78,7 +82,7 @@ public struct Checkpoint {
     public func encoded() -> [UInt8] {
         let description = Array(modelDescription.utf8)
         let recipeText = Array(Self.encode(recipe).utf8)
-        let headerLength = 92 + description.count + recipeText.count
+        let headerLength = 100 + description.count + recipeText.count
         var bytes: [UInt8] = []
         bytes.reserveCapacity(headerLength + 12 * parameters.count + 4)
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -102,6 +106,7 @@ public struct Checkpoint {
         bytes.append(contentsOf: description)
         append(UInt32(recipeText.count))
         bytes.append(contentsOf: recipeText)
+        append(UInt64(microBatchSize))
         append(parameters)
         append(firstMoment)
         append(secondMoment)
@@ -120,8 +125,8 @@ public struct Checkpoint {
             return T(littleEndian: value)
         }
         let version = integer(8, as: UInt32.self)
-        guard version == 1 || version == Self.version else {
-            throw fail("checkpoint format version \(version); this tandem reads versions 1 and \(Self.version)")
+        guard (1...Self.version).contains(version) else {
+            throw fail("checkpoint format version \(version); this tandem reads versions 1 to \(Self.version)")
         }
         let headerLength = Int(integer(12, as: UInt32.self))
         let count = integer(16, as: UInt64.self)
@@ -131,7 +136,8 @@ public struct Checkpoint {
             guard 92 + descriptionLength <= bytes.count else { throw fail("corrupt header") }
             recipeLength = Int(integer(88 + descriptionLength, as: UInt32.self))
         }
-        guard headerLength == 88 + descriptionLength + (version >= 2 ? 4 + recipeLength : 0), count < 1 << 32 else {
+        guard headerLength == 88 + descriptionLength + (version >= 2 ? 4 + recipeLength : 0) + (version >= 3 ? 8 : 0),
+              count < 1 << 32 else {
             throw fail("corrupt header")
         }
         let expected = headerLength + 12 * Int(count) + 4
@@ -160,7 +166,7 @@ public struct Checkpoint {
         trainingSamples = Int(integer(56, as: UInt64.self))
         if version >= 2 {
             do {
-                recipe = try JSONDecoder().decode(Recipe.self, from: Data(bytes[92 + descriptionLength..<headerLength]))
+                recipe = try JSONDecoder().decode(Recipe.self, from: Data(bytes[92 + descriptionLength..<92 + descriptionLength + recipeLength]))
             } catch {
                 throw fail("its recipe is not valid JSON of a Tandem recipe")
             }
@@ -173,6 +179,8 @@ public struct Checkpoint {
             recipe.optimizer.epsilon = Float(bitPattern: integer(80, as: UInt32.self))
             self.recipe = recipe
         }
+        microBatchSize = version >= 3 ? Int(integer(headerLength - 8, as: UInt64.self)) : 1
+        guard (1...(1 << 30)).contains(microBatchSize) else { throw fail("corrupt header: micro-batch size \(microBatchSize)") }
         parameters = floats(0)
         firstMoment = floats(1)
         secondMoment = floats(2)

@@ -26,7 +26,7 @@ public struct CollectiveBenchmark {
     public func run(sizes: [Int], repeats: Int, minimumSeconds: Double = 0.2) -> [Row] {
         let sums = FixedPointBuffer(count: sizes.max() ?? 1)
         let result = FloatBuffer(count: sums.count)
-        let format = FixedPointFormat.gradient(globalBatchSize: 32)
+        let format = FixedPointFormat.gradient(addends: 32)
         var rows: [Row] = []
         for size in sizes {
             // What training does: the exact sums, then their conversion to floats.

@@ -26,47 +26,78 @@ public struct Evaluation: Sendable, Equatable {
     }
 }
 
-/// Evaluates the model on the test set with each rank taking one contiguous shard (no padding, no
-/// sample counted twice). Each sample's forward pass does not depend on which rank runs it, and the
-/// per-sample losses and counts are summed exactly (`FixedPointFormat`), so the result is exactly that
-/// of a single-process evaluation, at any rank count.
+/// Evaluates the model on the test set in canonical blocks of `blockSize` consecutive samples (the
+/// run's micro-batch size), each rank taking a contiguous run of whole blocks (no padding, no sample
+/// counted twice) and its threads whole blocks of that. A block's forward pass does not depend on which
+/// rank or thread runs it, and each block's summed loss is rounded once and added exactly with the
+/// counts (`FixedPointFormat`), so the result is exactly that of a single-process evaluation, at any
+/// rank and thread count.
 public final class Evaluator {
     let model: Sequential
     let communicator: Communicator
-    /// This rank's shard of the test set.
+    let threads: WorkerThreads
+    /// This rank's shard of the test set: whole blocks.
     public let shard: LabeledImages
     public let totalCount: Int
-    private let workspace: ModelWorkspace
-    /// [confusion matrix (classes², row = true class)…, true-class rank histogram (classes)…, summed
-    /// loss, losses out of range], added up across ranks.
-    private let sums: FixedPointBuffer
+    public let blockSize: Int
+    private let workspaces: [ModelWorkspace]
+    /// Per thread, then added up: [confusion matrix (classes², row = true class)…, true-class rank
+    /// histogram (classes)…, summed loss, losses out of range], then across ranks.
+    private let threadSums: [FixedPointBuffer]
     private let lossFormat: FixedPointFormat
 
-    public init(model: Sequential, shard: LabeledImages, totalCount: Int, communicator: Communicator) {
+    /// The samples of a test set of `count` that rank `rank` of `ranks` evaluates: whole blocks of `blockSize`.
+    public static func shard(count: Int, blockSize: Int, rank: Int, of ranks: Int) -> Range<Int> {
+        let blocks = shardRange((count + blockSize - 1) / blockSize, part: rank, of: ranks)
+        return min(blocks.lowerBound * blockSize, count)..<min(blocks.upperBound * blockSize, count)
+    }
+
+    /// - Parameter shard: this rank's images, `Evaluator.shard(count: totalCount, blockSize:…)` of the test set.
+    public init(model: Sequential, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
+                threads: WorkerThreads) {
+        precondition(shard.firstIndex % blockSize == 0, "a rank's test shard starts at a block boundary")
         self.model = model
         self.shard = shard
         self.totalCount = totalCount
+        self.blockSize = blockSize
         self.communicator = communicator
-        workspace = ModelWorkspace(model: model)
-        sums = FixedPointBuffer(count: model.classCount * (model.classCount + 1) + 2)
-        lossFormat = .loss(addends: max(totalCount, 1))
+        self.threads = threads
+        let first = ModelWorkspace(model: model, capacity: blockSize)
+        workspaces = [first] + (1..<threads.count).map { _ in ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared(first)) }
+        threadSums = (0..<threads.count).map { _ in FixedPointBuffer(count: model.classCount * (model.classCount + 1) + 2) }
+        lossFormat = .loss(addends: max((totalCount + blockSize - 1) / blockSize, 1))
     }
 
     /// Collective: every rank calls it with the same parameters.
     public func evaluate(parameters: UnsafePointer<Float>) -> Evaluation {
-        model.prepare(parameters: parameters, workspace: workspace)
+        model.prepare(parameters: parameters, workspace: workspaces[0])
         let classes = model.classCount
         let rankSlot = classes * classes, lossSlot = rankSlot + classes
-        sums.fill(with: 0)
-        for index in 0..<shard.count {
-            shard.writeImage(index, to: workspace.input)
-            let logits = model.forward(parameters: parameters, workspace: workspace)
-            let label = Int(shard.labels[index])
-            let loss = SoftmaxCrossEntropy.loss(logits: logits, classes: classes, label: label)
-            // A loss beyond the range (a diverged model) makes the mean loss NaN, not the run fail.
-            if let loss = lossFormat.fixedPoint(loss) { sums[lossSlot] += loss } else { sums[lossSlot + 1] += 1 }
-            sums[label * classes + SoftmaxCrossEntropy.predictedClass(logits: logits, classes: classes)] += 1
-            sums[rankSlot + SoftmaxCrossEntropy.rank(of: label, logits: logits, classes: classes)] += 1
+        let blocks = (shard.count + blockSize - 1) / blockSize
+        threads.run { thread in
+            let sums = threadSums[thread], workspace = workspaces[thread]
+            sums.fill(with: 0)
+            for block in shardRange(blocks, part: thread, of: threads.count) {
+                let samples = block * blockSize..<min((block + 1) * blockSize, shard.count)
+                for (slot, index) in samples.enumerated() {
+                    shard.writeImage(index, to: workspace.input + slot * model.inputShape.count)
+                }
+                workspace.count = samples.count
+                let logits = model.forward(parameters: parameters, workspace: workspace)
+                var loss: Float = 0
+                for (slot, index) in samples.enumerated() {
+                    let sampleLogits = logits + slot * classes, label = Int(shard.labels[index])
+                    loss += SoftmaxCrossEntropy.loss(logits: sampleLogits, classes: classes, label: label)
+                    sums[label * classes + SoftmaxCrossEntropy.predictedClass(logits: sampleLogits, classes: classes)] += 1
+                    sums[rankSlot + SoftmaxCrossEntropy.rank(of: label, logits: sampleLogits, classes: classes)] += 1
+                }
+                // A loss beyond the range (a diverged model) makes the mean loss NaN, not the run fail.
+                if let loss = lossFormat.fixedPoint(loss) { sums[lossSlot] += loss } else { sums[lossSlot + 1] += 1 }
+            }
+        }
+        let sums = threadSums[0]
+        for other in threadSums.dropFirst() {
+            for index in 0..<sums.count { sums[index] &+= other[index] }
         }
         communicator.allreduceSum(sums.pointer, count: sums.count)
         let confusion = (0..<classes).map { row in (0..<classes).map { Int(sums[row * classes + $0]) } }

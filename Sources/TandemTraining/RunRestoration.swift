@@ -10,6 +10,7 @@ public struct RestoredRun {
     public let state: TrainingState
     public let seed: UInt64
     public let globalBatchSize: Int
+    public let microBatchSize: Int
     public let trainingSamples: Int
     public let recipe: Recipe
 
@@ -42,7 +43,7 @@ public struct RestoredRun {
         let model = try! loaded?.model
             ?? Sequential(description: ModelDescription(json: description, source: resolvedPath), convolution: convolution)
         var metadata = (loaded?.checkpoint.seed ?? 0, loaded?.checkpoint.globalBatchSize ?? 0,
-                        loaded?.checkpoint.trainingSamples ?? 0)
+                        loaded?.checkpoint.trainingSamples ?? 0, loaded?.checkpoint.microBatchSize ?? 0)
         communicator.broadcast(&metadata, root: 0)
         var recipeText = loaded.map { Checkpoint.encode($0.checkpoint.recipe) } ?? ""
         communicator.broadcast(string: &recipeText, root: 0)
@@ -51,7 +52,7 @@ public struct RestoredRun {
             ?? TrainingState(model: model, seed: 0, optimizer: recipe.optimizer)
         state.broadcast(from: 0, communicator: communicator)
         return RestoredRun(path: resolvedPath, model: model, state: state, seed: metadata.0,
-                           globalBatchSize: metadata.1, trainingSamples: metadata.2, recipe: recipe)
+                           globalBatchSize: metadata.1, microBatchSize: metadata.3, trainingSamples: metadata.2, recipe: recipe)
     }
 }
 

@@ -7,12 +7,16 @@ import Glibc
 
 /// One rank's side of data-parallel training.
 ///
-/// Every step: this rank's slice of the global batch → one gradient per sample, rounded to fixed point
-/// (`FixedPointFormat.gradient`) and added to one `Int64` buffer that also carries the samples' summed
-/// loss and correct predictions → one allreduce of that buffer → the same float gradient and the same
-/// optimizer update on every rank. Integer sums are exact, so every element of the summed gradient is
-/// the same number however the batch is split, over however many ranks, by whichever allreduce: the
-/// weights are bit-identical at any rank count.
+/// Every step: this rank's run of the step's canonical micro-batches (`EpochSampler`), split over its
+/// threads → each micro-batch forward and backward as one block, each layer's gradient summed over the
+/// block, rounded once to fixed point (`FixedPointFormat.gradient`) and added to one `Int64` buffer that
+/// also carries the blocks' summed losses and correct predictions → one allreduce of that buffer → the
+/// same float gradient and the same optimizer update on every rank. Integer sums are exact, and a
+/// block's content and arithmetic never depend on who computes it, so every element of the summed
+/// gradient is the same number however the batch is split over ranks and threads, by whichever
+/// allreduce: the weights are bit-identical at any rank and thread count.
+///
+/// Only the calling thread (thread 0) makes MPI calls; the other threads compute between them.
 public final class Trainer {
     public let model: Sequential
     public let communicator: Communicator
@@ -20,50 +24,72 @@ public final class Trainer {
     public let state: TrainingState
     public let sampler: EpochSampler
     public let training: LabeledImages
-    private let workspace: ModelWorkspace
-    /// One workspace per sample of this rank's share of a step when the model has batch-synchronised
-    /// layers (their first is `workspace`); just `workspace` otherwise.
-    private let workspaces: [ModelWorkspace]
+    public let threads: WorkerThreads
+    private let workers: [TrainingWorker]
+    /// The workspace whose derived weights (`prepare`) every thread's workspaces share.
+    private let prepared: ModelWorkspace
     /// The exact cross-sample sums of each batch-normalisation layer.
     private let batchStatistics: [BatchStatistics]
     private let statisticsFormat: FixedPointFormat
-    /// One sample's gradient; after the allreduce, the global batch's, followed by its summed loss and
-    /// number of correct predictions.
+    /// The rank's fixed-point sums (the gradient, then the loss, the correct count and the number of
+    /// ranks asked to stop), added up by the allreduce.
+    private let accumulator: GradientAccumulator
+    /// After the allreduce: the global batch's gradient, followed by its summed loss, correct count and stop requests.
     private let gradient: FloatBuffer
-    /// The fixed-point sums the ranks add up: the gradient, then the loss, the correct count, and the
-    /// number of ranks asked to stop (a preemption signal).
-    private let sums: FixedPointBuffer
-    private let gradientFormat: FixedPointFormat
     private let lossFormat: FixedPointFormat
+    private var gradientFormat: FixedPointFormat { accumulator.format }
     private var lossSlot: Int { model.parameterCount }
     private var correctSlot: Int { model.parameterCount + 1 }
     private var stopSlot: Int { model.parameterCount + 2 }
-    /// Where time went since the last `resetTimes()`.
+    /// Where thread 0's time went since the last `resetTimes()`, with the step's collective phases.
     public private(set) var times = PhaseTimes()
 
+    /// - Parameter threads: the rank's threads (`configuration.threads` of them), shared with evaluation.
     public init(model: Sequential, training: LabeledImages, state: TrainingState,
-                configuration: TrainingConfiguration, communicator: Communicator) {
+                configuration: TrainingConfiguration, communicator: Communicator, threads: WorkerThreads) {
+        precondition(threads.count == configuration.threads, "the trainer runs on configuration.threads threads")
         self.model = model
         self.training = training
         self.state = state
         self.configuration = configuration
         self.communicator = communicator
-        sampler = EpochSampler(sampleCount: training.count, globalBatchSize: configuration.globalBatchSize,
-                               rank: communicator.rank, rankCount: communicator.size, seed: configuration.seed)
-        let workspace = ModelWorkspace(model: model)
-        self.workspace = workspace
-        let slots = model.synchronizedLayers.isEmpty ? 1 : max(sampler.largestRankBatchSize, 1)
-        workspaces = [workspace] + (1..<slots).map { _ in ModelWorkspace(model: model, sharingWith: workspace) }
-        batchStatistics = model.synchronizedLayers.map { BatchStatistics(model: model, layer: $0) }
-        statisticsFormat = .statistics(globalBatchSize: configuration.globalBatchSize)
+        self.threads = threads
+        let sampler = EpochSampler(sampleCount: training.count, globalBatchSize: configuration.globalBatchSize,
+                                   microBatchSize: configuration.microBatchSize(for: model),
+                                   rank: communicator.rank, rankCount: communicator.size, seed: configuration.seed)
+        self.sampler = sampler
+        let microBatches = sampler.microBatchesPerStep
+        let prepared = ModelWorkspace(model: model, capacity: sampler.microBatchSize)
+        self.prepared = prepared
+        workers = (0..<threads.count).map { index in
+            TrainingWorker(model: model, index: index, microBatches: sampler.threadMicroBatches(index, of: threads.count),
+                           keepsEveryBlock: !model.synchronizedLayers.isEmpty, prepared: prepared)
+        }
+        batchStatistics = model.synchronizedLayers.map { BatchStatistics(model: model, layer: $0, threads: threads.count) }
+        statisticsFormat = .statistics(addends: microBatches)
+        accumulator = GradientAccumulator(model: model, extraSlots: 3, format: .gradient(addends: microBatches),
+                                          threads: threads.count)
         gradient = FloatBuffer(count: model.parameterCount + 3)
-        sums = FixedPointBuffer(count: model.parameterCount + 3)
-        gradientFormat = .gradient(globalBatchSize: configuration.globalBatchSize)
-        lossFormat = .loss(addends: configuration.globalBatchSize)
-        model.prepare(parameters: state.parameters.pointer, workspace: workspace)
+        lossFormat = .loss(addends: microBatches)
+        model.prepare(parameters: state.parameters.pointer, workspace: prepared)
     }
 
-    public func resetTimes() { times = PhaseTimes() }
+    /// Phase times of thread 0 and the collectives, summed since the last reset.
+    public func resetTimes() {
+        times = PhaseTimes()
+        for worker in workers { worker.times = PhaseTimes() }
+    }
+
+    /// Thread 0's compute phases with the step's own.
+    public var phaseTimes: PhaseTimes {
+        var result = times
+        let own = workers[0].times
+        result.data += own.data
+        result.forward += own.forward
+        result.backward += own.backward
+        result.gradientSum += own.gradientSum
+        return result
+    }
 
     /// What one epoch's steps measured: the global batch's mean loss and accuracy over the steps run,
     /// the same bits on every rank and at every rank count.
@@ -100,24 +126,31 @@ public final class Trainer {
                            samples: samples, stoppedAfterStep: stoppedAfterStep)
     }
 
-    /// One optimizer step on the samples at positions `sampler.rankSlice(step:)` of `order`, epoch
-    /// `epoch`'s. Returns the global batch's summed loss and number of correct predictions, and whether
-    /// any rank has been asked to stop, the same on every rank.
+    /// One optimizer step on this rank's micro-batches of step `step` of `order`, epoch `epoch`'s.
+    /// Returns the global batch's summed loss and number of correct predictions, and whether any rank
+    /// has been asked to stop, the same on every rank.
     @discardableResult
     public func step(order: UnsafePointer<Int32>, step: Int, epoch: Int) -> (lossSum: Double, correct: Int, stopRequested: Bool) {
         if let failure = configuration.injectedFailure, failure.rank == communicator.rank,
            failure.step == state.optimizer.step + 1 {
             injectFailure(failure)
         }
-        sums.fill(with: 0)
-        if Preemption.signal != 0 { sums[stopSlot] = 1 }
-        if model.synchronizedLayers.isEmpty {
-            for position in sampler.rankSlice(step: step) {
-                addSampleGradient(Int(order[position]), epoch: epoch)
-            }
-        } else {
-            addBatchGradient(order: order, positions: sampler.rankSlice(step: step), epoch: epoch)
+        let batch = StepBlocks(order: order, step: step, epoch: epoch)
+        for worker in workers {
+            worker.lossSum = 0
+            worker.correct = 0
         }
+        if model.synchronizedLayers.isEmpty {
+            forEachBlock { worker, slot in self.trainBlock(worker: worker, slot: slot, batch: batch) }
+        } else {
+            trainWithBatchStatistics(batch)
+        }
+        reportFailures()
+        accumulator.finishStep()
+        let sums = accumulator.sums
+        sums[lossSlot] = workers.reduce(0) { $0 &+ $1.lossSum }
+        sums[correctSlot] = workers.reduce(0) { $0 &+ Int64($1.correct) }
+        sums[stopSlot] = Preemption.signal != 0 ? 1 : 0
 
         if configuration.separateWait {
             let waitStart = monotonicSeconds()
@@ -130,7 +163,7 @@ public final class Trainer {
         let optimizerStart = monotonicSeconds()
         let learningRate = configuration.learningRate(step: state.optimizer.step + 1, stepsPerEpoch: sampler.stepsPerEpoch)
         state.optimizer.update(parameters: state.parameters, gradient: gradient.pointer, learningRate: learningRate)
-        model.prepare(parameters: state.parameters.pointer, workspace: workspace)
+        model.prepare(parameters: state.parameters.pointer, workspace: prepared)
         let end = monotonicSeconds()
         times.allreduce += optimizerStart - reduceStart
         times.optimizer += end - optimizerStart
@@ -139,7 +172,7 @@ public final class Trainer {
     }
 
     /// The exact global sums of elements `range` (at `partial[0..<range.count]`) into `gradient[range]`:
-    /// the gradient, the loss (rounded once to a float) and the correct count (exact below 2^24).
+    /// the gradient, the loss (rounded once to a float) and the counts (exact below 2^24).
     private func convertSums(_ partial: UnsafePointer<Int64>, _ range: Range<Int>) {
         let gradientPart = range.clamped(to: 0..<model.parameterCount)
         gradientFormat.convert(partial, count: gradientPart.count, to: gradient.pointer + range.lowerBound)
@@ -148,175 +181,233 @@ public final class Trainer {
         if range.contains(stopSlot) { gradient[stopSlot] = Float(partial[stopSlot - range.lowerBound]) }
     }
 
-    /// One sample's forward and backward pass; adds `∂loss/∂parameters / globalBatch`, the loss and
-    /// whether the prediction was correct to the fixed-point sums.
-    private func addSampleGradient(_ sample: Int, epoch: Int) {
-        let start = monotonicSeconds()
-        training.writeImage(sample, to: workspace.input)
-        workspace.sample = SampleContext(training: true, seed: configuration.seed, epoch: epoch, index: sample)
-        let forwardStart = monotonicSeconds()
-        let parameters = UnsafePointer(state.parameters.pointer)
-        let logits = model.forward(parameters: parameters, workspace: workspace)
-        let label = Int(training.labels[sample])
-        let correct = SoftmaxCrossEntropy.predictedClass(logits: logits, classes: model.classCount) == label
-        let backwardStart = monotonicSeconds()
-        let loss = model.backward(label: label, scale: 1 / Float(configuration.globalBatchSize),
-                                  parameters: parameters, parameterGradient: gradient.pointer, workspace: workspace)
-        let sumStart = monotonicSeconds()
-        addLoss(loss, correct: correct, sample: sample)
-        guard gradientFormat.accumulate(gradient.pointer, count: model.parameterCount, into: sums.pointer) else {
-            reportOutOfRange(sample: sample, loss: nil, layers: model.layers.indices)
+    // MARK: Blocks
+
+    /// Where one step's samples are: the epoch's order, the step, the epoch.
+    private struct StepBlocks {
+        let order: UnsafePointer<Int32>
+        let step: Int
+        let epoch: Int
+    }
+
+    /// Runs `body(worker, slot)` for every micro-batch of this rank, each thread on its own, and adds
+    /// the time thread 0 then waits for the others to `times.wait`.
+    private func forEachBlock(_ body: (TrainingWorker, Int) -> Void) {
+        var ownEnd = 0.0
+        threads.run { thread in
+            let worker = workers[thread]
+            for slot in 0..<worker.microBatches.count { body(worker, slot) }
+            if thread == 0 { ownEnd = monotonicSeconds() }
         }
-        let end = monotonicSeconds()
-        times.data += forwardStart - start
-        times.forward += backwardStart - forwardStart
-        times.backward += sumStart - backwardStart
-        times.gradientSum += end - sumStart
+        if threads.count > 1 { times.wait += monotonicSeconds() - ownEnd }
+    }
+
+    /// Writes micro-batch `slot` of the worker's run into its workspace: the images as floats, which
+    /// samples they are.
+    private func load(worker: TrainingWorker, slot: Int, batch: StepBlocks) -> ModelWorkspace {
+        let start = monotonicSeconds()
+        let workspace = worker.workspace(slot)
+        let positions = sampler.microBatch(worker.microBatches.lowerBound + slot, step: batch.step)
+        let indices = worker.indices(slot)
+        for (sample, position) in positions.enumerated() {
+            indices[sample] = batch.order[position]
+            training.writeImage(Int(batch.order[position]), to: workspace.input + sample * model.inputShape.count)
+        }
+        workspace.count = positions.count
+        workspace.samples = SampleBlock(training: true, seed: configuration.seed, epoch: batch.epoch, indices: indices)
+        worker.times.data += monotonicSeconds() - start
+        return workspace
+    }
+
+    /// A block's loss and the gradient the backward pass starts from; adds the loss and the correct
+    /// count to the worker's sums.
+    private func beginBackward(worker: TrainingWorker, workspace: ModelWorkspace) {
+        let indices = workspace.samples.indices!
+        let result = model.beginBackward(labels: { Int(self.training.labels[Int(indices[$0])]) },
+                                         scale: 1 / Float(configuration.globalBatchSize), workspace: workspace)
+        worker.correct += result.correct
+        if let loss = lossFormat.fixedPoint(result.lossSum) {
+            worker.lossSum &+= loss
+        } else {
+            worker.noteFailure(TrainingFailure(samples: workspace, problem: "the loss summed over the micro-batch is \(result.lossSum)"))
+        }
+    }
+
+    /// Backward through layers `range` of the block in `workspace`, each layer's gradient added to the
+    /// exact sums as soon as it is written.
+    private func backward(layers range: Range<Int>, worker: TrainingWorker, workspace: ModelWorkspace) {
+        let start = monotonicSeconds()
+        var summing = 0.0
+        let threadCount = threads.count
+        model.backward(layers: range, parameters: state.parameters.pointer, workspace: workspace) { layer, gradient in
+            let sumStart = monotonicSeconds()
+            if !accumulator.add(layer: layer, gradient: gradient, offset: model.parameterOffsets[layer],
+                                thread: worker.index, threads: threadCount) {
+                worker.noteFailure(outOfRange(layer: layer, gradient: gradient, workspace: workspace))
+            }
+            summing += monotonicSeconds() - sumStart
+        }
+        worker.times.backward += monotonicSeconds() - start - summing
+        worker.times.gradientSum += summing
+    }
+
+    private func forward(layers range: Range<Int>, worker: TrainingWorker, workspace: ModelWorkspace) {
+        let start = monotonicSeconds()
+        model.forward(layers: range, parameters: state.parameters.pointer, workspace: workspace)
+        worker.times.forward += monotonicSeconds() - start
+    }
+
+    /// One micro-batch of a model without batch-norm, start to end.
+    private func trainBlock(worker: TrainingWorker, slot: Int, batch: StepBlocks) {
+        let workspace = load(worker: worker, slot: slot, batch: batch)
+        forward(layers: model.layers.indices, worker: worker, workspace: workspace)
+        beginBackward(worker: worker, workspace: workspace)
+        backward(layers: model.layers.indices, worker: worker, workspace: workspace)
     }
 
     // MARK: Models with batch-synchronised layers (batch-norm)
 
-    /// The step of a model with batch-norm: every local sample runs up to a batch-norm layer, the ranks
-    /// add up its per-channel statistics exactly, every sample goes on; backward alike. Each sample has
-    /// its own workspace; each parameter gradient is added to the fixed-point sums per sample, as in
-    /// `addSampleGradient`, so the step's sums are the same however the batch is split.
-    private func addBatchGradient(order: UnsafePointer<Int32>, positions: Range<Int>, epoch: Int) {
-        let parameters = UnsafePointer(state.parameters.pointer)
-        let count = positions.count
-        let start = monotonicSeconds()
-        for slot in 0..<count {
-            let sample = Int(order[positions.lowerBound + slot])
-            training.writeImage(sample, to: workspaces[slot].input)
-            workspaces[slot].sample = SampleContext(training: true, seed: configuration.seed, epoch: epoch, index: sample)
-        }
-        let forwardStart = monotonicSeconds()
+    /// The step of a model with batch-norm: every local block runs up to a batch-norm layer, the ranks
+    /// add up its per-channel statistics exactly (each block's sums rounded once), every block goes on;
+    /// backward alike. Each block has its own workspace.
+    private func trainWithBatchStatistics(_ batch: StepBlocks) {
         var first = 0
-        for statistics in batchStatistics {
-            for slot in 0..<count { model.forward(layers: first..<statistics.layer, parameters: parameters, workspace: workspaces[slot]) }
-            normalize(statistics, slots: count)
+        for (index, statistics) in batchStatistics.enumerated() {
+            forEachBlock { worker, slot in
+                let workspace = index == 0 ? self.load(worker: worker, slot: slot, batch: batch) : worker.workspace(slot)
+                if index > 0 { self.normalize(self.batchStatistics[index - 1], worker: worker, workspace: workspace) }
+                self.forward(layers: first..<statistics.layer, worker: worker, workspace: workspace)
+                self.channelSums(statistics, worker: worker, workspace: workspace, centered: false)
+            }
+            computeStatistics(statistics)
             first = statistics.layer + 1
         }
-        for slot in 0..<count { model.forward(layers: first..<model.layers.count, parameters: parameters, workspace: workspaces[slot]) }
-
-        let backwardStart = monotonicSeconds()
-        let scale = 1 / Float(configuration.globalBatchSize)
-        for slot in 0..<count {
-            let sample = Int(order[positions.lowerBound + slot]), label = Int(training.labels[sample])
-            let logits = UnsafePointer(workspaces[slot].logits)
-            let correct = SoftmaxCrossEntropy.predictedClass(logits: logits, classes: model.classCount) == label
-            addLoss(model.beginBackward(label: label, scale: scale, workspace: workspaces[slot]), correct: correct, sample: sample)
+        let last = batchStatistics.last!
+        let backwardSynchronized = batchStatistics.filter { $0.layer >= model.gradientStart }
+        forEachBlock { worker, slot in
+            let workspace = worker.workspace(slot)
+            self.normalize(last, worker: worker, workspace: workspace)
+            self.forward(layers: first..<self.model.layers.count, worker: worker, workspace: workspace)
+            self.beginBackward(worker: worker, workspace: workspace)
+            let end = backwardSynchronized.last.map { $0.layer + 1 } ?? 0
+            self.backward(layers: end..<self.model.layers.count, worker: worker, workspace: workspace)
+            if let statistics = backwardSynchronized.last { self.gradientSums(statistics, worker: worker, workspace: workspace) }
         }
-        var end = model.layers.count
-        for statistics in batchStatistics.reversed() where statistics.layer >= model.gradientStart {
-            backward(layers: statistics.layer + 1..<end, order: order, positions: positions)
-            backwardThroughNormalization(statistics, order: order, positions: positions)
-            end = statistics.layer
-        }
-        backward(layers: 0..<end, order: order, positions: positions)
-        let finish = monotonicSeconds()
-        times.data += forwardStart - start
-        times.forward += backwardStart - forwardStart
-        times.backward += finish - backwardStart
-    }
-
-    /// Layers `range` backwards for every sample, each sample's parameter gradients added to the sums.
-    private func backward(layers range: Range<Int>, order: UnsafePointer<Int32>, positions: Range<Int>) {
-        guard !range.isEmpty else { return }
-        let parameters = UnsafePointer(state.parameters.pointer)
-        let first = model.parameterOffsets[range.lowerBound]
-        let last = range.upperBound < model.layers.count ? model.parameterOffsets[range.upperBound] : model.parameterCount
-        for slot in 0..<positions.count {
-            model.backward(layers: range, parameters: parameters, parameterGradient: gradient.pointer, workspace: workspaces[slot])
-            guard gradientFormat.accumulate(gradient.pointer + first, count: last - first, into: sums.pointer + first) else {
-                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: nil, layers: range)
+        for (position, statistics) in backwardSynchronized.enumerated().reversed() {
+            combine(statistics, count: 2 * statistics.normalization.channels)
+            gradientFormat.convert(statistics.sums.pointer, count: 2 * statistics.normalization.channels, to: statistics.globalGradientSums.pointer)
+            let below = position > 0 ? backwardSynchronized[position - 1] : nil
+            forEachBlock { worker, slot in
+                let workspace = worker.workspace(slot)
+                self.inputGradient(statistics, workspace: workspace)
+                self.backward(layers: (below.map { $0.layer + 1 } ?? 0)..<statistics.layer, worker: worker, workspace: workspace)
+                if let below { self.gradientSums(below, worker: worker, workspace: workspace) }
             }
         }
     }
 
-    /// Batch-norm forward in training: the global batch's mean, then variance (two exact sums, two
-    /// small allreduces), then every sample normalised; the moving statistics updated once.
-    private func normalize(_ statistics: BatchStatistics, slots: Int) {
-        let layer = statistics.normalization, index = statistics.layer
-        let channels = layer.channels
+    /// Batch-norm forward in training: the global batch's mean (from the blocks' sums, which have run up to
+    /// the layer), then its variance: two exact sums, two small allreduces.
+    private func computeStatistics(_ statistics: BatchStatistics) {
+        let layer = statistics.normalization, channels = layer.channels
         let values = Double(configuration.globalBatchSize * layer.inputShape.height * layer.inputShape.width)
-        for pass in 0..<2 {
-            let target = pass == 0 ? statistics.mean : statistics.variance
-            statistics.sums.fill(with: 0)
-            for slot in 0..<slots {
-                layer.channelSums(of: workspaces[slot].layerInput(index), centeredOn: pass == 0 ? nil : statistics.mean.pointer,
-                                  into: statistics.sampleSums.pointer)
-                guard statisticsFormat.accumulate(statistics.sampleSums.pointer, count: channels, into: statistics.sums.pointer) else {
-                    Fatal.fail("step \(state.optimizer.step + 1): the input of layer \(index + 1) (\(layer.name)) is not finite or beyond the range of its exact sums (\(statisticsFormat.limit) per sample and channel); training diverged",
-                               communicator: communicator)
-                }
+        for target in [statistics.mean, statistics.variance] {
+            if target === statistics.variance {
+                forEachBlock { worker, slot in self.channelSums(statistics, worker: worker, workspace: worker.workspace(slot), centered: true) }
             }
-            communicator.allreduceSum(statistics.sums.pointer, count: channels)
+            reportFailures()
+            combine(statistics, count: channels)
             for channel in 0..<channels { target[channel] = Float(statisticsFormat.value(statistics.sums[channel]) / values) }
         }
-        let parameters = state.parameters.pointer + model.parameterOffsets[index]
-        for slot in 0..<slots {
-            layer.normalize(workspaces[slot].forwardMemory(layer: index, parameters: parameters),
-                            mean: statistics.mean.pointer, variance: statistics.variance.pointer)
-        }
-        layer.updateMovingStatistics(parameters, mean: statistics.mean.pointer, variance: statistics.variance.pointer)
+        layer.updateMovingStatistics(state.parameters.pointer + model.parameterOffsets[statistics.layer],
+                                     mean: statistics.mean.pointer, variance: statistics.variance.pointer)
     }
 
-    /// Batch-norm backward: the global batch's Σdy and Σdy·x̂ per channel (exact sums, one allreduce),
-    /// then every sample's input gradient; each sample's gamma and beta gradients go to the sums.
-    private func backwardThroughNormalization(_ statistics: BatchStatistics, order: UnsafePointer<Int32>, positions: Range<Int>) {
-        let layer = statistics.normalization, index = statistics.layer
-        let channels = layer.channels, offset = model.parameterOffsets[index]
-        let parameters = UnsafePointer(state.parameters.pointer) + offset
+    /// One block's per-channel sums (of the input, or of its squared deviations from the batch mean),
+    /// rounded once and added to the worker's sums.
+    private func channelSums(_ statistics: BatchStatistics, worker: TrainingWorker, workspace: ModelWorkspace, centered: Bool) {
+        let start = monotonicSeconds()
+        let layer = statistics.normalization, channels = layer.channels
+        let blockSums = worker.blockSums.pointer, sums = statistics.threadSums[worker.index].pointer
+        if worker.isFirstBlock(workspace) { statistics.threadSums[worker.index].fill(with: 0) }
+        layer.channelSums(of: workspace.layerInput(statistics.layer), count: workspace.count,
+                          centeredOn: centered ? statistics.mean.pointer : nil, into: blockSums)
+        if !statisticsFormat.accumulate(blockSums, count: channels, into: sums) {
+            worker.noteFailure(TrainingFailure(samples: workspace, problem: "the input of layer \(statistics.layer + 1) (\(layer.name)) is not finite or beyond the range of its exact sums (\(statisticsFormat.limit) per micro-batch and channel)"))
+        }
+        worker.times.forward += monotonicSeconds() - start
+    }
+
+    /// The threads' exact sums of `count` statistics into `statistics.sums`, then across ranks.
+    private func combine(_ statistics: BatchStatistics, count: Int) {
         statistics.sums.fill(with: 0)
-        for slot in 0..<positions.count {
-            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset,
-                                                          needsInputGradient: index > model.gradientStart)
-            layer.gradientSums(memory, into: statistics.sampleSums.pointer)
-            guard gradientFormat.accumulate(statistics.sampleSums.pointer, count: 2 * channels, into: statistics.sums.pointer),
-                  gradientFormat.accumulate(gradient.pointer + offset, count: layer.parameterCount, into: sums.pointer + offset) else {
-                reportOutOfRange(sample: Int(order[positions.lowerBound + slot]), loss: nil, layers: index..<index + 1)
-            }
+        for (thread, sums) in statistics.threadSums.enumerated() where !workers[thread].microBatches.isEmpty {
+            for index in 0..<count { statistics.sums[index] &+= sums[index] }
         }
-        communicator.allreduceSum(statistics.sums.pointer, count: 2 * channels)
-        gradientFormat.convert(statistics.sums.pointer, count: 2 * channels, to: statistics.sampleSums.pointer)
+        communicator.allreduceSum(statistics.sums.pointer, count: count)
+    }
+
+    private func normalize(_ statistics: BatchStatistics, worker: TrainingWorker, workspace: ModelWorkspace) {
+        let start = monotonicSeconds()
+        let parameters = state.parameters.pointer + model.parameterOffsets[statistics.layer]
+        statistics.normalization.normalize(workspace.forwardMemory(layer: statistics.layer, parameters: parameters),
+                                           mean: statistics.mean.pointer, variance: statistics.variance.pointer)
+        worker.times.forward += monotonicSeconds() - start
+    }
+
+    /// Batch-norm backward, first half: one block's Σdy and Σdy·x̂ per channel into the worker's sums;
+    /// its gamma and beta gradient to the exact gradient sums.
+    private func gradientSums(_ statistics: BatchStatistics, worker: TrainingWorker, workspace: ModelWorkspace) {
+        let start = monotonicSeconds()
+        let layer = statistics.normalization, index = statistics.layer, channels = layer.channels
+        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index],
+                                              needsInputGradient: index > model.gradientStart)
+        if worker.isFirstBlock(workspace) { statistics.threadSums[worker.index].fill(with: 0) }
+        layer.gradientSums(memory, into: worker.blockSums.pointer)
+        if !gradientFormat.accumulate(worker.blockSums.pointer, count: 2 * channels, into: statistics.threadSums[worker.index].pointer) {
+            worker.noteFailure(outOfRange(layer: index, gradient: memory.parameterGradient, workspace: workspace))
+        }
+        let middle = monotonicSeconds()
+        if !accumulator.add(layer: index, gradient: memory.parameterGradient, offset: model.parameterOffsets[index],
+                            thread: worker.index, threads: threads.count) {
+            worker.noteFailure(outOfRange(layer: index, gradient: memory.parameterGradient, workspace: workspace))
+        }
+        let end = monotonicSeconds()
+        worker.times.backward += middle - start
+        worker.times.gradientSum += end - middle
+    }
+
+    /// Batch-norm backward, second half: one block's input gradient from the global sums.
+    private func inputGradient(_ statistics: BatchStatistics, workspace: ModelWorkspace) {
+        let layer = statistics.normalization, index = statistics.layer
         let values = configuration.globalBatchSize * layer.inputShape.height * layer.inputShape.width
-        for slot in 0..<positions.count {
-            let memory = workspaces[slot].backwardMemory(layer: index, parameters: parameters, parameterGradient: gradient.pointer + offset,
-                                                          needsInputGradient: index > model.gradientStart)
-            layer.inputGradient(memory, variance: statistics.variance.pointer, sums: statistics.sampleSums.pointer, count: values)
-            workspaces[slot].advanceGradient()
-        }
+        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index],
+                                              needsInputGradient: index > model.gradientStart)
+        layer.inputGradient(memory, variance: statistics.variance.pointer, sums: statistics.globalGradientSums.pointer, count: values)
+        workspace.advanceGradient()
     }
 
-    /// Adds one sample's loss and whether it was classified correctly to the fixed-point sums.
-    private func addLoss(_ loss: Float, correct: Bool, sample: Int) {
-        guard let fixedLoss = lossFormat.fixedPoint(loss) else { reportOutOfRange(sample: sample, loss: loss, layers: 0..<0) }
-        sums[lossSlot] &+= fixedLoss
-        sums[correctSlot] &+= correct ? 1 : 0
-    }
+    // MARK: Failures
 
-    /// Ends the job over a sample whose loss (if given) or gradient in `layers` is not finite or beyond
-    /// the fixed-point range. A bad value spreads backwards from where it arose, to every layer below,
-    /// so the layer named is the last one (nearest the output) whose gradient is bad.
-    private func reportOutOfRange(sample: Int, loss: Float?, layers: Range<Int>) -> Never {
-        let batch = Float(configuration.globalBatchSize)
-        var problem = loss.map { "the loss is \($0)" } ?? "a gradient is out of range"
-        if loss == nil {
-            search: for index in layers.reversed() {
-                let layer = model.layers[index]
-                var offset = model.parameterOffsets[index]
-                for block in layer.parameterBlocks {
-                    let range = offset..<offset + block.count
-                    if let bad = range.first(where: { gradientFormat.fixedPoint(gradient[$0]) == nil }) {
-                        problem = "the gradient of layer \(index + 1) (\(layer.name)) \(block.name) is \(gradient[bad] * batch)"
-                        break search
-                    }
-                    offset += block.count
-                }
+    /// A block's gradient of layer `layer` out of range: names the first bad value.
+    private func outOfRange(layer index: Int, gradient: UnsafePointer<Float>, workspace: ModelWorkspace) -> TrainingFailure {
+        let layer = model.layers[index]
+        var offset = 0, problem = "a gradient of layer \(index + 1) (\(layer.name)) is out of range"
+        search: for block in layer.parameterBlocks {
+            for element in offset..<offset + block.count where gradientFormat.fixedPoint(gradient[element]) == nil {
+                problem = "the gradient of layer \(index + 1) (\(layer.name)) \(block.name), summed over the micro-batch, is \(gradient[element] * Float(configuration.globalBatchSize))"
+                break search
             }
+            offset += block.count
         }
-        Fatal.fail("step \(state.optimizer.step + 1), training sample \(sample): \(problem); training diverged"
-                   + " (the exact sums take finite gradients below \(gradientFormat.limit * Double(batch)) and losses below \(lossFormat.limit))",
+        return TrainingFailure(samples: workspace, problem: problem)
+    }
+
+    /// Ends the job over the first failure any thread noted (the lowest thread's): training diverged.
+    private func reportFailures() {
+        guard let failure = workers.lazy.compactMap(\.failure).first else { return }
+        Fatal.fail("step \(state.optimizer.step + 1), training sample\(failure.samples.contains(",") ? "s" : "") \(failure.samples) (a micro-batch): \(failure.problem); training diverged"
+                   + " (the exact sums take finite micro-batch gradients below \(gradientFormat.limit * Double(configuration.globalBatchSize)) and losses below \(lossFormat.limit))",
                    communicator: communicator)
     }
 
@@ -338,23 +429,82 @@ public final class Trainer {
     }
 }
 
+/// What went wrong in one block, noted by the thread that found it and reported by thread 0.
+struct TrainingFailure {
+    /// The block's training-sample indices, e.g. `17, 4031, 92`.
+    let samples: String
+    let problem: String
+
+    init(samples workspace: ModelWorkspace, problem: String) {
+        let indices = workspace.samples.indices
+        samples = (0..<workspace.count).map { sample in indices.map { String($0[sample]) } ?? "?" }.joined(separator: ", ")
+        self.problem = problem
+    }
+}
+
+/// One thread's share of a rank's step: its micro-batches (the same every step), their workspaces, and
+/// the sums it adds up before thread 0 combines them.
+final class TrainingWorker {
+    let index: Int
+    /// The micro-batches of each step this thread takes (indices within the step).
+    let microBatches: Range<Int>
+    /// One per micro-batch for a model with batch-norm (every block waits at each batch-norm layer),
+    /// else one (blocks run one after another); none if the thread has no micro-batch.
+    let workspaces: [ModelWorkspace]
+    /// Each workspace's sample indices.
+    private let sampleIndices: AlignedBuffer<Int32>
+    /// A block's batch-norm sums in floats, before rounding.
+    let blockSums: FloatBuffer
+    var lossSum: Int64 = 0
+    var correct = 0
+    var failure: TrainingFailure?
+    var times = PhaseTimes()
+
+    init(model: Sequential, index: Int, microBatches: Range<Int>, keepsEveryBlock: Bool, prepared: ModelWorkspace) {
+        self.index = index
+        self.microBatches = microBatches
+        let count = microBatches.isEmpty ? 0 : keepsEveryBlock ? microBatches.count : 1
+        var workspaces: [ModelWorkspace] = []
+        for slot in 0..<count {
+            // Thread 0's first block uses the workspace that holds the derived weights.
+            workspaces.append(index == 0 && slot == 0 ? prepared
+                              : ModelWorkspace(model: model, capacity: prepared.capacity,
+                                               sharing: slot == 0 ? .prepared(prepared) : .preparedAndScratch(workspaces[0])))
+        }
+        self.workspaces = workspaces
+        sampleIndices = AlignedBuffer(count: max(count, 1) * prepared.capacity)
+        blockSums = FloatBuffer(count: 2 * (model.synchronizedLayers.map { (model.layers[$0] as! any BatchSynchronizedLayer).channels }.max() ?? 0))
+    }
+
+    func workspace(_ slot: Int) -> ModelWorkspace { workspaces[slot % workspaces.count] }
+    func indices(_ slot: Int) -> UnsafeMutablePointer<Int32> { sampleIndices.pointer + (slot % workspaces.count) * workspaces[0].capacity }
+    func isFirstBlock(_ workspace: ModelWorkspace) -> Bool { workspace === workspaces[0] }
+
+    func noteFailure(_ failure: TrainingFailure) {
+        if self.failure == nil { self.failure = failure }
+    }
+}
+
 /// One batch-normalisation layer's buffers for the exact cross-sample sums, allocated once.
-private struct BatchStatistics {
+private final class BatchStatistics {
     let layer: Int
     let normalization: any BatchSynchronizedLayer
     /// The global batch's sums (per channel: one statistic, or Σdy and Σdy·x̂).
     let sums: FixedPointBuffer
-    /// One sample's sums in floats; after backward's allreduce, the global Σdy and Σdy·x̂.
-    let sampleSums: FloatBuffer
+    /// Each thread's sums of its blocks.
+    let threadSums: [FixedPointBuffer]
+    /// After backward's allreduce, the global Σdy and Σdy·x̂.
+    let globalGradientSums: FloatBuffer
     let mean: FloatBuffer
     let variance: FloatBuffer
 
-    init(model: Sequential, layer: Int) {
+    init(model: Sequential, layer: Int, threads: Int) {
         self.layer = layer
         normalization = model.layers[layer] as! any BatchSynchronizedLayer
         let channels = normalization.channels
         sums = FixedPointBuffer(count: 2 * channels)
-        sampleSums = FloatBuffer(count: 2 * channels)
+        threadSums = (0..<threads).map { _ in FixedPointBuffer(count: 2 * channels) }
+        globalGradientSums = FloatBuffer(count: 2 * channels)
         mean = FloatBuffer(count: channels)
         variance = FloatBuffer(count: channels)
     }

@@ -63,6 +63,12 @@ public struct TrainingConfiguration: Sendable {
     public var epochs = 7
     /// The global batch: samples per optimizer step summed over all ranks.
     public var globalBatchSize = 32
+    /// `m`, the samples of each canonical micro-batch: the unit whose sums are rounded to fixed point, so
+    /// part of what decides the bits (stored in checkpoints); nil for the model's default
+    /// (`EpochSampler.defaultMicroBatchSize`).
+    public var microBatchSize: Int?
+    /// Threads per rank, each taking whole micro-batches; no part of the result depends on it.
+    public var threads = 1
     public var recipe = Recipe()
     public var seed: UInt64 = 1
     public var allreduce: AllreduceAlgorithm = .tree
@@ -82,6 +88,13 @@ public struct TrainingConfiguration: Sendable {
     public var injectedFailure: InjectedFailure?
 
     public init() {}
+
+    /// `microBatchSize`, or the default for `model` and this global batch.
+    public func microBatchSize(for model: Sequential) -> Int {
+        microBatchSize ?? EpochSampler.defaultMicroBatchSize(parameters: model.parameterCount,
+                                                             trainingFLOPsPerSample: model.trainingFLOPsPerSample,
+                                                             globalBatchSize: globalBatchSize)
+    }
 
     /// The learning rate for optimizer step `step` (counted from 1), with `stepsPerEpoch` steps an epoch.
     public func learningRate(step: Int, stepsPerEpoch: Int) -> Float {

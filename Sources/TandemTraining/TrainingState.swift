@@ -61,7 +61,8 @@ public final class TrainingState {
     public func checkpoint(model: Sequential, configuration: TrainingConfiguration, trainingSamples: Int) -> Checkpoint {
         Checkpoint(modelDescription: model.description.json, completedEpochs: completedEpochs,
                    optimizerStep: optimizer.step, seed: configuration.seed,
-                   globalBatchSize: configuration.globalBatchSize, trainingSamples: trainingSamples,
+                   globalBatchSize: configuration.globalBatchSize, microBatchSize: configuration.microBatchSize(for: model),
+                   trainingSamples: trainingSamples,
                    recipe: configuration.recipe,
                    parameters: parameters.array, firstMoment: optimizer.firstMoment.array,
                    secondMoment: optimizer.secondMoment.array)

@@ -37,6 +37,8 @@ struct TrainingBenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Global batch size.", valueName: "n"))
     var batchSize: Int = 32
 
+    @OptionGroup var microBatch: MicroBatchOptions
+
     @Option(help: ArgumentHelp("Timed steps per repeat.", valueName: "n"))
     var steps: Int = 200
 
@@ -78,6 +80,8 @@ struct TrainingBenchCommand: ParsableCommand {
             try recipe.applied(to: TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial").recipe, resumed: false)
         }
         configuration.globalBatchSize = batchSize
+        configuration.microBatchSize = microBatch.size
+        configuration.threads = distributed.threads.resolved
         configuration.allreduce = distributed.allreduce
         configuration.separateWait = separateWait && communicator.size > 1
         let dataset = data.dataset(classCount: network.classCount)
@@ -93,7 +97,8 @@ struct TrainingBenchCommand: ParsableCommand {
             return training
         }
         let state = TrainingState(model: network, seed: configuration.seed, optimizer: configuration.recipe.optimizer)
-        let trainer = Trainer(model: network, training: training, state: state, configuration: configuration, communicator: communicator)
+        let trainer = Trainer(model: network, training: training, state: state, configuration: configuration, communicator: communicator,
+                              threads: distributed.makeThreads())
         var options = Benchmark.Options()
         options.steps = steps
         options.warmupSteps = warmup
@@ -123,8 +128,8 @@ struct BenchmarkTable {
         let r = report
         let hostCount = Set(r.hosts).count
         var lines: [String] = []
-        lines.append("Tandem bench: \(r.ranks) rank\(r.ranks == 1 ? "" : "s") × \(r.threadsPerRank) thread on \(hostCount) host\(hostCount == 1 ? "" : "s") (\(r.coresOnHost) cores, \(r.processor), OpenBLAS \(r.blasCore))")
-        lines.append("  global batch \(r.globalBatch) (\(r.rankBatch) per rank), \(r.data) data, allreduce \(r.allreduce), convolution \(Set(r.convolution).sorted().joined(separator: "+"))")
+        lines.append("Tandem bench: \(r.ranks) rank\(r.ranks == 1 ? "" : "s") × \(r.threadsPerRank) thread\(r.threadsPerRank == 1 ? "" : "s") on \(hostCount) host\(hostCount == 1 ? "" : "s") (\(r.coresOnHost) cores, \(r.processor), OpenBLAS \(r.blasCore))")
+        lines.append("  global batch \(r.globalBatch) in micro-batches of \(r.microBatch) (up to \(r.microBatchesPerRank) per rank), \(r.data) data, allreduce \(r.allreduce), convolution \(Set(r.convolution).sorted().joined(separator: "+"))")
         lines.append("  \(r.steps) steps × \(r.repeats) repeats after \(r.warmupSteps) warm-up steps")
         if r.oversubscribed { lines.append("  OVERSUBSCRIBED: more ranks × threads than cores; efficiency here says nothing about a cluster") }
         func row(_ name: String, _ value: String) { lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + value) }
@@ -160,9 +165,9 @@ struct BenchmarkTable {
     }
 
     static func writeCSV(_ report: BenchmarkReport, to path: String) throws {
-        var text = "ranks,threads_per_rank,global_batch,allreduce,repeat,seconds,images_per_second\n"
+        var text = "ranks,threads_per_rank,global_batch,micro_batch,allreduce,repeat,seconds,images_per_second\n"
         for (index, seconds) in report.repeatSeconds.enumerated() {
-            text += "\(report.ranks),\(report.threadsPerRank),\(report.globalBatch),\(report.allreduce),\(index + 1),\(seconds),\(Double(report.steps * report.globalBatch) / seconds)\n"
+            text += "\(report.ranks),\(report.threadsPerRank),\(report.globalBatch),\(report.microBatch),\(report.allreduce),\(index + 1),\(seconds),\(Double(report.steps * report.globalBatch) / seconds)\n"
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }

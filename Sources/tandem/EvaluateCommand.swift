@@ -8,7 +8,7 @@ import TandemTraining
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate a checkpoint on the test set (sharded across ranks under mpirun; the same result at any rank count).")
+        abstract: "Evaluate a checkpoint on the test set (sharded across ranks and threads in the checkpoint's micro-batches; the same result at any count).")
 
     @Option(help: ArgumentHelp("A checkpoint file, or a directory (its newest checkpoint).", valueName: "path"))
     var checkpoint: String
@@ -40,12 +40,15 @@ struct EvaluateCommand: ParsableCommand {
         let classNames = self.classNames, dataPath = data.directory
         let (shard, names) = communicator.agree {
             try dataset.validate()
-            let shard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
+            let shard = try dataset.load(.test, keeping: {
+                Evaluator.shard(count: $0, blockSize: restored.microBatchSize, rank: communicator.rank, of: communicator.size)
+            })
             try shard.checkFits(restored.model)
             return (shard, try ClassNames.resolve(file: classNames.classNames, classCount: restored.model.classCount,
                                                  isFashionMNIST: dataPath.lowercased().contains("fashion")))
         }
-        let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, communicator: communicator)
+        let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, blockSize: restored.microBatchSize,
+                                  communicator: communicator, threads: distributed.makeThreads())
         let start = monotonicSeconds()
         let evaluation = evaluator.evaluate(parameters: restored.state.parameters.pointer)
         let seconds = monotonicSeconds() - start

@@ -88,7 +88,12 @@ struct DistributedOptions: ParsableArguments {
         valueName: "kind"))
     var allreduce: AllreduceAlgorithm = .tree
 
-    @Option(help: ArgumentHelp("BLAS threads per rank.", valueName: "n"))
+    @Option(help: ArgumentHelp(
+        "Threads per rank, each taking whole micro-batches (the same bits at any count); auto: the cores the rank may use (1 under mpirun --bind-to core).",
+        valueName: "n|auto"))
+    var threads: ThreadCount = .count(1)
+
+    @Option(help: ArgumentHelp("OpenBLAS threads inside one worker (only with --threads 1).", valueName: "n"))
     var blasThreads: Int = 1
 
     @Option(help: ArgumentHelp("End the job if one collective waits longer than this many seconds (0: never).",
@@ -97,6 +102,10 @@ struct DistributedOptions: ParsableArguments {
 
     func validate() throws {
         if blasThreads < 1 { throw ValidationError("--blas-threads must be at least 1, not \(blasThreads)") }
+        if case let .count(count) = threads, count < 1 { throw ValidationError("--threads must be at least 1 or auto, not \(count)") }
+        if blasThreads > 1 && threads != .count(1) {
+            throw ValidationError("--blas-threads \(blasThreads) and --threads: choose one (each thread runs OpenBLAS single-threaded)")
+        }
         if stallTimeout < 0 { throw ValidationError("--stall-timeout must not be negative") }
     }
 
@@ -107,6 +116,40 @@ struct DistributedOptions: ParsableArguments {
             return MPICommunicator(stallTimeout: stallTimeout > 0 ? stallTimeout : nil)
         }
         return SingleProcessCommunicator()
+    }
+
+    /// The rank's threads.
+    func makeThreads() -> WorkerThreads { WorkerThreads(count: threads.resolved) }
+}
+
+/// `--threads n|auto`.
+enum ThreadCount: ExpressibleByArgument, Equatable {
+    case count(Int)
+    case auto
+
+    init?(argument: String) {
+        if argument == "auto" { self = .auto } else if let count = Int(argument) { self = .count(count) } else { return nil }
+    }
+
+    var resolved: Int {
+        switch self {
+        case let .count(count): count
+        case .auto: ProcessHost.usableCoreCount
+        }
+    }
+
+    var defaultValueDescription: String { "1" }
+}
+
+/// `--micro-batch`, for the commands that train.
+struct MicroBatchOptions: ParsableArguments {
+    @Option(name: .customLong("micro-batch"), help: ArgumentHelp(
+        "Samples per canonical micro-batch: the unit whose gradient is rounded to fixed point once, so part of the result (the same weights at any rank and thread count for one value). (default: chosen from the model and the global batch, or the checkpoint's)",
+        valueName: "m"))
+    var size: Int?
+
+    func validate() throws {
+        if let size, size < 1 { throw ValidationError("--micro-batch must be at least 1, not \(size)") }
     }
 }
 

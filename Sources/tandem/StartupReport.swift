@@ -37,18 +37,20 @@ struct StartupReport {
         let hostSummary = hosts.keys.sorted().map { "\($0) ×\(hosts[$0]!.count)" }.joined(separator: ", ")
         let ranksHere = hosts[communicator.hostName]?.count ?? 1
         let cores = ProcessHost.processorCount
-        let threads = BLASThreads.current
+        let threads = configuration.threads
         let convolutions = model.layers.compactMap { $0 as? Conv2D }.map(\.algorithm.rawValue)
 
-        let smallest = configuration.globalBatchSize / communicator.size
-        let rankBatchDescription = smallest == sampler.largestRankBatchSize ? "\(smallest)" : "\(smallest)–\(sampler.largestRankBatchSize)"
+        let microBatches = sampler.microBatchesPerStep
+        let smallest = microBatches / communicator.size
+        let rankShare = smallest == sampler.largestRankMicroBatchCount ? "\(smallest)" : "\(smallest)–\(sampler.largestRankMicroBatchCount)"
         console.line("Tandem: data-parallel training")
         let rows: [(String, String)] = [
             ("ranks", "\(communicator.size) on \(hosts.count) host\(hosts.count == 1 ? "" : "s") (\(hostSummary))"),
-            ("threads per rank", "\(threads) (OpenBLAS \(BLASThreads.coreName)); \(cores) cores on \(communicator.hostName)"),
-            ("global batch", "\(configuration.globalBatchSize) (\(rankBatchDescription) per rank), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
+            ("threads per rank", "\(threads) (OpenBLAS \(BLASThreads.coreName), \(BLASThreads.current) thread each); \(cores) cores on \(communicator.hostName)"),
+            ("global batch", "\(configuration.globalBatchSize), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
+            ("micro-batch", "\(sampler.microBatchSize) (\(microBatches) per step, \(rankShare) per rank): each one's sums rounded once, the same weights at any rank and thread count"),
             ("learning rate", learningRateDescription),
-            ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums (the same weights at any rank count)"),
+            ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums"),
             ("convolution", convolutions.joined(separator: ", ")),
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
             ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),
@@ -59,8 +61,33 @@ struct StartupReport {
         for (name, value) in rows {
             console.line("  " + name.padding(toLength: 17, withPad: " ", startingAt: 0) + value)
         }
+        if let idle = IdleWorkers(microBatches: microBatches, ranks: communicator.size, threads: threads) {
+            console.warning(idle.description(microBatchSize: sampler.microBatchSize, globalBatchSize: configuration.globalBatchSize))
+        }
         if ranksHere * threads > cores {
             console.warning("\(ranksHere) ranks × \(threads) threads on \(communicator.hostName) exceed its \(cores) cores: oversubscribed, expect lower throughput (add --mca mpi_yield_when_idle 1 to mpirun)")
         }
+    }
+}
+
+/// Ranks × threads beyond the micro-batches of a step: they idle every step (not an error; the result is the same).
+struct IdleWorkers {
+    let microBatches: Int
+    let ranks: Int
+    let threads: Int
+
+    init?(microBatches: Int, ranks: Int, threads: Int) {
+        guard ranks * threads > microBatches else { return nil }
+        self.microBatches = microBatches
+        self.ranks = ranks
+        self.threads = threads
+    }
+
+    func description(microBatchSize: Int, globalBatchSize: Int) -> String {
+        let workers = ranks * threads
+        var text = "global batch \(globalBatchSize) in micro-batches of \(microBatchSize) is \(microBatches) micro-batch\(microBatches == 1 ? "" : "es") a step for \(ranks) rank\(ranks == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s"): \(workers - microBatches) of them idle every step; \(microBatches) ranks × threads would use them all"
+        let smaller = (globalBatchSize + workers - 1) / workers
+        if smaller < microBatchSize { text += " (or --micro-batch \(smaller), which changes the bits)" }
+        return text
     }
 }

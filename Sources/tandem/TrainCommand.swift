@@ -13,8 +13,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a CNN (the Keras tutorial's, a built-in one or your own Keras model) on one process or as N MPI ranks.",
         discussion: """
-            Every rank takes batch-size/N samples of each global batch, the gradient is all-reduced every step, \
-            and rank 0 evaluates on the test set and writes checkpoints. Examples:
+            Each global batch is cut into micro-batches of m consecutive samples; every rank (and each of its \
+            --threads) takes whole micro-batches, each micro-batch's gradient is rounded to fixed point once and \
+            added exactly, the sums are all-reduced every step, and rank 0 evaluates on the test set and writes \
+            checkpoints. The same seed, global batch and m give the same weights, bit for bit, at any rank and \
+            thread count. Examples:
               tandem train --epochs 1 --limit 6000
               mpirun -np 2 tandem train --checkpoint-dir runs/a
               mpirun -np 2 tandem train --resume runs/a
@@ -33,6 +36,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Global batch: samples per step over all ranks, split as evenly as possible. (default: 32, or the checkpoint's)",
                                valueName: "n"))
     var batchSize: Int?
+
+    @OptionGroup var microBatch: MicroBatchOptions
 
     @OptionGroup var recipe: RecipeOptions
 
@@ -127,6 +132,8 @@ struct TrainCommand: ParsableCommand {
         configuration.evaluateEveryEpoch = evaluateEveryEpoch
         configuration.injectedFailure = injectFailure.flatMap(InjectedFailure.init)
         configuration.globalBatchSize = batchSize ?? restored?.globalBatchSize ?? defaults.globalBatchSize
+        configuration.microBatchSize = microBatch.size ?? restored?.microBatchSize
+        configuration.threads = distributed.threads.resolved
         configuration.seed = seed ?? restored?.seed ?? Self.defaultSeed
 
         communicator.agree {
@@ -136,6 +143,9 @@ struct TrainCommand: ParsableCommand {
                 }
                 if let batchSize, batchSize != restored.globalBatchSize {
                     throw UsageError("--batch-size \(batchSize) differs from the checkpoint's global batch \(restored.globalBatchSize); a resumed run keeps its batch")
+                }
+                if let size = microBatch.size, size != restored.microBatchSize {
+                    throw UsageError("--micro-batch \(size) differs from the checkpoint's micro-batch \(restored.microBatchSize); a resumed run keeps it (it decides the bits)")
                 }
                 configuration.recipe = try recipe.applied(to: restored.recipe, resumed: true)
                 if restored.recipe.schedule == .cosine, epochs != restored.recipe.decayEpochs {
@@ -158,6 +168,7 @@ struct TrainCommand: ParsableCommand {
             // Not --data: hosts may hold the same data at different paths.
             ("--model", choice.nameOrPath ?? "tutorial"), ("--limit", "\(subset.limit ?? -1)"),
             ("--seed", "\(configuration.seed)"), ("--batch-size", "\(configuration.globalBatchSize)"), ("--epochs", "\(epochs)"),
+            ("--micro-batch", configuration.microBatchSize.map(String.init) ?? "the model's default"),
             ("the optimiser or its schedule", recipeJSON), ("--allreduce", "\(distributed.allreduce)"),
             // Only rank 0 writes; whether there is a directory decides the collectives at each checkpoint.
             ("--checkpoint-dir", checkpointDir == nil ? "none" : "given"), ("--checkpoint-every", "\(checkpointEvery ?? 0)"),
@@ -185,10 +196,13 @@ struct TrainCommand: ParsableCommand {
         }
         let dataset = data.dataset(classCount: network.classCount)
         let subset = self.subset
+        let microBatchSize = configuration.microBatchSize(for: network)
         let (training, testShard) = communicator.agree {
             try dataset.validate()
             let training = try dataset.load(.train, keeping: subset.range)
-            let testShard = try dataset.load(.test, keeping: { shardRange($0, part: communicator.rank, of: communicator.size) })
+            let testShard = try dataset.load(.test, keeping: {
+                Evaluator.shard(count: $0, blockSize: microBatchSize, rank: communicator.rank, of: communicator.size)
+            })
             for images in [training, testShard] { try images.checkFits(network) }
             if training.count < configuration.globalBatchSize {
                 throw UsageError("\(training.count) training images are fewer than one global batch of \(configuration.globalBatchSize)")
@@ -224,9 +238,11 @@ struct TrainCommand: ParsableCommand {
             Fatal.fail("start-up: ranks hold different parameters after the broadcast", communicator: communicator)
         }
 
+        let threads = distributed.makeThreads()
         let trainer = Trainer(model: network, training: training, state: state, configuration: configuration,
-                              communicator: communicator)
-        let evaluator = Evaluator(model: network, shard: testShard, totalCount: testShard.fileCount, communicator: communicator)
+                              communicator: communicator, threads: threads)
+        let evaluator = Evaluator(model: network, shard: testShard, totalCount: testShard.fileCount, blockSize: microBatchSize,
+                                  communicator: communicator, threads: threads)
         let run = TrainingRun(trainer: trainer, evaluator: evaluator)
         run.printsRankFingerprints = rankFingerprints
         let verbosity = verbose.resolved

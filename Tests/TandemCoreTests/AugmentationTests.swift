@@ -44,14 +44,14 @@ struct AugmentationTests {
         let flips: [[Float]] = [[0, 1, 2, 3, 4, 5], [2, 1, 0, 5, 4, 3], [3, 4, 5, 0, 1, 2], [5, 4, 3, 2, 1, 0]]
         var counts = [Int](repeating: 0, count: 4)
         for sample in 0..<4000 {
-            harness.sample.index = sample
+            harness.sampleIndex = sample
             let output = harness.forward()
             guard let kind = flips.firstIndex(of: output) else { Issue.record("not a flip: \(output)"); return }
             counts[kind] += 1
             if sample < 5 { #expect(harness.forward() == output) }
         }
         #expect(counts.allSatisfy { abs($0 - 1000) < 120 }, "\(counts)")
-        harness.sample = .inference
+        harness.training = false
         #expect(harness.forward() == flips[0])
     }
 
@@ -64,13 +64,13 @@ struct AugmentationTests {
         for index in 0..<100 { harness.input[index] = 1 }
         var shifted = 0
         for sample in 0..<200 {
-            harness.sample.index = sample
+            harness.sampleIndex = sample
             let filledRows = harness.forward().filter { $0 == -1 }.count / 10
             #expect(filledRows <= 2)
             shifted += filledRows > 0 ? 1 : 0
         }
         #expect(shifted > 100)
-        harness.sample = .inference
+        harness.training = false
         #expect(harness.forward().allSatisfy { $0 == 1 })
     }
 

@@ -4,7 +4,7 @@ import Testing
 /// The exact sums behind "the same weights at any rank count": any grouping and order of the same
 /// addends gives the same bits, and nothing out of range is ever added silently.
 struct FixedPointTests {
-    let format = FixedPointFormat.gradient(globalBatchSize: 32)
+    let format = FixedPointFormat.gradient(addends: 32)
 
     func sum(_ values: [Float], format: FixedPointFormat) -> (sums: [Int64], inRange: Bool) {
         var sums = [Int64](repeating: 0, count: values.count)
@@ -88,7 +88,7 @@ struct FixedPointTests {
     @Test("The most addends the format allows, all at the limit, sum without wrapping in any grouping")
     func noOverflow() {
         for addends in [1, 32, 4096, 1 << 20] {
-            let format = FixedPointFormat.gradient(globalBatchSize: addends)
+            let format = FixedPointFormat.gradient(addends: addends)
             let largest = format.fixedPoint(Float(format.limit).nextDown)!
             #expect(Int128(largest) * Int128(addends) < Int128(Int64.max), "\(addends) addends")
             if addends >= 2048 {   // below that, the 2^51 bound of the conversion caps the range

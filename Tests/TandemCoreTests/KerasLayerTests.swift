@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TandemCore
 
-/// Every layer that works on one sample at a time against real Keras (`Tests/Fixtures/keras-layers`,
+/// Every layer whose samples do not interact against real Keras (`Tests/Fixtures/keras-layers`,
 /// written by its generate.py): the layer rebuilt from Keras's own config and weights, run on Keras's
 /// inputs, must give Keras's outputs, input gradients and weight gradients to 1e-4 (relative).
 /// Batch-norm, whose statistics span the batch, has its own test (BatchNormalizationTests).
@@ -23,23 +23,17 @@ struct KerasLayerTests {
             : TensorShape.vector(fixture.input_shape[0])
         let layer = try LayerRegistry.make(KerasLayerConfiguration(className: fixture.class_name, name: "layer", config: fixture.config),
                                            inputShape: shape, context: LayerBuildContext())
-        let harness = LayerHarness(layer)
+        // The fixture's batch as one block, as Keras computes it: the weight gradients are the block's sum.
+        let harness = LayerHarness(layer, count: fixture.batch)
         harness.parameters.copy(from: fixture.weights.flatMap { $0 })
-        let size = shape.count, outputSize = layer.outputShape.count
-        #expect(fixture.output.count == fixture.batch * outputSize, "Keras's output shape")
-        var output: [Float] = [], inputGradient: [Float] = []
-        var weightGradient = [Double](repeating: 0, count: layer.parameterCount)
-        for sample in 0..<fixture.batch {
-            for index in 0..<size { harness.input[index] = fixture.input[sample * size + index] }
-            let gradients = harness.backward(outputGradient: Array(fixture.projection[sample * outputSize..<(sample + 1) * outputSize]))
-            output += harness.output.array
-            inputGradient += gradients.input
-            for index in 0..<layer.parameterCount { weightGradient[index] += Double(gradients.parameters[index]) }
-        }
+        #expect(fixture.output.count == fixture.batch * layer.outputShape.count, "Keras's output shape")
+        harness.input.copy(from: fixture.input)
+        let gradients = harness.backward(outputGradient: fixture.projection)
+        let output = harness.output.array, inputGradient = gradients.input, weightGradient = gradients.parameters
         #expect(relativeDifference(output, fixture.output) < 1e-4, "output")
         #expect(relativeDifference(inputGradient, fixture.input_gradient) < 1e-4, "input gradient")
         if layer.parameterCount > 0 {
-            #expect(relativeDifference(weightGradient.map { Float($0) }, fixture.weight_gradients.flatMap { $0 }) < 1e-4, "weight gradients")
+            #expect(relativeDifference(weightGradient, fixture.weight_gradients.flatMap { $0 }) < 1e-4, "weight gradients")
         }
     }
 }

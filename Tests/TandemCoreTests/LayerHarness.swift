@@ -1,33 +1,48 @@
 @testable import TandemCore
 
-/// Owns every buffer one layer needs, so a test can run a single layer's forward and backward.
+/// Owns every buffer one layer needs for a block of `count` samples, so a test can run a single
+/// layer's forward and backward.
 final class LayerHarness {
     let layer: any Layer
+    let count: Int
     let input, output, inputGradient, outputGradient, parameters, parameterGradient, prepared, saved, scratch: FloatBuffer
-    /// A training sample: randomised layers (Dropout) draw the same mask on every forward pass of it.
-    var sample = SampleContext(training: true, seed: 5, epoch: 1, index: 42)
+    /// The training-set indices of the block's samples: randomised layers (Dropout) draw the same
+    /// masks on every forward pass of them.
+    let indices: AlignedBuffer<Int32>
+    /// Training (randomised layers draw) or inference (they do nothing).
+    var training = true
 
-    init(_ layer: any Layer, seed: UInt64 = 1) {
+    init(_ layer: any Layer, count: Int = 1, seed: UInt64 = 1) {
         self.layer = layer
-        input = FloatBuffer(count: layer.inputShape.count)
-        output = FloatBuffer(count: layer.outputShape.count)
-        inputGradient = FloatBuffer(count: layer.inputShape.count)
-        outputGradient = FloatBuffer(count: layer.outputShape.count)
+        self.count = count
+        input = FloatBuffer(count: count * layer.inputShape.count)
+        output = FloatBuffer(count: count * layer.outputShape.count)
+        inputGradient = FloatBuffer(count: count * layer.inputShape.count)
+        outputGradient = FloatBuffer(count: count * layer.outputShape.count)
         parameters = FloatBuffer(count: layer.parameterCount)
         parameterGradient = FloatBuffer(count: layer.parameterCount)
         prepared = FloatBuffer(count: layer.preparedCount)
-        saved = FloatBuffer(count: layer.savedCount)
-        scratch = FloatBuffer(count: layer.scratchCount)
+        saved = FloatBuffer(count: layer.savedCount(samples: count))
+        scratch = FloatBuffer(count: layer.scratchCount(samples: count))
+        indices = AlignedBuffer(count: count)
+        for sample in 0..<count { indices[sample] = Int32(42 + sample) }
         var generator = RandomGenerator(seed: seed, stream: 99)
         for index in 0..<input.count { input[index] = 2 * generator.nextUnitFloat() - 1 }
         for index in 0..<parameters.count { parameters[index] = 2 * generator.nextUnitFloat() - 1 }
     }
 
+    /// The training-set index of the first sample.
+    var sampleIndex: Int {
+        get { Int(indices[0]) }
+        set { indices[0] = Int32(newValue) }
+    }
+
     var memory: LayerMemory {
-        LayerMemory(input: input.pointer, output: output.pointer, inputGradient: inputGradient.pointer,
+        LayerMemory(count: count, input: input.pointer, output: output.pointer, inputGradient: inputGradient.pointer,
                     outputGradient: outputGradient.pointer, parameters: parameters.pointer,
                     parameterGradient: parameterGradient.pointer, prepared: prepared.pointer,
-                    saved: saved.pointer, scratch: scratch.pointer, sample: sample)
+                    saved: saved.pointer, scratch: scratch.pointer,
+                    samples: training ? SampleBlock(training: true, seed: 5, epoch: 1, indices: indices.pointer) : .inference)
     }
 
     func forward() -> [Float] {

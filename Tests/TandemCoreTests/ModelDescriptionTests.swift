@@ -121,9 +121,9 @@ struct ModelDescriptionTests {
         let dropped = first.filter { $0 == 0 }.count
         #expect(abs(Double(dropped) / 10_000 - 0.25) < 0.02, "\(dropped) of 10,000 dropped")
         #expect(first.allSatisfy { $0 == 0 || $0 == Float(1) / 0.75 })
-        harness.sample.index += 1
+        harness.sampleIndex += 1
         #expect(harness.forward() != first)
-        harness.sample = .inference
+        harness.training = false
         #expect(harness.forward().allSatisfy { $0 == 1 })
     }
 }

@@ -5,30 +5,34 @@ import Testing
 /// double-precision reference forward pass (`ReferenceModel`), one parameter block at a time, and
 /// the two convolution algorithms against each other.
 struct ModelGradientTests {
-    @Test("The model's forward pass and every parameter block's gradient match the double-precision reference",
+    @Test("A block of three samples: the model's forward pass and every parameter block's gradient (summed over the block) match the double-precision reference",
           arguments: [ConvolutionAlgorithm.im2col, .winograd])
     func tutorialModel(convolution: ConvolutionAlgorithm) {
         let model = Sequential.tutorial(convolution: convolution)
         let reference = ReferenceModel(model: model)
-        let workspace = ModelWorkspace(model: model)
+        let samples = 3, labels = [4, 0, 9], size = model.inputShape.count
+        let workspace = ModelWorkspace(model: model, capacity: samples)
         let parameters = FloatBuffer(count: model.parameterCount)
         let gradient = FloatBuffer(count: model.parameterCount)
         model.initializeParameters(parameters.buffer, seed: 42)
-        let pixels = randomValues(model.inputShape.count, seed: 8).map { ($0 + 1) / 2 }
+        let pixels = randomValues(samples * size, seed: 8).map { ($0 + 1) / 2 }
         for index in pixels.indices { workspace.input[index] = pixels[index] }
-        let label = 4
+        workspace.count = samples
 
         model.prepare(parameters: parameters.pointer, workspace: workspace)
-        let logits = Array(UnsafeBufferPointer(start: model.forward(parameters: parameters.pointer, workspace: workspace), count: 10))
+        let logits = Array(UnsafeBufferPointer(start: model.forward(parameters: parameters.pointer, workspace: workspace), count: 10 * samples))
         let referenceParameters = parameters.array.map(Double.init)
-        let referenceInput = pixels.map(Double.init)
-        let referenceLogits = reference.logits(parameters: referenceParameters, input: referenceInput)
+        let referenceInputs = (0..<samples).map { sample in pixels[sample * size..<(sample + 1) * size].map(Double.init) }
+        let referenceLogits = referenceInputs.flatMap { reference.logits(parameters: referenceParameters, input: $0) }
         #expect(relativeDifference(logits, referenceLogits.map(Float.init)) < 1e-5, "forward: \(logits) vs \(referenceLogits)")
 
-        _ = model.lossAndGradient(label: label, scale: 1, parameters: parameters.pointer,
+        _ = model.lossAndGradient(labels: { labels[$0] }, scale: 1, parameters: parameters.pointer,
                                   parameterGradient: gradient.pointer, workspace: workspace)
         let analyticGradient = gradient.array
         let step = 1e-8
+        func loss(_ parameters: [Double]) -> Double {
+            (0..<samples).reduce(0) { $0 + reference.loss(parameters: parameters, input: referenceInputs[$1], label: labels[$1]) }
+        }
 
         for (layerIndex, layer) in model.layers.enumerated() {
             var offset = model.parameterOffsets[layerIndex]
@@ -41,9 +45,7 @@ struct ModelGradientTests {
                         plus[offset + index] += step * Double(value)
                         minus[offset + index] -= step * Double(value)
                     }
-                    let difference = reference.loss(parameters: plus, input: referenceInput, label: label)
-                        - reference.loss(parameters: minus, input: referenceInput, label: label)
-                    numeric.append(Float(difference / (2 * step)))
+                    numeric.append(Float((loss(plus) - loss(minus)) / (2 * step)))
                     analytic.append(Float(dot(Array(analyticGradient[offset..<offset + block.count]), direction)))
                 }
                 let difference = relativeDifference(analytic, numeric)

@@ -6,34 +6,66 @@ import TandemMPI
 struct SamplingTests {
     @Test("One permutation per (seed, epoch): reproducible, a true permutation, different across epochs and seeds")
     func epochPermutation() {
-        let sampler = EpochSampler(sampleCount: 1000, globalBatchSize: 32, rank: 0, rankCount: 1, seed: 9)
+        let sampler = EpochSampler(sampleCount: 1000, globalBatchSize: 32, microBatchSize: 4, rank: 0, rankCount: 1, seed: 9)
         let first = sampler.order(epoch: 1)
         #expect(first == sampler.order(epoch: 1))
         #expect(Set(first).count == 1000 && first.allSatisfy { $0 >= 0 && $0 < 1000 })
         #expect(first != sampler.order(epoch: 2))
-        #expect(first != EpochSampler(sampleCount: 1000, globalBatchSize: 32, rank: 0, rankCount: 1, seed: 10).order(epoch: 1))
+        #expect(first != EpochSampler(sampleCount: 1000, globalBatchSize: 32, microBatchSize: 4, rank: 0, rankCount: 1, seed: 10).order(epoch: 1))
     }
 
-    @Test("Every rank computes the same order; the ranks' slices of each step tile the global batch exactly once, differing by at most one sample",
-          arguments: [(1, 32), (2, 32), (3, 32), (4, 32), (5, 30), (6, 30), (8, 32), (9, 5)])
-    func rankSlicesTileTheGlobalBatch(ranks: Int, batch: Int) {
-        let samplers = (0..<ranks).map { EpochSampler(sampleCount: 1000, globalBatchSize: batch, rank: $0, rankCount: ranks, seed: 3) }
+    @Test("Micro-batches cut each global batch into runs of m (the last smaller), the same whatever the rank count; the ranks take whole micro-batches, at most one more than another, and together every one exactly once",
+          arguments: [(1, 32, 4), (2, 32, 4), (3, 32, 4), (4, 32, 1), (5, 30, 4), (6, 30, 7), (8, 32, 16), (9, 5, 1), (3, 10, 4)])
+    func ranksTakeWholeMicroBatches(ranks: Int, batch: Int, m: Int) {
+        let samplers = (0..<ranks).map { EpochSampler(sampleCount: 1000, globalBatchSize: batch, microBatchSize: m, rank: $0, rankCount: ranks, seed: 3) }
         #expect(samplers.allSatisfy { $0.order(epoch: 5) == samplers[0].order(epoch: 5) })
         #expect(samplers.allSatisfy { $0.stepsPerEpoch == 1000 / batch })   // the same on every rank
+        let count = samplers[0].microBatchesPerStep
+        #expect(count == (batch + m - 1) / m)
         let steps = samplers[0].stepsPerEpoch
         for step in [0, steps / 2, steps - 1] {
-            let covered = samplers.flatMap { Array($0.rankSlice(step: step)) }
-            #expect(covered == Array(step * batch..<(step + 1) * batch))
-            let sizes = samplers.map { $0.rankSlice(step: step).count }
-            #expect(sizes.max()! - sizes.min()! <= 1 && sizes.max()! == samplers[0].largestRankBatchSize)
+            let blocks = (0..<count).map { samplers[0].microBatch($0, step: step) }
+            #expect(blocks.flatMap(Array.init) == Array(step * batch..<(step + 1) * batch))
+            #expect(blocks.dropLast().allSatisfy { $0.count == m } && (1...m).contains(blocks.last!.count))
+            // The same micro-batches whatever the rank count: a single rank's.
+            let single = EpochSampler(sampleCount: 1000, globalBatchSize: batch, microBatchSize: m, rank: 0, rankCount: 1, seed: 3)
+            #expect(blocks == (0..<count).map { single.microBatch($0, step: step) })
+        }
+        let taken = samplers.flatMap { Array($0.rankMicroBatches) }
+        #expect(taken == Array(0..<count))
+        let shares = samplers.map(\.rankMicroBatches.count)
+        #expect(shares.max()! - shares.min()! <= 1 && shares.max()! == samplers[0].largestRankMicroBatchCount)
+    }
+
+    @Test("A rank's threads split its run of micro-batches into whole ones, each exactly once", arguments: [1, 2, 3, 5])
+    func threadsTakeWholeMicroBatches(threads: Int) {
+        for rank in 0..<3 {
+            let sampler = EpochSampler(sampleCount: 1000, globalBatchSize: 30, microBatchSize: 4, rank: rank, rankCount: 3, seed: 3)
+            let shares = (0..<threads).map { sampler.threadMicroBatches($0, of: threads) }
+            #expect(shares.flatMap(Array.init) == Array(sampler.rankMicroBatches))
         }
     }
 
-    @Test("Test-set shards cover every sample once, in order, for any rank count", arguments: [1, 2, 3, 4, 7])
+    @Test("The default micro-batch: a power of two from the model's parameters per FLOP and the batch alone, at most half the batch")
+    func defaultMicroBatch() {
+        // The tutorial (47,090 parameters, 105.8 MFLOP a sample): the sums are cheap, one sample a block.
+        #expect(EpochSampler.defaultMicroBatchSize(parameters: 47_090, trainingFLOPsPerSample: 105_800_000, globalBatchSize: 32) == 1)
+        // An MLP of 1.86 M parameters and 9.6 MFLOP a sample wants hundreds: capped at half the batch.
+        #expect(EpochSampler.defaultMicroBatchSize(parameters: 1_863_690, trainingFLOPsPerSample: 9_600_000, globalBatchSize: 32) == 16)
+        #expect(EpochSampler.defaultMicroBatchSize(parameters: 1_863_690, trainingFLOPsPerSample: 9_600_000, globalBatchSize: 1) == 1)
+        for parameters in [1_000, 100_000, 10_000_000] {
+            let size = EpochSampler.defaultMicroBatchSize(parameters: parameters, trainingFLOPsPerSample: 50_000_000, globalBatchSize: 256)
+            #expect(size.nonzeroBitCount == 1 && size <= 128)
+        }
+    }
+
+    @Test("Test-set shards are whole blocks, cover every sample once, in order, for any rank count", arguments: [1, 2, 3, 4, 7])
     func shardsCoverTheTestSet(parts: Int) {
-        let shards = (0..<parts).map { shardRange(10_000, part: $0, of: parts) }
-        #expect(shards.flatMap(Array.init) == Array(0..<10_000))
-        #expect(shards.map(\.count).max()! - shards.map(\.count).min()! <= 1)
+        for blockSize in [1, 16, 333] {
+            let shards = (0..<parts).map { Evaluator.shard(count: 10_000, blockSize: blockSize, rank: $0, of: parts) }
+            #expect(shards.flatMap(Array.init) == Array(0..<10_000))
+            #expect(shards.allSatisfy { $0.lowerBound % blockSize == 0 })
+        }
     }
 }
 
