@@ -30,6 +30,7 @@ let package = Package(
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
                        providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTandemXSMM", path: "Sources/CTandemXSMM", providers: [.apt(["libxsmm-dev"])]),
         .systemLibrary(name: "CTandemZlib", path: "Sources/CTandemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTandemHDF5", path: "Sources/CTandemHDF5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev"])]),
@@ -37,7 +38,7 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
-        .target(name: "TandemCore", dependencies: ["CBLAS"], swiftSettings: targetCPUSettings),
+        .target(name: "TandemCore", dependencies: ["CBLAS", "CTandemXSMM"], swiftSettings: targetCPUSettings),
         // IDX files, NumPy .npz archives (through ZIPFoundation) and the datasets they hold; pictures to predict on.
         .target(name: "TandemData", dependencies: ["CTandemZlib", "CTandemImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.

@@ -45,6 +45,9 @@ public struct Dense: KerasLayer {
 
     public var forwardMultiplyAdds: Int { inputs * units }
 
+    /// The block's output gradient and input gradient, transposed (see `backward`).
+    public func scratchCount(samples: Int) -> Int { samples * (units + inputs) }
+
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         glorotUniform(parameters.baseAddress!, count: inputs * units, fanIn: inputs, fanOut: units, generator: &generator)
         if useBias { (parameters.baseAddress! + inputs * units).update(repeating: 0, count: units) }
@@ -63,7 +66,9 @@ public struct Dense: KerasLayer {
     }
 
     /// `kernelGradient = inputᵀ · outputGradient` (one GEMM summing the block's samples), the bias gradient
-    /// the samples' output gradients summed in order, `inputGradient = outputGradient · kernelᵀ`.
+    /// the samples' output gradients summed in order, and the input gradient
+    /// `outputGradient · kernelᵀ`, computed transposed as `kernel · outputGradientᵀ`: the product with a
+    /// transposed kernel runs at a third of the speed on a block of a few samples.
     public func backward(_ memory: LayerMemory) {
         let count = memory.count
         applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,
@@ -74,9 +79,18 @@ public struct Dense: KerasLayer {
             sumOverPositions(memory.outputGradient, positions: count, channels: units,
                              into: memory.parameterGradient + inputs * units)
         }
-        if let inputGradient = memory.inputGradient {
-            matrixMultiply(memory.outputGradient, memory.parameters, transposeB: true, into: inputGradient,
-                           m: count, n: inputs, k: units)
-        }
+        guard let inputGradient = memory.inputGradient else { return }
+        let transposedOutputGradient = memory.scratch, transposedInputGradient = memory.scratch + count * units
+        transpose(memory.outputGradient, rows: count, columns: units, into: transposedOutputGradient)
+        matrixMultiply(memory.parameters, transposedOutputGradient, into: transposedInputGradient, m: inputs, n: count, k: units)
+        transpose(transposedInputGradient, rows: inputs, columns: count, into: inputGradient)
+    }
+}
+
+/// `destination[j][i] = source[i][j]` for a `rows × columns` row-major matrix.
+@inline(__always)
+func transpose(_ source: UnsafePointer<Float>, rows: Int, columns: Int, into destination: UnsafeMutablePointer<Float>) {
+    for row in 0..<rows {
+        for column in 0..<columns { destination[column * rows + row] = source[row * columns + column] }
     }
 }

@@ -50,7 +50,7 @@ public struct FixedPointFormat: Sendable, Equatable {
     }
 
     var scale: Double { Double(sign: .plus, exponent: fractionBits, significand: 1) }
-    var inverseScale: Double { Double(sign: .plus, exponent: -fractionBits, significand: 1) }
+    public var inverseScale: Double { Double(sign: .plus, exponent: -fractionBits, significand: 1) }
     /// Scaled limit: |scaled value| < 2^magnitudeBits ≤ 2^51.
     var scaledLimit: Double { limit * scale }
 
@@ -119,6 +119,39 @@ public struct FixedPointFormat: Sendable, Equatable {
     /// `floats[i] = Float(value(sums[i]))`.
     public func convert(_ sums: UnsafePointer<Int64>, count: Int, to floats: UnsafeMutablePointer<Float>) {
         let inverseScale = self.inverseScale
-        for index in 0..<count { floats[index] = Float(Double(sums[index]) * inverseScale) }
+        Elementwise.forEachGroup(count) { index, width in
+            Elementwise.store(convert(sums + index, width: width, inverseScale: inverseScale), floats, index, width: width)
+        }
+    }
+
+    /// `Float(value(sums[i]))` for `i` in `0..<width` (`width` ≤ 16), zeros in the lanes beyond: the
+    /// conversion `convert` and the optimiser's update from exact sums share, so both give the same bits.
+    @inline(__always)
+    func convert(_ sums: UnsafePointer<Int64>, width: Int, inverseScale: Double) -> SIMD16<Float> {
+        var integers = SIMD16<Int64>()
+        if width == 16 {
+            integers = UnsafeRawPointer(sums).loadUnaligned(as: SIMD16<Int64>.self)
+        } else {
+            for lane in 0..<width { integers[lane] = sums[lane] }
+        }
+        let low = Self.exactDoubles(integers.lowHalf) * inverseScale, high = Self.exactDoubles(integers.highHalf) * inverseScale
+        return SIMD16<Float>(lowHalf: Self.floats(low), highHalf: Self.floats(high))
+    }
+
+    /// `Double(x)` lane by lane, correctly rounded, without a scalar conversion per lane (x86-64 before
+    /// AVX-512 has no vector one): x = hi·2³² + lo, both halves exact as doubles (each put into the
+    /// mantissa of a power of two, which is then subtracted), so their sum is rounded once, as `Double(x)` is.
+    @inline(__always)
+    static func exactDoubles(_ x: SIMD8<Int64>) -> SIMD8<Double> {
+        let high = x &>> 32, low = x & 0xFFFF_FFFF
+        let lowDouble = unsafeBitCast(low | 0x4330_0000_0000_0000, to: SIMD8<Double>.self) - 0x1p52
+        let highDouble = unsafeBitCast(high &+ 0x4338_0000_0000_0000, to: SIMD8<Double>.self) - 0x1.8p52
+        return highDouble * 0x1p32 + lowDouble
+    }
+
+    /// `Float(x)` lane by lane (round to nearest, as the scalar conversion).
+    @inline(__always)
+    static func floats(_ x: SIMD8<Double>) -> SIMD8<Float> {
+        SIMD8<Float>(Float(x[0]), Float(x[1]), Float(x[2]), Float(x[3]), Float(x[4]), Float(x[5]), Float(x[6]), Float(x[7]))
     }
 }

@@ -43,9 +43,11 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
 /// `θ ← θ + momentum · m − learningRate · g` (plain `θ ← θ − learningRate · g` without momentum).
 ///
 /// The state is flat buffers with the parameters' layout (`firstMoment` is SGD's velocity), so
-/// broadcasting or checkpointing it is one call each. Non-trainable weights (batch-norm's moving
-/// statistics) always have a zero gradient, so Adam and SGD leave them exactly as they are; AdamW's
-/// decay skips them (`trainableRanges`).
+/// broadcasting or checkpointing it is one call each. Every element's update depends on that element
+/// alone, so a rank may update only its share of the elements, straight from the exact sums of the
+/// allreduce (`update(_:exactSums:…)`): its share of the moments is then the only part it keeps
+/// current. Non-trainable weights (batch-norm's moving statistics) always have a zero gradient, so
+/// Adam and SGD leave them exactly as they are; AdamW's decay skips them (`trainableRanges`).
 public final class Optimizer: @unchecked Sendable {
     public let settings: OptimizerSettings
     public let firstMoment: FloatBuffer
@@ -66,57 +68,78 @@ public final class Optimizer: @unchecked Sendable {
     public func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>, learningRate: Float) {
         precondition(parameters.count == firstMoment.count)
         step += 1
-        switch settings.kind {
-        case .adam:
-            adam(parameters.pointer, gradient, learningRate: learningRate, count: parameters.count)
-        case .adamw:
-            let factor = settings.weightDecay * learningRate
-            for range in trainableRanges {
-                let values = parameters.pointer + range.lowerBound
-                Elementwise.forEachGroup(range.count) { index, width in
-                    let theta = Elementwise.load(values, index, width: width)
-                    Elementwise.store(theta - theta * factor, values, index, width: width)
-                }
-            }
-            adam(parameters.pointer, gradient, learningRate: learningRate, count: parameters.count)
-        case .sgd:
-            sgd(parameters.pointer, gradient, learningRate: learningRate, count: parameters.count)
+        update(parameters.pointer, range: 0..<parameters.count, learningRate: learningRate) { index, width in
+            Elementwise.load(gradient, index, width: width)
+        }
+    }
+
+    /// Applies one update to elements `range` of `parameters`, whose gradient is the exact sums
+    /// `sums[0..<range.count]` in `format` (converted as `format.convert` does, in the same pass).
+    /// Call `beginStep()` once first, on every rank.
+    public func update(_ parameters: UnsafeMutablePointer<Float>, exactSums sums: UnsafePointer<Int64>, format: FixedPointFormat,
+                       range: Range<Int>, learningRate: Float) {
+        let inverseScale = format.inverseScale, base = range.lowerBound
+        update(parameters, range: range, learningRate: learningRate) { index, width in
+            format.convert(sums + (index - base), width: width, inverseScale: inverseScale)
+        }
+    }
+
+    /// Counts the step an update of shares (`update(_:exactSums:…)`) makes.
+    public func beginStep() { step += 1 }
+
+    /// Elements `range`, in runs that are all trainable or all not (AdamW decays only the former).
+    private func update(_ theta: UnsafeMutablePointer<Float>, range: Range<Int>, learningRate: Float,
+                        gradient: (Int, Int) -> SIMD16<Float>) {
+        var start = range.lowerBound
+        for trainable in trainableRanges + [range.upperBound..<range.upperBound] where start < range.upperBound {
+            let frozen = start..<min(max(trainable.lowerBound, start), range.upperBound)
+            if !frozen.isEmpty { update(theta, run: frozen, decays: false, learningRate: learningRate, gradient: gradient) }
+            let decaying = frozen.upperBound..<min(max(trainable.upperBound, frozen.upperBound), range.upperBound)
+            if !decaying.isEmpty { update(theta, run: decaying, decays: true, learningRate: learningRate, gradient: gradient) }
+            start = decaying.upperBound
         }
     }
 
     // The updates run over SIMD16 groups (the pointers may alias as far as the compiler knows, so a
     // scalar loop would stay scalar); each element gets the same IEEE operations in the same order as
-    // one at a time, so the bits do not depend on the grouping.
+    // one at a time, so the bits do not depend on the grouping, on where a run starts, or on which
+    // rank updates the element.
 
-    private func adam(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, learningRate: Float, count: Int) {
-        let (beta1, beta2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
-        let t = Float(step)
-        let stepSize = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
-        let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
+    @inline(__always)
+    private func update(_ theta: UnsafeMutablePointer<Float>, run: Range<Int>, decays: Bool, learningRate: Float,
+                        gradient: (Int, Int) -> SIMD16<Float>) {
         let m = firstMoment.pointer, v = secondMoment.pointer
-        Elementwise.forEachGroup(count) { index, width in
-            let gradientValue = Elementwise.load(g, index, width: width)
-            let previousMean = Elementwise.load(m, index, width: width), previousVariance = Elementwise.load(v, index, width: width)
-            let mean = previousMean + (gradientValue - previousMean) * oneMinusBeta1
-            let variance = previousVariance + (gradientValue * gradientValue - previousVariance) * oneMinusBeta2
-            Elementwise.store(mean, m, index, width: width)
-            Elementwise.store(variance, v, index, width: width)
-            let value = Elementwise.load(theta, index, width: width)
-            Elementwise.store(value - (mean * stepSize) / (variance.squareRoot() + epsilon), theta, index, width: width)
-        }
-    }
-
-    private func sgd(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, learningRate: Float, count: Int) {
-        let momentum = settings.momentum, nesterov = settings.nesterov
-        let velocity = firstMoment.pointer
-        Elementwise.forEachGroup(count) { index, width in
-            let gradientValue = Elementwise.load(g, index, width: width), value = Elementwise.load(theta, index, width: width)
-            guard momentum != 0 else {
-                return Elementwise.store(value - learningRate * gradientValue, theta, index, width: width)
+        switch settings.kind {
+        case .adam, .adamw:
+            let (beta1, beta2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
+            let t = Float(step)
+            let stepSize = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
+            let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
+            let decay = settings.kind == .adamw && decays ? settings.weightDecay * learningRate : nil
+            Elementwise.forEachGroup(run.count) { offset, width in
+                let index = run.lowerBound + offset
+                let gradientValue = gradient(index, width)
+                let previousMean = Elementwise.load(m, index, width: width), previousVariance = Elementwise.load(v, index, width: width)
+                let mean = previousMean + (gradientValue - previousMean) * oneMinusBeta1
+                let variance = previousVariance + (gradientValue * gradientValue - previousVariance) * oneMinusBeta2
+                Elementwise.store(mean, m, index, width: width)
+                Elementwise.store(variance, v, index, width: width)
+                var value = Elementwise.load(theta, index, width: width)
+                if let decay { value = value - value * decay }
+                Elementwise.store(value - (mean * stepSize) / (variance.squareRoot() + epsilon), theta, index, width: width)
             }
-            let updated = momentum * Elementwise.load(velocity, index, width: width) - learningRate * gradientValue
-            Elementwise.store(updated, velocity, index, width: width)
-            Elementwise.store(value + (nesterov ? momentum * updated - learningRate * gradientValue : updated), theta, index, width: width)
+        case .sgd:
+            let momentum = settings.momentum, nesterov = settings.nesterov
+            Elementwise.forEachGroup(run.count) { offset, width in
+                let index = run.lowerBound + offset
+                let gradientValue = gradient(index, width), value = Elementwise.load(theta, index, width: width)
+                guard momentum != 0 else {
+                    return Elementwise.store(value - learningRate * gradientValue, theta, index, width: width)
+                }
+                let updated = momentum * Elementwise.load(m, index, width: width) - learningRate * gradientValue
+                Elementwise.store(updated, m, index, width: width)
+                Elementwise.store(value + (nesterov ? momentum * updated - learningRate * gradientValue : updated), theta, index, width: width)
+            }
         }
     }
 }

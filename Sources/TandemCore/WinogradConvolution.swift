@@ -3,8 +3,8 @@
 /// The output is cut into 2×2 tiles, each computed from a 4×4 input tile as
 /// `Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A`: 16 multiplies per tile and channel pair instead of 36.
 /// Summed over input channels, the element-wise product becomes 16 GEMMs (one per tile element ξ),
-/// each over the tiles of a chunk of the block's samples (`samplesPerProduct`: as many as keep the
-/// product fast and its operands in cache):
+/// each over the tiles of a chunk of the block's samples (`chunkSize`: as many as keep a chunk's
+/// transforms in a core's cache):
 /// `M_ξ[tiles·s][filters] = V_ξ[tiles·s][inputChannels] × U_ξ[inputChannels][filters]`.
 ///
 /// Backward uses the same machinery:
@@ -29,9 +29,13 @@ extension Conv2D {
     private var widestChannels: Int { max(inputShape.channels, filters) }
     /// Whether `prepared` also holds `U′` (small layers, where the transposed product is slower).
     private var storesRotatedKernels: Bool { inputShape.channels * filters <= 64 * 64 }
-    /// Samples per product: the same for the forward, input-gradient and kernel-gradient products.
+    /// Samples per chunk, the same for the forward, input-gradient and kernel-gradient products: a
+    /// chunk's transforms and products, `16 · tiles · (inputChannels + filters)` floats, in about 1 MB
+    /// (a core's L2 cache here), but at least 64 rows where the samples have fewer tiles, so that each
+    /// kernel element read serves several tiles. A function of the layer's shape and the block size.
     private func chunkSize(_ samples: Int) -> Int {
-        samplesPerProduct(rowsPerSample: tileCount, n: widestChannels, k: min(inputShape.channels, filters), samples: samples)
+        let rows = max(64, (1 << 18) / (16 * (inputShape.channels + filters)))
+        return min(max(rows / tileCount, 1), samples)
     }
 
     var winogradPreparedCount: Int { (storesRotatedKernels ? 32 : 16) * inputShape.channels * filters }

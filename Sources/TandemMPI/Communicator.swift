@@ -30,16 +30,25 @@ public protocol Communicator: AnyObject {
     /// Every rank's host name, by rank.
     var hostNames: [String] { get }
 
-    /// Adds every rank's `count` fixed-point sums exactly and gives every rank the result as floats.
+    /// Adds every rank's `count` fixed-point sums exactly and gives every rank the floats they make.
     ///
     /// The ranks first share out the work of adding (a reduce-scatter of the `Int64`s, or a full
-    /// allreduce of them for small messages); `convert(partial, range)` then turns the exact sums of
-    /// elements `range`, found at `partial[0..<range.count]`, into `result[range]`, and the converted
-    /// floats are copied to every rank (an allgather of half the bytes of the sums). `convert` is the
-    /// same function of the same integers on every rank, so every rank gets the same bits. `sums` is
+    /// allreduce of them for small messages): each rank ends with the exact sums of its share,
+    /// `share(of: count, algorithm:)`. `convert(partial, range)` then turns the exact sums of elements
+    /// `range` (its share), found at `partial[0..<range.count]`, into `result[range]` — the summed
+    /// gradient, or the weights an optimizer step makes of it — and each rank's `result[share]` is
+    /// copied to every rank (an allgather of half the bytes of the sums). `convert` is the same
+    /// function of the same integers on every rank, so every rank gets the same bits. `sums` is
     /// overwritten with partial results.
     func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
                    algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void)
+    /// The elements of a `count`-element `allreduce(exactSums:…)` this rank converts: its share of the
+    /// work, the same for every call with this count and algorithm (empty on a rank the schedule folds
+    /// into another).
+    func share(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int>
+    /// Gives every rank every element of `values` from the rank whose share it is (for state that
+    /// `convert` keeps only for its share, such as the optimiser's moments). Collective.
+    func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm)
     /// Sums a few integers (counts, fixed-point sums) across ranks, in place, by `MPI_Allreduce`.
     func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int)
     /// Sums a few doubles across ranks, in place: measurements (timings, memory), never training results,
@@ -88,6 +97,8 @@ public final class SingleProcessCommunicator: Communicator {
                           algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void) {
         convert(sums, 0..<count)
     }
+    public func share(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int> { 0..<count }
+    public func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}
     public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
     public func allreduceSum(_ values: inout [Double]) {}
     public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) { (value, value) }

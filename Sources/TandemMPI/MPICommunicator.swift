@@ -101,6 +101,32 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    public func share(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int> {
+        guard size > 1 else { return 0..<count }
+        switch algorithm {
+        case .mpi: return shardRange(count, part: rank, of: size)
+        case .tree, .treeDoubling, .treeHalving: return treeShare(of: count, algorithm: algorithm)
+        }
+    }
+
+    public func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
+        guard size > 1 else { return }
+        watchdog?.enter(.allreduce, count: count)
+        defer { watchdog?.leave() }
+        switch algorithm {
+        case .mpi:
+            let partition = self.partition(count: count)
+            partition.counts.withUnsafeBufferPointer { counts in
+                partition.displacements.withUnsafeBufferPointer { displacements in
+                    _ = MPI_Allgatherv(tandem_mpi_in_place(), 0, tandem_mpi_float(), values, counts.baseAddress,
+                                       displacements.baseAddress, tandem_mpi_float(), world)
+                }
+            }
+        case .tree, .treeDoubling, .treeHalving:
+            treeGatherShares(values, count: count, algorithm: algorithm)
+        }
+    }
+
     /// Each rank's share of a `count`-element buffer (counts and offsets for the MPI calls): computed
     /// for the first `count` asked, then kept, so that a training step allocates nothing.
     private func partition(count: Int) -> (counts: [Int32], displacements: [Int32]) {

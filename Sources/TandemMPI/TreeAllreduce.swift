@@ -10,30 +10,29 @@ extension MPICommunicator {
     /// Messages below this many bytes go by recursive doubling of the sums (fewest messages), larger
     /// ones by halving then doubling (fewest bytes).
     static let halvingThresholdBytes = 32 * 1024
+    /// Large messages go in pieces of at most this many sums (1 MiB), each added as it arrives, so the
+    /// receive buffer stays small whatever the model (a 9.75 M-parameter model's would be 78 MB).
+    static let pieceCount = 1 << 17
 
     func treeAllreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
                        algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void) {
-        var powerOfTwo = 1
-        while powerOfTwo * 2 <= size { powerOfTwo *= 2 }
+        let powerOfTwo = self.powerOfTwo
 
-        // Fold the ranks beyond the power of two into the first ones.
+        // Fold the ranks beyond the power of two into the first ones (in the pieces their partners add).
         if rank >= powerOfTwo {
-            send(sums, count: count, to: rank - powerOfTwo)
+            for offset in stride(from: 0, to: count, by: Self.pieceCount) {
+                exchange(send: sums + offset, count: min(Self.pieceCount, count - offset), receive: sums, count: 0,
+                         with: rank - powerOfTwo)
+            }
             receive(result, count: count, from: rank - powerOfTwo)
             return
         }
-        let incoming = receiveBuffer(count: count)
+        let incoming = receiveBuffer(count: min(count, Self.pieceCount))
         if rank + powerOfTwo < size {
-            receive(incoming, count: count, from: rank + powerOfTwo)
-            add(incoming, into: sums, count: count)
+            exchangeAndAdd(sending: sums, count: 0, receivingInto: sums, count: count, with: rank + powerOfTwo, incoming: incoming)
         }
 
-        let halving = switch algorithm {
-        case .treeHalving: true
-        case .treeDoubling: false
-        default: count * MemoryLayout<Int64>.size >= Self.halvingThresholdBytes
-        }
-        if halving {
+        if halves(count: count, algorithm: algorithm) {
             let owned = recursiveHalving(sums, count: count, powerOfTwo: powerOfTwo, incoming: incoming)
             convert(sums + owned.lowerBound, owned)
             recursiveDoublingGather(result, count: count, powerOfTwo: powerOfTwo, owned: owned)
@@ -47,14 +46,52 @@ extension MPICommunicator {
         }
     }
 
+    /// Whether a message of `count` sums goes by halving then doubling (else by doubling alone).
+    private func halves(count: Int, algorithm: AllreduceAlgorithm) -> Bool {
+        switch algorithm {
+        case .treeHalving: true
+        case .treeDoubling: false
+        default: count * MemoryLayout<Int64>.size >= Self.halvingThresholdBytes
+        }
+    }
+
+    /// The largest power of two ≤ size: the ranks that take part in the exchanges.
+    private var powerOfTwo: Int {
+        var powerOfTwo = 1
+        while powerOfTwo * 2 <= size { powerOfTwo *= 2 }
+        return powerOfTwo
+    }
+
+    /// What `treeAllreduce` leaves this rank to convert: the range recursive halving leaves it with, or
+    /// everything after recursive doubling; nothing on a rank folded into another.
+    func treeShare(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int> {
+        let powerOfTwo = self.powerOfTwo
+        guard rank < powerOfTwo else { return 0..<0 }
+        return halves(count: count, algorithm: algorithm) ? parentRange(of: powerOfTwo, count: count) : 0..<count
+    }
+
+    /// Every rank's share of `values` to every rank: the allgather of `treeAllreduce` (after halving), and
+    /// the copy to each folded rank.
+    func treeGatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
+        let powerOfTwo = self.powerOfTwo
+        if rank >= powerOfTwo {
+            receive(values, count: count, from: rank - powerOfTwo)
+            return
+        }
+        if halves(count: count, algorithm: algorithm) {
+            recursiveDoublingGather(values, count: count, powerOfTwo: powerOfTwo,
+                                    owned: parentRange(of: powerOfTwo, count: count))
+        }
+        if rank + powerOfTwo < size { send(values, count: count, to: rank + powerOfTwo) }
+    }
+
     /// log₂p exchanges of the whole buffer of sums; after the one at distance d, every rank holds the
     /// sum over its aligned group of 2d ranks.
     private func recursiveDoubling(_ sums: UnsafeMutablePointer<Int64>, count: Int, powerOfTwo: Int,
                                    incoming: UnsafeMutablePointer<Int64>) {
         var distance = 1
         while distance < powerOfTwo {
-            exchange(send: sums, count: count, receive: incoming, count: count, with: rank ^ distance)
-            add(incoming, into: sums, count: count)
+            exchangeAndAdd(sending: sums, count: count, receivingInto: sums, count: count, with: rank ^ distance, incoming: incoming)
             distance *= 2
         }
     }
@@ -70,13 +107,27 @@ extension MPICommunicator {
             let keepsLower = rank & distance == 0
             let kept = keepsLower ? lower..<middle : middle..<upper
             let given = keepsLower ? middle..<upper : lower..<middle
-            exchange(send: sums + given.lowerBound, count: given.count,
-                     receive: incoming, count: kept.count, with: rank ^ distance)
-            add(incoming, into: sums + kept.lowerBound, count: kept.count)
+            exchangeAndAdd(sending: sums + given.lowerBound, count: given.count,
+                           receivingInto: sums + kept.lowerBound, count: kept.count, with: rank ^ distance, incoming: incoming)
             (lower, upper) = (kept.lowerBound, kept.upperBound)
             distance *= 2
         }
         return lower..<upper
+    }
+
+    /// Sends `sendCount` sums to `partner` while receiving `receiveCount` from it and adding them into
+    /// `sums`, both in pieces of at most `pieceCount` through `incoming` (which holds one piece).
+    private func exchangeAndAdd(sending outgoing: UnsafePointer<Int64>, count sendCount: Int,
+                                receivingInto sums: UnsafeMutablePointer<Int64>, count receiveCount: Int, with partner: Int,
+                                incoming: UnsafeMutablePointer<Int64>) {
+        var offset = 0
+        while offset < max(sendCount, receiveCount) {
+            let sending = max(min(Self.pieceCount, sendCount - offset), 0)
+            let receiving = max(min(Self.pieceCount, receiveCount - offset), 0)
+            exchange(send: outgoing + min(offset, sendCount), count: sending, receive: incoming, count: receiving, with: partner)
+            add(incoming, into: sums + min(offset, receiveCount), count: receiving)
+            offset += Self.pieceCount
+        }
     }
 
     /// Allgather by recursive doubling, undoing the halving largest distance first: each rank sends the

@@ -53,8 +53,10 @@ public final class Evaluator {
     }
 
     /// - Parameter shard: this rank's images, `Evaluator.shard(count: totalCount, blockSize:…)` of the test set.
+    /// - Parameter preparedWith: a workspace of the same model and block size whose derived weights
+    ///   (`prepare`) to use instead of allocating them again (the trainer's).
     public init(model: Sequential, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
-                threads: WorkerThreads) {
+                threads: WorkerThreads, preparedWith trainingWorkspace: ModelWorkspace? = nil) {
         precondition(shard.firstIndex % blockSize == 0, "a rank's test shard starts at a block boundary")
         self.model = model
         self.shard = shard
@@ -62,7 +64,8 @@ public final class Evaluator {
         self.blockSize = blockSize
         self.communicator = communicator
         self.threads = threads
-        let first = ModelWorkspace(model: model, capacity: blockSize)
+        let first = trainingWorkspace.map { ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared($0)) }
+            ?? ModelWorkspace(model: model, capacity: blockSize)
         workspaces = [first] + (1..<threads.count).map { _ in ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared(first)) }
         threadSums = (0..<threads.count).map { _ in FixedPointBuffer(count: model.classCount * (model.classCount + 1) + 2) }
         lossFormat = .loss(addends: max((totalCount + blockSize - 1) / blockSize, 1))

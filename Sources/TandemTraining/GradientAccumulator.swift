@@ -13,7 +13,7 @@ import TandemCore
 /// a step stores its values rather than adding them, so the buffer needs no clearing pass; chunks no
 /// block reached (a rank without micro-batches, layers without a gradient) are zeroed by `finishStep`.
 final class GradientAccumulator: @unchecked Sendable {
-    /// The fixed-point sums: the parameters' `count`, then `extraSlots` the caller fills itself.
+    /// The fixed-point sums, one per parameter.
     let sums: FixedPointBuffer
     let format: FixedPointFormat
     private let chunks: [Range<Int>]
@@ -25,8 +25,8 @@ final class GradientAccumulator: @unchecked Sendable {
 
     static let chunkSize = 16_384
 
-    init(model: Sequential, extraSlots: Int, format: FixedPointFormat, threads: Int) {
-        sums = FixedPointBuffer(count: model.parameterCount + extraSlots)
+    init(model: Sequential, format: FixedPointFormat, threads: Int) {
+        sums = FixedPointBuffer(count: model.parameterCount)
         self.format = format
         var chunks: [Range<Int>] = [], firstChunk: [Int] = []
         for (layer, offset) in zip(model.layers, model.parameterOffsets) {

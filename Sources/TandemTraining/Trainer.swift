@@ -9,12 +9,13 @@ import Glibc
 ///
 /// Every step: this rank's run of the step's canonical micro-batches (`EpochSampler`), split over its
 /// threads → each micro-batch forward and backward as one block, each layer's gradient summed over the
-/// block, rounded once to fixed point (`FixedPointFormat.gradient`) and added to one `Int64` buffer that
-/// also carries the blocks' summed losses and correct predictions → one allreduce of that buffer → the
-/// same float gradient and the same optimizer update on every rank. Integer sums are exact, and a
-/// block's content and arithmetic never depend on who computes it, so every element of the summed
-/// gradient is the same number however the batch is split over ranks and threads, by whichever
-/// allreduce: the weights are bit-identical at any rank and thread count.
+/// block, rounded once to fixed point (`FixedPointFormat.gradient`) and added to one `Int64` buffer →
+/// one allreduce of that buffer, in which each rank turns the exact sums of its share into the
+/// optimizer's update of that share (the same arithmetic, element by element, wherever it runs) and
+/// the updated weights are gathered to every rank. Integer sums are exact, and a block's content and
+/// arithmetic never depend on who computes it, so every element of the summed gradient is the same
+/// number however the batch is split over ranks and threads, by whichever allreduce: the weights are
+/// bit-identical at any rank and thread count.
 ///
 /// Only the calling thread (thread 0) makes MPI calls; the other threads compute between them.
 public final class Trainer {
@@ -26,21 +27,21 @@ public final class Trainer {
     public let training: LabeledImages
     public let threads: WorkerThreads
     private let workers: [TrainingWorker]
-    /// The workspace whose derived weights (`prepare`) every thread's workspaces share.
-    private let prepared: ModelWorkspace
+    /// The workspace whose derived weights (`prepare`) every thread's workspaces share (and an evaluator's may).
+    public let prepared: ModelWorkspace
     /// The exact cross-sample sums of each batch-normalisation layer.
     private let batchStatistics: [BatchStatistics]
     private let statisticsFormat: FixedPointFormat
-    /// The rank's fixed-point sums (the gradient, then the loss, the correct count and the number of
-    /// ranks asked to stop), added up by the allreduce.
+    /// The rank's fixed-point sums of the gradient, added up by the allreduce.
     private let accumulator: GradientAccumulator
-    /// After the allreduce: the global batch's gradient, followed by its summed loss, correct count and stop requests.
-    private let gradient: FloatBuffer
+    /// The step's summed loss, correct count and number of ranks asked to stop, added up apart.
+    private let stepSums: FixedPointBuffer
     private let lossFormat: FixedPointFormat
     private var gradientFormat: FixedPointFormat { accumulator.format }
-    private var lossSlot: Int { model.parameterCount }
-    private var correctSlot: Int { model.parameterCount + 1 }
-    private var stopSlot: Int { model.parameterCount + 2 }
+    /// The elements of the allreduce whose optimizer update this rank makes (all, on one rank).
+    private let share: Range<Int>
+    /// Whether every rank holds the whole optimizer state, or only its share is current.
+    private var optimizerStateIsComplete = true
     /// Where thread 0's time went since the last `resetTimes()`, with the step's collective phases.
     public private(set) var times = PhaseTimes()
 
@@ -67,10 +68,10 @@ public final class Trainer {
         }
         batchStatistics = model.synchronizedLayers.map { BatchStatistics(model: model, layer: $0, threads: threads.count) }
         statisticsFormat = .statistics(addends: microBatches)
-        accumulator = GradientAccumulator(model: model, extraSlots: 3, format: .gradient(addends: microBatches),
-                                          threads: threads.count)
-        gradient = FloatBuffer(count: model.parameterCount + 3)
+        accumulator = GradientAccumulator(model: model, format: .gradient(addends: microBatches), threads: threads.count)
+        stepSums = FixedPointBuffer(count: 3)
         lossFormat = .loss(addends: microBatches)
+        share = communicator.share(of: model.parameterCount, algorithm: configuration.allreduce)
         model.prepare(parameters: state.parameters.pointer, workspace: prepared)
     }
 
@@ -131,7 +132,7 @@ public final class Trainer {
     /// has been asked to stop, the same on every rank.
     @discardableResult
     public func step(order: UnsafePointer<Int32>, step: Int, epoch: Int) -> (lossSum: Double, correct: Int, stopRequested: Bool) {
-        if let failure = configuration.injectedFailure, failure.rank == communicator.rank,
+        if let failure = configuration.injectedFailure, failure.rank == communicator.rank, failure.mode != .corrupt,
            failure.step == state.optimizer.step + 1 {
             injectFailure(failure)
         }
@@ -147,10 +148,9 @@ public final class Trainer {
         }
         reportFailures()
         accumulator.finishStep()
-        let sums = accumulator.sums
-        sums[lossSlot] = workers.reduce(0) { $0 &+ $1.lossSum }
-        sums[correctSlot] = workers.reduce(0) { $0 &+ Int64($1.correct) }
-        sums[stopSlot] = Preemption.signal != 0 ? 1 : 0
+        stepSums[0] = workers.reduce(0) { $0 &+ $1.lossSum }
+        stepSums[1] = workers.reduce(0) { $0 &+ Int64($1.correct) }
+        stepSums[2] = Preemption.signal != 0 ? 1 : 0
 
         if configuration.separateWait {
             let waitStart = monotonicSeconds()
@@ -158,27 +158,40 @@ public final class Trainer {
             times.wait += monotonicSeconds() - waitStart
         }
         let reduceStart = monotonicSeconds()
-        communicator.allreduce(exactSums: sums.pointer, count: sums.count, into: gradient.pointer,
-                               algorithm: configuration.allreduce, convert: convertSums)
-        let optimizerStart = monotonicSeconds()
+        communicator.allreduceSum(stepSums.pointer, count: 3)
         let learningRate = configuration.learningRate(step: state.optimizer.step + 1, stepsPerEpoch: sampler.stepsPerEpoch)
-        state.optimizer.update(parameters: state.parameters, gradient: gradient.pointer, learningRate: learningRate)
-        model.prepare(parameters: state.parameters.pointer, workspace: prepared)
+        let optimizer = state.optimizer, parameters = state.parameters.pointer, format = gradientFormat
+        optimizer.beginStep()
+        var optimizerSeconds = 0.0
+        communicator.allreduce(exactSums: accumulator.sums.pointer, count: model.parameterCount, into: parameters,
+                               algorithm: configuration.allreduce) { sums, range in
+            let start = monotonicSeconds()
+            optimizer.update(parameters, exactSums: sums, format: format, range: range, learningRate: learningRate)
+            optimizerSeconds += monotonicSeconds() - start
+        }
+        optimizerStateIsComplete = share.count == model.parameterCount && communicator.size == 1
+        let prepareStart = monotonicSeconds()
+        model.prepare(parameters: parameters, workspace: prepared)
         let end = monotonicSeconds()
-        times.allreduce += optimizerStart - reduceStart
-        times.optimizer += end - optimizerStart
+        times.allreduce += prepareStart - reduceStart - optimizerSeconds
+        times.optimizer += end - prepareStart + optimizerSeconds
         times.steps += 1
-        return (Double(gradient[lossSlot]), Int(gradient[correctSlot]), gradient[stopSlot] > 0)
+        if let failure = configuration.injectedFailure, failure.rank == communicator.rank, failure.mode == .corrupt,
+           failure.step == state.optimizer.step {
+            injectFailure(failure)
+        }
+        return (lossFormat.value(stepSums[0]), Int(stepSums[1]), stepSums[2] > 0)
     }
 
-    /// The exact global sums of elements `range` (at `partial[0..<range.count]`) into `gradient[range]`:
-    /// the gradient, the loss (rounded once to a float) and the counts (exact below 2^24).
-    private func convertSums(_ partial: UnsafePointer<Int64>, _ range: Range<Int>) {
-        let gradientPart = range.clamped(to: 0..<model.parameterCount)
-        gradientFormat.convert(partial, count: gradientPart.count, to: gradient.pointer + range.lowerBound)
-        if range.contains(lossSlot) { gradient[lossSlot] = Float(lossFormat.value(partial[lossSlot - range.lowerBound])) }
-        if range.contains(correctSlot) { gradient[correctSlot] = Float(partial[correctSlot - range.lowerBound]) }
-        if range.contains(stopSlot) { gradient[stopSlot] = Float(partial[stopSlot - range.lowerBound]) }
+    /// Makes every rank's optimizer state whole: after the steps, each rank's moments are current only
+    /// for its share of the elements. Call before reading or comparing the state (checkpoints, the
+    /// ranks' agreement check). Collective.
+    public func completeOptimizerState() {
+        guard !optimizerStateIsComplete else { return }
+        for moments in [state.optimizer.firstMoment, state.optimizer.secondMoment] {
+            communicator.gatherShares(moments.pointer, count: model.parameterCount, algorithm: configuration.allreduce)
+        }
+        optimizerStateIsComplete = true
     }
 
     // MARK: Blocks
@@ -423,7 +436,8 @@ public final class Trainer {
             StandardError.write("tandem: rank \(communicator.rank): hanging at step \(step) (--inject-failure)")
             while true { sleep(60) }
         case .corrupt:
-            // A middle bit of the mantissa: a flip of the lowest one can be rounded away by the update.
+            // After the step's update, as a fault in this rank's memory would strike (a flip before the
+            // update would be overwritten by the owner's update where this rank does not own the weight).
             state.parameters[0] = Float(bitPattern: state.parameters[0].bitPattern ^ (1 << 16))
         }
     }

@@ -118,8 +118,9 @@ public struct InjectedFailure: Sendable, Equatable {
         case exit
         /// Stop making progress, as a deadlocked process would.
         case hang
-        /// Flip a bit of one weight, as a memory fault would: the rank's parameters drift from
-        /// the others' (caught by the checksum comparison at the next checkpoint or the end).
+        /// Flip a bit of one weight after the step's update, as a memory fault would: the rank's
+        /// parameters drift from the others' (caught by the checksum comparison at the next checkpoint
+        /// or the end, if no later update overwrites the weight first).
         case corrupt
     }
 

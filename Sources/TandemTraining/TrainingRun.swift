@@ -124,6 +124,7 @@ public final class TrainingRun {
     @discardableResult
     private func writeCheckpoint(_ progress: CheckpointDirectory.Progress) -> String? {
         guard let directory = configuration.checkpointDirectory else { return nil }
+        trainer.completeOptimizerState()
         verifyRanksAgree(at: "\(progress)")
         let path = directory + "/" + CheckpointDirectory.fileName(progress)
         guard communicator.isRoot else { return path }
@@ -148,6 +149,7 @@ public final class TrainingRun {
     /// kernel on one host.) Collective.
     public func verifyRanksAgree(at point: String) {
         guard communicator.size > 1 else { return }
+        trainer.completeOptimizerState()
         var reference = state.checksum()
         let own = reference
         communicator.broadcast(&reference, root: 0)

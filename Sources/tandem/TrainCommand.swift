@@ -242,7 +242,7 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(model: network, training: training, state: state, configuration: configuration,
                               communicator: communicator, threads: threads)
         let evaluator = Evaluator(model: network, shard: testShard, totalCount: testShard.fileCount, blockSize: microBatchSize,
-                                  communicator: communicator, threads: threads)
+                                  communicator: communicator, threads: threads, preparedWith: trainer.prepared)
         let run = TrainingRun(trainer: trainer, evaluator: evaluator)
         run.printsRankFingerprints = rankFingerprints
         let verbosity = verbose.resolved
