@@ -1,18 +1,19 @@
-/// Winograd F(2×2, 3×3) convolution (Lavin & Gray 2016) for 3×3 kernels with `same` padding.
+/// Winograd convolution (Lavin & Gray 2016) for 3×3 kernels with `same` padding: F(2×2, 3×3) or
+/// F(4×4, 3×3) (`Winograd4x4`), `r × r` output tiles from `(r + 2) × (r + 2)` input tiles.
 ///
-/// The output is cut into 2×2 tiles, each computed from a 4×4 input tile as
-/// `Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A`: 16 multiplies per tile and channel pair instead of 36.
-/// Summed over input channels, the element-wise product becomes 16 GEMMs (one per tile element ξ),
-/// each over the tiles of a chunk of the block's samples (`chunkSize`: as many as keep a chunk's
-/// transforms in a core's cache):
-/// `M_ξ[tiles·s][filters] = V_ξ[tiles·s][inputChannels] × U_ξ[inputChannels][filters]`.
+/// Each output tile is computed from its input tile as `Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A`: (r + 2)²
+/// multiplies per tile and channel pair instead of 9 r² (16 for 36 with r = 2, 36 for 144 with r = 4).
+/// Summed over input channels, the element-wise product becomes one GEMM per tile element ξ, each over
+/// the tiles of a chunk of the block's samples (`chunkSize`: as many as keep a chunk's transforms in a
+/// core's cache): `M_ξ[tiles·s][filters] = V_ξ[tiles·s][inputChannels] × U_ξ[inputChannels][filters]`.
 ///
 /// Backward uses the same machinery:
 /// - input gradient: a `same` convolution of the output gradient with the kernel rotated 180° and its
-///   channel axes swapped. Rotating g swaps the first and last rows of G g (G J = P G, with P the
-///   exchange of rows 0 and 3), so that kernel's transform `U′_ξ` is `U` at ξ = (q(i), q(j)), q swapping
-///   0 and 3, transposed: copied once a step for small layers (whose products run faster untransposed),
-///   read transposed from `U` for the others;
+///   channel axes swapped, whose transform is `U′`. For F(2×2), rotating g swaps the first and last
+///   rows of G g (G J = P G, with P the exchange of rows 0 and 3), so `U′_ξ` is `U` at ξ = (q(i), q(j)),
+///   q swapping 0 and 3, transposed: copied once a step for small layers (whose products run faster
+///   untransposed), read transposed from `U` for the others. F(4×4)'s G has no such symmetry: `U′` is
+///   transformed from the rotated kernel once a step;
 /// - kernel gradient: `dU_ξ = Σ V_ξᵀ × (A dY Aᵀ)_ξ` over every tile of the block (the chunks' products
 ///   added in order), then `dg = Gᵀ dU G`.
 ///
@@ -20,35 +21,46 @@
 /// `U[ξ][inputChannels][filters]`, `U′[ξ][filters][inputChannels]`, `V[ξ][tiles·n][channels]` with tile
 /// `t` of sample `s` at row `s·tiles + t`.
 extension Conv2D {
-    var tileRows: Int { (outputShape.height + 1) / 2 }
-    var tileColumns: Int { (outputShape.width + 1) / 2 }
+    /// `r`: the output tile's side.
+    var tileSize: Int { algorithm == .winograd4x4 ? 4 : 2 }
+    /// (r + 2)²: the tile elements, one GEMM each.
+    var tileElements: Int { (tileSize + 2) * (tileSize + 2) }
+    var tileRows: Int { (outputShape.height + tileSize - 1) / tileSize }
+    var tileColumns: Int { (outputShape.width + tileSize - 1) / tileSize }
     var tileCount: Int { tileRows * tileColumns }
     /// The zero-padded plane the tiles are cut from: one row/column of zeros before, enough after.
-    var paddedHeight: Int { 2 * tileRows + 2 }
-    var paddedWidth: Int { 2 * tileColumns + 2 }
+    var paddedHeight: Int { tileSize * tileRows + 2 }
+    var paddedWidth: Int { tileSize * tileColumns + 2 }
     private var widestChannels: Int { max(inputShape.channels, filters) }
-    /// Whether `prepared` also holds `U′` (small layers, where the transposed product is slower).
-    private var storesRotatedKernels: Bool { inputShape.channels * filters <= 64 * 64 }
+    /// Weights of one tap of the kernel (or one tile element of its transform): inputChannels × filters.
+    private var tapWeights: Int { inputShape.channels * filters }
+    /// Whether `prepared` holds `U′` after `U`: always for F(4×4); for F(2×2), small layers only (whose
+    /// products run faster untransposed).
+    private var storesRotatedKernels: Bool { algorithm == .winograd4x4 || tapWeights <= 64 * 64 }
     /// Samples per chunk, the same for the forward, input-gradient and kernel-gradient products: a
-    /// chunk's transforms and products, `16 · tiles · (inputChannels + filters)` floats, in about 1 MB
-    /// (a core's L2 cache here), but at least 64 rows where the samples have fewer tiles, so that each
-    /// kernel element read serves several tiles. A function of the layer's shape and the block size.
+    /// chunk's transforms and products, `elements · tiles · (inputChannels + filters)` floats, in about
+    /// 1 MB (a core's L2 cache here), but at least 64 rows where the samples have fewer tiles, so that
+    /// each kernel element read serves several tiles. A function of the layer's shape and the block size.
     private func chunkSize(_ samples: Int) -> Int {
-        let rows = max(64, (1 << 18) / (16 * (inputShape.channels + filters)))
+        let rows = max(64, (1 << 18) / (tileElements * (inputShape.channels + filters)))
         return min(max(rows / tileCount, 1), samples)
     }
 
-    var winogradPreparedCount: Int { (storesRotatedKernels ? 32 : 16) * inputShape.channels * filters }
+    /// U, then U′ (if stored), then for F(4×4) the kernel with its channel axes swapped, which U′ is
+    /// transformed from.
+    var winogradPreparedCount: Int {
+        tileElements * tapWeights * (storesRotatedKernels ? 2 : 1) + (algorithm == .winograd4x4 ? 9 * tapWeights : 0)
+    }
     /// Forward keeps the input's transform `V` for the kernel gradient.
-    func winogradSavedCount(samples: Int) -> Int { 16 * samples * tileCount * inputShape.channels }
+    func winogradSavedCount(samples: Int) -> Int { tileElements * samples * tileCount * inputShape.channels }
     func winogradScratchCount(samples: Int) -> Int {
         let chunkTiles = chunkSize(samples) * tileCount
-        return paddedHeight * paddedWidth * widestChannels    // one sample's padded input (or output gradient)
-            + 16 * chunkTiles * widestChannels                // input transform of the output gradient
-            + 16 * chunkTiles * widestChannels                // GEMM products M
-            + 16 * chunkTiles * filters                       // A dY Aᵀ
-            + 16 * inputShape.channels * filters              // kernel gradient in the Winograd domain
-            + widestChannels                                  // a row of zeros for tiles past the edge
+        return paddedHeight * paddedWidth * widestChannels              // one sample's padded input (or output gradient)
+            + tileElements * chunkTiles * widestChannels                // input transform of the output gradient
+            + tileElements * chunkTiles * widestChannels                // GEMM products M
+            + tileElements * chunkTiles * filters                       // A dY Aᵀ
+            + tileElements * tapWeights                                 // kernel gradient in the Winograd domain
+            + widestChannels                                            // a row of zeros for tiles past the edge
     }
 
     private struct WinogradScratch {
@@ -59,15 +71,15 @@ extension Conv2D {
         let chunkTiles = chunkSize(samples) * tileCount
         let padded = base
         let transformed = padded + paddedHeight * paddedWidth * widestChannels
-        let products = transformed + 16 * chunkTiles * widestChannels
-        let gradientTransform = products + 16 * chunkTiles * widestChannels
-        let kernelGradient = gradientTransform + 16 * chunkTiles * filters
-        let zeros = kernelGradient + 16 * inputShape.channels * filters
+        let products = transformed + tileElements * chunkTiles * widestChannels
+        let gradientTransform = products + tileElements * chunkTiles * widestChannels
+        let kernelGradient = gradientTransform + tileElements * chunkTiles * filters
+        let zeros = kernelGradient + tileElements * tapWeights
         return WinogradScratch(padded: padded, transformed: transformed, products: products,
                                gradientTransform: gradientTransform, kernelGradient: kernelGradient, zeros: zeros)
     }
 
-    /// q: the tile element of the rotated kernel's transform, `(i, j) → (q(i), q(j))` with q swapping 0 and 3.
+    /// F(2×2)'s q: the tile element of the rotated kernel's transform, `(i, j) → (q(i), q(j))` with q swapping 0 and 3.
     @inline(__always)
     private static func rotatedElement(_ element: Int) -> Int {
         @inline(__always) func q(_ index: Int) -> Int { index == 0 ? 3 : index == 3 ? 0 : index }
@@ -77,19 +89,34 @@ extension Conv2D {
     // MARK: Forward and backward
 
     func prepareWinogradKernels(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
-        let inputChannels = inputShape.channels, tapStride = inputChannels * filters
+        let inputChannels = inputShape.channels, rotated = prepared + tileElements * tapWeights
         for inputChannel in 0..<inputChannels {
             // U[ξ][inputChannel][·]: vectorised over filters, which are contiguous in HWIO.
-            KernelTransform(source: parameters + inputChannel * filters, tapStride: tapStride,
-                            destination: prepared + inputChannel * filters, elementStride: tapStride)
-                .run(channels: filters)
+            let source = parameters + inputChannel * filters, destination = prepared + inputChannel * filters
+            if algorithm == .winograd4x4 {
+                KernelTransform4x4(source: source, tapStride: tapWeights, rotated: false, destination: destination, elementStride: tapWeights)
+                    .run(channels: filters)
+            } else {
+                KernelTransform(source: source, tapStride: tapWeights, destination: destination, elementStride: tapWeights)
+                    .run(channels: filters)
+            }
         }
         guard storesRotatedKernels else { return }
-        let rotated = prepared + 16 * tapStride
-        for element in 0..<16 {
-            let source = prepared + Self.rotatedElement(element) * tapStride, destination = rotated + element * tapStride
-            for inputChannel in 0..<inputChannels {
-                for filter in 0..<filters { destination[filter * inputChannels + inputChannel] = source[inputChannel * filters + filter] }
+        if algorithm == .winograd4x4 {
+            // U′[ξ][filter][·] from the kernel rotated 180° with its channel axes swapped, vectorised over input channels.
+            let swapped = rotated + tileElements * tapWeights
+            for tap in 0..<9 {
+                transpose(parameters + tap * tapWeights, rows: inputChannels, columns: filters, into: swapped + tap * tapWeights)
+            }
+            for filter in 0..<filters {
+                KernelTransform4x4(source: swapped + filter * inputChannels, tapStride: tapWeights, rotated: true,
+                                   destination: rotated + filter * inputChannels, elementStride: tapWeights)
+                    .run(channels: inputChannels)
+            }
+        } else {
+            for element in 0..<16 {
+                transpose(prepared + Self.rotatedElement(element) * tapWeights, rows: inputChannels, columns: filters,
+                          into: rotated + element * tapWeights)
             }
         }
     }
@@ -107,6 +134,7 @@ extension Conv2D {
         let count = memory.count, chunk = chunkSize(count)
         let scratch = scratchRegions(memory.scratch, samples: count)
         let inputChannels = inputShape.channels, blockTiles = count * tileCount
+        let height = outputShape.height, width = outputShape.width
 
         // Kernel gradient: dU_ξ[inputChannels][filters] = Σ V_ξᵀ × (A dY Aᵀ)_ξ over the block's tiles,
         // chunk by chunk, then dg = Gᵀ dU G.
@@ -117,33 +145,43 @@ extension Conv2D {
                 let outputGradient = memory.outputGradient + sample * outputShape.count
                 for tileRow in 0..<tileRows {
                     for tileColumn in 0..<tileColumns {
-                        let row = 2 * tileRow, column = 2 * tileColumn
-                        func gradient(_ r: Int, _ c: Int) -> UnsafePointer<Float> {
-                            r < outputShape.height && c < outputShape.width
-                                ? UnsafePointer(outputGradient + (r * outputShape.width + c) * filters)
-                                : UnsafePointer(scratch.zeros)
+                        let row = tileSize * tileRow, column = tileSize * tileColumn
+                        let destination = scratch.gradientTransform + ((sample - first) * tileCount + tileRow * tileColumns + tileColumn) * filters
+                        if algorithm == .winograd4x4 {
+                            OutputGradientTransform4x4(
+                                corner: outputGradient + (row * width + column) * filters, rowStride: width * filters,
+                                columnStride: filters, rows: min(4, height - row), columns: min(4, width - column),
+                                destination: destination, elementStride: chunkTiles * filters
+                            ).run(channels: filters)
+                        } else {
+                            func gradient(_ r: Int, _ c: Int) -> UnsafePointer<Float> {
+                                r < height && c < width ? UnsafePointer(outputGradient + (r * width + c) * filters) : UnsafePointer(scratch.zeros)
+                            }
+                            OutputGradientTransform(
+                                y00: gradient(row, column), y01: gradient(row, column + 1),
+                                y10: gradient(row + 1, column), y11: gradient(row + 1, column + 1),
+                                destination: destination, elementStride: chunkTiles * filters
+                            ).run(channels: filters)
                         }
-                        let tile = (sample - first) * tileCount + tileRow * tileColumns + tileColumn
-                        OutputGradientTransform(
-                            y00: gradient(row, column), y01: gradient(row, column + 1),
-                            y10: gradient(row + 1, column), y11: gradient(row + 1, column + 1),
-                            destination: scratch.gradientTransform + tile * filters, elementStride: chunkTiles * filters
-                        ).run(channels: filters)
                     }
                 }
             }
-            for element in 0..<16 {
+            for element in 0..<tileElements {
                 matrixMultiply(memory.saved + (element * blockTiles + first * tileCount) * inputChannels, transposeA: true,
                                scratch.gradientTransform + element * chunkTiles * filters,
-                               into: scratch.kernelGradient + element * inputChannels * filters,
+                               into: scratch.kernelGradient + element * tapWeights,
                                m: inputChannels, n: filters, k: chunkTiles, beta: first == 0 ? 0 : 1)
             }
         }
         for inputChannel in 0..<inputChannels {
-            KernelGradientTransform(
-                source: scratch.kernelGradient + inputChannel * filters, elementStride: inputChannels * filters,
-                destination: memory.parameterGradient + inputChannel * filters, tapStride: inputChannels * filters
-            ).run(channels: filters)
+            let source = scratch.kernelGradient + inputChannel * filters, destination = memory.parameterGradient + inputChannel * filters
+            if algorithm == .winograd4x4 {
+                KernelGradientTransform4x4(source: source, elementStride: tapWeights, destination: destination, tapStride: tapWeights)
+                    .run(channels: filters)
+            } else {
+                KernelGradientTransform(source: source, elementStride: tapWeights, destination: destination, tapStride: tapWeights)
+                    .run(channels: filters)
+            }
         }
 
         // Input gradient: the output gradient convolved with the rotated, channel-swapped kernels.
@@ -164,7 +202,7 @@ extension Conv2D {
                           bias: UnsafePointer<Float>?, activation: Activation,
                           transformed: UnsafeMutablePointer<Float>, transformedRows: Int?, scratch: WinogradScratch) {
         let height = outputShape.height, width = outputShape.width, planeSize = height * width
-        let kernelSize = inputShape.channels * filters, chunk = chunkSize(count)
+        let chunk = chunkSize(count), tileSize = self.tileSize
         for first in stride(from: 0, to: count, by: chunk) {
             let samples = first..<min(first + chunk, count), chunkTiles = samples.count * tileCount
             // Where this chunk's transform starts, and the distance between its elements ξ.
@@ -175,24 +213,27 @@ extension Conv2D {
                 for tileRow in 0..<tileRows {
                     for tileColumn in 0..<tileColumns {
                         let tile = (sample - first) * tileCount + tileRow * tileColumns + tileColumn
-                        InputTransform(
-                            corner: scratch.padded + (2 * tileRow * paddedWidth + 2 * tileColumn) * channels,
-                            rowStride: paddedWidth * channels, columnStride: channels,
-                            destination: base + tile * channels, elementStride: elementStride
-                        ).run(channels: channels)
+                        let corner = scratch.padded + (tileSize * tileRow * paddedWidth + tileSize * tileColumn) * channels
+                        if tileSize == 4 {
+                            InputTransform4x4(corner: corner, rowStride: paddedWidth * channels, columnStride: channels,
+                                              destination: base + tile * channels, elementStride: elementStride).run(channels: channels)
+                        } else {
+                            InputTransform(corner: corner, rowStride: paddedWidth * channels, columnStride: channels,
+                                           destination: base + tile * channels, elementStride: elementStride).run(channels: channels)
+                        }
                     }
                 }
             }
-            for element in 0..<16 {
+            for element in 0..<tileElements {
                 let products = scratch.products + element * chunkTiles * outputChannels
                 if !rotated {
-                    matrixMultiply(base + element * elementStride, kernels + element * kernelSize, into: products,
+                    matrixMultiply(base + element * elementStride, kernels + element * tapWeights, into: products,
                                    m: chunkTiles, n: outputChannels, k: channels)
                 } else if storesRotatedKernels {
-                    matrixMultiply(base + element * elementStride, kernels + (16 + element) * kernelSize, into: products,
+                    matrixMultiply(base + element * elementStride, kernels + (tileElements + element) * tapWeights, into: products,
                                    m: chunkTiles, n: outputChannels, k: channels)
                 } else {
-                    matrixMultiply(base + element * elementStride, kernels + Self.rotatedElement(element) * kernelSize,
+                    matrixMultiply(base + element * elementStride, kernels + Self.rotatedElement(element) * tapWeights,
                                    transposeB: true, into: products, m: chunkTiles, n: outputChannels, k: channels)
                 }
             }
@@ -201,14 +242,19 @@ extension Conv2D {
                 for tileRow in 0..<tileRows {
                     for tileColumn in 0..<tileColumns {
                         let tile = (sample - first) * tileCount + tileRow * tileColumns + tileColumn
-                        let row = 2 * tileRow, column = 2 * tileColumn
-                        OutputTransform(
-                            source: scratch.products + tile * outputChannels, elementStride: chunkTiles * outputChannels,
-                            corner: plane + (row * width + column) * outputChannels,
-                            rowStride: width * outputChannels, columnStride: outputChannels,
-                            hasSecondRow: row + 1 < height, hasSecondColumn: column + 1 < width,
-                            bias: bias, activation: activation
-                        ).run(channels: outputChannels)
+                        let row = tileSize * tileRow, column = tileSize * tileColumn
+                        let source = scratch.products + tile * outputChannels, corner = plane + (row * width + column) * outputChannels
+                        if tileSize == 4 {
+                            OutputTransform4x4(source: source, elementStride: chunkTiles * outputChannels, corner: corner,
+                                               rowStride: width * outputChannels, columnStride: outputChannels,
+                                               rows: min(4, height - row), columns: min(4, width - column),
+                                               bias: bias, activation: activation).run(channels: outputChannels)
+                        } else {
+                            OutputTransform(source: source, elementStride: chunkTiles * outputChannels, corner: corner,
+                                            rowStride: width * outputChannels, columnStride: outputChannels,
+                                            hasSecondRow: row + 1 < height, hasSecondColumn: column + 1 < width,
+                                            bias: bias, activation: activation).run(channels: outputChannels)
+                        }
                     }
                 }
             }
@@ -230,7 +276,7 @@ extension Conv2D {
     }
 }
 
-// MARK: - The transforms, each on one group of channels
+// MARK: - F(2×2, 3×3)'s transforms, each on one group of channels
 
 /// `V = Bᵀ d B` for one 4×4 input tile `d`; `Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]`.
 private struct InputTransform: ChannelKernel {

@@ -11,14 +11,15 @@ extension AllreduceAlgorithm: ExpressibleByArgument {}
 extension LearningRateSchedule: ExpressibleByArgument {}
 extension OptimizerSettings.Kind: ExpressibleByArgument {}
 
-/// `--convolution auto|im2col|winograd`.
+/// `--convolution auto|im2col|winograd|winograd4x4`.
 enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
-    case auto, im2col, winograd
+    case auto, im2col, winograd, winograd4x4
     var algorithm: ConvolutionAlgorithm? {
         switch self {
         case .auto: nil
         case .im2col: .im2col
         case .winograd: .winograd
+        case .winograd4x4: .winograd4x4
         }
     }
 }
@@ -77,7 +78,7 @@ struct ModelChoiceOptions: ParsableArguments {
 }
 
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("How 3x3 convolutions are computed: auto (Winograd where it applies), im2col or winograd.",
+    @Option(help: ArgumentHelp("How 3x3 convolutions are computed: auto (Winograd where it applies, F(4x4) or F(2x2) by layer), im2col, winograd (F(2x2,3x3)) or winograd4x4 (F(4x4,3x3)).",
                                valueName: "kind"))
     var convolution: ConvolutionChoice = .auto
 }

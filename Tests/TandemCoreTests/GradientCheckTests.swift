@@ -69,12 +69,15 @@ struct GradientCheckTests {
                          padding: .valid, activation: .linear, algorithm: .im2col))
     }
 
-    @Test("Conv2D Winograd, even and odd planes, wide and narrow channel groups")
-    func convolutionWinograd() throws {
+    @Test("Conv2D Winograd F(2x2) and F(4x4), planes that do and do not divide into tiles, wide and narrow channel groups",
+          arguments: [ConvolutionAlgorithm.winograd, .winograd4x4])
+    func convolutionWinograd(algorithm: ConvolutionAlgorithm) throws {
         check(try Conv2D(inputShape: TensorShape(height: 6, width: 6, channels: 3), filters: 4, kernelSize: 3,
-                         padding: .same, activation: .linear, algorithm: .winograd))
+                         padding: .same, activation: .linear, algorithm: algorithm))
         check(try Conv2D(inputShape: TensorShape(height: 7, width: 5, channels: 17), filters: 18, kernelSize: 3,
-                         padding: .same, activation: .relu, algorithm: .winograd))
+                         padding: .same, activation: .relu, algorithm: algorithm))
+        check(try Conv2D(inputShape: TensorShape(height: 8, width: 9, channels: 2), filters: 3, kernelSize: 3,
+                         padding: .same, activation: .linear, algorithm: algorithm))
     }
 
     @Test("MaxPooling2D, including a dropped trailing row and column")

@@ -16,7 +16,12 @@ struct KnownAnswerTests {
         let expected: [Float] = [12, 21, 16,
                                  27, 45, 33,
                                  24, 39, 28].map { $0 + 0.5 }
-        #expect(harness.forward() == expected)
+        if algorithm == .winograd4x4 {
+            // F(4×4)'s transforms hold 1/6 and 1/24, which no float is exactly: the sums are off in the last bits.
+            #expect(relativeDifference(harness.forward(), expected) < 1e-6)
+        } else {
+            #expect(harness.forward() == expected)
+        }
     }
 
     @Test("3x3 valid convolution of a two-channel input, by hand")

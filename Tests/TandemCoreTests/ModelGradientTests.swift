@@ -6,7 +6,7 @@ import Testing
 /// the two convolution algorithms against each other.
 struct ModelGradientTests {
     @Test("A block of three samples: the model's forward pass and every parameter block's gradient (summed over the block) match the double-precision reference",
-          arguments: [ConvolutionAlgorithm.im2col, .winograd])
+          arguments: [ConvolutionAlgorithm.im2col, .winograd, .winograd4x4])
     func tutorialModel(convolution: ConvolutionAlgorithm) {
         let model = Sequential.tutorial(convolution: convolution)
         let reference = ReferenceModel(model: model)
@@ -55,20 +55,24 @@ struct ModelGradientTests {
         }
     }
 
-    @Test("Winograd and im2col give the same outputs and gradients to within float32 rounding")
-    func winogradMatchesIm2col() throws {
+    @Test("Winograd F(2x2) and F(4x4) give im2col's outputs and gradients to within float32 rounding (1e-5 and 4e-5 relative), for blocks of 1 and 3 samples",
+          arguments: [ConvolutionAlgorithm.winograd, .winograd4x4], [1, 3])
+    func winogradMatchesIm2col(algorithm: ConvolutionAlgorithm, samples: Int) throws {
+        let tolerance = algorithm == .winograd ? 1e-5 : 4e-5
         for shape in [TensorShape(height: 28, width: 28, channels: 64), TensorShape(height: 7, width: 7, channels: 16),
-                      TensorShape(height: 5, width: 8, channels: 3)] {
+                      TensorShape(height: 5, width: 8, channels: 3), TensorShape(height: 2, width: 2, channels: 24)] {
             let direct = LayerHarness(try Conv2D(inputShape: shape, filters: 20, kernelSize: 3, padding: .same,
-                                                 activation: .relu, algorithm: .im2col), seed: 4)
+                                                 activation: .relu, algorithm: .im2col), count: samples, seed: 4)
             let winograd = LayerHarness(try Conv2D(inputShape: shape, filters: 20, kernelSize: 3, padding: .same,
-                                                   activation: .relu, algorithm: .winograd), seed: 4)
-            #expect(relativeDifference(winograd.forward(), direct.forward()) < 1e-5)
-            let seed = randomValues(direct.layer.outputShape.count, seed: 6)
+                                                   activation: .relu, algorithm: algorithm), count: samples, seed: 4)
+            let forward = relativeDifference(winograd.forward(), direct.forward())
+            #expect(forward < tolerance, "\(shape) output: \(forward)")
+            let seed = randomValues(samples * direct.layer.outputShape.count, seed: 6)
             let (directInput, directParameters) = direct.backward(outputGradient: seed)
             let (winogradInput, winogradParameters) = winograd.backward(outputGradient: seed)
-            #expect(relativeDifference(winogradInput, directInput) < 1e-5, "\(shape) input gradient")
-            #expect(relativeDifference(winogradParameters, directParameters) < 1e-5, "\(shape) parameter gradient")
+            let input = relativeDifference(winogradInput, directInput), parameters = relativeDifference(winogradParameters, directParameters)
+            #expect(input < tolerance, "\(shape) input gradient: \(input)")
+            #expect(parameters < tolerance, "\(shape) parameter gradient: \(parameters)")
         }
     }
 
