@@ -65,7 +65,7 @@ let package = Package(
 
         .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
         .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining"]),
+        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "CTandemZlib"]),
         .testTarget(name: "TandemInterchangeTests", dependencies: ["TandemInterchange"]),
         // Runs the real `tandem` binary, alone and under a real `mpirun`.
         .testTarget(name: "TandemIntegrationTests", dependencies: ["TandemTraining"]),

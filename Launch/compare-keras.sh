@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peer comparison: Keras/TensorFlow and Tandem training the same model (the Keras tutorial CNN, or any
-# model: --model NAME|FILE.json, a built-in's JSON taken from Models/), on the
-# same data, batch and step counts, on this machine. A benchmark, not a test: it prints images/s for
+# model: --model NAME|FILE.json, a built-in's JSON taken from Models/), on the same data (Fashion-MNIST,
+# or with --synthetic random images of the model's input shape), batch and step counts, on this machine. A benchmark, not a test: it prints images/s for
 # both, the ratio tandem/keras, peak RSS and the exact commands, and writes them to --output.
 #
 #   Launch/compare-keras.sh [--steps S] [--warmup W] [--repeats R] [--ranks N] [--output DIR]
@@ -35,6 +35,8 @@ tune_steps=""
 bind=core
 model=tutorial
 optimizer=adam
+synthetic=0
+threads=1
 tandem=${TANDEM_BINARY:-$repo/.build/release/tandem}
 venv=${TANDEM_PEER_VENV:-$HOME/.cache/tandem-peer-venv}
 tensorflow_version=2.21.0
@@ -64,6 +66,9 @@ tandem/keras and peak RSS, and writes JSON files and results.md into DIR.
   --model NAME|FILE    a built-in model (tutorial, fashion-strong: Models/NAME.json for Keras) or a Keras
                        JSON file (default tutorial)
   --optimizer KIND     adam or adamw, for both frameworks (default adam)
+  --synthetic N        both train on N random images of the model's input shape (random labels) instead of
+                       Fashion-MNIST: for models of other shapes, and to leave data loading out (default: off)
+  --threads T          Tandem threads per rank (default 1; the comparison's ranks x threads stay within the cores)
 
 Environment: TANDEM_PEER_VENV (default \$HOME/.cache/tandem-peer-venv), TANDEM_BINARY (default
 .build/release/tandem, built with 'swift build -c release' if missing).
@@ -89,6 +94,8 @@ while [[ $# -gt 0 ]]; do
         --bind) need_value "$@"; bind=$2; shift 2 ;;
         --model) need_value "$@"; model=$2; shift 2 ;;
         --optimizer) need_value "$@"; optimizer=$2; shift 2 ;;
+        --synthetic) need_value "$@"; synthetic=$2; shift 2 ;;
+        --threads) need_value "$@"; threads=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) fail "unknown argument '$1' (see --help)" ;;
     esac
@@ -106,6 +113,9 @@ is_count "$tune_steps" 1 || fail "--tune-steps must be a whole number of at leas
 [[ $keras_mode == train_on_batch || $keras_mode == fit ]] || fail "--keras-mode must be train_on_batch or fit, not '$keras_mode'"
 [[ $bind == core || $bind == none ]] || fail "--bind must be core or none, not '$bind'"
 [[ $optimizer == adam || $optimizer == adamw ]] || fail "--optimizer must be adam or adamw, not '$optimizer'"
+is_count "$synthetic" 0 || fail "--synthetic must be a whole number of images, not '$synthetic'"
+(( synthetic == 0 || synthetic >= batch )) || fail "--synthetic $synthetic holds fewer images than one batch of $batch"
+is_count "$threads" 1 || fail "--threads must be a whole number of at least 1, not '$threads'"
 # Keras builds the tutorial itself (keras_common.build_model); any other model from its JSON.
 keras_model=()
 if [[ $model != tutorial ]]; then
@@ -121,10 +131,20 @@ for setting in "${thread_settings[@]}"; do
 done
 
 cores=$(nproc)
-(( ranks <= cores )) || fail "--ranks $ranks exceeds this machine's $cores cores; the comparison gives each rank a core"
-for file in train-images-idx3-ubyte train-labels-idx1-ubyte; do
-    [[ -f $data/$file.gz || -f $data/$file ]] || fail "$data/$file.gz not found (Fashion-MNIST IDX files; pass --data DIR)"
-done
+(( ranks * threads <= cores )) || fail "--ranks $ranks x --threads $threads exceeds this machine's $cores cores; the comparison gives each thread a core"
+if (( synthetic == 0 )); then
+    for file in train-images-idx3-ubyte train-labels-idx1-ubyte; do
+        [[ -f $data/$file.gz || -f $data/$file ]] || fail "$data/$file.gz not found (Fashion-MNIST IDX files; pass --data DIR, or --synthetic N)"
+    done
+fi
+keras_data=(--data "$data")
+tandem_data=(--data "$data")
+if (( synthetic > 0 )); then
+    keras_data=(--synthetic "$synthetic")
+    tandem_data=(--synthetic --limit "$synthetic")
+fi
+# With threads, one rank spans several cores: bind each to as many.
+(( threads > 1 )) && [[ $bind == core ]] && bind="core --map-by slot:PE=$threads"
 command -v mpirun >/dev/null || fail "mpirun not found (install Open MPI)"
 
 if [[ ! -x $tandem ]]; then
@@ -182,14 +202,14 @@ fi
 
 keras_run() {  # keras_run NAME STEPS INTRA INTER
     run_logged "$output/$1.log" "$python_bin" "$script_dir/keras_peer.py" --steps "$2" --warmup "$warmup" \
-        --repeats 1 --batch-size "$batch" --data "$data" --intra-op "$3" --inter-op "$4" --mode "$keras_mode" \
+        --repeats 1 --batch-size "$batch" "${keras_data[@]}" --intra-op "$3" --inter-op "$4" --mode "$keras_mode" \
         "${keras_model[@]}" --json "$output/$1.json"
 }
 tandem_run() {  # tandem_run NAME
     run_logged "$output/$1.log" env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-        mpirun -np "$ranks" --bind-to "$bind" -x OPENBLAS_NUM_THREADS=1 \
-        "$tandem" bench --steps "$steps" --warmup "$warmup" --repeats 1 --batch-size "$batch" --data "$data" \
-        --model "$model" --optimizer "$optimizer" --no-gemm --no-separate-wait --json "$output/$1.json"
+        mpirun -np "$ranks" --bind-to $bind -x OPENBLAS_NUM_THREADS=1 \
+        "$tandem" bench --steps "$steps" --warmup "$warmup" --repeats 1 --batch-size "$batch" "${tandem_data[@]}" \
+        --model "$model" --optimizer "$optimizer" --threads "$threads" --no-gemm --no-separate-wait --json "$output/$1.json"
 }
 ips() { "$python_bin" -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["images_per_second"]["median"], 1))' "$1"; }
 
@@ -263,7 +283,7 @@ print()
 print(f"{datetime.datetime.now().isoformat(timespec='seconds')} on {socket.gethostname()}: {t['processor']}, "
       f"{t['cores_on_host']} cores; load average {load_before} before, {load_after} after.")
 print()
-print(f"Model {k['model']} ({k['parameters']:,} parameters) on Fashion-MNIST, global batch {t['global_batch']}; "
+print(f"Model {k['model']} ({k['parameters']:,} parameters) on {'Fashion-MNIST' if not k['data'].startswith('synthetic') else k['data'] + ' of its input shape'}, global batch {t['global_batch']}; "
       f"each run {t['warmup_steps']} untimed warm-up steps, then {t['steps']} timed steps; "
       f"{repeats} run{'s' if repeats != 1 else ''} of each, alternating keras, tandem, keras, ... "
       f"(one process per run).")
@@ -277,8 +297,9 @@ if "," in candidates:
         return f"{json.load(open(name))['images_per_second']['median']:.0f}"
     print("  Tuning runs (images/s, round 1 / round 2, " f"{k['warmup_steps']} warm-up steps each): "
           + "; ".join(f"intra:inter {s} {tuned(s, 1)} / {tuned(s, 2)}" for s in candidates.split(",")) + ".")
-print(f"- Tandem: {t['ranks']} MPI ranks x {t['threads_per_rank']} thread (OpenBLAS {t['blas_core']}), "
-      f"--bind-to {bind}, allreduce {t['allreduce']}, convolution {'+'.join(sorted(set(t['convolution'])))}.")
+print(f"- Tandem: {t['ranks']} MPI ranks x {t['threads_per_rank']} thread{'s' if t['threads_per_rank'] != 1 else ''} (OpenBLAS {t['blas_core']}), "
+      f"micro-batches of {t['micro_batch']}, --bind-to {bind}, allreduce {t['allreduce']}, "
+      f"convolution {'+'.join(sorted(set(t['convolution']))) or 'none'}.")
 print()
 print("| | Keras | Tandem |")
 print("|---|---:|---:|")

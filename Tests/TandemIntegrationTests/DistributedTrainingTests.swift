@@ -19,20 +19,56 @@ struct DistributedTrainingTests {
         return try #require(outcome.digest)
     }
 
-    @Test("-np 1, 2, 3, 4, 5, 6, 8: the same sha256 at every rank count, for a global batch that divides by N and one that does not",
-          arguments: [32, 30])
-    func sameWeightsAtAnyRankCount(batch: Int) throws {
-        let run = ["train", "--limit", "480", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "7", "--batch-size", "\(batch)"]
+    @Test("-np 1, 2, 3, 4, 5, 6, 8: the same sha256 at every rank count, for a global batch that divides by N and one that does not, in micro-batches of 1 (the tutorial's default) and 4",
+          arguments: [32, 30], [1, 4])
+    func sameWeightsAtAnyRankCount(batch: Int, microBatch: Int) throws {
+        let run = ["train", "--limit", "480", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "7", "--batch-size", "\(batch)",
+                   "--micro-batch", "\(microBatch)"]
         let single = try Self.agreedDigest(ranks: 1, run)
         for ranks in [2, 3, 4, 5, 6, 8] {
-            #expect(try Self.agreedDigest(ranks: ranks, run) == single, "-np \(ranks), global batch \(batch)")
+            #expect(try Self.agreedDigest(ranks: ranks, run) == single, "-np \(ranks), global batch \(batch), micro-batch \(microBatch)")
         }
     }
 
-    @Test("Every allreduce (MPI_Allreduce and Tandem's two schedules) gives the weights of -np 1, at 3 and 6 ranks",
-          arguments: ["mpi", "tree-doubling", "tree-halving"])
-    func everyAllreduceAgrees(algorithm: String) throws {
-        let run = ["train", "--limit", "480", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "7", "--batch-size", "30"]
+    /// The benchmark models of Launch/models and the built-in ones, each at its default micro-batch.
+    static let models: [(name: String, arguments: [String])] = {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let colour = repository.appendingPathComponent("Tests/Fixtures/npz/colour-uint8.npz").path
+        return [("tutorial", ["--model", "tutorial", "--limit", "480"]),
+                ("fashion-strong", ["--model", "fashion-strong", "--limit", "256"]),
+                ("MLP", ["--model", repository.appendingPathComponent("Launch/models/mlp.json").path, "--limit", "480"]),
+                ("VGG-11-style", ["--model", repository.appendingPathComponent("Launch/models/vgg11.json").path, "--data", colour,
+                                  "--limit", "96"])]
+    }()
+
+    @Test("Each benchmark model at its default micro-batch: one sha256 at -np 1, 2, 3, at -np 1 --threads 2 and at -np 2 --threads 2",
+          arguments: models.map(\.name))
+    func threadsAndRanksAgree(model: String) throws {
+        let run = ["train", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "3", "--batch-size", "32"]
+            + Self.models.first { $0.name == model }!.arguments
+        let single = try Self.agreedDigest(ranks: 1, run)
+        for ranks in [2, 3] { #expect(try Self.agreedDigest(ranks: ranks, run) == single, "\(model) -np \(ranks)") }
+        for ranks in [1, 2] {
+            #expect(try Self.agreedDigest(ranks: ranks, run + ["--threads", "2"]) == single, "\(model) -np \(ranks) --threads 2")
+        }
+    }
+
+    @Test("More ranks than micro-batches: the extra ranks idle, with one warning naming the rank count that uses them all, and the same weights")
+    func idleRanksWarn() throws {
+        let run = ["train", "--limit", "480", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "7", "--micro-batch", "16"]
+        let outcome = TandemProcess.mpirun(ranks: 3, run)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let warnings = outcome.errorLines.filter { $0.hasPrefix("tandem: warning: global batch 32 in micro-batches of 16") }
+        #expect(warnings.count == 1 && warnings[0].contains("1 of them idle every step; 2 ranks × threads would use them all"),
+                "\(outcome.standardError)")
+        #expect(try #require(outcome.digest) == (try Self.agreedDigest(ranks: 1, run)))
+    }
+
+    @Test("Every allreduce (MPI_Allreduce and Tandem's two schedules) gives the weights of -np 1, at 3 and 6 ranks, in micro-batches of 1 and 4",
+          arguments: ["mpi", "tree-doubling", "tree-halving"], ["1", "4"])
+    func everyAllreduceAgrees(algorithm: String, microBatch: String) throws {
+        let run = ["train", "--limit", "480", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "7", "--batch-size", "30",
+                   "--micro-batch", microBatch]
         let single = try Self.agreedDigest(ranks: 1, run)
         for ranks in [3, 6] {
             #expect(try Self.agreedDigest(ranks: ranks, run + ["--allreduce", algorithm]) == single, "-np \(ranks) \(algorithm)")
@@ -81,6 +117,9 @@ struct DistributedTrainingTests {
         let conflicting = TandemProcess.mpirun(ranks: 1, run + ["--resume", directory, "--learning-rate", "0.05"])
         #expect(conflicting.status != 0)
         #expect(conflicting.standardError.contains("--learning-rate 0.05 differs from the checkpoint's 0.02"), "\(conflicting.standardError)")
+        let otherBlocks = TandemProcess.mpirun(ranks: 1, run + ["--resume", directory, "--micro-batch", "8"])
+        #expect(otherBlocks.status != 0)
+        #expect(otherBlocks.standardError.contains("--micro-batch 8 differs from the checkpoint's micro-batch 1"), "\(otherBlocks.standardError)")
     }
 
     @Test("Evaluation sharded over 2 and 3 ranks equals the single-process evaluation")

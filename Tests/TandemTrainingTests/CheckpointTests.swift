@@ -1,3 +1,4 @@
+import CTandemZlib
 import Foundation
 import Testing
 import TandemCore
@@ -20,7 +21,26 @@ struct CheckpointTests {
         state.completedEpochs = 1
         var configuration = TrainingConfiguration()
         configuration.seed = 4
+        configuration.microBatchSize = 8
         return state.checkpoint(model: model, configuration: configuration, trainingSamples: 60_000)
+    }
+
+    @Test("The micro-batch size is stored (version 3); a version 2 checkpoint, written before micro-batches, reads as m = 1")
+    func microBatchSize() throws {
+        let current = sample()
+        #expect(try Checkpoint(decoding: current.encoded(), path: "current.ckpt").microBatchSize == 8)
+        // Version 2: the same file without the 8 bytes after the recipe, its header 8 bytes shorter, a new CRC.
+        var bytes = current.encoded()
+        let headerLength = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
+        bytes.removeSubrange(headerLength - 8..<headerLength)
+        bytes.removeLast(4)
+        bytes[8] = 2
+        withUnsafeBytes(of: UInt32(headerLength - 8).littleEndian) { bytes.replaceSubrange(12..<16, with: $0) }
+        let crc = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
+        withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
+        let old = try Checkpoint(decoding: bytes, path: "old.ckpt")
+        #expect(old.microBatchSize == 1)
+        #expect(old.parameters.map(\.bitPattern) == current.parameters.map(\.bitPattern) && old.recipe == current.recipe)
     }
 
     @Test("A checkpoint written to disk reads back identical, bit for bit, and leaves no temporary file")
