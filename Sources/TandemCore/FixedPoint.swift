@@ -116,24 +116,29 @@ public struct FixedPointFormat: Sendable, Equatable {
     @inline(__always)
     public func value(_ sum: Int64) -> Double { Double(sum) * inverseScale }
 
-    /// `floats[i] = Float(value(sums[i]))`.
-    public func convert(_ sums: UnsafePointer<Int64>, count: Int, to floats: UnsafeMutablePointer<Float>) {
+    /// `floats[i] = Float(value(sums[i]))`, or of `sums[i] + second[i]`.
+    public func convert(_ sums: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>? = nil, count: Int,
+                        to floats: UnsafeMutablePointer<Float>) {
         let inverseScale = self.inverseScale
         Elementwise.forEachGroup(count) { index, width in
-            Elementwise.store(convert(sums + index, width: width, inverseScale: inverseScale), floats, index, width: width)
+            Elementwise.store(convert(sums + index, second.map { $0 + index }, width: width, inverseScale: inverseScale),
+                              floats, index, width: width)
         }
     }
 
-    /// `Float(value(sums[i]))` for `i` in `0..<width` (`width` ≤ 16), zeros in the lanes beyond: the
-    /// conversion `convert` and the optimiser's update from exact sums share, so both give the same bits.
+    /// `Float(value(sums[i] + (second?[i] ?? 0)))` for `i` in `0..<width` (`width` ≤ 16), zeros in the
+    /// lanes beyond: the conversion `convert` and the optimiser's update from exact sums share, so both
+    /// give the same bits.
     @inline(__always)
-    func convert(_ sums: UnsafePointer<Int64>, width: Int, inverseScale: Double) -> SIMD16<Float> {
-        var integers = SIMD16<Int64>()
-        if width == 16 {
-            integers = UnsafeRawPointer(sums).loadUnaligned(as: SIMD16<Int64>.self)
-        } else {
-            for lane in 0..<width { integers[lane] = sums[lane] }
+    func convert(_ sums: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?, width: Int, inverseScale: Double) -> SIMD16<Float> {
+        @inline(__always) func load(_ pointer: UnsafePointer<Int64>) -> SIMD16<Int64> {
+            if width == 16 { return UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Int64>.self) }
+            var integers = SIMD16<Int64>()
+            for lane in 0..<width { integers[lane] = pointer[lane] }
+            return integers
         }
+        var integers = load(sums)
+        if let second { integers &+= load(second) }
         let low = Self.exactDoubles(integers.lowHalf) * inverseScale, high = Self.exactDoubles(integers.highHalf) * inverseScale
         return SIMD16<Float>(lowHalf: Self.floats(low), highHalf: Self.floats(high))
     }

@@ -74,13 +74,13 @@ public final class Optimizer: @unchecked Sendable {
     }
 
     /// Applies one update to elements `range` of `parameters`, whose gradient is the exact sums
-    /// `sums[0..<range.count]` in `format` (converted as `format.convert` does, in the same pass).
-    /// Call `beginStep()` once first, on every rank.
-    public func update(_ parameters: UnsafeMutablePointer<Float>, exactSums sums: UnsafePointer<Int64>, format: FixedPointFormat,
-                       range: Range<Int>, learningRate: Float) {
+    /// `first[i] + (second?[i] ?? 0)` for `i` in `0..<range.count`, in `format` (converted as
+    /// `format.convert` does, in the same pass). Call `beginStep()` once first, on every rank.
+    public func update(_ parameters: UnsafeMutablePointer<Float>, exactSums first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?,
+                       format: FixedPointFormat, range: Range<Int>, learningRate: Float) {
         let inverseScale = format.inverseScale, base = range.lowerBound
         update(parameters, range: range, learningRate: learningRate) { index, width in
-            format.convert(sums + (index - base), width: width, inverseScale: inverseScale)
+            format.convert(first + (index - base), second.map { $0 + (index - base) }, width: width, inverseScale: inverseScale)
         }
     }
 

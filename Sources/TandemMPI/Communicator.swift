@@ -21,6 +21,10 @@ public enum AllreduceAlgorithm: String, Sendable, CaseIterable {
     case treeHalving = "tree-halving"
 }
 
+/// `convert(first, second, range)` of `Communicator.allreduce(exactSums:…)`: the exact sums of elements
+/// `range` are `first[i] + (second?[i] ?? 0)`.
+public typealias ExactSumConversion = (_ first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?, _ range: Range<Int>) -> Void
+
 /// The collective operations training needs. All ranks must make the same calls in the same order.
 public protocol Communicator: AnyObject {
     var rank: Int { get }
@@ -34,14 +38,16 @@ public protocol Communicator: AnyObject {
     ///
     /// The ranks first share out the work of adding (a reduce-scatter of the `Int64`s, or a full
     /// allreduce of them for small messages): each rank ends with the exact sums of its share,
-    /// `share(of: count, algorithm:)`. `convert(partial, range)` then turns the exact sums of elements
-    /// `range` (its share), found at `partial[0..<range.count]`, into `result[range]` — the summed
-    /// gradient, or the weights an optimizer step makes of it — and each rank's `result[share]` is
-    /// copied to every rank (an allgather of half the bytes of the sums). `convert` is the same
-    /// function of the same integers on every rank, so every rank gets the same bits. `sums` is
-    /// overwritten with partial results.
+    /// `share(of: count, algorithm:)`. `convert` then turns the exact sums of elements `range` of its
+    /// share into `result[range]` — the summed gradient, or the weights an optimizer step makes of it —
+    /// once for each part of the share (in as many calls as the schedule has pieces), and each rank's
+    /// `result[share]` is copied to every rank (an allgather of half the bytes of the sums). The sums of
+    /// `range` come as `first[i] + (second?[i] ?? 0)` for `i` in `0..<range.count`: the schedule may
+    /// hand over the last addition, so that it is done in the pass that reads them anyway. `convert` is
+    /// the same function of the same integers on every rank, so every rank gets the same bits. `sums`
+    /// is overwritten with partial results.
     func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
-                   algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void)
+                   algorithm: AllreduceAlgorithm, convert: ExactSumConversion)
     /// The elements of a `count`-element `allreduce(exactSums:…)` this rank converts: its share of the
     /// work, the same for every call with this count and algorithm (empty on a rank the schedule folds
     /// into another).
@@ -94,8 +100,8 @@ public final class SingleProcessCommunicator: Communicator {
     public var size: Int { 1 }
     public var hostNames: [String] { [hostName] }
     public func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
-                          algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void) {
-        convert(sums, 0..<count)
+                          algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
+        convert(sums, nil, 0..<count)
     }
     public func share(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int> { 0..<count }
     public func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}

@@ -79,8 +79,8 @@ public final class MPICommunicator: Communicator {
     }
 
     public func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
-                          algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void) {
-        guard size > 1 else { return convert(sums, 0..<count) }
+                          algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
+        guard size > 1 else { return convert(sums, nil, 0..<count) }
         watchdog?.enter(.allreduce, count: count)
         defer { watchdog?.leave() }
         switch algorithm {
@@ -91,7 +91,7 @@ public final class MPICommunicator: Communicator {
             partition.counts.withUnsafeBufferPointer { counts in
                 partition.displacements.withUnsafeBufferPointer { displacements in
                     MPI_Reduce_scatter(sums, incoming, counts.baseAddress, tandem_mpi_int64(), tandem_mpi_sum(), world)
-                    convert(incoming, owned)
+                    convert(incoming, nil, owned)
                     MPI_Allgatherv(tandem_mpi_in_place(), 0, tandem_mpi_float(), result, counts.baseAddress,
                                    displacements.baseAddress, tandem_mpi_float(), world)
                 }

@@ -15,7 +15,7 @@ extension MPICommunicator {
     static let pieceCount = 1 << 17
 
     func treeAllreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
-                       algorithm: AllreduceAlgorithm, convert: (UnsafePointer<Int64>, Range<Int>) -> Void) {
+                       algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
         let powerOfTwo = self.powerOfTwo
 
         // Fold the ranks beyond the power of two into the first ones (in the pieces their partners add).
@@ -33,12 +33,11 @@ extension MPICommunicator {
         }
 
         if halves(count: count, algorithm: algorithm) {
-            let owned = recursiveHalving(sums, count: count, powerOfTwo: powerOfTwo, incoming: incoming)
-            convert(sums + owned.lowerBound, owned)
+            let owned = recursiveHalving(sums, count: count, powerOfTwo: powerOfTwo, incoming: incoming, convert: convert)
             recursiveDoublingGather(result, count: count, powerOfTwo: powerOfTwo, owned: owned)
         } else {
             recursiveDoubling(sums, count: count, powerOfTwo: powerOfTwo, incoming: incoming)
-            convert(sums, 0..<count)
+            convert(sums, nil, 0..<count)
         }
 
         if rank + powerOfTwo < size {
@@ -97,9 +96,11 @@ extension MPICommunicator {
     }
 
     /// Reduce-scatter by recursive halving (distance 1, 2, 4, …, each step on half the range of the one
-    /// before): returns the range of which this rank then holds the complete sums.
+    /// before), then `convert` of the range this rank ends with: the last exchange's pieces go to
+    /// `convert` with the partner's part beside this rank's, as they arrive, instead of being added
+    /// first (one pass less over the sums). Returns that range.
     private func recursiveHalving(_ sums: UnsafeMutablePointer<Int64>, count: Int, powerOfTwo: Int,
-                                  incoming: UnsafeMutablePointer<Int64>) -> Range<Int> {
+                                  incoming: UnsafeMutablePointer<Int64>, convert: ExactSumConversion) -> Range<Int> {
         var lower = 0, upper = count
         var distance = 1
         while distance < powerOfTwo {
@@ -107,8 +108,16 @@ extension MPICommunicator {
             let keepsLower = rank & distance == 0
             let kept = keepsLower ? lower..<middle : middle..<upper
             let given = keepsLower ? middle..<upper : lower..<middle
-            exchangeAndAdd(sending: sums + given.lowerBound, count: given.count,
-                           receivingInto: sums + kept.lowerBound, count: kept.count, with: rank ^ distance, incoming: incoming)
+            let last = distance * 2 == powerOfTwo
+            exchange(sending: sums + given.lowerBound, count: given.count, receiving: kept.count, with: rank ^ distance,
+                     incoming: incoming) { offset, received in
+                if last {
+                    let range = kept.lowerBound + offset..<kept.lowerBound + offset + received
+                    convert(sums + range.lowerBound, incoming, range)
+                } else {
+                    add(incoming, into: sums + kept.lowerBound + offset, count: received)
+                }
+            }
             (lower, upper) = (kept.lowerBound, kept.upperBound)
             distance *= 2
         }
@@ -120,12 +129,22 @@ extension MPICommunicator {
     private func exchangeAndAdd(sending outgoing: UnsafePointer<Int64>, count sendCount: Int,
                                 receivingInto sums: UnsafeMutablePointer<Int64>, count receiveCount: Int, with partner: Int,
                                 incoming: UnsafeMutablePointer<Int64>) {
+        exchange(sending: outgoing, count: sendCount, receiving: receiveCount, with: partner, incoming: incoming) { offset, received in
+            add(incoming, into: sums + offset, count: received)
+        }
+    }
+
+    /// Sends `sendCount` sums to `partner` while receiving `receiveCount` from it, both in pieces of at
+    /// most `pieceCount`; each received piece is in `incoming` (which holds one) for
+    /// `arrived(offset, count)`, its place in the received range.
+    private func exchange(sending outgoing: UnsafePointer<Int64>, count sendCount: Int, receiving receiveCount: Int, with partner: Int,
+                          incoming: UnsafeMutablePointer<Int64>, arrived: (_ offset: Int, _ count: Int) -> Void) {
         var offset = 0
         while offset < max(sendCount, receiveCount) {
             let sending = max(min(Self.pieceCount, sendCount - offset), 0)
             let receiving = max(min(Self.pieceCount, receiveCount - offset), 0)
             exchange(send: outgoing + min(offset, sendCount), count: sending, receive: incoming, count: receiving, with: partner)
-            add(incoming, into: sums + min(offset, receiveCount), count: receiving)
+            if receiving > 0 { arrived(offset, receiving) }
             offset += Self.pieceCount
         }
     }

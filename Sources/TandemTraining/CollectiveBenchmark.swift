@@ -31,8 +31,8 @@ public struct CollectiveBenchmark {
         for size in sizes {
             // What training does: the exact sums, then their conversion to floats.
             func allreduce() {
-                communicator.allreduce(exactSums: sums.pointer, count: size, into: result.pointer, algorithm: algorithm) { partial, range in
-                    format.convert(partial, count: range.count, to: result.pointer + range.lowerBound)
+                communicator.allreduce(exactSums: sums.pointer, count: size, into: result.pointer, algorithm: algorithm) { first, second, range in
+                    format.convert(first, second, count: range.count, to: result.pointer + range.lowerBound)
                 }
             }
             for _ in 0..<3 { allreduce() }

@@ -164,9 +164,9 @@ public final class Trainer {
         optimizer.beginStep()
         var optimizerSeconds = 0.0
         communicator.allreduce(exactSums: accumulator.sums.pointer, count: model.parameterCount, into: parameters,
-                               algorithm: configuration.allreduce) { sums, range in
+                               algorithm: configuration.allreduce) { first, second, range in
             let start = monotonicSeconds()
-            optimizer.update(parameters, exactSums: sums, format: format, range: range, learningRate: learningRate)
+            optimizer.update(parameters, exactSums: first, second, format: format, range: range, learningRate: learningRate)
             optimizerSeconds += monotonicSeconds() - start
         }
         optimizerStateIsComplete = share.count == model.parameterCount && communicator.size == 1
