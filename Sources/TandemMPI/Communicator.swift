@@ -37,8 +37,9 @@ public protocol Communicator: AnyObject {
     /// Adds every rank's `count` fixed-point sums exactly and gives every rank the floats they make.
     ///
     /// The ranks first share out the work of adding (a reduce-scatter of the `Int64`s, or a full
-    /// allreduce of them for small messages): each rank ends with the exact sums of its share,
-    /// `share(of: count, algorithm:)`. `convert` then turns the exact sums of elements `range` of its
+    /// allreduce of them for small messages): each rank ends with the exact sums of its share (the same
+    /// part for every call with this count and algorithm; none on a rank the schedule folds into
+    /// another). `convert` then turns the exact sums of elements `range` of its
     /// share into `result[range]` — the summed gradient, or the weights an optimizer step makes of it —
     /// once for each part of the share (in as many calls as the schedule has pieces), and each rank's
     /// `result[share]` is copied to every rank (an allgather of half the bytes of the sums). The sums of
@@ -48,10 +49,6 @@ public protocol Communicator: AnyObject {
     /// is overwritten with partial results.
     func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
                    algorithm: AllreduceAlgorithm, convert: ExactSumConversion)
-    /// The elements of a `count`-element `allreduce(exactSums:…)` this rank converts: its share of the
-    /// work, the same for every call with this count and algorithm (empty on a rank the schedule folds
-    /// into another).
-    func share(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int>
     /// Gives every rank every element of `values` from the rank whose share it is (for state that
     /// `convert` keeps only for its share, such as the optimiser's moments). Collective.
     func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm)
@@ -103,7 +100,6 @@ public final class SingleProcessCommunicator: Communicator {
                           algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
         convert(sums, nil, 0..<count)
     }
-    public func share(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int> { 0..<count }
     public func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}
     public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
     public func allreduceSum(_ values: inout [Double]) {}

@@ -101,14 +101,6 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func share(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int> {
-        guard size > 1 else { return 0..<count }
-        switch algorithm {
-        case .mpi: return shardRange(count, part: rank, of: size)
-        case .tree, .treeDoubling, .treeHalving: return treeShare(of: count, algorithm: algorithm)
-        }
-    }
-
     public func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
         guard size > 1 else { return }
         watchdog?.enter(.allreduce, count: count)

@@ -61,14 +61,6 @@ extension MPICommunicator {
         return powerOfTwo
     }
 
-    /// What `treeAllreduce` leaves this rank to convert: the range recursive halving leaves it with, or
-    /// everything after recursive doubling; nothing on a rank folded into another.
-    func treeShare(of count: Int, algorithm: AllreduceAlgorithm) -> Range<Int> {
-        let powerOfTwo = self.powerOfTwo
-        guard rank < powerOfTwo else { return 0..<0 }
-        return halves(count: count, algorithm: algorithm) ? parentRange(of: powerOfTwo, count: count) : 0..<count
-    }
-
     /// Every rank's share of `values` to every rank: the allgather of `treeAllreduce` (after halving), and
     /// the copy to each folded rank.
     func treeGatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {

@@ -38,9 +38,8 @@ public final class Trainer {
     private let stepSums: FixedPointBuffer
     private let lossFormat: FixedPointFormat
     private var gradientFormat: FixedPointFormat { accumulator.format }
-    /// The elements of the allreduce whose optimizer update this rank makes (all, on one rank).
-    private let share: Range<Int>
-    /// Whether every rank holds the whole optimizer state, or only its share is current.
+    /// Whether every rank holds the whole optimizer state, or only its share of the allreduce is current
+    /// (the same on every rank: the gather that completes it is collective).
     private var optimizerStateIsComplete = true
     /// Where thread 0's time went since the last `resetTimes()`, with the step's collective phases.
     public private(set) var times = PhaseTimes()
@@ -71,7 +70,6 @@ public final class Trainer {
         accumulator = GradientAccumulator(model: model, format: .gradient(addends: microBatches), threads: threads.count)
         stepSums = FixedPointBuffer(count: 3)
         lossFormat = .loss(addends: microBatches)
-        share = communicator.share(of: model.parameterCount, algorithm: configuration.allreduce)
         model.prepare(parameters: state.parameters.pointer, workspace: prepared)
     }
 
@@ -169,7 +167,7 @@ public final class Trainer {
             optimizer.update(parameters, exactSums: first, second, format: format, range: range, learningRate: learningRate)
             optimizerSeconds += monotonicSeconds() - start
         }
-        optimizerStateIsComplete = share.count == model.parameterCount && communicator.size == 1
+        optimizerStateIsComplete = communicator.size == 1
         let prepareStart = monotonicSeconds()
         model.prepare(parameters: parameters, workspace: prepared)
         let end = monotonicSeconds()
