@@ -12,7 +12,7 @@
 ///   channel axes swapped, whose transform is `U′`. For F(2×2), rotating g swaps the first and last
 ///   rows of G g (G J = P G, with P the exchange of rows 0 and 3), so `U′_ξ` is `U` at ξ = (q(i), q(j)),
 ///   q swapping 0 and 3, transposed: copied once a step for small layers (whose products run faster
-///   untransposed), for the others multiplied as `(U_q × Vᵀ)ᵀ` from `U` itself. F(4×4)'s G has no such symmetry: `U′` is
+///   untransposed), read transposed from `U` for the others. F(4×4)'s G has no such symmetry: `U′` is
 ///   transformed from the rotated kernel once a step;
 /// - kernel gradient: `dU_ξ = Σ V_ξᵀ × (A dY Aᵀ)_ξ` over every tile of the block (the chunks' products
 ///   added in order), then `dg = Gᵀ dU G`.
@@ -61,11 +61,10 @@ extension Conv2D {
             + tileElements * chunkTiles * filters                       // A dY Aᵀ
             + tileElements * tapWeights                                 // kernel gradient in the Winograd domain
             + widestChannels                                            // a row of zeros for tiles past the edge
-            + chunkTiles * (inputShape.channels + filters)              // one element's product, transposed (see `convolve`)
     }
 
     private struct WinogradScratch {
-        let padded, transformed, products, gradientTransform, kernelGradient, zeros, transposed: UnsafeMutablePointer<Float>
+        let padded, transformed, products, gradientTransform, kernelGradient, zeros: UnsafeMutablePointer<Float>
     }
 
     private func scratchRegions(_ base: UnsafeMutablePointer<Float>, samples: Int) -> WinogradScratch {
@@ -77,8 +76,7 @@ extension Conv2D {
         let kernelGradient = gradientTransform + tileElements * chunkTiles * filters
         let zeros = kernelGradient + tileElements * tapWeights
         return WinogradScratch(padded: padded, transformed: transformed, products: products,
-                               gradientTransform: gradientTransform, kernelGradient: kernelGradient, zeros: zeros,
-                               transposed: zeros + widestChannels)
+                               gradientTransform: gradientTransform, kernelGradient: kernelGradient, zeros: zeros)
     }
 
     /// F(2×2)'s q: the tile element of the rotated kernel's transform, `(i, j) → (q(i), q(j))` with q swapping 0 and 3.
@@ -235,13 +233,8 @@ extension Conv2D {
                     matrixMultiply(base + element * elementStride, kernels + (tileElements + element) * tapWeights, into: products,
                                    m: chunkTiles, n: outputChannels, k: channels)
                 } else {
-                    // products = transformed × U_qᵀ, computed as (U_q × transformedᵀ)ᵀ: the product with a
-                    // transposed kernel ran at 60–90 GFLOP/s on these shapes, the untransposed one at 80–116.
-                    let transformedT = scratch.transposed, productsT = scratch.transposed + channels * chunkTiles
-                    transpose(base + element * elementStride, rows: chunkTiles, columns: channels, into: transformedT)
-                    matrixMultiply(kernels + Self.rotatedElement(element) * tapWeights, transformedT, into: productsT,
-                                   m: outputChannels, n: chunkTiles, k: channels)
-                    transpose(productsT, rows: outputChannels, columns: chunkTiles, into: products)
+                    matrixMultiply(base + element * elementStride, kernels + Self.rotatedElement(element) * tapWeights,
+                                   transposeB: true, into: products, m: chunkTiles, n: outputChannels, k: channels)
                 }
             }
             for sample in samples {
