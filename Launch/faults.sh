@@ -3,7 +3,9 @@
 # Fashion-MNIST. For each trial it records how long the job took to end after the fault and whether the
 # resumed run finished with the parameters of the uninterrupted run, bit for bit.
 #
-#   Launch/faults.sh [--ranks "2 4"] [--trials N] [--kinds "kill hang …"] [--output DIR]
+#   Launch/faults.sh [--ranks "2 4"] [--trials N] [--kinds "kill hang …"] [--output DIR] [--train "ARGS"]
+#
+# --train adds arguments to every run (e.g. "--micro-batch 4 --threads 2").
 #
 # Faults, each --trials times at each rank count, at a random moment:
 #   kill     SIGKILL of a random rank (a node dying)                    must end in < 10 s
@@ -19,13 +21,14 @@
 # Writes DIR/faults.csv and DIR/faults.md (the table in Docs/reliability.md).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ranks_list="2 4"; trials=2; kinds="kill hang usr1 term damaged full"; output=Launch/results/faults
+ranks_list="2 4"; trials=2; added=(); kinds="kill hang usr1 term damaged full"; output=Launch/results/faults
 while [ $# -gt 0 ]; do
     case $1 in
         --ranks) ranks_list=$2; shift 2 ;;
         --trials) trials=$2; shift 2 ;;
         --kinds) kinds=$2; shift 2 ;;
         --output) output=$2; shift 2 ;;
+        --train) read -r -a added <<< "$2"; shift 2 ;;
         *) echo "faults.sh: unknown argument $1" >&2; exit 64 ;;
     esac
 done
@@ -37,6 +40,7 @@ work=$(mktemp -d /tmp/tandem-faults.XXXXXX)
 trap 'umount "$work"/full-* 2>/dev/null; rm -rf "$work"' EXIT
 # 3,200 images, batch 32: 100 steps an epoch, 3 epochs; a checkpoint every 25 steps.
 run=(train --limit 3200 --epochs 3 --no-evaluate-every-epoch --seed 21 --verbose 2 --checkpoint-every 25 --stall-timeout 3)
+run+=("${added[@]}")
 
 launch() {  # launch RANKS ARGS... (in the background; sets $job)
     local ranks=$1; shift
