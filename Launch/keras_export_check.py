@@ -6,7 +6,9 @@
 1. `tandem export` writes CHECKPOINT as model.keras and model.weights.h5; `keras.saving.load_model`
    opens the archive with no custom code, `model.load_weights` loads the bare weights into the model
    built from its JSON, and Keras's probabilities on the 10,000 test images equal `tandem predict`'s
-   (largest difference printed; the predicted classes must all agree).
+   (largest difference printed; the predicted classes must all agree). A model without a final softmax
+   gives logits in Keras, as in Tandem's export: their softmax is compared, and Keras evaluates it with
+   `from_logits=True`.
 2. Keras evaluates the loaded model on the test set; its accuracy must equal `tandem evaluate`'s.
 3. The other direction: Keras trains the model for one short epoch and saves `.weights.h5`; `tandem train
    --initial-weights` loads it and runs one step at a learning rate (1e-30) too small to move a float32
@@ -40,6 +42,17 @@ def tandem_probabilities(binary, checkpoint, images_path, classes):
     return probabilities
 
 
+def ends_in_logits(model):
+    activation = getattr(model.layers[-1], "activation", None)
+    return getattr(activation, "__name__", "linear") != "softmax"
+
+
+def softmax(values):
+    import numpy as np
+    shifted = np.exp(values - values.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoint")
@@ -64,7 +77,9 @@ def main():
 
     model = keras.saving.load_model(archive)
     classes = model.output_shape[-1]
-    keras_probabilities = model.predict(x, batch_size=500, verbose=0)
+    logits = ends_in_logits(model)
+    keras_outputs = model.predict(x, batch_size=500, verbose=0)
+    keras_probabilities = softmax(keras_outputs) if logits else keras_outputs
     ours = tandem_probabilities(arguments.tandem, arguments.checkpoint, os.path.join(work, "test.npy"), classes)
     difference = float(np.max(np.abs(keras_probabilities - ours)))
     disagreements = int(np.sum(np.argmax(keras_probabilities, 1) != np.argmax(ours, 1)))
@@ -74,9 +89,10 @@ def main():
     rebuilt = keras.models.model_from_json(model.to_json())
     rebuilt.load_weights(weights)
     reloaded = rebuilt.predict(x, batch_size=500, verbose=0)
-    print(f"   model.load_weights({os.path.basename(weights)}): the same probabilities as the archive: {np.array_equal(reloaded, keras_probabilities)}")
+    print(f"   model.load_weights({os.path.basename(weights)}): the same outputs as the archive: {np.array_equal(reloaded, keras_outputs)}")
 
-    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
+    model.compile(loss=loss_function, metrics=["accuracy"])
     loss, accuracy = model.evaluate(x, labels, batch_size=500, verbose=0)
     evaluation = tandem(arguments.tandem, "evaluate", "--checkpoint", arguments.checkpoint, "--json")
     theirs = json.loads(evaluation)
@@ -85,12 +101,13 @@ def main():
     # 3. Keras-trained weights into Tandem.
     keras.utils.set_random_seed(3)
     trained = keras.models.model_from_json(model.to_json())
-    trained.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    trained.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss_function)
     train_images, train_labels = keras_common.load_split(keras_common.DEFAULT_DATA, "train")
     trained.fit(train_images[:3200].astype(np.float32) / 255, train_labels[:3200], batch_size=32, epochs=1, verbose=0)
     keras_weights = os.path.join(work, "keras-trained.weights.h5")
     trained.save_weights(keras_weights)
     keras_trained = trained.predict(x, batch_size=500, verbose=0)
+    keras_trained = softmax(keras_trained) if logits else keras_trained
     config = json.loads(model.to_json())
     model_json = os.path.join(work, "model.json")
     with open(model_json, "w") as handle:

@@ -8,7 +8,7 @@ public struct ActivationLayer: KerasLayer {
     public var outputShape: TensorShape { inputShape }
     public var kind: String { "Activation" }
     public var summaryDetail: String { activation.isSoftmax ? "softmax" : activation.hidden.rawValue }
-    public var endsInSoftmax: Bool { activation.isSoftmax }
+    public var outputActivation: KerasActivation { activation }
     public var parameterBlocks: [ParameterBlock] { [] }
 
     public init(name: String = "activation", inputShape: TensorShape, activation: KerasActivation) {

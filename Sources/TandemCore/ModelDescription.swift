@@ -10,10 +10,19 @@ public struct ModelDescription: Sendable, Equatable {
     public let name: String
     public let inputShape: TensorShape
     public let layers: [KerasLayerConfiguration]
+    /// The loss the file's `compile_config` names, if the model was compiled before it was saved. Tandem
+    /// always trains with softmax cross-entropy; this only decides which warnings start-up prints.
+    /// Not part of `json`: a checkpoint keeps the model, not the file's compile settings.
+    public var compiledLoss: CompiledLoss?
 
     /// The largest input height or width, and channel count, a description may declare.
     public static let largestInputExtent = 1 << 14
     public static let largestInputChannels = 1 << 12
+
+    /// The same model: name, input and layers (not the compile settings the file came with).
+    public static func == (left: ModelDescription, right: ModelDescription) -> Bool {
+        left.name == right.name && left.inputShape == right.inputShape && left.layers == right.layers
+    }
 
     public init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration]) {
         self.name = name
@@ -58,6 +67,7 @@ public struct ModelDescription: Sendable, Equatable {
         guard let declaredInput else { throw fail("the model declares no input shape (no InputLayer with batch_shape)") }
         self.init(name: root["config"]?["name"]?.string ?? "sequential",
                   inputShape: try Self.inputShape(declaredInput, fail: fail), layers: layers)
+        compiledLoss = root["compile_config"]?["loss"].flatMap(CompiledLoss.init(keras:))
     }
 
     /// `[null, H, W, C]`, or `[null, H, W]` for one channel.

@@ -1,5 +1,14 @@
+/// What a classifier's last layer gives, as Keras's `predict` returns it. Either way Tandem trains with
+/// softmax cross-entropy on the logits, the softmax fused into the loss.
+public enum ModelOutput: String, Sendable {
+    /// The last layer ends in a softmax: Keras's `from_logits=False`.
+    case probabilities
+    /// The last layer is linear: the class scores before a softmax, Keras's `from_logits=True`.
+    case logits
+}
+
 /// A stack of layers applied one after another, as Keras's `Sequential`, ending in logits for
-/// `classCount` classes (the model's final softmax is fused into the loss).
+/// `classCount` classes (the model's final softmax, if it has one, is fused into the loss).
 ///
 /// The model is a plain value: its layers' configurations and where each layer's parameters sit in
 /// the one flat parameter buffer. All memory lives in a `ModelWorkspace` and in `FloatBuffer`s
@@ -12,6 +21,8 @@ public struct Sequential: Sendable {
     /// `parameterOffsets[i]` is where layer `i`'s parameters start in the flat buffer.
     public let parameterOffsets: [Int]
     public let parameterCount: Int
+    /// Whether Keras's `predict` gives probabilities or logits for this model.
+    public let output: ModelOutput
     /// The layers that need the whole batch in training (batch-norm), by index.
     public let synchronizedLayers: [Int]
     /// Where the trainable weights are in the flat buffer (not batch-norm's moving statistics).
@@ -53,9 +64,7 @@ public struct Sequential: Sendable {
             shape = layer.outputShape
         }
         guard let last = layers.last else { throw ModelDefinitionError("a model needs at least one layer") }
-        guard last.endsInSoftmax else {
-            throw ModelDefinitionError("\(last.name): the model must end in a softmax (Dense or Activation with activation 'softmax'): Tandem trains with softmax cross-entropy")
-        }
+        output = try Self.output(of: last)
         // Summed in doubles: the sizes of a nonsensical model must be refused, not overflow.
         let parameterBytes = 16 * layers.reduce(0.0) { $0 + Double($1.parameterCount) }   // with gradient and optimiser state
         let workspaceBytes = 4 * layers.reduce(Double(description.inputShape.count)) {
@@ -85,6 +94,22 @@ public struct Sequential: Sendable {
     }
 
     public var classCount: Int { layers.last!.outputShape.count }
+
+    /// A softmax last layer gives probabilities, a linear one logits; anything else is not a classifier
+    /// Tandem can train with softmax cross-entropy.
+    private static func output(of last: any Layer) throws -> ModelOutput {
+        if last.endsInSoftmax { return .probabilities }
+        guard last.outputActivation == .hidden(.linear) else {
+            throw ModelDefinitionError("\(last.name): the model ends in activation '\(last.outputActivation.hidden.rawValue)'; Tandem trains classifiers whose last layer is a softmax or linear (logits)")
+        }
+        guard last.outputShape.isVector else {
+            throw ModelDefinitionError("\(last.name): the model's output is \(last.outputShape), not one score per class (Flatten or global pooling first)")
+        }
+        guard last.outputShape.channels >= 2 else {
+            throw ModelDefinitionError("\(last.name): one output unit (a binary classifier) is not supported yet; give the model one unit per class (2 for two classes)")
+        }
+        return .logits
+    }
 
     /// Multiply-adds of one sample's forward pass.
     public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }

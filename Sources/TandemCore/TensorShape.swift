@@ -24,7 +24,7 @@ public struct TensorShape: Equatable, Hashable, Sendable, CustomStringConvertibl
 }
 
 /// How a layer's pre-activation output is mapped (hidden layers; a softmax ends the model, see
-/// `Layer.endsInSoftmax`).
+/// `Layer.outputActivation`).
 public enum Activation: String, Sendable, CaseIterable {
     case linear
     case relu

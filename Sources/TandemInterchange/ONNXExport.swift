@@ -5,14 +5,16 @@ import TandemData
 
 /// The model as an ONNX graph (opset 17), written with swift-protobuf from ONNX's own `onnx.proto`
 /// (`ONNX.pb.swift`, generated once). It takes Keras's layout, `input` of shape (batch, height, width,
-/// channels), and gives `probabilities` (batch, classes): the model as Keras runs it for `predict`.
+/// channels), and gives `probabilities` (batch, classes), or `logits` for a model without a final softmax:
+/// the model as Keras runs it for `predict`.
 /// Inside, convolutions and pooling run in ONNX's channels-first layout; one transpose goes in, and one
 /// goes back before a `Flatten`, whose element order is Keras's (channels last). Layers that are the
 /// identity at inference (Dropout, the augmentations) leave no node.
 public enum ONNXExport {
     public static let opset: Int64 = 17
     public static let inputName = "input"
-    public static let outputName = "probabilities"
+    /// What the graph's output is called: what Keras's `predict` gives for this model.
+    public static func outputName(for model: Sequential) -> String { model.output.rawValue }
 
     public static func encoded(model: Sequential, parameters: UnsafePointer<Float>) throws -> [UInt8] {
         var graph = GraphBuilder(model: model, parameters: parameters)
@@ -61,9 +63,10 @@ struct GraphBuilder {
         for (index, layer) in model.layers.enumerated() {
             try add(layer, tensors: names.layers[index].tensors)
         }
-        graph.output = [Self.valueInfo(ONNXExport.outputName, dimensions: [nil, model.classCount])]
+        let output = ONNXExport.outputName(for: model)
+        graph.output = [Self.valueInfo(output, dimensions: [nil, model.classCount])]
         // The last node's output is the model's output.
-        graph.node[graph.node.count - 1].output = [ONNXExport.outputName]
+        graph.node[graph.node.count - 1].output = [output]
     }
 
     // MARK: Layers

@@ -35,7 +35,6 @@ struct StartupReport {
         let sampler = trainer.sampler
         let hosts = Dictionary(grouping: communicator.hostNames, by: { $0 })
         let hostSummary = hosts.keys.sorted().map { "\($0) ×\(hosts[$0]!.count)" }.joined(separator: ", ")
-        let ranksHere = hosts[communicator.hostName]?.count ?? 1
         let cores = ProcessHost.processorCount
         let threads = configuration.threads
         let convolutions = model.layers.compactMap { $0 as? Conv2D }.map(\.algorithm.rawValue)
@@ -51,8 +50,11 @@ struct StartupReport {
             ("micro-batch", "\(sampler.microBatchSize) (\(microBatches) per step, \(rankShare) per rank): each one's sums rounded once, the same weights at any rank and thread count"),
             ("learning rate", learningRateDescription),
             ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums"),
-            ("convolution", convolutions.joined(separator: ", ")),
+            ("convolution", convolutions.isEmpty ? "none" : convolutions.joined(separator: ", ")),
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
+            ("loss", model.output == .logits
+                ? "softmax cross-entropy on the model's outputs, its logits (predict and evaluate apply the softmax)"
+                : "softmax cross-entropy, the model's last softmax fused into it"),
             ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),
             ("seed", "\(configuration.seed)"),
             ("epochs", resumedFrom.map { "\(configuration.epochs), resuming \(resumePoint) from \($0)" } ?? "\(configuration.epochs)"),
@@ -61,7 +63,19 @@ struct StartupReport {
         for (name, value) in rows {
             console.line("  " + name.padding(toLength: 17, withPad: " ", startingAt: 0) + value)
         }
-        if let idle = IdleWorkers(microBatches: microBatches, ranks: communicator.size, threads: threads) {
+    }
+
+    /// What may not be what the user meant: printed at every verbosity, `--verbose 0` included.
+    func warn(to console: Console) {
+        let hosts = Dictionary(grouping: communicator.hostNames, by: { $0 })
+        let ranksHere = hosts[communicator.hostName]?.count ?? 1
+        let cores = ProcessHost.processorCount
+        let threads = configuration.threads
+        let sampler = trainer.sampler
+        for difference in model.description.compiledLoss?.differences(output: model.output, lastLayer: model.layers.last!.name) ?? [] {
+            console.warning(difference)
+        }
+        if let idle = IdleWorkers(microBatches: sampler.microBatchesPerStep, ranks: communicator.size, threads: threads) {
             console.warning(idle.description(microBatchSize: sampler.microBatchSize, globalBatchSize: configuration.globalBatchSize))
         }
         if ranksHere * threads > cores {

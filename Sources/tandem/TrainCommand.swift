@@ -246,10 +246,10 @@ struct TrainCommand: ParsableCommand {
         let run = TrainingRun(trainer: trainer, evaluator: evaluator)
         run.printsRankFingerprints = rankFingerprints
         let verbosity = verbose.resolved
-        if verbosity != .silent {
-            StartupReport(communicator: communicator, configuration: configuration, model: network, trainer: trainer,
-                          testCount: testShard.fileCount, dataPath: dataset.path, resumedFrom: restored?.path).print(to: console)
-        }
+        let report = StartupReport(communicator: communicator, configuration: configuration, model: network, trainer: trainer,
+                                   testCount: testShard.fileCount, dataPath: dataset.path, resumedFrom: restored?.path)
+        if verbosity != .silent { report.print(to: console) }
+        report.warn(to: console)
         switch verbosity {
         case .bar: run.observers.append(ProgressBar(isRoot: communicator.isRoot))
         case .lines: run.observers.append(EpochLines(console: console))

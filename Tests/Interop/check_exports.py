@@ -5,7 +5,8 @@
 DIR holds model.onnx, model.keras, model.weights.h5 and model.safetensors exported from one checkpoint,
 inputs.npy (images, uint8, N×H×W[×C]) and predictions.jsonl (`tandem predict --json inputs.npy`).
 Checks, each printed as one line, exit status 1 at the first failure:
-- ONNX Runtime runs model.onnx on the inputs and gives Tandem's probabilities within 1e-5;
+- ONNX Runtime runs model.onnx on the inputs and gives Tandem's probabilities within 1e-5 (the softmax
+  of its `logits` for a model without a final softmax, whose export gives what Keras's predict gives);
 - h5py reads model.weights.h5, the safetensors package reads model.safetensors, and they hold the same
   tensors; the .keras archive holds config.json, metadata.json and the same weights;
 - the safetensors metadata carries the model's Keras JSON.
@@ -29,7 +30,13 @@ if images.ndim == 3:
     images = images[..., None]
 inputs = (images.astype(np.float32) / 255).astype(np.float32)
 session = onnxruntime.InferenceSession(f"{directory}/model.onnx", providers=["CPUExecutionProvider"])
-(onnx_probabilities,) = session.run(["probabilities"], {"input": inputs})
+(output,) = session.get_outputs()
+(onnx_probabilities,) = session.run([output.name], {"input": inputs})
+if output.name == "logits":
+    shifted = np.exp(onnx_probabilities - onnx_probabilities.max(axis=1, keepdims=True))
+    onnx_probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+elif output.name != "probabilities":
+    fail(f"the ONNX model's output is {output.name}, not probabilities or logits")
 records = [json.loads(line) for line in open(f"{directory}/predictions.jsonl")]
 if len(records) != len(images):
     fail(f"{len(records)} predictions for {len(images)} images")

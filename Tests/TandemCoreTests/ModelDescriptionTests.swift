@@ -13,7 +13,8 @@ struct ModelDescriptionTests {
         try String(contentsOf: fixtures.appendingPathComponent(path), encoding: .utf8)
     }
 
-    static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "global-max"]
+    static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "global-max",
+                            "basic-classification", "logits-mismatch"]
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)
@@ -50,7 +51,7 @@ struct ModelDescriptionTests {
     func unsupportedModels() throws {
         let expected = try JSONDecoder().decode([String: String].self,
                                                 from: Data(Self.fixture("unsupported/expected-errors.json").utf8))
-        #expect(expected.count == 6)
+        #expect(expected.count == 7)
         for (name, line) in expected {
             #expect {
                 _ = try Sequential(description: ModelDescription(json: Self.fixture("unsupported/\(name).json"), source: name))
@@ -58,6 +59,26 @@ struct ModelDescriptionTests {
                 "\(error)".hasSuffix(line) && !"\(error)".contains("\n")
             }
         }
+    }
+
+    @Test("The loss a model was compiled with is read from compile_config, and every difference from Tandem's training is one line")
+    func compiledLoss() throws {
+        func model(_ name: String) throws -> Sequential {
+            try Sequential(description: ModelDescription(json: Self.fixture("supported/\(name).json"), source: name))
+        }
+        let basic = try model("basic-classification")   // TensorFlow's tutorial: Dense(10) logits, from_logits=True
+        #expect(basic.output == .logits)
+        #expect(basic.description.compiledLoss == CompiledLoss(name: "SparseCategoricalCrossentropy", fromLogits: true))
+        #expect(basic.description.compiledLoss?.differences(output: basic.output, lastLayer: "dense_1") == [])
+        let mismatch = try model("logits-mismatch")      // the same kind of model, compiled with Keras's default loss
+        #expect(mismatch.description.compiledLoss == CompiledLoss(name: "sparse_categorical_crossentropy"))
+        #expect(mismatch.description.compiledLoss?.differences(output: mismatch.output, lastLayer: "dense") ==
+                ["the model was compiled with from_logits=False, but its last layer (dense) has no softmax: Tandem trains its outputs as logits, as from_logits=True would"])
+        #expect(try model("tutorial").description.compiledLoss == nil)   // never compiled: compile_config is {}
+        let other = CompiledLoss(name: "MeanSquaredError")
+        #expect(other.differences(output: .probabilities, lastLayer: "d").count == 1)
+        let smoothed = CompiledLoss(name: "CategoricalCrossentropy", fromLogits: true, labelSmoothing: 0.1)
+        #expect(smoothed.differences(output: .probabilities, lastLayer: "d").count == 2)
     }
 
     @Test("Keys Keras versions add are ignored, missing keys take Keras's defaults")

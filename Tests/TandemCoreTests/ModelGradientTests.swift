@@ -76,6 +76,31 @@ struct ModelGradientTests {
         }
     }
 
+    @Test("A last layer without softmax is logits: the same loss and gradient, bit for bit, as the twin whose last layer ends in a softmax")
+    func logitsModelTrainsAsItsSoftmaxTwin() throws {
+        let logits = try Sequential(description: ModelDescription(compact: "input(6,6,2) conv2d(3,3,same,relu) flatten dense(4,linear)"))
+        let softmax = try Sequential(description: ModelDescription(compact: "input(6,6,2) conv2d(3,3,same,relu) flatten dense(4,softmax)"))
+        #expect(logits.output == .logits && softmax.output == .probabilities)
+        let samples = 3, labels = [3, 0, 2]
+        let parameters = FloatBuffer(count: logits.parameterCount)
+        logits.initializeParameters(parameters.buffer, seed: 5)
+        let pixels = randomValues(samples * logits.inputShape.count, seed: 2)
+        var results: [(loss: Float, correct: Int, gradient: [Float])] = []
+        for model in [logits, softmax] {
+            let workspace = ModelWorkspace(model: model, capacity: samples)
+            for index in pixels.indices { workspace.input[index] = pixels[index] }
+            workspace.count = samples
+            model.prepare(parameters: parameters.pointer, workspace: workspace)
+            let gradient = FloatBuffer(count: model.parameterCount)
+            let (loss, correct) = model.lossAndGradient(labels: { labels[$0] }, scale: 1, parameters: parameters.pointer,
+                                                        parameterGradient: gradient.pointer, workspace: workspace)
+            results.append((loss, correct, gradient.array))
+        }
+        #expect(results[0].loss == results[1].loss && results[0].correct == results[1].correct)
+        #expect(results[0].gradient == results[1].gradient)
+        #expect(results[0].gradient.contains { $0 != 0 })
+    }
+
     @Test("The same seed gives bit-identical initial parameters; another seed does not")
     func seededInitialisation() {
         let model = Sequential.tutorial()

@@ -24,6 +24,37 @@ struct KerasModelTests {
         #expect(evaluation.digest == training.digest)
     }
 
+    @Test("TensorFlow's basic-classification .keras (Dense(10) logits, compiled from_logits=True) trains with no warning, one sha256 at -np 1, 2, 3; predict gives probabilities; the from_logits=False twin warns once")
+    func logitsModel() throws {
+        let directory = TandemProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = ["train", "--model", "\(Self.fixtures)/supported/basic-classification.keras", "--limit", "320", "--epochs", "1",
+                   "--no-evaluate-every-epoch", "--seed", "2"]
+        var digests: [String] = []
+        for ranks in [1, 2, 3] {
+            let outcome = TandemProcess.mpirun(ranks: ranks, run + (ranks == 2 ? ["--checkpoint-dir", directory] : []))
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(!outcome.standardError.contains("compiled"), "\(outcome.standardError)")
+            #expect(outcome.lines.contains { $0.contains("loss") && $0.contains("logits (predict and evaluate apply the softmax)") })
+            digests.append(try #require(outcome.digest))
+        }
+        #expect(Set(digests).count == 1, "\(digests)")
+        let images = Self.fixtures + "/../images/test-first-8.npy"
+        let prediction = TandemProcess.tandem(["predict", "--checkpoint", directory, "--json", "--top-k", "10", images])
+        #expect(prediction.status == 0, "\(prediction.standardError)")
+        for line in prediction.lines {
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let probabilities = try #require(record["top_k"] as? [[String: Any]]).compactMap { $0["probability"] as? Double }
+            #expect(probabilities.count == 10 && probabilities.allSatisfy { (0...1).contains($0) })
+            #expect(abs(probabilities.reduce(0, +) - 1) < 1e-5, "\(line)")
+        }
+        let mismatch = TandemProcess.mpirun(ranks: 2, ["train", "--model", "\(Self.fixtures)/supported/logits-mismatch.json",
+                                                       "--limit", "64", "--epochs", "1", "--verbose", "0"])
+        #expect(mismatch.status == 0, "\(mismatch.standardError)")
+        #expect(mismatch.errorLines.filter { $0.contains("warning") } == ["tandem: warning: the model was compiled with from_logits=False, but its last layer (dense) has no softmax: Tandem trains its outputs as logits, as from_logits=True would"],
+                "\(mismatch.standardError)")
+    }
+
     @Test("Batch-norm over the global batch and Dropout drawn per sample: the same weights at -np 1, 2, 3 and 4",
           arguments: [30, 32])
     func batchNormalizationAndDropoutAreRankIndependent(batch: Int) throws {

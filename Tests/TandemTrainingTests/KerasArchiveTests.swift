@@ -8,12 +8,14 @@ struct KerasArchiveTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/keras-models/supported")
 
-    @Test("config.json of a .keras archive describes the same model as model.to_json()")
-    func sameModelAsJSON() throws {
-        let archived = try ModelDescription(json: KerasArchive.configuration(path: Self.fixtures.appendingPathComponent("dropout-cnn.keras").path),
-                                            source: "dropout-cnn.keras")
-        let json = try ModelDescription(json: String(contentsOf: Self.fixtures.appendingPathComponent("dropout-cnn.json"), encoding: .utf8),
-                                        source: "dropout-cnn.json")
+    @Test("config.json of a .keras archive describes the same model as model.to_json(), compile settings included",
+          arguments: ["dropout-cnn", "basic-classification"])
+    func sameModelAsJSON(name: String) throws {
+        let archived = try ModelDescription(json: KerasArchive.configuration(path: Self.fixtures.appendingPathComponent("\(name).keras").path),
+                                            source: "\(name).keras")
+        let json = try ModelDescription(json: String(contentsOf: Self.fixtures.appendingPathComponent("\(name).json"), encoding: .utf8),
+                                        source: "\(name).json")
+        #expect(archived.compiledLoss == json.compiledLoss)
         #expect(archived.inputShape == json.inputShape)
         #expect(archived.layers.map(\.className) == json.layers.map(\.className))
         #expect(archived.layers.map(\.name) == json.layers.map(\.name))

@@ -165,9 +165,12 @@ unsupported = {
                                 layers.Conv2D(8, 3, name="wide"),
                                 layers.Flatten(), layers.Dense(10, activation="softmax")),
                      "wide: filters 1000000000 is out of range (1…65536)"),
-    "no-softmax": (sequential("logits", (28, 28, 1),
-                              layers.Flatten(), layers.Dense(10, name="logits")),
-                   "logits: the model must end in a softmax (Dense or Activation with activation 'softmax'): Tandem trains with softmax cross-entropy"),
+    "sigmoid-output": (sequential("multi_label", (28, 28, 1),
+                                  layers.Flatten(), layers.Dense(10, activation="sigmoid", name="scores")),
+                       "scores: the model ends in activation 'sigmoid'; Tandem trains classifiers whose last layer is a softmax or linear (logits)"),
+    "binary-output": (sequential("binary", (28, 28, 1),
+                                 layers.Flatten(), layers.Dense(1, name="score")),
+                      "score: one output unit (a binary classifier) is not supported yet; give the model one unit per class (2 for two classes)"),
     "lstm": (sequential("lstm", (28, 28),
                         layers.LSTM(8, name="recurrent"), layers.Dense(10, activation="softmax")),
              "recurrent: LSTM layers are not supported"),
@@ -191,6 +194,21 @@ expected["functional"] = "the model is a Functional model; Tandem trains Keras S
 with open(os.path.join(here, "unsupported", "expected-errors.json"), "w") as file:
     json.dump(expected, file, indent=2, sort_keys=True, ensure_ascii=False)
     file.write("\n")
+# TensorFlow's "basic classification" tutorial (tensorflow.org/tutorials/keras/classification), as it
+# writes it: Flatten of 28×28, Dense 128 relu, Dense 10 without softmax, compiled from_logits=True, saved
+# as .keras (its config.json carries compile_config) and as to_json() of the compiled model.
+fresh()
+basic = keras.Sequential([keras.Input(shape=(28, 28)), layers.Flatten(), layers.Dense(128, activation="relu"),
+                          layers.Dense(10)], name="basic_classification")
+basic.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+save("supported", "basic-classification", basic)
+basic.save(os.path.join(here, "supported", "basic-classification.keras"))
+# The same logits model compiled with Keras's default loss (from_logits=False): Tandem warns at start-up.
+fresh()
+mismatch = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)], name="logits_mismatch")
+mismatch.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+save("supported", "logits-mismatch", mismatch)
+
 # A .keras archive (config.json, model.weights.h5, metadata.json) of the Dropout model: --model reads its config.
 fresh()
 keras.models.model_from_json(open(os.path.join(here, "supported", "dropout-cnn.json")).read()).save(

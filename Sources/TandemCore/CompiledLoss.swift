@@ -1,0 +1,51 @@
+/// The loss a Keras model was compiled with, as `compile_config` records it: a name
+/// (`"sparse_categorical_crossentropy"`) or a serialised loss object with its `from_logits` and
+/// `label_smoothing`. Tandem trains every model with softmax cross-entropy on its logits; what the file
+/// says is compared with what Tandem does, and every difference is said at start-up.
+public struct CompiledLoss: Sendable, Equatable {
+    /// Keras's class name (`SparseCategoricalCrossentropy`) or the name it was compiled with.
+    public let name: String
+    public let fromLogits: Bool
+    public let labelSmoothing: Double
+
+    static let crossEntropyNames: Set<String> = ["SparseCategoricalCrossentropy", "CategoricalCrossentropy",
+                                                 "sparse_categorical_crossentropy", "categorical_crossentropy"]
+
+    public init(name: String, fromLogits: Bool = false, labelSmoothing: Double = 0) {
+        self.name = name
+        self.fromLogits = fromLogits
+        self.labelSmoothing = labelSmoothing
+    }
+
+    /// Keras 3 and Keras 2 write a loss object as `{class_name, config: {from_logits, ...}}`; a loss
+    /// given by name keeps Keras's defaults. Several losses (a list or a dict, one per output) are not one.
+    init?(keras value: JSONValue) {
+        if let name = value.string {
+            self.init(name: name)
+        } else if let name = value["class_name"]?.string {
+            let config = value["config"]
+            self.init(name: name, fromLogits: config?["from_logits"]?.bool ?? false,
+                      labelSmoothing: config?["label_smoothing"]?.number ?? 0)
+        } else {
+            return nil
+        }
+    }
+
+    /// What start-up says where the file's loss and Tandem's training differ, one line each.
+    public func differences(output: ModelOutput, lastLayer: String) -> [String] {
+        guard Self.crossEntropyNames.contains(name) else {
+            return ["the model was compiled with loss '\(name)'; Tandem trains it with softmax cross-entropy"]
+        }
+        var lines: [String] = []
+        if output == .logits && !fromLogits {
+            lines.append("the model was compiled with from_logits=False, but its last layer (\(lastLayer)) has no softmax: Tandem trains its outputs as logits, as from_logits=True would")
+        }
+        if output == .probabilities && fromLogits {
+            lines.append("the model was compiled with from_logits=True on a softmax output (\(lastLayer)), which Keras would pass through a second softmax: Tandem trains the softmax's input as the logits")
+        }
+        if labelSmoothing != 0 {
+            lines.append("label_smoothing \(labelSmoothing) in the model's loss is not applied: Tandem trains on the labels as they are")
+        }
+        return lines
+    }
+}
