@@ -1,42 +1,64 @@
-/// An activation on its own; Keras's `Activation` (linear, relu, sigmoid, tanh, or softmax as the last
-/// layer) and `ReLU` (with its defaults: no maximum, no negative slope, threshold 0).
+/// An element-wise function on its own: Keras's `Activation` (any function `PointwiseFunction` knows;
+/// softmax as the last layer only), `ReLU` (max_value, negative_slope, threshold), `LeakyReLU` and `ELU`.
 public struct ActivationLayer: KerasLayer {
     public let name: String
     public let inputShape: TensorShape
-    public let activation: KerasActivation
+    public let function: PointwiseFunction
+    /// The Keras class it was built from, for `tandem summary`.
+    public let kind: String
 
     public var outputShape: TensorShape { inputShape }
-    public var kind: String { "Activation" }
-    public var summaryDetail: String { activation.isSoftmax ? "softmax" : activation.hidden.rawValue }
-    public var outputActivation: KerasActivation { activation }
+    public var summaryDetail: String { function.name }
+    public var outputActivationName: String { function.name }
     public var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "activation", inputShape: TensorShape, activation: KerasActivation) {
+    public init(name: String = "activation", inputShape: TensorShape, function: PointwiseFunction, kind: String = "Activation") {
         self.name = name
         self.inputShape = inputShape
-        self.activation = activation
+        self.function = function
+        self.kind = kind
     }
 
-    public static let kerasClassNames = ["Activation", "ReLU"]
+    public init(name: String = "activation", inputShape: TensorShape, activation: KerasActivation) {
+        let function: PointwiseFunction = switch activation {
+        case .softmax: .softmax
+        case .hidden(.linear): .linear
+        case .hidden(.relu): .relu
+        case .hidden(.sigmoid): .sigmoid
+        case .hidden(.tanh): .tanh
+        }
+        self.init(name: name, inputShape: inputShape, function: function)
+    }
+
+    public static let kerasClassNames = ["Activation", "ReLU", "LeakyReLU", "ELU"]
 
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
-        if configuration.className == "ReLU" {
-            try configuration.require("max_value", isOneOf: [])
-            try configuration.require("negative_slope", isOneOf: [.number(0)])
-            try configuration.require("threshold", isOneOf: [.number(0)])
-            self.init(name: configuration.name, inputShape: inputShape, activation: .hidden(.relu))
-        } else {
-            self.init(name: configuration.name, inputShape: inputShape, activation: try configuration.activation())
+        let function: PointwiseFunction
+        switch configuration.className {
+        case "ReLU":
+            let maximum = try configuration.optionalNumber("max_value", in: 0...Double(Float.greatestFiniteMagnitude))
+            function = .rectifying(maximum: maximum.map(Float.init),
+                                   negativeSlope: Float(try configuration.number("negative_slope", default: 0, in: 0...1e6)),
+                                   threshold: Float(try configuration.number("threshold", default: 0, in: 0...1e6)))
+        case "LeakyReLU":   // Keras 3 says negative_slope, Keras 2 alpha
+            let key = configuration.config["negative_slope"] == nil && configuration.config["alpha"] != nil ? "alpha" : "negative_slope"
+            function = .rectifying(maximum: nil, negativeSlope: Float(try configuration.number(key, default: 0.3, in: 0...1e6)), threshold: 0)
+        case "ELU":
+            function = .elu(alpha: Float(try configuration.number("alpha", default: 1, in: 0...1e6)))
+        default:
+            let name = try configuration.choice("activation", default: "linear", allowed: PointwiseFunction.kerasNames)
+            function = PointwiseFunction(kerasName: name)!
         }
+        self.init(name: configuration.name, inputShape: inputShape, function: function, kind: configuration.className)
     }
 
     public func forward(_ memory: LayerMemory) {
-        applyActivation(activation.hidden, from: memory.input, into: memory.output, count: memory.count * inputShape.count)
+        function.forward(memory.input, into: memory.output, count: memory.count * inputShape.count)
     }
 
     public func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
-        applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,
-                                into: inputGradient, count: memory.count * inputShape.count)
+        function.backward(input: memory.input, output: memory.output, gradient: memory.outputGradient,
+                          into: inputGradient, count: memory.count * inputShape.count)
     }
 }

@@ -93,20 +93,25 @@ public enum Elementwise {
     @inline(__always)
     static func tanh(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         forEachGroup(count) { index, width in
-            let value = load(x, index, width: width)
-            let magnitude = value.replacing(with: -value, where: value .< 0)
-            let large = 1 - 2 / (exponential(2 * magnitude) + 1)
-            // Cephes' tanhf coefficients, for |x| < 0.625.
-            let z = value * value
-            var p = SIMD16<Float>(repeating: -5.70498872745e-3)
-            p = p * z + 2.06390887954e-2
-            p = p * z - 5.37397155531e-2
-            p = p * z + 1.33314422036e-1
-            p = p * z - 3.33332819422e-1
-            let small = p * z * value + value
-            let signed = large.replacing(with: -large, where: value .< 0)
-            store(signed.replacing(with: small, where: magnitude .< 0.625), y, index, width: width)
+            store(hyperbolicTangent(load(x, index, width: width)), y, index, width: width)
         }
+    }
+
+    /// tanh of 16 values (see `tanh(_:into:count:)`).
+    @inline(__always)
+    static func hyperbolicTangent(_ value: SIMD16<Float>) -> SIMD16<Float> {
+        let magnitude = value.replacing(with: -value, where: value .< 0)
+        let large = 1 - 2 / (exponential(2 * magnitude) + 1)
+        // Cephes' tanhf coefficients, for |x| < 0.625.
+        let z = value * value
+        var p = SIMD16<Float>(repeating: -5.70498872745e-3)
+        p = p * z + 2.06390887954e-2
+        p = p * z - 5.37397155531e-2
+        p = p * z + 1.33314422036e-1
+        p = p * z - 3.33332819422e-1
+        let small = p * z * value + value
+        let signed = large.replacing(with: -large, where: value .< 0)
+        return signed.replacing(with: small, where: magnitude .< 0.625)
     }
 
     /// `e^x`, 16 at a time: `x = n·ln 2 + r` with |r| ≤ ln 2 / 2, `e^r` by Cephes' expf polynomial

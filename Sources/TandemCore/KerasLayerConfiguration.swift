@@ -65,6 +65,12 @@ public struct KerasLayerConfiguration: Sendable, Equatable {
         return number
     }
 
+    /// A number, or nil where the key is missing or null (Keras's "none").
+    public func optionalNumber(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let value = config[key], value != .null else { return nil }
+        return try number(key, default: 0, in: range)
+    }
+
     public func flag(_ key: String, default fallback: Bool) throws -> Bool {
         guard let value = config[key], value != .null else { return fallback }
         guard let bool = value.bool else { throw error("\(key) \(value.displayText) must be true or false") }
@@ -94,7 +100,10 @@ public struct KerasLayerConfiguration: Sendable, Equatable {
 extension KerasLayerConfiguration {
     /// `activation`: linear (Keras's default, also written null), relu, sigmoid, tanh, or softmax.
     public func activation(_ key: String = "activation") throws -> KerasActivation {
-        switch try choice(key, default: "linear", allowed: ["linear", "relu", "sigmoid", "tanh", "softmax"]) {
+        if let name = config[key]?.string?.lowercased(), let function = PointwiseFunction(kerasName: name), function.kerasActivation == nil {
+            throw error("\(key) '\(name)' is not supported on \(className) yet; give the layer no activation and follow it with Activation('\(name)')")
+        }
+        return switch try choice(key, default: "linear", allowed: ["linear", "relu", "sigmoid", "tanh", "softmax"]) {
         case "softmax": .softmax
         case let name: .hidden(Activation(rawValue: name)!)
         }

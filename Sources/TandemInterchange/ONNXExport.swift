@@ -111,7 +111,7 @@ struct GraphBuilder {
         case is Flatten:
             flatten()
         case let activation as ActivationLayer:
-            addActivation(activation.activation)
+            addPointwise(activation.function, layer: layer.name)
         case let normalization as BatchNormalization:
             let channels = normalization.channels
             let (gamma, beta) = scaleAndShift(weight("gamma"), weight("beta"), channels: channels, layer: layer.name)
@@ -166,6 +166,70 @@ struct GraphBuilder {
         case .hidden(.sigmoid): add("Sigmoid", [current])
         case .hidden(.tanh): add("Tanh", [current])
         case .hidden(.linear): break
+        }
+    }
+
+    /// An element-wise function in opset 17's operators; GELU, Mish, SiLU and Keras's general ReLU are
+    /// composed from them as Keras defines them.
+    private mutating func addPointwise(_ function: PointwiseFunction, layer: String) {
+        if let activation = function.kerasActivation { return addActivation(activation) }
+        let x = current
+        func scalar(_ value: Float, _ role: String) -> String { constant([value], name: "\(layer)/\(role)") }
+        switch function {
+        case let .rectifier(nil, slope, 0):
+            add("LeakyRelu", [x], attributes: [Self.attribute("alpha", slope)])
+        case let .rectifier(maximum, slope, threshold):
+            if threshold == 0 {
+                add("Relu", [x])
+            } else {
+                add("Greater", [x, scalar(threshold, "threshold")])
+                add("Where", [current, x, scalar(0, "zero")])
+            }
+            if let maximum { add("Min", [current, scalar(maximum, "maximum")]) }
+            if slope != 0 {
+                let passed = current
+                add("Sub", [scalar(threshold, "negative_part_threshold"), x])
+                add("Relu", [current])
+                add("Mul", [current, scalar(slope, "negative_slope")])
+                add("Sub", [passed, current])
+            }
+        case let .elu(alpha):
+            add("Elu", [x], attributes: [Self.attribute("alpha", alpha)])
+        case .selu:
+            add("Selu", [x], attributes: [Self.attribute("alpha", Float(1.67326324)), Self.attribute("gamma", Float(1.05070098))])
+        case .gelu(approximate: false):
+            add("Div", [x, scalar(Float(2).squareRoot(), "sqrt2")])
+            add("Erf", [current])
+            add("Add", [current, scalar(1, "one")])
+            add("Mul", [current, x])
+            add("Mul", [current, scalar(0.5, "half")])
+        case .gelu(approximate: true):
+            add("Mul", [x, x])
+            add("Mul", [current, x])
+            add("Mul", [current, scalar(0.044715, "cubic")])
+            add("Add", [current, x])
+            add("Mul", [current, scalar(0.7978845608, "scale")])
+            add("Tanh", [current])
+            add("Add", [current, scalar(1, "one")])
+            add("Mul", [current, x])
+            add("Mul", [current, scalar(0.5, "half")])
+        case .silu:
+            add("Sigmoid", [x])
+            add("Mul", [x, current])
+        case .softplus:
+            add("Softplus", [x])
+        case .softsign:
+            add("Softsign", [x])
+        case .hardSigmoid:
+            add("HardSigmoid", [x], attributes: [Self.attribute("alpha", Float(1) / 6), Self.attribute("beta", Float(0.5))])
+        case .hardSilu:
+            add("HardSwish", [x])
+        case .mish:
+            add("Softplus", [x])
+            add("Tanh", [current])
+            add("Mul", [x, current])
+        case .linear, .relu, .sigmoid, .tanh, .softmax:
+            break   // handled above
         }
     }
 

@@ -17,13 +17,18 @@ struct Tandem: ParsableCommand {
 
     /// Parses and runs like `ParsableCommand.main()`, except that under `mpirun` only rank 0 prints a
     /// usage error: every rank parses the same arguments and fails the same way, and one message is enough.
+    /// Any other error that reaches here on another rank may be that rank's alone (start-up failures are
+    /// agreed on and reported before this), so it names its rank rather than end the job silently.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            if (LaunchEnvironment.rank ?? 0) == 0 { exit(withError: error) }
-            Glibc.exit(exitCode(for: error).rawValue)
+            let rank = LaunchEnvironment.rank ?? 0
+            if rank == 0 { exit(withError: error) }
+            let code = exitCode(for: error)
+            if code == .failure { StandardError.write("tandem: rank \(rank): error: \(fullMessage(for: error))") }
+            Glibc.exit(code.rawValue)
         }
     }
 }

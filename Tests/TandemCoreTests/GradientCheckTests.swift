@@ -125,6 +125,18 @@ struct GradientCheckTests {
         check(try Dropout(inputShape: .vector(40), rate: 0.3, position: 2))
     }
 
+    @Test("Every other activation Keras names: ReLU's options, leaky ReLU, ELU, SELU, GELU (both forms), SiLU, softplus, softsign, hard sigmoid and SiLU, Mish")
+    func pointwiseFunctions() {
+        let functions: [PointwiseFunction] = [
+            .rectifier(maximum: 0.5, negativeSlope: 0.1, threshold: 0.2), .rectifier(maximum: 6, negativeSlope: 0, threshold: 0),
+            .rectifier(maximum: nil, negativeSlope: 0.3, threshold: 0), .elu(alpha: 0.7), .selu, .gelu(approximate: false),
+            .gelu(approximate: true), .silu, .softplus, .softsign, .hardSigmoid, .hardSilu, .mish,
+        ]
+        for function in functions {
+            check(ActivationLayer(inputShape: TensorShape(height: 3, width: 3, channels: 5), function: function))
+        }
+    }
+
     @Test("Softmax cross-entropy gradient matches finite differences of the loss")
     func softmaxCrossEntropy() {
         let logits = randomValues(10, seed: 5, scale: 3)

@@ -13,6 +13,9 @@ struct KerasLayerTests {
         "max-pooling-valid", "max-pooling-same-stride1", "average-pooling-same", "average-pooling-valid",
         "global-average-pooling", "global-max-pooling", "flatten", "activation-sigmoid", "activation-tanh", "relu",
         "layer-normalization", "layer-normalization-dense", "group-normalization", "group-normalization-no-center",
+        "relu6", "relu-options", "leaky-relu", "elu-layer", "activation-relu6", "activation-leaky-relu", "activation-elu",
+        "activation-selu", "activation-gelu", "activation-silu", "activation-swish", "activation-softplus", "activation-softsign",
+        "activation-hard-sigmoid", "activation-hard-silu", "activation-mish",
     ]
 
     @Test("Forward, input gradient and weight gradients match Keras to 1e-4", arguments: fixtures)

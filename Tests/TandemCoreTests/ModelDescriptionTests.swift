@@ -14,7 +14,7 @@ struct ModelDescriptionTests {
     }
 
     static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "global-max",
-                            "basic-classification", "logits-mismatch"]
+                            "basic-classification", "logits-mismatch", "activations-cnn"]
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)
@@ -115,6 +115,10 @@ struct ModelDescriptionTests {
          "d: a softmax is only supported on the last layer"),
         ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 9}}]}}",
          "c: a 9x9 'valid' convolution does not fit its input (None, 8, 8, 1)"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 3, \"activation\": \"gelu\"}}]}}",
+         "c: activation 'gelu' is not supported on Conv2D yet; give the layer no activation and follow it with Activation('gelu')"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"ReLU\", \"config\": {\"name\": \"r\", \"threshold\": -1}}]}}",
+         "r: threshold -1 must be a number in 0.0…1000000.0"),
     ])
     func badDescriptions(text: String, message: String) {
         #expect {

@@ -9,7 +9,7 @@ struct KerasModelTests {
         .deletingLastPathComponent().appendingPathComponent("Fixtures/keras-models").path
 
     @Test("Every supported Keras model for 28×28×1 images trains under mpirun, and its checkpoint evaluates without --model",
-          arguments: ["tutorial", "small-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn"])
+          arguments: ["tutorial", "small-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "activations-cnn"])
     func trainsAndEvaluates(name: String) throws {
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

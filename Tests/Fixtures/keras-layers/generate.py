@@ -105,3 +105,13 @@ case("flatten", layers.Flatten(name="f"), (3, 4, 2))
 case("activation-sigmoid", layers.Activation("sigmoid", name="a"), (3, 3, 4))
 case("activation-tanh", layers.Activation("tanh", name="a"), (10,))
 case("relu", layers.ReLU(name="r"), (4, 3, 2))
+
+# Element-wise activations beyond ReLU, sigmoid and tanh (appended, so the fixtures above keep their
+# random draws): the ReLU layer's options, LeakyReLU, ELU, and every activation string Tandem takes.
+case("relu6", layers.ReLU(max_value=6.0, name="r"), (4, 3, 2))
+case("relu-options", layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.3, name="r"), (4, 3, 2))
+case("leaky-relu", layers.LeakyReLU(negative_slope=0.2, name="l"), (4, 3, 2))
+case("elu-layer", layers.ELU(alpha=0.7, name="e"), (12,))
+for activation in ["relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softplus", "softsign", "hard_sigmoid",
+                   "hard_silu", "mish"]:
+    case("activation-" + activation.replace("_", "-"), layers.Activation(activation, name="a"), (3, 3, 4))

@@ -144,6 +144,30 @@ save("supported", "normalization-cnn", sequential(
     layers.Activation("relu"),
     layers.Dense(10, activation="softmax")))
 
+# Every element-wise activation Tandem takes, as layers and as activation strings.
+fresh()
+save("supported", "activations-cnn", sequential(
+    "activations_cnn", (28, 28, 1),
+    layers.Conv2D(8, 3, strides=2, padding="same"),
+    layers.ReLU(max_value=6.0),
+    layers.Conv2D(8, 3, padding="same"),
+    layers.LeakyReLU(negative_slope=0.1),
+    layers.Conv2D(8, 3, padding="same"),
+    layers.ELU(alpha=0.5),
+    layers.Activation("gelu"),
+    layers.MaxPooling2D(2),
+    layers.Activation("swish"),
+    layers.Activation("hard_silu"),
+    layers.Activation("mish"),
+    layers.Flatten(),
+    layers.Dense(32),
+    layers.Activation("selu"),
+    layers.Activation("softplus"),
+    layers.Activation("softsign"),
+    layers.Activation("hard_sigmoid"),
+    layers.ReLU(max_value=0.9, negative_slope=0.05, threshold=0.1),
+    layers.Dense(10, activation="softmax")))
+
 fresh()
 save("supported", "global-max", sequential(
     "global_max", (16, 16, 2),
