@@ -1,7 +1,8 @@
 import Foundation
 
 /// A Keras `Sequential` model as Keras describes it: the JSON of `model.to_json()`, which is also the
-/// `config.json` inside a `.keras` archive. Parsed with Foundation's `JSONDecoder`; keys Tandem does
+/// `config.json` inside a `.keras` archive (a Functional model whose layers form one chain is read as
+/// the Sequential model it equals: `FunctionalChain`). Parsed with Foundation's `JSONDecoder`; keys Tandem does
 /// not use are ignored, missing keys take Keras's defaults, and what Tandem cannot honour is refused
 /// by the layer that reads it (`LayerRegistry`), in one line naming the layer and the option.
 ///
@@ -42,10 +43,16 @@ public struct ModelDescription: Sendable, Equatable {
         guard let className = root["class_name"]?.string else {
             throw fail("not a Keras model description (no class_name at the top level)")
         }
-        guard className == "Sequential" else {
-            throw fail("the model is a \(className) model; Tandem trains Keras Sequential models")
+        let entries: [JSONValue]
+        switch className {
+        case "Sequential":
+            guard let layers = root["config"]?["layers"]?.array else { throw fail("the Sequential model has no config.layers list") }
+            entries = layers
+        case "Functional", "Model":
+            entries = try FunctionalChain.entries(of: root, fail: fail)
+        default:
+            throw fail("the model is a \(className) model; Tandem trains Keras Sequential models and Functional chains")
         }
-        guard let entries = root["config"]?["layers"]?.array else { throw fail("the Sequential model has no config.layers list") }
         var layers: [KerasLayerConfiguration] = []
         var declaredInput: JSONValue?
         for (index, entry) in entries.enumerated() {

@@ -9,7 +9,8 @@ struct KerasModelTests {
         .deletingLastPathComponent().appendingPathComponent("Fixtures/keras-models").path
 
     @Test("Every supported Keras model for 28×28×1 images trains under mpirun, and its checkpoint evaluates without --model",
-          arguments: ["tutorial", "small-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "activations-cnn"])
+          arguments: ["tutorial", "small-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "activations-cnn",
+                     "functional-chain"])
     func trainsAndEvaluates(name: String) throws {
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -53,6 +54,19 @@ struct KerasModelTests {
         #expect(mismatch.status == 0, "\(mismatch.standardError)")
         #expect(mismatch.errorLines.filter { $0.contains("warning") } == ["tandem: warning: the model was compiled with from_logits=False, but its last layer (dense) has no softmax: Tandem trains its outputs as logits, as from_logits=True would"],
                 "\(mismatch.standardError)")
+    }
+
+    @Test("keras.applications' VGG16 (a Functional chain, 33.6 M parameters at 32×32×3): one sha256 at -np 1 and 2")
+    func applicationsVGG16() throws {
+        let data = Self.fixtures + "/../npz/colour-uint8.npz"
+        let run = ["train", "--model", "\(Self.fixtures)/supported/vgg16.json", "--data", data, "--limit", "64", "--epochs", "1",
+                   "--no-evaluate-every-epoch", "--seed", "5"]
+        let digests = try [1, 2].map { ranks in
+            let outcome = TandemProcess.mpirun(ranks: ranks, run)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            return try #require(outcome.digest)
+        }
+        #expect(digests[0] == digests[1])
     }
 
     @Test("Batch-norm over the global batch and Dropout drawn per sample: the same weights at -np 1, 2, 3 and 4",

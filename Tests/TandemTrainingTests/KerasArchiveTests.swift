@@ -9,7 +9,7 @@ struct KerasArchiveTests {
         .appendingPathComponent("Fixtures/keras-models/supported")
 
     @Test("config.json of a .keras archive describes the same model as model.to_json(), compile settings included",
-          arguments: ["dropout-cnn", "basic-classification"])
+          arguments: ["dropout-cnn", "basic-classification", "functional-chain"])
     func sameModelAsJSON(name: String) throws {
         let archived = try ModelDescription(json: KerasArchive.configuration(path: Self.fixtures.appendingPathComponent("\(name).keras").path),
                                             source: "\(name).keras")

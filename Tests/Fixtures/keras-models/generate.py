@@ -27,7 +27,8 @@ def save(folder, name, model):
         file.write("\n")
     if folder == "supported":
         # What Keras says of each layer: the tests compare Tandem's shapes and parameter counts.
-        summaries[name] = [[layer.name, list(layer.output.shape[1:]), layer.count_params()] for layer in model.layers]
+        summaries[name] = [[layer.name, list(layer.output.shape[1:]), layer.count_params()] for layer in model.layers
+                           if not isinstance(layer, keras.layers.InputLayer)]   # a Functional model lists its input
 
 
 def sequential(name, input_shape, *stack):
@@ -144,6 +145,36 @@ save("supported", "normalization-cnn", sequential(
     layers.Activation("relu"),
     layers.Dense(10, activation="softmax")))
 
+# Functional models whose layers form one chain: keras.applications' VGG16 (no weights, CIFAR-sized, 10
+# classes), and a small one written by hand, also as a .keras archive.
+fresh()
+save("supported", "vgg16", keras.applications.VGG16(weights=None, input_shape=(32, 32, 3), classes=10))
+fresh()
+chain_input = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(8, 3, activation="relu")(chain_input)
+x = layers.MaxPooling2D()(x)
+x = layers.Flatten()(x)
+chain = keras.Model(chain_input, layers.Dense(10, activation="softmax")(layers.Dropout(0.2)(x)), name="functional_chain")
+save("supported", "functional-chain", chain)
+chain.save(os.path.join(here, "supported", "functional-chain.keras"))
+# The same chain in Keras 2's layout (tf.keras ≤ 2.15: inbound_nodes as [[[layer, node, tensor, kwargs]]],
+# input_layers as a list of triples, batch_input_shape), converted from the Keras 3 JSON above, not
+# written by tf.keras: TensorFlow 2.15 is not installed here.
+keras2 = json.loads(chain.to_json())
+for entry in keras2["config"]["layers"]:
+    nodes = entry.get("inbound_nodes", [])
+    entry["inbound_nodes"] = [[[t["config"]["keras_history"][0], 0, 0, {}] for t in node["args"]] for node in nodes]
+    if entry["class_name"] == "InputLayer":
+        entry["config"]["batch_input_shape"] = entry["config"].pop("batch_shape")
+    entry.pop("module", None)
+keras2["config"]["input_layers"] = [keras2["config"]["input_layers"]]
+keras2["config"]["output_layers"] = [keras2["config"]["output_layers"]]
+keras2["keras_version"] = "2.15.0"
+with open(os.path.join(here, "supported", "functional-chain-keras2.json"), "w") as file:
+    json.dump(keras2, file)
+    file.write("\n")
+summaries["functional-chain-keras2"] = summaries["functional-chain"]
+
 # Every element-wise activation Tandem takes, as layers and as activation strings.
 fresh()
 save("supported", "activations-cnn", sequential(
@@ -208,13 +239,37 @@ path = os.path.join(here, "unsupported", "huge-filters.json")
 description = json.load(open(path))
 description["config"]["layers"][1]["config"]["filters"] = 1_000_000_000
 json.dump(description, open(path, "w"))
-# A functional (non-Sequential) model.
-fresh()
-inputs = keras.Input(shape=(28, 28, 1))
-outputs = layers.Dense(10, activation="softmax")(layers.Flatten()(inputs))
-with open(os.path.join(here, "unsupported", "functional.json"), "w") as file:
-    file.write(keras.Model(inputs, outputs, name="functional").to_json() + "\n")
-expected["functional"] = "the model is a Functional model; Tandem trains Keras Sequential models"
+# Functional graphs that are not one chain: a residual Add, a tensor feeding two layers, a shared layer,
+# a nested model.
+def functional(name, build, line):
+    fresh()
+    inputs = keras.Input(shape=(28, 28, 1))
+    with open(os.path.join(here, "unsupported", name + ".json"), "w") as file:
+        file.write(keras.Model(inputs, build(inputs), name=name.replace("-", "_")).to_json() + "\n")
+    expected[name] = line
+
+
+def residual(x):
+    x = layers.Conv2D(4, 3, padding="same", name="conv_a")(x)
+    y = layers.Conv2D(4, 3, padding="same", name="conv_b")(x)
+    return layers.Dense(10, activation="softmax")(layers.Flatten()(layers.Add(name="add")([x, y])))
+
+
+def shared(x):
+    convolution = layers.Conv2D(1, 3, padding="same", name="twice")
+    return layers.Dense(10, activation="softmax")(layers.Flatten()(convolution(convolution(x))))
+
+
+def nested(x):
+    block = keras.Sequential([layers.Conv2D(4, 3, padding="same")], name="block")
+    return layers.Dense(10, activation="softmax")(layers.Flatten()(block(x)))
+
+
+functional("functional-residual", residual,
+           "add: takes 2 inputs (conv_a, conv_b): graph models with branches (residual, concatenation) are not supported yet")
+functional("functional-shared", shared, "twice: the layer is called 2 times (a shared layer); Tandem trains each layer once")
+functional("functional-nested", nested,
+           "block: a nested model (Sequential) is not supported yet; Tandem trains one Sequential chain of layers")
 with open(os.path.join(here, "unsupported", "expected-errors.json"), "w") as file:
     json.dump(expected, file, indent=2, sort_keys=True, ensure_ascii=False)
     file.write("\n")
