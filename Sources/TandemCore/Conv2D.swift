@@ -36,6 +36,8 @@ public struct Conv2D: KerasLayer {
     public let padding: Padding
     public let activation: Activation
     public let useBias: Bool
+    public let kernelInitializer: Initializer
+    public let biasInitializer: Initializer
     public let algorithm: ConvolutionAlgorithm
     /// Zero rows above and columns left of the input (TensorFlow puts any odd extra at the bottom/right).
     let paddingTop: Int
@@ -50,7 +52,8 @@ public struct Conv2D: KerasLayer {
     ///   3×3, where its fewer multiplies outweigh its larger transforms and its memory is small, F(2×2)
     ///   for the others), im2col elsewhere.
     public init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
-                padding: Padding, activation: Activation, useBias: Bool = true, algorithm: ConvolutionAlgorithm? = nil) throws {
+                padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
+                biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil) throws {
         guard filters > 0, kernelSize.height > 0, kernelSize.width > 0, strides.height > 0, strides.width > 0 else {
             throw ModelDefinitionError("\(name): Conv2D needs positive filters, kernel size and strides")
         }
@@ -74,6 +77,8 @@ public struct Conv2D: KerasLayer {
         self.padding = padding
         self.activation = activation
         self.useBias = useBias
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
         self.algorithm = chosen
         paddingTop = top
         paddingLeft = left
@@ -86,7 +91,7 @@ public struct Conv2D: KerasLayer {
         try configuration.requireChannelsLast()
         try configuration.require("dilation_rate", isOneOf: [.number(1)])
         try configuration.require("groups", isOneOf: [.number(1)])
-        try configuration.requireDefaultInitializersAndNoRegularizers()
+        let initializers = try configuration.kernelAndBiasInitializers()
         let kernel = try configuration.pair("kernel_size", in: extents)
         let strides = try configuration.pair("strides", default: (1, 1), in: extents)
         let activation = try configuration.activation()
@@ -96,7 +101,8 @@ public struct Conv2D: KerasLayer {
                       kernelSize: Extent2D(height: kernel.0, width: kernel.1),
                       strides: Extent2D(height: strides.0, width: strides.1),
                       padding: try configuration.padding(), activation: activation.hidden,
-                      useBias: try configuration.flag("use_bias", default: true), algorithm: context.convolution.flatMap {
+                      useBias: try configuration.flag("use_bias", default: true), kernelInitializer: initializers.kernel,
+                      biasInitializer: initializers.bias, algorithm: context.convolution.flatMap {
                           $0 != .im2col && !(kernel == (3, 3) && strides == (1, 1)) ? .im2col : $0
                       })
     }
@@ -121,10 +127,11 @@ public struct Conv2D: KerasLayer {
     }
 
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
-        glorotUniform(parameters.baseAddress!, count: kernelCount,
-                      fanIn: kernelSize.area * inputShape.channels, fanOut: kernelSize.area * filters,
-                      generator: &generator)
-        if useBias { (parameters.baseAddress! + kernelCount).update(repeating: 0, count: filters) }
+        kernelInitializer.fill(parameters.baseAddress!, count: kernelCount, fanIn: kernelSize.area * inputShape.channels,
+                               fanOut: kernelSize.area * filters, generator: &generator)
+        if useBias {
+            biasInitializer.fill(parameters.baseAddress! + kernelCount, count: filters, fanIn: filters, fanOut: filters, generator: &generator)
+        }
     }
 
     public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {

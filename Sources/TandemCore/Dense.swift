@@ -9,6 +9,8 @@ public struct Dense: KerasLayer {
     public let units: Int
     public let activation: KerasActivation
     public let useBias: Bool
+    public let kernelInitializer: Initializer
+    public let biasInitializer: Initializer
 
     public var outputShape: TensorShape { .vector(units) }
     public var kind: String { "Dense" }
@@ -17,7 +19,7 @@ public struct Dense: KerasLayer {
     var inputs: Int { inputShape.count }
 
     public init(name: String = "dense", inputShape: TensorShape, units: Int, activation: KerasActivation,
-                useBias: Bool = true) throws {
+                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros) throws {
         guard inputShape.isVector else {
             throw ModelDefinitionError("\(name): Dense needs a flat input; add Flatten or global pooling before it (got \(inputShape))")
         }
@@ -27,16 +29,19 @@ public struct Dense: KerasLayer {
         self.units = units
         self.activation = activation
         self.useBias = useBias
+        self.kernelInitializer = kernelInitializer
+        self.biasInitializer = biasInitializer
     }
 
     public static let kerasClassNames = ["Dense"]
 
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
-        try configuration.requireDefaultInitializersAndNoRegularizers()
+        let initializers = try configuration.kernelAndBiasInitializers()
         try configuration.require("lora_rank", isOneOf: [])
         try self.init(name: configuration.name, inputShape: inputShape,
                       units: try configuration.integer("units", in: 1...KerasLayerConfiguration.largestWidth),
-                      activation: try configuration.activation(), useBias: try configuration.flag("use_bias", default: true))
+                      activation: try configuration.activation(), useBias: try configuration.flag("use_bias", default: true),
+                      kernelInitializer: initializers.kernel, biasInitializer: initializers.bias)
     }
 
     public var parameterBlocks: [ParameterBlock] {
@@ -49,8 +54,8 @@ public struct Dense: KerasLayer {
     public func scratchCount(samples: Int) -> Int { samples * (units + inputs) }
 
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
-        glorotUniform(parameters.baseAddress!, count: inputs * units, fanIn: inputs, fanOut: units, generator: &generator)
-        if useBias { (parameters.baseAddress! + inputs * units).update(repeating: 0, count: units) }
+        kernelInitializer.fill(parameters.baseAddress!, count: inputs * units, fanIn: inputs, fanOut: units, generator: &generator)
+        if useBias { biasInitializer.fill(parameters.baseAddress! + inputs * units, count: units, fanIn: units, fanOut: units, generator: &generator) }
     }
 
     /// `output[n][units] = input[n][inputs] · kernel + bias`: one GEMM for the block.

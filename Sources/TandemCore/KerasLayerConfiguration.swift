@@ -114,11 +114,16 @@ extension KerasLayerConfiguration {
         Padding(rawValue: try choice("padding", default: "valid", allowed: ["same", "valid"]))!
     }
 
-    /// Tandem initialises as Keras does by default (Glorot-uniform kernels, zero biases) and has no
-    /// regularisers or constraints: a model that asks for others would silently train differently.
-    public func requireDefaultInitializersAndNoRegularizers() throws {
-        try require(initializers: [("kernel_initializer", "GlorotUniform"), ("bias_initializer", "Zeros")])
+    /// The kernel's and the bias's initializers (Keras's defaults: Glorot-uniform, zeros). Regularisers
+    /// and constraints are refused: a model that asks for them would silently train differently.
+    public func kernelAndBiasInitializers() throws -> (kernel: Initializer, bias: Initializer) {
         try refuse(["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"])
+        return (try initializer("kernel_initializer", default: .glorotUniform), try initializer("bias_initializer", default: .zeros))
+    }
+
+    func initializer(_ key: String, default fallback: Initializer) throws -> Initializer {
+        guard let value = config[key], value != .null else { return fallback }
+        return try Initializer(keras: value, key: key, configuration: self)
     }
 
     /// Normalisation layers: gamma starts at one and beta at zero, no regularisers or constraints.

@@ -175,6 +175,19 @@ with open(os.path.join(here, "supported", "functional-chain-keras2.json"), "w") 
     file.write("\n")
 summaries["functional-chain-keras2"] = summaries["functional-chain"]
 
+# Keras's initializers other than the defaults, by name and as objects.
+fresh()
+save("supported", "initializers-cnn", sequential(
+    "initializers_cnn", (28, 28, 1),
+    layers.Conv2D(16, 3, activation="relu", kernel_initializer="he_normal"),
+    layers.MaxPooling2D(),
+    layers.Conv2D(16, 3, activation="relu", kernel_initializer=keras.initializers.HeUniform(),
+                  bias_initializer=keras.initializers.Constant(0.1)),
+    layers.Flatten(),
+    layers.Dense(32, activation="tanh", kernel_initializer="lecun_normal"),
+    layers.Dense(10, activation="softmax", kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
+                 bias_initializer="zeros")))
+
 # Every element-wise activation Tandem takes, as layers and as activation strings.
 fresh()
 save("supported", "activations-cnn", sequential(
