@@ -14,6 +14,8 @@ public enum LayerRegistry {
         GroupNormalization.self,
         RandomFlip.self,
         RandomTranslation.self,
+        ZeroPadding2D.self,
+        Cropping2D.self,
     ]
 
     static let byClassName: [String: any KerasLayer.Type] = Dictionary(

@@ -139,6 +139,16 @@ struct GraphBuilder {
             add("Reshape", [current, constant([0, shape.channels, shape.height, shape.width], name: "\(layer.name)/shape")])
             if let gamma = weight("gamma") { add("Mul", [current, initializer(gamma, shape: [shape.channels, 1, 1])]) }
             if let beta = weight("beta") { add("Add", [current, initializer(beta, shape: [shape.channels, 1, 1])]) }
+        case let padding as ZeroPadding2D:
+            toChannelsFirst()
+            let margins = padding.margins
+            add("Pad", [current, constant([0, 0, margins.top, margins.left, 0, 0, margins.bottom, margins.right], name: "\(layer.name)/pads")])
+        case let cropping as Cropping2D:
+            toChannelsFirst()
+            let margins = cropping.margins, shape = layer.inputShape
+            add("Slice", [current, constant([margins.top, margins.left], name: "\(layer.name)/starts"),
+                          constant([shape.height - margins.bottom, shape.width - margins.right], name: "\(layer.name)/ends"),
+                          constant([2, 3], name: "\(layer.name)/axes")])
         case is Dropout, is any AugmentationLayer:
             break   // the identity at inference
         default:

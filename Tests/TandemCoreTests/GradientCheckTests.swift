@@ -137,6 +137,13 @@ struct GradientCheckTests {
         }
     }
 
+    @Test("ZeroPadding2D and Cropping2D, uneven margins")
+    func margins() throws {
+        let margins = Margins(top: 1, bottom: 2, left: 0, right: 3)
+        check(ZeroPadding2D(inputShape: TensorShape(height: 4, width: 3, channels: 2), margins: margins))
+        check(try Cropping2D(inputShape: TensorShape(height: 6, width: 5, channels: 2), margins: margins))
+    }
+
     @Test("Softmax cross-entropy gradient matches finite differences of the loss")
     func softmaxCrossEntropy() {
         let logits = randomValues(10, seed: 5, scale: 3)

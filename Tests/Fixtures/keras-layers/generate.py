@@ -115,3 +115,8 @@ case("elu-layer", layers.ELU(alpha=0.7, name="e"), (12,))
 for activation in ["relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "softplus", "softsign", "hard_sigmoid",
                    "hard_silu", "mish"]:
     case("activation-" + activation.replace("_", "-"), layers.Activation(activation, name="a"), (3, 3, 4))
+
+# Margins: zeros added around, rows and columns cut off (appended after the activations).
+case("zero-padding", layers.ZeroPadding2D(((1, 2), (0, 3)), name="z"), (4, 3, 2))
+case("zero-padding-symmetric", layers.ZeroPadding2D(1, name="z"), (3, 3, 3))
+case("cropping", layers.Cropping2D(((1, 0), (2, 1)), name="c"), (5, 6, 2))

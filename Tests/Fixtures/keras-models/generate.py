@@ -175,6 +175,18 @@ with open(os.path.join(here, "supported", "functional-chain-keras2.json"), "w") 
     file.write("\n")
 summaries["functional-chain-keras2"] = summaries["functional-chain"]
 
+# Zeros around, rows and columns cut off (as ResNet50 and MobileNetV2 pad before strided convolutions).
+fresh()
+save("supported", "margins-cnn", sequential(
+    "margins_cnn", (28, 28, 1),
+    layers.ZeroPadding2D(((1, 2), (0, 1))),
+    layers.Conv2D(8, 3, strides=2, activation="relu"),
+    layers.Cropping2D(((1, 0), (0, 2))),
+    layers.ZeroPadding2D(1),
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense(10, activation="softmax")))
+
 # Keras's initializers other than the defaults, by name and as objects.
 fresh()
 save("supported", "initializers-cnn", sequential(
