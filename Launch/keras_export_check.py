@@ -68,7 +68,6 @@ def main():
 
     images, labels = keras_common.load_split(keras_common.DEFAULT_DATA, "t10k")
     np.save(os.path.join(work, "test.npy"), images[..., 0])
-    x = images.astype(np.float32) / 255
 
     archive = os.path.join(work, "model.keras")
     weights = os.path.join(work, "model.weights.h5")
@@ -76,6 +75,10 @@ def main():
     tandem(arguments.tandem, "export", "--checkpoint", arguments.checkpoint, "--output", weights)
 
     model = keras.saving.load_model(archive)
+    # A model that rescales its own input takes pixels as they are, 0-255; the others x / 255.
+    rescales = any(isinstance(layer, keras.layers.Rescaling) for layer in
+                   next((model.layers[:i] for i, layer in enumerate(model.layers) if layer.weights), model.layers))
+    x = images.astype(np.float32) / (1 if rescales else 255)
     classes = model.output_shape[-1]
     logits = ends_in_logits(model)
     keras_outputs = model.predict(x, batch_size=500, verbose=0)
@@ -103,7 +106,7 @@ def main():
     trained = keras.models.model_from_json(model.to_json())
     trained.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss_function)
     train_images, train_labels = keras_common.load_split(keras_common.DEFAULT_DATA, "train")
-    trained.fit(train_images[:3200].astype(np.float32) / 255, train_labels[:3200], batch_size=32, epochs=1, verbose=0)
+    trained.fit(train_images[:3200].astype(np.float32) / (1 if rescales else 255), train_labels[:3200], batch_size=32, epochs=1, verbose=0)
     keras_weights = os.path.join(work, "keras-trained.weights.h5")
     trained.save_weights(keras_weights)
     keras_trained = trained.predict(x, batch_size=500, verbose=0)

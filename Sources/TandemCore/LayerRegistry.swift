@@ -16,6 +16,7 @@ public enum LayerRegistry {
         RandomTranslation.self,
         ZeroPadding2D.self,
         Cropping2D.self,
+        Rescaling.self,
     ]
 
     static let byClassName: [String: any KerasLayer.Type] = Dictionary(

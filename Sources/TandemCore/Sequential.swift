@@ -95,6 +95,20 @@ public struct Sequential: Sendable {
 
     public var classCount: Int { layers.last!.outputShape.count }
 
+    /// What a uint8 pixel is multiplied by before the model sees it: 1/255, as Keras tutorials feed
+    /// `x / 255`, or 1 for a model that rescales its own input (a `Rescaling` before its first layer
+    /// with weights), which its Keras users feed 0–255. Float data is always taken as it is.
+    public var byteScale: Float {
+        layers[..<gradientStart].contains { $0 is Rescaling } ? 1 : 1 / 255
+    }
+
+    /// `byteScale` in words, for start-up reports and `predict`.
+    public var byteScaleDescription: String {
+        guard byteScale == 1 else { return "uint8 scaled by 1/255" }
+        let rescaling = layers.first { $0 is Rescaling }!
+        return "uint8 as it is, 0–255 (the model's \(rescaling.name) rescales it)"
+    }
+
     /// A softmax last layer gives probabilities, a linear one logits; anything else is not a classifier
     /// Tandem can train with softmax cross-entropy.
     private static func output(of last: any Layer) throws -> ModelOutput {

@@ -46,14 +46,25 @@ public struct LabeledImages: Sendable {
     /// `28x28x1`.
     public var shapeDescription: String { "\(rows)x\(columns)x\(channels)" }
 
-    /// Writes image `index` (counted within this set) as floats: bytes divided by 255, floats as they are.
+    /// What a byte is multiplied by (`Sequential.byteScale`: 1/255, or 1 for a model that rescales its
+    /// own input); float images are taken as they are.
+    public private(set) var byteScale: Float = 1 / 255
+
+    /// The same images, their bytes multiplied by `scale`.
+    public func withByteScale(_ scale: Float) -> LabeledImages {
+        var images = self
+        images.byteScale = scale
+        return images
+    }
+
+    /// Writes image `index` (counted within this set) as floats: bytes times `byteScale`, floats as they are.
     @inline(__always)
     public func writeImage(_ index: Int, to destination: UnsafeMutablePointer<Float>) {
         if pixels.isEmpty {
             floatPixels.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + index * imageSize, count: imageSize) }
             return
         }
-        let scale: Float = 1 / 255
+        let scale = byteScale
         let source = pixels.baseAddress + index * imageSize
         for pixel in 0..<imageSize { destination[pixel] = Float(source[pixel]) * scale }
     }

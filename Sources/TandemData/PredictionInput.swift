@@ -2,7 +2,7 @@ import CTandemImage
 import Foundation
 
 /// Images handed to `tandem predict`, converted to a model's input (height × width × channels, HWC,
-/// floats in 0…1): PNG and JPEG files (libpng's simplified API, TurboJPEG), NumPy `.npy` arrays of one
+/// floats; bytes times the model's byte scale, 1/255 or 1): PNG and JPEG files (libpng's simplified API, TurboJPEG), NumPy `.npy` arrays of one
 /// image or a stack of them, and IDX image files. Every conversion made is stated in `conversion`.
 public struct PredictionInput {
     /// One image: its name (`file.png`, `file.npy[3]`) and its pixels at the model's input shape.
@@ -19,9 +19,11 @@ public struct PredictionInput {
     public static let largestFileBytes = 512 << 20
     public static let largestDecodedPixels = 1 << 28
 
-    /// Reads `path` for a model whose input is `height` × `width` × `channels` (1 or 3 for pictures).
-    public init(path: String, height: Int, width: Int, channels: Int) throws {
+    /// Reads `path` for a model whose input is `height` × `width` × `channels` (1 or 3 for pictures),
+    /// multiplying bytes by `byteScale` (`Sequential.byteScale`).
+    public init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255) throws {
         self.path = path
+        let scaling = byteScale == 1 ? "taken as 0–255" : "scaled by 1/255"
         func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               (attributes[.type] as? FileAttributeType) == .typeRegular else {
@@ -42,9 +44,9 @@ public struct PredictionInput {
             }
             let size = height * width * channels
             images = (0..<file.count).map { index in
-                Image(name: "\(name)[\(index)]", pixels: file.pixels[index * size..<(index + 1) * size].map { Float($0) / 255 })
+                Image(name: "\(name)[\(index)]", pixels: file.pixels[index * size..<(index + 1) * size].map { Float($0) * byteScale })
             }
-            conversion = "uint8 scaled by 1/255"
+            conversion = "uint8 \(scaling)"
         } else if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) || bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
             guard channels == 1 || channels == 3 else {
                 throw fail("the model takes \(channels) channels; a picture gives 1 (grey) or 3 (RGB)")
@@ -53,16 +55,17 @@ public struct PredictionInput {
             let decoded = try isPNG ? Self.decodePNG(bytes, grey: channels == 1, fail: fail)
                                     : Self.decodeJPEG(bytes, grey: channels == 1, fail: fail)
             let resized = Self.resize(decoded.pixels, from: (decoded.height, decoded.width), to: (height, width), channels: channels)
-            images = [Image(name: name, pixels: resized.map { Float($0) / 255 })]
+            images = [Image(name: name, pixels: resized.map { Float($0) * byteScale })]
             var steps = ["\(isPNG ? "PNG" : "JPEG") \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
             if decoded.isColour != (channels == 3) { steps.append(channels == 1 ? "converted to grey" : "grey repeated in R, G, B") }
             if (decoded.height, decoded.width) != (height, width) { steps.append("resized bilinearly to \(width)x\(height)") }
-            steps.append("scaled by 1/255")
+            steps.append(scaling)
             conversion = steps.joined(separator: ", ")
         } else if lowercased.hasSuffix(".npy") {
             let array: NumpyArray
             do { array = try NumpyArray(bytes: bytes, name: name) } catch let error as NumpyError { throw fail(error.problem) }
-            (images, conversion) = try Self.images(of: array, name: name, height: height, width: width, channels: channels, fail: fail)
+            (images, conversion) = try Self.images(of: array, name: name, height: height, width: width, channels: channels,
+                                                   byteScale: byteScale, scaling: scaling, fail: fail)
         } else {
             throw fail("is not a PNG, JPEG, .npy or IDX image file")
         }
@@ -138,9 +141,9 @@ public struct PredictionInput {
 
     // MARK: Arrays
 
-    /// An `.npy` of one image (H, W[, C]) or a stack (N, H, W[, C]): uint8 scaled by 1/255, floats as they are.
-    private static func images(of array: NumpyArray, name: String, height: Int, width: Int, channels: Int,
-                               fail: (String) -> InputFileError) throws -> ([Image], String?) {
+    /// An `.npy` of one image (H, W[, C]) or a stack (N, H, W[, C]): uint8 times `byteScale`, floats as they are.
+    private static func images(of array: NumpyArray, name: String, height: Int, width: Int, channels: Int, byteScale: Float,
+                               scaling: String, fail: (String) -> InputFileError) throws -> ([Image], String?) {
         let shape = array.shape
         let imageShape = channels == 1 ? [height, width] : [height, width, channels]
         let single = shape == imageShape || shape == [height, width, channels]
@@ -150,7 +153,7 @@ public struct PredictionInput {
         }
         guard array.type == .uint8 || array.type.isFloat else { throw fail("holds \(array.type); images must be uint8, float32 or float64") }
         let count = single ? 1 : shape[0], size = height * width * channels
-        let scale: Float = array.type == .uint8 ? 1 / 255 : 1
+        let scale: Float = array.type == .uint8 ? byteScale : 1
         var images: [Image] = []
         for index in 0..<count {
             var pixels = [Float](repeating: 0, count: size)
@@ -161,6 +164,6 @@ public struct PredictionInput {
             }
             images.append(Image(name: single ? name : "\(name)[\(index)]", pixels: pixels))
         }
-        return (images, array.type == .uint8 ? "uint8 scaled by 1/255" : nil)
+        return (images, array.type == .uint8 ? "uint8 \(scaling)" : nil)
     }
 }

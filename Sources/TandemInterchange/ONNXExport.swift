@@ -13,6 +13,8 @@ import TandemData
 public enum ONNXExport {
     public static let opset: Int64 = 17
     public static let inputName = "input"
+    /// The metadata entry that says how pixels become the input (see `Sequential.byteScale`).
+    public static let byteScaleKey = "tandem.byte_scale"
     /// What the graph's output is called: what Keras's `predict` gives for this model.
     public static func outputName(for model: Sequential) -> String { model.output.rawValue }
 
@@ -29,6 +31,12 @@ public enum ONNXExport {
         operatorSet.version = opset
         modelProto.opsetImport = [operatorSet]
         modelProto.graph = graph.graph
+        // What a uint8 pixel is multiplied by before it is the graph's input: 1/255, or 1 for a model
+        // that rescales its own input.
+        var byteScale = Onnx_StringStringEntryProto()
+        byteScale.key = byteScaleKey
+        byteScale.value = model.byteScale == 1 ? "1" : "1/255"
+        modelProto.metadataProps = [byteScale]
         return try modelProto.serializedBytes()
     }
 }
@@ -139,6 +147,9 @@ struct GraphBuilder {
             add("Reshape", [current, constant([0, shape.channels, shape.height, shape.width], name: "\(layer.name)/shape")])
             if let gamma = weight("gamma") { add("Mul", [current, initializer(gamma, shape: [shape.channels, 1, 1])]) }
             if let beta = weight("beta") { add("Add", [current, initializer(beta, shape: [shape.channels, 1, 1])]) }
+        case let rescaling as Rescaling:
+            add("Mul", [current, constant([rescaling.scale], name: "\(layer.name)/scale")])
+            if rescaling.offset != 0 { add("Add", [current, constant([rescaling.offset], name: "\(layer.name)/offset")]) }
         case let padding as ZeroPadding2D:
             toChannelsFirst()
             let margins = padding.margins

@@ -89,10 +89,10 @@ struct TrainingBenchCommand: ParsableCommand {
         let training = communicator.agree {
             if synthetic {
                 return Benchmark.syntheticImages(count: max(subset.limit ?? 60_000, batchSize), shape: network.inputShape,
-                                                 classes: network.classCount, seed: 1)
+                                                 classes: network.classCount, seed: 1).withByteScale(network.byteScale)
             }
             try dataset.validate()
-            let training = try dataset.load(.train, keeping: subset.range)
+            let training = try dataset.load(.train, keeping: subset.range).withByteScale(network.byteScale)
             try training.checkFits(network)
             return training
         }

@@ -42,7 +42,7 @@ struct EvaluateCommand: ParsableCommand {
             try dataset.validate()
             let shard = try dataset.load(.test, keeping: {
                 Evaluator.shard(count: $0, blockSize: restored.microBatchSize, rank: communicator.rank, of: communicator.size)
-            })
+            }).withByteScale(restored.model.byteScale)
             try shard.checkFits(restored.model)
             return (shard, try ClassNames.resolve(file: classNames.classNames, classCount: restored.model.classCount,
                                                  isFashionMNIST: dataPath.lowercased().contains("fashion")))

@@ -10,8 +10,9 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Classify images with a checkpoint: PNG and JPEG files, NumPy .npy arrays, IDX image files.",
         discussion: """
-            Pictures are converted to the model's input (grey or RGB, resized bilinearly, scaled by 1/255) and \
-            the conversion is stated; a uint8 .npy or IDX file is scaled by 1/255, a float .npy taken as is. \
+            Pictures are converted to the model's input (grey or RGB, resized bilinearly, scaled by 1/255, or \
+            taken as 0-255 by a model that starts with Rescaling) and the conversion is stated; a uint8 .npy or \
+            IDX file is scaled the same way, a float .npy taken as is. \
             Prints the top-k classes with their probabilities, or one record per image with --json or --csv. \
             Examples:
               tandem predict --checkpoint runs/a shoe.png
@@ -53,7 +54,8 @@ struct PredictCommand: ParsableCommand {
         let (names, files) = communicator.agree {
             (try ClassNames.resolve(file: classNames, classCount: network.classCount,
                                     isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1)),
-             try inputs.map { try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels) })
+             try inputs.map { try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels,
+                                                  byteScale: network.byteScale) })
         }
         try predict(files, model: network, parameters: restored.state.parameters.pointer, names: names,
                     blockSize: restored.microBatchSize)

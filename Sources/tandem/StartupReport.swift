@@ -56,6 +56,7 @@ struct StartupReport {
                 ? "softmax cross-entropy on the model's outputs, its logits (predict and evaluate apply the softmax)"
                 : "softmax cross-entropy, the model's last softmax fused into it"),
             ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),
+            ("input", trainer.training.pixels.isEmpty ? "floats as they are" : model.byteScaleDescription),
             ("seed", "\(configuration.seed)"),
             ("epochs", resumedFrom.map { "\(configuration.epochs), resuming \(resumePoint) from \($0)" } ?? "\(configuration.epochs)"),
             ("checkpoints", configuration.checkpointDirectory ?? "none"),

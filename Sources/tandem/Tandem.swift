@@ -27,7 +27,12 @@ struct Tandem: ParsableCommand {
             let rank = LaunchEnvironment.rank ?? 0
             if rank == 0 { exit(withError: error) }
             let code = exitCode(for: error)
-            if code == .failure { StandardError.write("tandem: rank \(rank): error: \(fullMessage(for: error))") }
+            if code == .failure {
+                StandardError.write("tandem: rank \(rank): error: \(fullMessage(for: error))")
+            } else {
+                // mpirun ends the job at the first non-zero exit: leave rank 0 the time to print the line.
+                sleep(2)
+            }
             Glibc.exit(code.rawValue)
         }
     }

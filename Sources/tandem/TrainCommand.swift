@@ -199,10 +199,10 @@ struct TrainCommand: ParsableCommand {
         let microBatchSize = configuration.microBatchSize(for: network)
         let (training, testShard) = communicator.agree {
             try dataset.validate()
-            let training = try dataset.load(.train, keeping: subset.range)
+            let training = try dataset.load(.train, keeping: subset.range).withByteScale(network.byteScale)
             let testShard = try dataset.load(.test, keeping: {
                 Evaluator.shard(count: $0, blockSize: microBatchSize, rank: communicator.rank, of: communicator.size)
-            })
+            }).withByteScale(network.byteScale)
             for images in [training, testShard] { try images.checkFits(network) }
             if training.count < configuration.globalBatchSize {
                 throw UsageError("\(training.count) training images are fewer than one global batch of \(configuration.globalBatchSize)")

@@ -28,8 +28,10 @@ def fail(message):
 images = np.load(f"{directory}/inputs.npy")
 if images.ndim == 3:
     images = images[..., None]
-inputs = (images.astype(np.float32) / 255).astype(np.float32)
 session = onnxruntime.InferenceSession(f"{directory}/model.onnx", providers=["CPUExecutionProvider"])
+# Bytes are divided by 255 unless the model rescales its own input (the export's metadata says which).
+byte_scale = session.get_modelmeta().custom_metadata_map.get("tandem.byte_scale", "1/255")
+inputs = (images.astype(np.float32) / (255 if byte_scale == "1/255" else 1)).astype(np.float32)
 (output,) = session.get_outputs()
 (onnx_probabilities,) = session.run([output.name], {"input": inputs})
 if output.name == "logits":

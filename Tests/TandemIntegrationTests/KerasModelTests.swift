@@ -69,6 +69,18 @@ struct KerasModelTests {
         #expect(digests[0] == digests[1])
     }
 
+    @Test("A model that starts with Rescaling(1/255) is fed bytes as they are (0-255), says so, and trains to the weights of the same model without it fed x / 255, bit for bit")
+    func rescalingModelTakesRawPixels() throws {
+        let run = ["train", "--limit", "320", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "6"]
+        let rescaling = TandemProcess.mpirun(ranks: 2, run + ["--model", "\(Self.fixtures)/supported/rescaling-cnn.json"])
+        #expect(rescaling.status == 0, "\(rescaling.standardError)")
+        #expect(rescaling.lines.contains { $0.contains("input") && $0.contains("uint8 as it is, 0–255 (the model's rescaling rescales it)") },
+                "\(rescaling.standardOutput)")
+        let plain = TandemProcess.mpirun(ranks: 2, run + ["--model", "\(Self.fixtures)/supported/small-cnn.json"])
+        #expect(plain.lines.contains { $0.contains("input") && $0.contains("uint8 scaled by 1/255") }, "\(plain.standardOutput)")
+        #expect(try #require(rescaling.digest) == (try #require(plain.digest)))
+    }
+
     @Test("Batch-norm over the global batch and Dropout drawn per sample: the same weights at -np 1, 2, 3 and 4",
           arguments: [30, 32])
     func batchNormalizationAndDropoutAreRankIndependent(batch: Int) throws {

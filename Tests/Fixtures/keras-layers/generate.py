@@ -120,3 +120,4 @@ for activation in ["relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish"
 case("zero-padding", layers.ZeroPadding2D(((1, 2), (0, 3)), name="z"), (4, 3, 2))
 case("zero-padding-symmetric", layers.ZeroPadding2D(1, name="z"), (3, 3, 3))
 case("cropping", layers.Cropping2D(((1, 0), (2, 1)), name="c"), (5, 6, 2))
+case("rescaling", layers.Rescaling(1.0 / 127.5, offset=-1, name="s"), (4, 3, 2))

@@ -187,6 +187,20 @@ save("supported", "margins-cnn", sequential(
     layers.Flatten(),
     layers.Dense(10, activation="softmax")))
 
+# small-cnn with the pixels rescaled inside the model, as keras.io's and tensorflow.org's tutorials
+# write it: its users feed 0-255.
+fresh()
+save("supported", "rescaling-cnn", sequential(
+    "rescaling_cnn", (28, 28, 1),
+    layers.Rescaling(1.0 / 255),
+    layers.Conv2D(32, (3, 3), activation="relu"),
+    layers.MaxPooling2D((2, 2)),
+    layers.Conv2D(64, (3, 3), activation="relu"),
+    layers.MaxPooling2D((2, 2)),
+    layers.Flatten(),
+    layers.Dense(64, activation="relu"),
+    layers.Dense(10, activation="softmax")))
+
 # Keras's initializers other than the defaults, by name and as objects.
 fresh()
 save("supported", "initializers-cnn", sequential(
