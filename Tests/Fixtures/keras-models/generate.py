@@ -58,16 +58,18 @@ save("supported", "tutorial", sequential(
     layers.Dense(10, activation="softmax")))
 
 # A small CNN of the kind people write for MNIST-like data.
+def small_cnn_layers():
+    return [layers.Conv2D(32, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Conv2D(64, (3, 3), activation="relu"),
+            layers.MaxPooling2D((2, 2)),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10, activation="softmax")]
+
+
 fresh()
-save("supported", "small-cnn", sequential(
-    "small_cnn", (28, 28, 1),
-    layers.Conv2D(32, (3, 3), activation="relu"),
-    layers.MaxPooling2D((2, 2)),
-    layers.Conv2D(64, (3, 3), activation="relu"),
-    layers.MaxPooling2D((2, 2)),
-    layers.Flatten(),
-    layers.Dense(64, activation="relu"),
-    layers.Dense(10, activation="softmax")))
+save("supported", "small-cnn", sequential("small_cnn", (28, 28, 1), *small_cnn_layers()))
 
 # Colour images, 32×32×3 (CIFAR-10 sized), with a final Activation layer holding the softmax.
 fresh()
@@ -190,16 +192,7 @@ save("supported", "margins-cnn", sequential(
 # small-cnn with the pixels rescaled inside the model, as keras.io's and tensorflow.org's tutorials
 # write it: its users feed 0-255.
 fresh()
-save("supported", "rescaling-cnn", sequential(
-    "rescaling_cnn", (28, 28, 1),
-    layers.Rescaling(1.0 / 255),
-    layers.Conv2D(32, (3, 3), activation="relu"),
-    layers.MaxPooling2D((2, 2)),
-    layers.Conv2D(64, (3, 3), activation="relu"),
-    layers.MaxPooling2D((2, 2)),
-    layers.Flatten(),
-    layers.Dense(64, activation="relu"),
-    layers.Dense(10, activation="softmax")))
+save("supported", "rescaling-cnn", sequential("rescaling_cnn", (28, 28, 1), layers.Rescaling(1.0 / 255), *small_cnn_layers()))
 
 # Keras's initializers other than the defaults, by name and as objects.
 fresh()
