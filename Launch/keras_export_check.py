@@ -43,6 +43,9 @@ def tandem_probabilities(binary, checkpoint, images_path, classes):
 
 
 def ends_in_logits(model):
+    import keras
+    if isinstance(model.layers[-1], keras.layers.Softmax):
+        return False
     activation = getattr(model.layers[-1], "activation", None)
     return getattr(activation, "__name__", "linear") != "softmax"
 

@@ -1,5 +1,6 @@
 /// An element-wise function on its own: Keras's `Activation` (any function `PointwiseFunction` knows;
-/// softmax as the last layer only), `ReLU` (max_value, negative_slope, threshold), `LeakyReLU` and `ELU`.
+/// softmax as the last layer only), `ReLU` (max_value, negative_slope, threshold), `LeakyReLU`, `ELU`,
+/// and `Softmax` over the last axis (the last layer only).
 public struct ActivationLayer: KerasLayer {
     public let name: String
     public let inputShape: TensorShape
@@ -30,7 +31,7 @@ public struct ActivationLayer: KerasLayer {
         self.init(name: name, inputShape: inputShape, function: function)
     }
 
-    public static let kerasClassNames = ["Activation", "ReLU", "LeakyReLU", "ELU"]
+    public static let kerasClassNames = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"]
 
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         let function: PointwiseFunction
@@ -45,6 +46,9 @@ public struct ActivationLayer: KerasLayer {
             function = .rectifying(maximum: nil, negativeSlope: Float(try configuration.number(key, default: 0.3, in: 0...1e6)), threshold: 0)
         case "ELU":
             function = .elu(alpha: Float(try configuration.number("alpha", default: 1, in: 0...1e6)))
+        case "Softmax":
+            try configuration.require("axis", isOneOf: [.number(-1)])
+            function = .softmax
         default:
             let name = try configuration.choice("activation", default: "linear", allowed: PointwiseFunction.kerasNames)
             function = PointwiseFunction(kerasName: name)!

@@ -17,6 +17,7 @@ public enum LayerRegistry {
         ZeroPadding2D.self,
         Cropping2D.self,
         Rescaling.self,
+        Reshape.self,
     ]
 
     static let byClassName: [String: any KerasLayer.Type] = Dictionary(

@@ -147,6 +147,14 @@ struct GraphBuilder {
             add("Reshape", [current, constant([0, shape.channels, shape.height, shape.width], name: "\(layer.name)/shape")])
             if let gamma = weight("gamma") { add("Mul", [current, initializer(gamma, shape: [shape.channels, 1, 1])]) }
             if let beta = weight("beta") { add("Add", [current, initializer(beta, shape: [shape.channels, 1, 1])]) }
+        case let reshape as Reshape:
+            // The values in Keras's (channels-last) order, then the new shape; images go back to channels first.
+            flatten()
+            let shape = reshape.outputShape
+            if !shape.isVector {
+                add("Reshape", [current, constant([-1, shape.height, shape.width, shape.channels], name: "\(layer.name)/shape")])
+                toChannelsFirst()
+            }
         case let rescaling as Rescaling:
             add("Mul", [current, constant([rescaling.scale], name: "\(layer.name)/scale")])
             if rescaling.offset != 0 { add("Add", [current, constant([rescaling.offset], name: "\(layer.name)/offset")]) }

@@ -16,6 +16,7 @@ struct KerasLayerTests {
         "relu6", "relu-options", "leaky-relu", "elu-layer", "activation-relu6", "activation-leaky-relu", "activation-elu",
         "activation-selu", "activation-gelu", "activation-silu", "activation-swish", "activation-softplus", "activation-softsign",
         "activation-hard-sigmoid", "activation-hard-silu", "activation-mish", "zero-padding", "zero-padding-symmetric", "cropping", "rescaling",
+        "reshape-to-image", "reshape-to-vector", "reshape-image",
     ]
 
     @Test("Forward, input gradient and weight gradients match Keras to 1e-4", arguments: fixtures)

@@ -15,7 +15,7 @@ struct ModelDescriptionTests {
 
     static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "global-max",
                             "basic-classification", "logits-mismatch", "activations-cnn",
-                            "vgg16", "functional-chain", "functional-chain-keras2", "initializers-cnn", "margins-cnn", "rescaling-cnn"]
+                            "vgg16", "functional-chain", "functional-chain-keras2", "initializers-cnn", "margins-cnn", "rescaling-cnn", "reshape-softmax"]
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)

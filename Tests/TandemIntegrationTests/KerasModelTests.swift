@@ -10,7 +10,7 @@ struct KerasModelTests {
 
     @Test("Every supported Keras model for 28×28×1 images trains under mpirun, and its checkpoint evaluates without --model",
           arguments: ["tutorial", "small-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "activations-cnn",
-                     "functional-chain", "initializers-cnn", "margins-cnn"])
+                     "functional-chain", "initializers-cnn", "margins-cnn", "reshape-softmax"])
     func trainsAndEvaluates(name: String) throws {
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -121,3 +121,8 @@ case("zero-padding", layers.ZeroPadding2D(((1, 2), (0, 3)), name="z"), (4, 3, 2)
 case("zero-padding-symmetric", layers.ZeroPadding2D(1, name="z"), (3, 3, 3))
 case("cropping", layers.Cropping2D(((1, 0), (2, 1)), name="c"), (5, 6, 2))
 case("rescaling", layers.Rescaling(1.0 / 127.5, offset=-1, name="s"), (4, 3, 2))
+
+# Reshape (appended last): a vector into an image, an image into a vector (with -1), an image into another.
+case("reshape-to-image", layers.Reshape((4, 3, 2), name="r"), (24,))
+case("reshape-to-vector", layers.Reshape((-1,), name="r"), (4, 3, 2))
+case("reshape-image", layers.Reshape((6, 2, 2), name="r"), (4, 3, 2))

@@ -194,6 +194,18 @@ save("supported", "margins-cnn", sequential(
 fresh()
 save("supported", "rescaling-cnn", sequential("rescaling_cnn", (28, 28, 1), layers.Rescaling(1.0 / 255), *small_cnn_layers()))
 
+# Reshape between vectors and images, and a Softmax layer as the output.
+fresh()
+save("supported", "reshape-softmax", sequential(
+    "reshape_softmax", (28, 28, 1),
+    layers.Reshape((784,)),
+    layers.Dense(64, activation="relu"),
+    layers.Reshape((8, 8, 1)),
+    layers.Conv2D(4, 3, activation="relu"),
+    layers.Reshape((-1,)),
+    layers.Dense(10),
+    layers.Softmax()))
+
 # Keras's initializers other than the defaults, by name and as objects.
 fresh()
 save("supported", "initializers-cnn", sequential(
