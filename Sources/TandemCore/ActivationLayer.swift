@@ -10,7 +10,7 @@ public struct ActivationLayer: KerasLayer {
 
     public var outputShape: TensorShape { inputShape }
     public var summaryDetail: String { function.name }
-    public var outputActivationName: String { function.name }
+    public var outputActivation: PointwiseFunction { function }
     public var parameterBlocks: [ParameterBlock] { [] }
 
     public init(name: String = "activation", inputShape: TensorShape, function: PointwiseFunction, kind: String = "Activation") {
@@ -21,14 +21,7 @@ public struct ActivationLayer: KerasLayer {
     }
 
     public init(name: String = "activation", inputShape: TensorShape, activation: KerasActivation) {
-        let function: PointwiseFunction = switch activation {
-        case .softmax: .softmax
-        case .hidden(.linear): .linear
-        case .hidden(.relu): .relu
-        case .hidden(.sigmoid): .sigmoid
-        case .hidden(.tanh): .tanh
-        }
-        self.init(name: name, inputShape: inputShape, function: function)
+        self.init(name: name, inputShape: inputShape, function: PointwiseFunction(activation))
     }
 
     public static let kerasClassNames = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"]
@@ -50,7 +43,7 @@ public struct ActivationLayer: KerasLayer {
             try configuration.require("axis", isOneOf: [.number(-1)])
             function = .softmax
         default:
-            let name = try configuration.choice("activation", default: "linear", allowed: PointwiseFunction.kerasNames)
+            let name = try configuration.choice("activation", default: "linear", allowed: PointwiseFunction.byKerasName.keys.sorted())
             function = PointwiseFunction(kerasName: name)!
         }
         self.init(name: configuration.name, inputShape: inputShape, function: function, kind: configuration.className)

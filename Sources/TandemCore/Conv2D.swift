@@ -45,7 +45,7 @@ public struct Conv2D: KerasLayer {
 
     public var kind: String { "Conv2D" }
     public var summaryDetail: String { "\(activation.rawValue), \(algorithm.rawValue)" }
-    public var outputActivationName: String { activation.rawValue }
+    public var outputActivation: PointwiseFunction { PointwiseFunction(.hidden(activation)) }
 
     /// - Parameter algorithm: `nil` picks Winograd where it applies and pays (3×3, stride 1, `same`,
     ///   more than one input channel; F(4×4) for kernels of up to 128×128 channels on planes of at least

@@ -15,7 +15,7 @@ public struct Dense: KerasLayer {
     public var outputShape: TensorShape { .vector(units) }
     public var kind: String { "Dense" }
     public var summaryDetail: String { activation.isSoftmax ? "softmax" : activation.hidden.rawValue }
-    public var outputActivationName: String { summaryDetail }
+    public var outputActivation: PointwiseFunction { PointwiseFunction(activation) }
     var inputs: Int { inputShape.count }
 
     public init(name: String = "dense", inputShape: TensorShape, units: Int, activation: KerasActivation,

@@ -81,25 +81,23 @@ public enum Initializer: Equatable, Sendable {
             for index in 0..<count {
                 values[index] = mean + deviation * Float(Self.standardNormal(&generator, truncated: truncated))
             }
-        case .varianceScaling(1, .fanAverage, .uniform):
-            // Glorot-uniform as Tandem has always drawn it (the same weights for the same seed).
-            let limit = Float((6.0 / Double(fanIn + fanOut)).squareRoot())
-            for index in 0..<count { values[index] = (2 * generator.nextUnitFloat() - 1) * limit }
         case let .varianceScaling(scale, mode, distribution):
-            let fan = switch mode {
+            let counted = switch mode {
             case .fanIn: Double(fanIn)
             case .fanOut: Double(fanOut)
             case .fanAverage: Double(fanIn + fanOut) / 2
             }
-            let variance = scale / max(1, fan)
+            // Keras's variance scale / fan. Glorot-uniform's limit √(3 / ((in + out)/2)) is √(6 / (in + out))
+            // to the last bit (halving is exact): Tandem's default draws as it always has.
+            let fan = max(1, counted)
             switch distribution {
             case .uniform:
-                let limit = Float((3 * variance).squareRoot())
+                let limit = Float((3 * scale / fan).squareRoot())
                 for index in 0..<count { values[index] = (2 * generator.nextUnitFloat() - 1) * limit }
             case .truncatedNormal, .untruncatedNormal:
                 // The standard deviation of a unit normal truncated at ±2 is 0.8796…: Keras divides it out.
                 let truncated = distribution == .truncatedNormal
-                let deviation = variance.squareRoot() / (truncated ? 0.87962566103423978 : 1)
+                let deviation = (scale / fan).squareRoot() / (truncated ? 0.87962566103423978 : 1)
                 for index in 0..<count {
                     values[index] = Float(deviation * Self.standardNormal(&generator, truncated: truncated))
                 }

@@ -82,10 +82,9 @@ public protocol Layer: Sendable {
     var kind: String { get }
     /// For `tandem summary`: what else to say of it, e.g. `relu, winograd`.
     var summaryDetail: String { get }
-    /// The activation the layer ends in, as `PointwiseFunction.name` says it (`linear` for layers
-    /// without one). A softmax is allowed on the last layer only, which then computes logits: the
-    /// softmax is fused into the cross-entropy loss.
-    var outputActivationName: String { get }
+    /// The activation the layer ends in (linear for layers without one). A softmax is allowed on the
+    /// last layer only, which then computes logits: the softmax is fused into the cross-entropy loss.
+    var outputActivation: PointwiseFunction { get }
     var inputShape: TensorShape { get }
     var outputShape: TensorShape { get }
     /// The trainable parameter blocks in flat-buffer order (Keras's `get_weights()` order).
@@ -112,8 +111,8 @@ extension Layer {
     public var parameterCount: Int { parameterBlocks.reduce(0) { $0 + $1.count } }
     public var trainableParameterCount: Int { parameterBlocks.filter(\.trainable).reduce(0) { $0 + $1.count } }
     public var summaryDetail: String { "" }
-    public var outputActivationName: String { "linear" }
-    public var endsInSoftmax: Bool { outputActivationName == "softmax" }
+    public var outputActivation: PointwiseFunction { .linear }
+    public var endsInSoftmax: Bool { outputActivation == .softmax }
     public var preparedCount: Int { 0 }
     public func savedCount(samples: Int) -> Int { 0 }
     public func scratchCount(samples: Int) -> Int { 0 }

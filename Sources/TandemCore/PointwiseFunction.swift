@@ -31,31 +31,32 @@ public enum PointwiseFunction: Equatable, Sendable {
     /// `x · tanh(softplus(x))`.
     case mish
 
+    /// Every `activation` string of a Keras configuration Tandem computes, with its function.
+    public static let byKerasName: [String: PointwiseFunction] = [
+        "linear": .linear, "relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh, "softmax": .softmax,
+        "relu6": .rectifier(maximum: 6, negativeSlope: 0, threshold: 0),
+        "leaky_relu": .rectifier(maximum: nil, negativeSlope: 0.2, threshold: 0),
+        "elu": .elu(alpha: 1), "selu": .selu, "gelu": .gelu(approximate: false), "silu": .silu, "swish": .silu,
+        "softplus": .softplus, "softsign": .softsign, "hard_sigmoid": .hardSigmoid, "hard_silu": .hardSilu,
+        "hard_swish": .hardSilu, "mish": .mish,
+    ]
+
     /// The function an `activation` string names in a Keras configuration.
     public init?(kerasName name: String) {
-        switch name {
-        case "linear": self = .linear
-        case "relu": self = .relu
-        case "sigmoid": self = .sigmoid
-        case "tanh": self = .tanh
-        case "softmax": self = .softmax
-        case "relu6": self = .rectifier(maximum: 6, negativeSlope: 0, threshold: 0)
-        case "leaky_relu": self = .rectifier(maximum: nil, negativeSlope: 0.2, threshold: 0)
-        case "elu": self = .elu(alpha: 1)
-        case "selu": self = .selu
-        case "gelu": self = .gelu(approximate: false)
-        case "silu", "swish": self = .silu
-        case "softplus": self = .softplus
-        case "softsign": self = .softsign
-        case "hard_sigmoid": self = .hardSigmoid
-        case "hard_silu", "hard_swish": self = .hardSilu
-        case "mish": self = .mish
-        default: return nil
-        }
+        guard let function = Self.byKerasName[name] else { return nil }
+        self = function
     }
 
-    public static let kerasNames = ["linear", "relu", "sigmoid", "tanh", "softmax", "relu6", "leaky_relu", "elu", "selu", "gelu",
-                                    "silu", "swish", "softplus", "softsign", "hard_sigmoid", "hard_silu", "hard_swish", "mish"]
+    /// An activation as Dense and Conv2D hold it.
+    public init(_ activation: KerasActivation) {
+        self = switch activation {
+        case .softmax: .softmax
+        case .hidden(.linear): .linear
+        case .hidden(.relu): .relu
+        case .hidden(.sigmoid): .sigmoid
+        case .hidden(.tanh): .tanh
+        }
+    }
 
     /// The general ReLU, reduced to plain ReLU (and its kernels) when every option is Keras's default.
     public static func rectifying(maximum: Float?, negativeSlope: Float, threshold: Float) -> PointwiseFunction {

@@ -113,8 +113,8 @@ public struct Sequential: Sendable {
     /// Tandem can train with softmax cross-entropy.
     private static func output(of last: any Layer) throws -> ModelOutput {
         if last.endsInSoftmax { return .probabilities }
-        guard last.outputActivationName == "linear" else {
-            throw ModelDefinitionError("\(last.name): the model ends in activation '\(last.outputActivationName)'; Tandem trains classifiers whose last layer is a softmax or linear (logits)")
+        guard last.outputActivation == .linear else {
+            throw ModelDefinitionError("\(last.name): the model ends in activation '\(last.outputActivation.name)'; Tandem trains classifiers whose last layer is a softmax or linear (logits)")
         }
         guard last.outputShape.isVector else {
             throw ModelDefinitionError("\(last.name): the model's output is \(last.outputShape), not one score per class (Flatten or global pooling first)")

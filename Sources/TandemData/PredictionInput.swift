@@ -23,7 +23,7 @@ public struct PredictionInput {
     /// multiplying bytes by `byteScale` (`Sequential.byteScale`).
     public init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255) throws {
         self.path = path
-        let scaling = byteScale == 1 ? "taken as 0–255" : "scaled by 1/255"
+        let scaling = Self.scaling(byteScale)
         func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               (attributes[.type] as? FileAttributeType) == .typeRegular else {
@@ -65,7 +65,7 @@ public struct PredictionInput {
             let array: NumpyArray
             do { array = try NumpyArray(bytes: bytes, name: name) } catch let error as NumpyError { throw fail(error.problem) }
             (images, conversion) = try Self.images(of: array, name: name, height: height, width: width, channels: channels,
-                                                   byteScale: byteScale, scaling: scaling, fail: fail)
+                                                   byteScale: byteScale, fail: fail)
         } else {
             throw fail("is not a PNG, JPEG, .npy or IDX image file")
         }
@@ -143,7 +143,7 @@ public struct PredictionInput {
 
     /// An `.npy` of one image (H, W[, C]) or a stack (N, H, W[, C]): uint8 times `byteScale`, floats as they are.
     private static func images(of array: NumpyArray, name: String, height: Int, width: Int, channels: Int, byteScale: Float,
-                               scaling: String, fail: (String) -> InputFileError) throws -> ([Image], String?) {
+                               fail: (String) -> InputFileError) throws -> ([Image], String?) {
         let shape = array.shape
         let imageShape = channels == 1 ? [height, width] : [height, width, channels]
         let single = shape == imageShape || shape == [height, width, channels]
@@ -164,6 +164,9 @@ public struct PredictionInput {
             }
             images.append(Image(name: single ? name : "\(name)[\(index)]", pixels: pixels))
         }
-        return (images, array.type == .uint8 ? "uint8 \(scaling)" : nil)
+        return (images, array.type == .uint8 ? "uint8 \(scaling(byteScale))" : nil)
     }
+
+    /// How bytes become the model's input, in the words of a conversion.
+    private static func scaling(_ byteScale: Float) -> String { byteScale == 1 ? "taken as 0–255" : "scaled by 1/255" }
 }
