@@ -1,5 +1,6 @@
 /// Keras's `GlobalAveragePooling2D` and `GlobalMaxPooling2D`: one value per channel over all positions,
-/// a vector of `channels` (`keepdims` false, Keras's default).
+/// a vector of `channels`; with `keepdims` an image of 1×1×`channels` (squeeze-and-excitation's), the
+/// same values.
 public struct GlobalPooling2D: KerasLayer {
     public enum Reduction: String, Sendable {
         case average, maximum
@@ -8,24 +9,28 @@ public struct GlobalPooling2D: KerasLayer {
     public let name: String
     public let inputShape: TensorShape
     public let reduction: Reduction
+    /// Keras's `keepdims`: the output is a 1×1 image rather than a vector (the same floats).
+    public let keepsDimensions: Bool
 
     public var outputShape: TensorShape { .vector(inputShape.channels) }
     public var kind: String { reduction == .average ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D" }
+    public var summaryDetail: String { keepsDimensions ? "keepdims" : "" }
     public var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "global_pooling2d", inputShape: TensorShape, reduction: Reduction) {
+    public init(name: String = "global_pooling2d", inputShape: TensorShape, reduction: Reduction, keepsDimensions: Bool = false) {
         self.name = name
         self.inputShape = inputShape
         self.reduction = reduction
+        self.keepsDimensions = keepsDimensions
     }
 
     public static let kerasClassNames = ["GlobalAveragePooling2D", "GlobalMaxPooling2D"]
 
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
-        try configuration.require("keepdims", isOneOf: [.bool(false)])
         self.init(name: configuration.name, inputShape: inputShape,
-                      reduction: configuration.className == "GlobalMaxPooling2D" ? .maximum : .average)
+                  reduction: configuration.className == "GlobalMaxPooling2D" ? .maximum : .average,
+                  keepsDimensions: try configuration.flag("keepdims", default: false))
     }
 
     // The pooling layers' window kernels, with one window per sample: the whole input.

@@ -29,7 +29,7 @@ public struct GroupNormalization: KerasLayer {
     public static let kerasClassNames = ["GroupNormalization"]
 
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
-        try configuration.require("axis", isOneOf: [.number(-1), .number(inputShape.isVector ? 1 : 3)])
+        try configuration.require("axis", isOneOf: [.number(-1), .number(3), .number(inputShape.isVector ? 1 : 3)])
         try configuration.requireNormalizationDefaults()
         try self.init(name: configuration.name, inputShape: inputShape,
                       groups: try configuration.integer("groups", default: 32, in: 1...KerasLayerConfiguration.largestWidth),

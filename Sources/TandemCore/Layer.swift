@@ -28,6 +28,10 @@ public struct LayerMemory {
     public var scratch: UnsafeMutablePointer<Float>
     /// Which samples these are, for layers that draw random numbers per sample.
     public var samples: SampleBlock
+    /// A merge layer's inputs, in call order (`input` is the first), and where their gradients go
+    /// (`nil` for an input that needs none); `nil` for other layers.
+    public var inputs: UnsafePointer<UnsafeMutablePointer<Float>>? = nil
+    public var inputGradients: UnsafePointer<UnsafeMutablePointer<Float>?>? = nil
 }
 
 /// Which samples a block holds. Randomised layers (Dropout, augmentation) draw from `(seed, epoch,
@@ -137,11 +141,21 @@ public struct LayerBuildContext: Sendable {
     public var convolution: ConvolutionAlgorithm?
     /// The layer's position in the model, counted from 0 (what a randomised layer's draws depend on).
     public var index: Int
+    /// The shapes of every activation the layer takes, in call order (several for a merge layer).
+    public var inputShapes: [TensorShape]
 
-    public init(convolution: ConvolutionAlgorithm? = nil, index: Int = 0) {
+    public init(convolution: ConvolutionAlgorithm? = nil, index: Int = 0, inputShapes: [TensorShape] = []) {
         self.convolution = convolution
         self.index = index
+        self.inputShapes = inputShapes
     }
+}
+
+/// A layer that takes several activations of a graph model (Keras's merge layers: `Add`,
+/// `Concatenate`, …), read from `LayerMemory.inputs`; its backward writes each input's gradient to
+/// `LayerMemory.inputGradients` (where not `nil`). `inputShape` is the first input's.
+public protocol MergeLayer: Layer {
+    var inputShapes: [TensorShape] { get }
 }
 
 /// A layer whose training pass depends on the whole global batch (Keras's `BatchNormalization`). The

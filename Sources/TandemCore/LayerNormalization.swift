@@ -21,7 +21,7 @@ public struct LayerNormalization: KerasLayer {
     public static let kerasClassNames = ["LayerNormalization"]
 
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
-        try configuration.require("axis", isOneOf: [.number(-1), .number(inputShape.isVector ? 1 : 3), .array([.number(-1)])])
+        try configuration.require("axis", isOneOf: [.number(-1), .number(3), .number(inputShape.isVector ? 1 : 3), .array([.number(-1)])])
         try configuration.require("rms_scaling", isOneOf: [.bool(false)])
         try configuration.requireNormalizationDefaults()
         self.init(name: configuration.name, inputShape: inputShape,

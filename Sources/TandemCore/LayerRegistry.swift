@@ -18,6 +18,8 @@ public enum LayerRegistry {
         Cropping2D.self,
         Rescaling.self,
         Reshape.self,
+        ElementwiseMerge.self,
+        Concatenate.self,
     ]
 
     static let byClassName: [String: any KerasLayer.Type] = Dictionary(

@@ -1,8 +1,9 @@
 import Foundation
 
-/// A Keras `Sequential` model as Keras describes it: the JSON of `model.to_json()`, which is also the
-/// `config.json` inside a `.keras` archive (a Functional model whose layers form one chain is read as
-/// the Sequential model it equals: `FunctionalChain`). Parsed with Foundation's `JSONDecoder`; keys Tandem does
+/// A Keras model as Keras describes it: the JSON of `model.to_json()`, which is also the `config.json`
+/// inside a `.keras` archive. A `Sequential` model is a chain of layers, a Functional one a graph
+/// (`FunctionalGraph`): both are layers in an order where each comes after those it reads, and the
+/// activations each takes. Parsed with Foundation's `JSONDecoder`; keys Tandem does
 /// not use are ignored, missing keys take Keras's defaults, and what Tandem cannot honour is refused
 /// by the layer that reads it (`LayerRegistry`), in one line naming the layer and the option.
 ///
@@ -11,6 +12,10 @@ public struct ModelDescription: Sendable, Equatable {
     public let name: String
     public let inputShape: TensorShape
     public let layers: [KerasLayerConfiguration]
+    /// For each layer, the activations it takes, in call order: 0 is the model's input, `i + 1` the
+    /// output of layer `i`. Each layer comes after those it reads and the last is the model's output;
+    /// a Sequential model's layer `i` takes `[i]`.
+    public let inputs: [[Int]]
     /// The loss the file's `compile_config` names, if the model was compiled before it was saved. Tandem
     /// always trains with softmax cross-entropy; this only decides which warnings start-up prints.
     /// Not part of `json`: a checkpoint keeps the model, not the file's compile settings.
@@ -23,13 +28,23 @@ public struct ModelDescription: Sendable, Equatable {
     /// The same model: name, input and layers (not the compile settings the file came with).
     public static func == (left: ModelDescription, right: ModelDescription) -> Bool {
         left.name == right.name && left.inputShape == right.inputShape && left.layers == right.layers
+            && left.inputs == right.inputs
     }
 
-    public init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration]) {
+    /// - Parameter inputs: what each layer takes (see `inputs`); `nil` for a chain, each layer taking
+    ///   the one before it.
+    public init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration], inputs: [[Int]]? = nil) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
+        self.inputs = inputs ?? layers.indices.map { [$0] }
+        precondition(self.inputs.count == layers.count
+                     && self.inputs.enumerated().allSatisfy { layer, inputs in !inputs.isEmpty && inputs.allSatisfy { $0 <= layer } },
+                     "each layer takes activations computed before it")
     }
+
+    /// Whether each layer takes the one before it, as in a Keras `Sequential` model.
+    public var isChain: Bool { inputs.enumerated().allSatisfy { $1 == [$0] } }
 
     /// Parses Keras JSON text; `source` names it in error messages (a path, or "the checkpoint").
     public init(json text: String, source: String) throws {
@@ -44,14 +59,17 @@ public struct ModelDescription: Sendable, Equatable {
             throw fail("not a Keras model description (no class_name at the top level)")
         }
         let entries: [JSONValue]
+        var graphInputs: [[Int]]?
         switch className {
         case "Sequential":
             guard let layers = root["config"]?["layers"]?.array else { throw fail("the Sequential model has no config.layers list") }
             entries = layers
         case "Functional", "Model":
-            entries = try FunctionalChain.entries(of: root, fail: fail)
+            let graph = try FunctionalGraph(root, fail: fail)
+            entries = [graph.input] + graph.layers
+            graphInputs = graph.inputs
         default:
-            throw fail("the model is a \(className) model; Tandem trains Keras Sequential models and Functional chains")
+            throw fail("the model is a \(className) model; Tandem trains Keras Sequential and Functional models")
         }
         var layers: [KerasLayerConfiguration] = []
         var declaredInput: JSONValue?
@@ -73,7 +91,7 @@ public struct ModelDescription: Sendable, Equatable {
         guard !layers.isEmpty else { throw fail("the model has no layers") }
         guard let declaredInput else { throw fail("the model declares no input shape (no InputLayer with batch_shape)") }
         self.init(name: root["config"]?["name"]?.string ?? "sequential",
-                  inputShape: try Self.inputShape(declaredInput, fail: fail), layers: layers)
+                  inputShape: try Self.inputShape(declaredInput, fail: fail), layers: layers, inputs: graphInputs)
         compiledLoss = root["compile_config"]?["loss"].flatMap(CompiledLoss.init(keras:))
     }
 
@@ -100,21 +118,51 @@ public struct ModelDescription: Sendable, Equatable {
     }
 
     /// Keras JSON, as `model.to_json()` writes it (an `InputLayer` first), keys sorted: what a
-    /// checkpoint stores and what Keras's `model_from_json` reads.
+    /// checkpoint stores and what Keras's `model_from_json` reads. A chain is written as a `Sequential`
+    /// model, a graph as a Functional one in Keras 3's form.
     public var json: String {
-        func entry(_ className: String, _ config: [String: JSONValue]) -> JSONValue {
-            .object(["module": .string("keras.layers"), "class_name": .string(className), "config": .object(config),
-                     "registered_name": .null])
+        func entry(_ className: String, _ config: [String: JSONValue]) -> [String: JSONValue] {
+            ["module": .string("keras.layers"), "class_name": .string(className), "config": .object(config),
+             "registered_name": .null]
         }
+        let layerNames = Set(layers.map(\.name))
+        let inputName = (0...).lazy.map { $0 == 0 ? "input_layer" : "input_layer_\($0)" }.first { !layerNames.contains($0) }!
         let input = entry("InputLayer", [
             "batch_shape": .array([.null, .number(Double(inputShape.height)), .number(Double(inputShape.width)),
                                    .number(Double(inputShape.channels))]),
-            "dtype": .string("float32"), "sparse": .bool(false), "name": .string("input_layer"),
+            "dtype": .string("float32"), "sparse": .bool(false), "name": .string(inputName),
         ])
+        var config: [String: JSONValue] = ["name": .string(name), "trainable": .bool(true)]
+        if isChain {
+            config["dtype"] = .string("float32")
+            config["layers"] = .array([.object(input)] + layers.map { .object(entry($0.className, $0.config)) })
+        } else {
+            // Keras reads a call's tensors by their `keras_history` alone; their shapes only have to be valid.
+            let shapes = (try? Sequential(description: self)).map { [inputShape] + $0.layers.map(\.outputShape) }
+            let names = [inputName] + layers.map(\.name)
+            func tensor(_ activation: Int) -> JSONValue {
+                let shape = shapes?[activation], dimensions = shape.map { $0.isVector ? [$0.channels] : [$0.height, $0.width, $0.channels] } ?? []
+                return .object(["class_name": .string("__keras_tensor__"), "config": .object([
+                    "shape": .array([.null] + dimensions.map { .number(Double($0)) }), "dtype": .string("float32"),
+                    "keras_history": .array([.string(names[activation]), .number(0), .number(0)]),
+                ])])
+            }
+            var inputEntry = input
+            inputEntry["name"] = .string(inputName)
+            inputEntry["inbound_nodes"] = .array([])
+            config["layers"] = .array([.object(inputEntry)] + zip(layers, inputs).map { layer, taken in
+                var layerEntry = entry(layer.className, layer.config)
+                layerEntry["name"] = .string(layer.name)
+                let arguments: JSONValue = taken.count == 1 ? tensor(taken[0]) : .array(taken.map(tensor))
+                layerEntry["inbound_nodes"] = .array([.object(["args": .array([arguments]), "kwargs": .object([:])])])
+                return .object(layerEntry)
+            })
+            config["input_layers"] = .array([.string(inputName), .number(0), .number(0)])
+            config["output_layers"] = .array([.string(layers.last!.name), .number(0), .number(0)])
+        }
         let root = JSONValue.object([
-            "module": .string("keras"), "class_name": .string("Sequential"), "registered_name": .null,
-            "config": .object(["name": .string(name), "trainable": .bool(true), "dtype": .string("float32"),
-                               "layers": .array([input] + layers.map { entry($0.className, $0.config) })]),
+            "module": .string("keras"), "class_name": .string(isChain ? "Sequential" : "Functional"), "registered_name": .null,
+            "config": .object(config),
         ])
         return root.description
     }

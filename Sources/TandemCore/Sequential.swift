@@ -37,8 +37,15 @@ public struct Sequential: Sendable {
         }
         return ranges
     }
-    /// The first layer with trainable weights: backward stops there (no gradient is needed below it).
+    /// The first layer with trainable weights: no layer before it needs a backward pass.
     public let gradientStart: Int
+    /// For each layer, the activations it takes (`ModelDescription.inputs`: 0 is the model's input,
+    /// `i + 1` the output of layer `i`).
+    public let layerInputs: [[Int]]
+    /// The shape of each activation: the input's, then each layer's output.
+    public let activationShapes: [TensorShape]
+    /// Which layers run backward and where each activation's gradient is kept.
+    public let gradientPlan: GradientPlan
 
     /// The most memory a model may ask for (weights with their gradient and the optimiser's state, and one
     /// sample's workspace), checked before anything is allocated.
@@ -53,15 +60,19 @@ public struct Sequential: Sendable {
     ///   applies, im2col elsewhere); `nil` lets each layer pick.
     public init(description: ModelDescription, convolution: ConvolutionAlgorithm? = nil) throws {
         var layers: [any Layer] = []
-        var shape = description.inputShape
+        var shapes = [description.inputShape]   // of each activation: the input, then each layer's output
         for (index, configuration) in description.layers.enumerated() {
-            let layer = try LayerRegistry.make(configuration, inputShape: shape,
-                                               context: LayerBuildContext(convolution: convolution, index: index))
+            let inputShapes = description.inputs[index].map { shapes[$0] }
+            let layer = try LayerRegistry.make(configuration, inputShape: inputShapes[0],
+                                               context: LayerBuildContext(convolution: convolution, index: index, inputShapes: inputShapes))
+            if inputShapes.count > 1 && !(layer is any MergeLayer) {
+                throw configuration.error("takes \(inputShapes.count) inputs; only merge layers (Add, Concatenate, …) take several")
+            }
             if layer.endsInSoftmax && index != description.layers.count - 1 {
                 throw configuration.error("a softmax is only supported on the last layer (Tandem fuses it into the loss)")
             }
             layers.append(layer)
-            shape = layer.outputShape
+            shapes.append(layer.outputShape)
         }
         guard let last = layers.last else { throw ModelDefinitionError("a model needs at least one layer") }
         output = try Self.output(of: last)
@@ -82,6 +93,8 @@ public struct Sequential: Sendable {
         self.description = description
         inputShape = description.inputShape
         self.layers = layers
+        layerInputs = description.inputs
+        activationShapes = shapes
         var offsets: [Int] = []
         var offset = 0
         for layer in layers {
@@ -91,6 +104,7 @@ public struct Sequential: Sendable {
         parameterOffsets = offsets
         parameterCount = offset
         synchronizedLayers = layers.indices.filter { layers[$0] is any BatchSynchronizedLayer }
+        gradientPlan = GradientPlan(layers: layers, inputs: description.inputs, shapes: shapes)
     }
 
     public var classCount: Int { layers.last!.outputShape.count }
@@ -129,9 +143,10 @@ public struct Sequential: Sendable {
     public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
 
     /// FLOPs of one sample's training step by direct convolution: forward (1×), kernel gradient (1×)
-    /// and input gradient (1×, none for the first layer), two FLOPs per multiply-add.
+    /// and input gradient (1×, none for layers whose input needs none), two FLOPs per multiply-add.
     public var trainingFLOPsPerSample: Int {
-        2 * (3 * forwardMultiplyAdds - layers[gradientStart].forwardMultiplyAdds)
+        let withoutInputGradient = layers.indices.filter { gradientPlan.runsBackward[$0] && !gradientPlan.needsInputGradient(layer: $0) }
+        return 2 * (3 * forwardMultiplyAdds - withoutInputGradient.reduce(0) { $0 + layers[$1].forwardMultiplyAdds })
     }
 
     /// Keras's default initialisation from `seed`: Glorot-uniform kernels, zero biases, layer by layer.
@@ -173,22 +188,19 @@ public struct Sequential: Sendable {
     /// gradient the backward pass starts from: the block's summed loss (added in sample order) and how
     /// many samples were classified correctly.
     public func beginBackward(labels: (Int) -> Int, scale: Float, workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
-        workspace.gradient = (workspace.gradients.0.pointer, workspace.gradients.1.pointer)
-        return SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
-                                                   labels: labels, scale: scale, gradient: workspace.gradient.output)
+        SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
+                                            labels: labels, scale: scale, gradient: workspace.outputGradient(layer: layers.count - 1))
     }
 
-    /// The backward pass through layers `range`, from the gradient with respect to the last one's output
-    /// to that with respect to the first one's input. Each layer's gradient, summed over the block, is
-    /// written to `workspace.layerGradient` and handed to `consume(layer, gradient)` before the next
-    /// layer runs.
+    /// The backward pass through layers `range`, last first (`range` must follow every layer that reads
+    /// its outputs). Each layer's gradient, summed over the block, is written to
+    /// `workspace.layerGradient` and handed to `consume(layer, gradient)` before the next layer runs.
     public func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace,
                          consume: (_ layer: Int, _ gradient: UnsafePointer<Float>) -> Void) {
-        for index in range.reversed() where index >= gradientStart {
-            layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index],
-                                                            needsInputGradient: index > gradientStart))
+        for index in range.reversed() where gradientPlan.runsBackward[index] {
+            layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index]))
             if layers[index].parameterCount > 0 { consume(index, workspace.layerGradient.pointer) }
-            workspace.advanceGradient()
+            workspace.finishBackward(layer: index)
         }
     }
 
@@ -214,10 +226,15 @@ public struct Sequential: Sendable {
 public final class ModelWorkspace: @unchecked Sendable {
     /// The most samples a block may hold.
     public let capacity: Int
+    private let plan: GradientPlan
+    private let layerInputs: [[Int]]
+    private let activationShapes: [TensorShape]
     /// `activations[0]` is the input; `activations[i + 1]` the output of layer `i`.
     let activations: [FloatBuffer]
-    /// Two buffers the gradient with respect to activations alternates between, layer by layer.
-    let gradients: (FloatBuffer, FloatBuffer)
+    /// The gradients with respect to activations, as `GradientPlan` places them.
+    let gradients: [FloatBuffer]
+    /// Where a layer's backward pass writes the gradient of an input that other layers also read.
+    let partials: [FloatBuffer]
     let prepared: [FloatBuffer]
     let saved: [FloatBuffer]
     let scratch: FloatBuffer
@@ -225,9 +242,11 @@ public final class ModelWorkspace: @unchecked Sendable {
     public let layerGradient: FloatBuffer
     /// A placeholder for arguments a forward-only pass does not use.
     private let unused: FloatBuffer
-    /// During backward: where the gradient with respect to the current layer's output is, and where the
-    /// one with respect to its input goes (the two `gradients` buffers, swapped layer by layer).
-    var gradient: (output: UnsafeMutablePointer<Float>, input: UnsafeMutablePointer<Float>)
+    /// Each layer's inputs and the gradients its backward pass writes, as `LayerMemory.inputs` and
+    /// `inputGradients` hand them to merge layers: `tableStart[i]` is layer `i`'s first entry.
+    private let inputTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    private let inputGradientTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    private let tableStart: [Int]
     /// How many samples the block in the workspace holds (set with the input).
     public var count = 1
     /// Which samples they are: set by the trainer before each training block; `.inference` (randomised
@@ -240,18 +259,21 @@ public final class ModelWorkspace: @unchecked Sendable {
         case nothing
         /// The per-step values derived from the parameters (read-only during a step): another thread's workspace.
         case prepared(ModelWorkspace)
-        /// Those, the scratch and the layer gradient: another block of the same thread (a model with
-        /// batch-norm keeps every local block's activations until the batch's statistics are known).
+        /// Those, the scratch, the partial gradients and the layer gradient: another block of the same
+        /// thread (a model with batch-norm keeps every local block's activations until the batch's
+        /// statistics are known).
         case preparedAndScratch(ModelWorkspace)
     }
 
     public init(model: Sequential, capacity: Int = 1, sharing: Sharing = .nothing) {
         precondition(capacity >= 1, "a workspace holds at least one sample")
         self.capacity = capacity
-        activations = [FloatBuffer(count: capacity * model.inputShape.count)]
-            + model.layers.map { FloatBuffer(count: capacity * $0.outputShape.count) }
-        let largest = activations.map(\.count).max()!
-        gradients = (FloatBuffer(count: largest), FloatBuffer(count: largest))
+        let plan = model.gradientPlan
+        self.plan = plan
+        layerInputs = model.layerInputs
+        activationShapes = model.activationShapes
+        activations = model.activationShapes.map { FloatBuffer(count: capacity * $0.count) }
+        gradients = plan.bufferSizes.map { FloatBuffer(count: capacity * $0) }
         saved = model.layers.map { FloatBuffer(count: $0.savedCount(samples: capacity)) }
         switch sharing {
         case .nothing:
@@ -262,31 +284,69 @@ public final class ModelWorkspace: @unchecked Sendable {
         }
         if case let .preparedAndScratch(other) = sharing {
             scratch = other.scratch
+            partials = other.partials
             layerGradient = other.layerGradient
         } else {
             scratch = FloatBuffer(count: model.layers.map { $0.scratchCount(samples: capacity) }.max()!)
+            partials = (0..<plan.partialCount).map { _ in FloatBuffer(count: capacity * plan.partialSize) }
             layerGradient = FloatBuffer(count: model.largestLayerParameterCount)
         }
         unused = FloatBuffer(count: 1)
-        gradient = (gradients.0.pointer, gradients.1.pointer)
+
+        var starts: [Int] = []
+        var entries = 0
+        for inputs in layerInputs {
+            starts.append(entries)
+            entries += inputs.count
+        }
+        tableStart = starts
+        inputTable = .allocate(capacity: entries)
+        inputGradientTable = .allocate(capacity: entries)
+        for (layer, inputs) in layerInputs.enumerated() {
+            for (slot, activation) in inputs.enumerated() {
+                (inputTable + starts[layer] + slot).initialize(to: activations[activation].pointer)
+                let target: UnsafeMutablePointer<Float>? = switch plan.targets[layer].isEmpty ? .none : plan.targets[layer][slot] {
+                case .none: nil
+                case let .buffer(buffer): gradients[buffer].pointer
+                case let .partial(partial): partials[partial].pointer
+                }
+                (inputGradientTable + starts[layer] + slot).initialize(to: target)
+            }
+        }
     }
 
-    /// The input of layer `index` (the output of the one before): `layerInput(0)` is the block.
-    public func layerInput(_ index: Int) -> UnsafeMutablePointer<Float> { activations[index].pointer }
+    deinit {
+        inputTable.deallocate()
+        inputGradientTable.deallocate()
+    }
+
+    /// The (first) input of layer `index`.
+    public func layerInput(_ index: Int) -> UnsafeMutablePointer<Float> { inputTable[tableStart[index]] }
 
     /// Where the next block goes, `count` samples of `height × width × channels` floats.
     public var input: UnsafeMutablePointer<Float> { activations[0].pointer }
     public var logits: UnsafeMutablePointer<Float> { activations[activations.count - 1].pointer }
 
-    /// The memory of layer `index` in the backward pass, at the current gradient position; the
-    /// parameter gradient goes to `layerGradient`.
-    public func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>, needsInputGradient: Bool) -> LayerMemory {
+    /// The gradient with respect to layer `index`'s output (of a layer that runs backward).
+    public func outputGradient(layer index: Int) -> UnsafeMutablePointer<Float> { gradients[plan.buffers[index + 1]!].pointer }
+
+    /// The memory of layer `index` in the backward pass; the parameter gradient goes to `layerGradient`.
+    /// Follow the layer's backward pass with `finishBackward(layer:)`.
+    public func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
         memory(layer: index, parameters: parameters, parameterGradient: layerGradient.pointer,
-               outputGradient: gradient.output, inputGradient: needsInputGradient ? gradient.input : nil)
+               outputGradient: outputGradient(layer: index), inputGradient: inputGradientTable[tableStart[index]])
     }
 
-    /// After a layer's backward pass: its input gradient is the next layer's output gradient.
-    public func advanceGradient() { gradient = (gradient.input, gradient.output) }
+    /// After layer `index`'s backward pass: adds the partial gradients it wrote (inputs other layers
+    /// also read) to their activations' gradients.
+    public func finishBackward(layer index: Int) {
+        for (slot, target) in plan.targets[index].enumerated() {
+            guard case let .partial(partial) = target else { continue }
+            let activation = layerInputs[index][slot]
+            let sum = gradients[plan.buffers[activation]!].pointer, addend = partials[partial].pointer
+            for element in 0..<count * activationShapes[activation].count { sum[element] += addend[element] }
+        }
+    }
 
     /// The memory of layer `index` in a forward pass.
     public func forwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
@@ -296,10 +356,12 @@ public final class ModelWorkspace: @unchecked Sendable {
     func memory(layer index: Int, parameters: UnsafePointer<Float>, parameterGradient: UnsafeMutablePointer<Float>?,
                 outputGradient: UnsafeMutablePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>?) -> LayerMemory {
         precondition(count >= 1 && count <= capacity, "a block of \(count) samples in a workspace for \(capacity)")
-        return LayerMemory(count: count, input: activations[index].pointer, output: activations[index + 1].pointer,
+        let table = tableStart[index]
+        return LayerMemory(count: count, input: inputTable[table], output: activations[index + 1].pointer,
                            inputGradient: inputGradient, outputGradient: outputGradient ?? unused.pointer,
                            parameters: parameters, parameterGradient: parameterGradient ?? unused.pointer,
                            prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer,
-                           samples: samples)
+                           samples: samples, inputs: UnsafePointer(inputTable + table),
+                           inputGradients: UnsafePointer(inputGradientTable + table))
     }
 }

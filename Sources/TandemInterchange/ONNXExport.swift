@@ -68,8 +68,17 @@ struct GraphBuilder {
         } else {
             toChannelsFirst()
         }
+        // Each activation's tensor and layout, by activation (0 the input, `i + 1` layer i's output).
+        var activations = [(name: current, channelsFirst: channelsFirst)]
         for (index, layer) in model.layers.enumerated() {
-            try add(layer, tensors: names.layers[index].tensors)
+            let inputs = model.layerInputs[index].map { activations[$0] }
+            (current, channelsFirst) = inputs[0]
+            if let merge = layer as? any MergeLayer {
+                try addMerge(merge, inputs: inputs)
+            } else {
+                try add(layer, tensors: names.layers[index].tensors)
+            }
+            activations.append((current, channelsFirst))
         }
         let output = ONNXExport.outputName(for: model)
         graph.output = [Self.valueInfo(output, dimensions: [nil, model.classCount])]
@@ -114,8 +123,10 @@ struct GraphBuilder {
         case let pooling as GlobalPooling2D:
             toChannelsFirst()
             add(pooling.reduction == .average ? "GlobalAveragePool" : "GlobalMaxPool", [current])
-            add("Flatten", [current], attributes: [Self.attribute("axis", 1)])
-            channelsFirst = false
+            if !pooling.keepsDimensions {
+                add("Flatten", [current], attributes: [Self.attribute("axis", 1)])
+                channelsFirst = false
+            }
         case is Flatten:
             flatten()
         case let activation as ActivationLayer:
@@ -173,6 +184,44 @@ struct GraphBuilder {
         default:
             throw ModelDefinitionError("\(layer.name): \(layer.kind) has no ONNX export yet")
         }
+    }
+
+    /// A merge layer over tensors in one layout: images channels first (a vector broadcast against
+    /// them becomes (batch, channels, 1, 1)), vectors flat.
+    private mutating func addMerge(_ layer: any MergeLayer, inputs: [(name: String, channelsFirst: Bool)]) throws {
+        let images = !layer.outputShape.isVector || inputs.contains { $0.channelsFirst }
+        var names: [String] = []
+        for (slot, (shape, input)) in zip(layer.inputShapes, inputs).enumerated() {
+            (current, channelsFirst) = input
+            if images && !channelsFirst {
+                add("Reshape", [current, constant([0, shape.channels, 1, 1], name: "\(layer.name)/input_\(slot)_shape")])
+            }
+            names.append(current)
+        }
+        switch layer {
+        case let merge as ElementwiseMerge:
+            switch merge.operation {
+            case .add: add("Sum", names)
+            case .subtract: add("Sub", names)
+            case .average: add("Mean", names)
+            case .maximum: add("Max", names)
+            case .minimum: add("Min", names)
+            case .multiply:
+                current = names[0]
+                if names.count == 1 { add("Identity", names) }
+                for name in names.dropFirst() { add("Mul", [current, name]) }
+            }
+        case let concatenate as Concatenate:
+            let axis = switch (images, concatenate.axis) {
+            case (false, _), (true, .channels): 1
+            case (true, .height): 2
+            case (true, .width): 3
+            }
+            add("Concat", names, attributes: [Self.attribute("axis", axis)])
+        default:
+            throw ModelDefinitionError("\(layer.name): \(layer.kind) has no ONNX export yet")
+        }
+        channelsFirst = images
     }
 
     /// The initialisers of a normalisation's gamma and beta: its own, or ones and zeros where the layer

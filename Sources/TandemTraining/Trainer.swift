@@ -294,7 +294,7 @@ public final class Trainer {
             first = statistics.layer + 1
         }
         let last = batchStatistics.last!
-        let backwardSynchronized = batchStatistics.filter { $0.layer >= model.gradientStart }
+        let backwardSynchronized = batchStatistics.filter { model.gradientPlan.runsBackward[$0.layer] }
         forEachBlock { worker, slot in
             let workspace = worker.workspace(slot)
             self.normalize(last, worker: worker, workspace: workspace)
@@ -371,8 +371,7 @@ public final class Trainer {
     private func gradientSums(_ statistics: BatchStatistics, worker: TrainingWorker, workspace: ModelWorkspace) {
         let start = monotonicSeconds()
         let layer = statistics.normalization, index = statistics.layer, channels = layer.channels
-        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index],
-                                              needsInputGradient: index > model.gradientStart)
+        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index])
         if worker.isFirstBlock(workspace) { statistics.threadSums[worker.index].fill(with: 0) }
         layer.gradientSums(memory, into: worker.blockSums.pointer)
         if !gradientFormat.accumulate(worker.blockSums.pointer, count: 2 * channels, into: statistics.threadSums[worker.index].pointer) {
@@ -392,10 +391,9 @@ public final class Trainer {
     private func inputGradient(_ statistics: BatchStatistics, workspace: ModelWorkspace) {
         let layer = statistics.normalization, index = statistics.layer
         let values = configuration.globalBatchSize * layer.inputShape.height * layer.inputShape.width
-        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index],
-                                              needsInputGradient: index > model.gradientStart)
+        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index])
         layer.inputGradient(memory, variance: statistics.variance.pointer, sums: statistics.globalGradientSums.pointer, count: values)
-        workspace.advanceGradient()
+        workspace.finishBackward(layer: index)
     }
 
     // MARK: Failures

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Writes what real Keras computes for whole graph models on one fixed batch: the tests compare Tandem's
+loss and gradients with these.
+
+    python3 -m venv /root/.cache/tandem-keras-venv
+    /root/.cache/tandem-keras-venv/bin/pip install tensorflow-cpu==2.21.0
+    /root/.cache/tandem-keras-venv/bin/python Tests/Fixtures/keras-gradients/generate.py
+
+For each model description in ../keras-models/supported named below: `<name>.keras` (the model with
+Keras's initial weights, batch-norm's statistics and scales drawn at random so that they matter) and
+`<name>.json`: the batch (4 images in [0, 1), labels), the mean sparse categorical cross-entropy of
+`model(x, training=False)` and its gradient with respect to every weight (null for non-trainable ones),
+by layer name in `layer.weights` order. Run once; the files are committed.
+"""
+import json
+import os
+
+import numpy as np
+import keras
+import tensorflow as tf
+
+here = os.path.dirname(os.path.abspath(__file__))
+models = os.path.join(here, "..", "keras-models", "supported")
+
+for name in ["residual-cnn", "merge-cnn"]:
+    keras.utils.set_random_seed(7)
+    model = keras.models.model_from_json(open(os.path.join(models, name + ".json")).read())
+    generator = np.random.default_rng(7)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, variance = layer.get_weights()
+            layer.set_weights([generator.uniform(0.5, 1.5, gamma.shape), generator.uniform(-0.2, 0.2, beta.shape),
+                               generator.uniform(-0.2, 0.2, mean.shape), generator.uniform(0.5, 1.5, variance.shape)])
+    images = generator.uniform(0, 1, (4,) + tuple(model.input_shape[1:])).astype("float32")
+    labels = np.array([3, 0, 9, 5])
+    from_logits = model.layers[-1].get_config().get("activation", "linear") != "softmax"
+    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    with tf.GradientTape() as tape:
+        loss = loss_function(labels, model(images, training=False))
+    gradients = dict(zip([id(w) for w in model.trainable_weights], tape.gradient(loss, model.trainable_weights)))
+    layers = {}
+    for layer in model.layers:
+        if layer.weights:
+            layers[layer.name] = [gradients[id(w)].numpy().ravel().tolist() if id(w) in gradients else None
+                                  for w in layer.weights]
+    model.save(os.path.join(here, name + ".keras"))
+    with open(os.path.join(here, name + ".json"), "w") as file:
+        json.dump({"images": images.ravel().tolist(), "labels": labels.tolist(), "loss": float(loss), "layers": layers}, file)
+        file.write("\n")
+with open(os.path.join(here, "keras-version.txt"), "w") as file:
+    file.write(f"keras {keras.__version__}, tensorflow {tf.__version__}\n")

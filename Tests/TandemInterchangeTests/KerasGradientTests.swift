@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TandemCore
+import TandemData
+@testable import TandemInterchange
+
+/// Whole graph models against real Keras (`Tests/Fixtures/keras-gradients`, made by its generate.py):
+/// at the weights Keras saved, the loss of one fixed batch and the gradient of every weight tensor are
+/// Keras's. This checks the graph's wiring (which tensor feeds which layer, in which order), the merge
+/// layers' arithmetic and the sums of gradients where a tensor feeds several layers.
+struct KerasGradientTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/keras-gradients")
+
+    struct Expected: Decodable {
+        let images: [Float]
+        let labels: [Int]
+        let loss: Double
+        /// Per layer name, the gradient of each weight tensor in Keras's order (nil: not trainable).
+        let layers: [String: [[Float]?]]
+    }
+
+    @Test("Residual (batch-norm, identity and projection shortcuts) and merge graphs (Add, Subtract, Multiply with broadcasting, Average, Maximum, Minimum, Concatenate on three axes): Keras's loss, and every weight tensor's gradient within 1e-4 of Keras's (‖Δ‖/‖g‖)",
+          arguments: ["residual-cnn", "merge-cnn"])
+    func lossAndGradientsMatchKeras(name: String) throws {
+        let archive = Self.fixtures.appendingPathComponent("\(name).keras").path
+        let model = try Sequential(description: ModelDescription(json: KerasArchive.configuration(path: archive), source: archive))
+        #expect(!model.description.isChain)
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("\(name).json")))
+        let parameters = try KerasModelArchive.readWeights(model: model, from: archive)
+        let samples = expected.labels.count
+        let workspace = ModelWorkspace(model: model, capacity: samples)
+        for (index, value) in expected.images.enumerated() { workspace.input[index] = value }
+        workspace.count = samples
+        var gradient = [Float](repeating: .nan, count: model.parameterCount)
+        let result = parameters.withUnsafeBufferPointer { parameters in
+            model.prepare(parameters: parameters.baseAddress!, workspace: workspace)
+            return gradient.withUnsafeMutableBufferPointer { gradient in
+                model.lossAndGradient(labels: { expected.labels[$0] }, scale: 1 / Float(samples), parameters: parameters.baseAddress!,
+                                      parameterGradient: gradient.baseAddress!, workspace: workspace)
+            }
+        }
+        let loss = Double(result.lossSum) / Double(samples)
+        #expect(abs(loss - expected.loss) / expected.loss < 1e-5, "loss \(loss) vs Keras \(expected.loss)")
+
+        var compared = 0
+        for (index, layer) in model.layers.enumerated() where layer.parameterCount > 0 {
+            let keras = try #require(expected.layers[layer.name], "\(layer.name) has no gradients from Keras")
+            var offset = model.parameterOffsets[index]
+            for (block, kerasGradient) in zip(layer.parameterBlocks, keras) {
+                let ours = Array(gradient[offset..<offset + block.count])
+                if let kerasGradient {
+                    #expect(relativeDifference(ours, kerasGradient) <= 1e-4, "\(layer.name) \(block.name): ‖Δ‖/‖g‖ = \(relativeDifference(ours, kerasGradient))")
+                    compared += 1
+                } else {
+                    #expect(ours.allSatisfy { $0 == 0 }, "\(layer.name) \(block.name) is not trainable")
+                }
+                offset += block.count
+            }
+        }
+        #expect(compared == expected.layers.values.reduce(0) { $0 + $1.compactMap { $0 }.count })
+    }
+}
+
+/// ‖a − b‖ / ‖b‖.
+private func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    var difference = 0.0, norm = 0.0
+    for (x, y) in zip(a, b) {
+        difference += Double(x - y) * Double(x - y)
+        norm += Double(y) * Double(y)
+    }
+    return (difference / max(norm, 1e-30)).squareRoot()
+}
