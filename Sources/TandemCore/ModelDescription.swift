@@ -160,10 +160,11 @@ public struct ModelDescription: Sendable, Equatable {
             config["input_layers"] = .array([.string(inputName), .number(0), .number(0)])
             config["output_layers"] = .array([.string(layers.last!.name), .number(0), .number(0)])
         }
-        let root = JSONValue.object([
-            "module": .string("keras"), "class_name": .string(isChain ? "Sequential" : "Functional"), "registered_name": .null,
-            "config": .object(config),
-        ])
+        // Keras writes a Functional model's module as that of its private class, and loads it by it.
+        let root = JSONValue.object(isChain
+            ? ["module": .string("keras"), "class_name": .string("Sequential"), "registered_name": .null, "config": .object(config)]
+            : ["module": .string("keras.src.models.functional"), "class_name": .string("Functional"),
+               "registered_name": .string("Functional"), "config": .object(config)])
         return root.description
     }
 }

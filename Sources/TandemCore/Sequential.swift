@@ -75,6 +75,10 @@ public struct Sequential: Sendable {
             shapes.append(layer.outputShape)
         }
         guard let last = layers.last else { throw ModelDefinitionError("a model needs at least one layer") }
+        let read = Set(description.inputs.joined())
+        if let unread = layers.indices.dropLast().first(where: { !read.contains($0 + 1) }) {
+            throw ModelDefinitionError("\(layers[unread].name): not on the path from the model's input to its output (no layer reads it)")
+        }
         output = try Self.output(of: last)
         // Summed in doubles: the sizes of a nonsensical model must be refused, not overflow.
         let parameterBytes = 16 * layers.reduce(0.0) { $0 + Double($1.parameterCount) }   // with gradient and optimiser state

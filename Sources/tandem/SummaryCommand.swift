@@ -19,7 +19,8 @@ struct SummaryCommand: ParsableCommand {
     }
 }
 
-/// Keras-style summary table.
+/// Keras-style summary table; a graph model also says what each layer is connected to, as Keras's
+/// summary of a Functional model does.
 struct ModelSummary {
     let model: Sequential
 
@@ -29,11 +30,19 @@ struct ModelSummary {
             "\(layer.name) (\(layer.summaryDetail.isEmpty ? layer.kind : "\(layer.kind), \(layer.summaryDetail)"))"
         }
         let firstColumn = max(37, (model.layers.map { title($0).count }.max() ?? 0) + 2)
-        let rule = String(repeating: "─", count: firstColumn + 41)
+        let isGraph = !model.description.isChain
+        let names = ["input_layer"] + model.layers.map(\.name)
+        let rule = String(repeating: "─", count: firstColumn + (isGraph ? 75 : 41))
         var lines = ["Model: \"\(model.description.name)\"", rule,
-                     pad("Layer (type)", firstColumn) + pad("Output Shape", 24) + "Param #", rule]
-        for layer in model.layers {
-            lines.append(pad(title(layer), firstColumn) + pad(layer.outputShape.description, 24) + Format.grouped(layer.parameterCount))
+                     pad("Layer (type)", firstColumn) + pad("Output Shape", 24) + (isGraph ? pad("Param #", 14) + "Connected to" : "Param #"), rule]
+        for (index, layer) in model.layers.enumerated() {
+            var line = pad(title(layer), firstColumn) + pad(layer.outputShape.description, 24)
+            if isGraph {
+                line += pad(Format.grouped(layer.parameterCount), 14) + model.layerInputs[index].map { names[$0] }.joined(separator: ", ")
+            } else {
+                line += Format.grouped(layer.parameterCount)
+            }
+            lines.append(line)
         }
         let trainable = model.layers.reduce(0) { $0 + $1.trainableParameterCount }
         lines += [rule,

@@ -59,8 +59,8 @@ tensors = load_file(f"{directory}/model.safetensors")
 with safe_open(f"{directory}/model.safetensors", framework="numpy") as f:
     metadata = f.metadata()
 model = json.loads(metadata["keras_model"])
-if model.get("class_name") != "Sequential":
-    fail("the safetensors metadata does not hold a Keras Sequential model")
+if model.get("class_name") not in ("Sequential", "Functional"):
+    fail("the safetensors metadata does not hold a Keras Sequential or Functional model")
 by_layer = {}
 for name in tensors:
     layer, variable = name.rsplit("/", 1)

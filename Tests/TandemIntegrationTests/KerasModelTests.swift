@@ -69,6 +69,31 @@ struct KerasModelTests {
         #expect(digests[0] == digests[1])
     }
 
+    @Test("Functional graphs (a residual network with batch-norm; one of every merge layer) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' ResNet50 and DenseNet121 at 32×32×3 one sha256 at -np 1 and 2")
+    func graphModels() throws {
+        for name in ["residual-cnn", "merge-cnn"] {
+            let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--limit", "320", "--epochs", "1",
+                       "--micro-batch", "4", "--no-evaluate-every-epoch"]
+            let digests = try [(1, 1), (2, 1), (3, 1), (1, 2)].map { ranks, threads in
+                let outcome = TandemProcess.mpirun(ranks: ranks, run + ["--threads", "\(threads)"])
+                #expect(outcome.status == 0, "\(name): \(outcome.standardError)")
+                return try #require(outcome.digest)
+            }
+            #expect(Set(digests).count == 1, "\(name): \(digests)")
+        }
+        let data = Self.fixtures + "/../npz/colour-uint8.npz"
+        for name in ["resnet50", "densenet121"] {
+            let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--data", data, "--limit", "64", "--epochs", "1",
+                       "--no-evaluate-every-epoch", "--seed", "5"]
+            let digests = try [1, 2].map { ranks in
+                let outcome = TandemProcess.mpirun(ranks: ranks, run)
+                #expect(outcome.status == 0, "\(name): \(outcome.standardError)")
+                return try #require(outcome.digest)
+            }
+            #expect(digests[0] == digests[1], name)
+        }
+    }
+
     @Test("A model that starts with Rescaling(1/255) is fed bytes as they are (0-255), says so, and trains to the weights of the same model without it fed x / 255, bit for bit")
     func rescalingModelTakesRawPixels() throws {
         let run = ["train", "--limit", "320", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "6"]
