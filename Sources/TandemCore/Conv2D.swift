@@ -22,7 +22,8 @@ public struct Extent2D: Equatable, Sendable, ExpressibleByIntegerLiteral, Custom
 }
 
 /// A 2-D convolution with optional bias and an activation; Keras's `Conv2D` (channels last, no
-/// dilation, no groups).
+/// groups). A dilated kernel (`dilation_rate`) reads every `dilation`-th row and column: its window
+/// spans `(kernel − 1) · dilation + 1`.
 ///
 /// Parameters, in flat-buffer order: `kernel` as `[kernelHeight][kernelWidth][inputChannels][filters]`
 /// (Keras's HWIO layout), then `bias[filters]` if `useBias`.
@@ -33,18 +34,22 @@ public struct Conv2D: KerasLayer {
     public let filters: Int
     public let kernelSize: Extent2D
     public let strides: Extent2D
+    public let dilation: Extent2D
     public let padding: Padding
     public let activation: Activation
     public let useBias: Bool
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
     public let algorithm: ConvolutionAlgorithm
-    /// Zero rows above and columns left of the input (TensorFlow puts any odd extra at the bottom/right).
-    let paddingTop: Int
-    let paddingLeft: Int
+    /// Where each output position's kernel taps fall on the input.
+    let windows: ConvolutionWindows
 
     public var kind: String { "Conv2D" }
-    public var summaryDetail: String { "\(activation.rawValue), \(algorithm.rawValue)" }
+    public var summaryDetail: String {
+        "\(activation.rawValue), \(algorithm.rawValue)" + (dilation == 1 ? "" : ", dilation \(dilation)")
+    }
+    /// The extent of the input one output reads: the kernel, spread by the dilation.
+    public var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
     public var outputActivation: PointwiseFunction { PointwiseFunction(.hidden(activation)) }
 
     /// - Parameter algorithm: `nil` picks Winograd where it applies and pays (3×3, stride 1, `same`,
@@ -52,36 +57,37 @@ public struct Conv2D: KerasLayer {
     ///   3×3, where its fewer multiplies outweigh its larger transforms and its memory is small, F(2×2)
     ///   for the others), im2col elsewhere.
     public init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
-                padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
+                dilation: Extent2D = 1, padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
                 biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil) throws {
-        guard filters > 0, kernelSize.height > 0, kernelSize.width > 0, strides.height > 0, strides.width > 0 else {
-            throw ModelDefinitionError("\(name): Conv2D needs positive filters, kernel size and strides")
+        guard filters > 0, kernelSize.height > 0, kernelSize.width > 0, strides.height > 0, strides.width > 0,
+              dilation.height > 0, dilation.width > 0 else {
+            throw ModelDefinitionError("\(name): Conv2D needs positive filters, kernel size, strides and dilation")
         }
-        let (outputHeight, top) = padding.outputSize(input: inputShape.height, window: kernelSize.height, stride: strides.height)
-        let (outputWidth, left) = padding.outputSize(input: inputShape.width, window: kernelSize.width, stride: strides.width)
-        guard outputHeight > 0, outputWidth > 0 else {
-            throw ModelDefinitionError("\(name): a \(kernelSize) 'valid' convolution does not fit its input \(inputShape)")
+        guard dilation == 1 || strides == 1 else {
+            throw ModelDefinitionError("\(name): dilation_rate \(dilation) with strides \(strides): Keras allows one of them above 1, not both")
         }
-        let winogradApplies = kernelSize == 3 && strides == 1 && padding == .same
+        let windows = try ConvolutionWindows(input: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
+                                             padding: padding, layer: name)
+        let winogradApplies = kernelSize == 3 && strides == 1 && dilation == 1 && padding == .same
         let largeTilesPay = inputShape.channels * filters <= 128 * 128 && min(inputShape.height, inputShape.width) >= 3
         let chosen = algorithm ?? (winogradApplies && inputShape.channels > 1 ? (largeTilesPay ? .winograd4x4 : .winograd) : .im2col)
         guard chosen == .im2col || winogradApplies else {
-            throw ModelDefinitionError("\(name): Winograd convolution needs a 3x3 kernel, stride 1 and 'same' padding")
+            throw ModelDefinitionError("\(name): Winograd convolution needs a 3x3 kernel, stride 1, no dilation and 'same' padding")
         }
         self.name = name
         self.inputShape = inputShape
-        self.outputShape = TensorShape(height: outputHeight, width: outputWidth, channels: filters)
+        self.outputShape = TensorShape(height: windows.outputHeight, width: windows.outputWidth, channels: filters)
         self.filters = filters
         self.kernelSize = kernelSize
         self.strides = strides
+        self.dilation = dilation
         self.padding = padding
         self.activation = activation
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
         self.algorithm = chosen
-        paddingTop = top
-        paddingLeft = left
+        self.windows = windows
     }
 
     public static let kerasClassNames = ["Conv2D"]
@@ -89,8 +95,8 @@ public struct Conv2D: KerasLayer {
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         let widths = 1...KerasLayerConfiguration.largestWidth, extents = 1...KerasLayerConfiguration.largestExtent
         try configuration.requireChannelsLast()
-        try configuration.require("dilation_rate", isOneOf: [.number(1)])
         try configuration.require("groups", isOneOf: [.number(1)])
+        let dilation = try configuration.pair("dilation_rate", default: (1, 1), in: extents)
         let initializers = try configuration.kernelAndBiasInitializers()
         let kernel = try configuration.pair("kernel_size", in: extents)
         let strides = try configuration.pair("strides", default: (1, 1), in: extents)
@@ -100,10 +106,11 @@ public struct Conv2D: KerasLayer {
                       filters: try configuration.integer("filters", in: widths),
                       kernelSize: Extent2D(height: kernel.0, width: kernel.1),
                       strides: Extent2D(height: strides.0, width: strides.1),
+                      dilation: Extent2D(height: dilation.0, width: dilation.1),
                       padding: try configuration.padding(), activation: activation.hidden,
                       useBias: try configuration.flag("use_bias", default: true), kernelInitializer: initializers.kernel,
                       biasInitializer: initializers.bias, algorithm: context.convolution.flatMap {
-                          $0 != .im2col && !(kernel == (3, 3) && strides == (1, 1)) ? .im2col : $0
+                          $0 != .im2col && !(kernel == (3, 3) && strides == (1, 1) && dilation == (1, 1)) ? .im2col : $0
                       })
     }
 

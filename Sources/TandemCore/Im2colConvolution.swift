@@ -60,20 +60,7 @@ extension Conv2D {
     @inline(__always)
     private func forEachTap(_ body: (_ patchOffset: Int, _ inputOffset: Int?) -> Void) {
         let channels = inputShape.channels
-        var patchOffset = 0
-        for outputRow in 0..<outputShape.height {
-            for outputColumn in 0..<outputShape.width {
-                for kernelRow in 0..<kernelSize.height {
-                    let row = outputRow * strides.height + kernelRow - paddingTop
-                    for kernelColumn in 0..<kernelSize.width {
-                        let column = outputColumn * strides.width + kernelColumn - paddingLeft
-                        let inside = row >= 0 && row < inputShape.height && column >= 0 && column < inputShape.width
-                        body(patchOffset, inside ? (row * inputShape.width + column) * channels : nil)
-                        patchOffset += channels
-                    }
-                }
-            }
-        }
+        windows.forEachTap { tap, position in body(tap * channels, position.map { $0 * channels }) }
     }
 
     private func gatherPatches(from input: UnsafePointer<Float>, into patches: UnsafeMutablePointer<Float>) {

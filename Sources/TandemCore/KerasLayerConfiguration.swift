@@ -116,9 +116,10 @@ extension KerasLayerConfiguration {
 
     /// The kernel's and the bias's initializers (Keras's defaults: Glorot-uniform, zeros). Regularisers
     /// and constraints are refused: a model that asks for them would silently train differently.
-    public func kernelAndBiasInitializers() throws -> (kernel: Initializer, bias: Initializer) {
-        try refuse(["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"])
-        return (try initializer("kernel_initializer", default: .glorotUniform), try initializer("bias_initializer", default: .zeros))
+    /// - Parameter kernel: the kernel's name in the keys (`depthwise` for `depthwise_initializer`).
+    public func kernelAndBiasInitializers(kernel: String = "kernel") throws -> (kernel: Initializer, bias: Initializer) {
+        try refuse(config.keys.sorted().filter { $0.hasSuffix("_regularizer") || $0.hasSuffix("_constraint") })
+        return (try initializer("\(kernel)_initializer", default: .glorotUniform), try initializer("bias_initializer", default: .zeros))
     }
 
     func initializer(_ key: String, default fallback: Initializer) throws -> Initializer {

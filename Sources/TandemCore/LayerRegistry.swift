@@ -2,6 +2,8 @@
 public enum LayerRegistry {
     public static let layers: [any KerasLayer.Type] = [
         Conv2D.self,
+        DepthwiseConv2D.self,
+        SeparableConv2D.self,
         Dense.self,
         Flatten.self,
         MaxPooling2D.self,

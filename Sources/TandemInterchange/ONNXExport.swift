@@ -101,10 +101,21 @@ struct GraphBuilder {
             add("Conv", inputs, attributes: [
                 Self.attribute("kernel_shape", [convolution.kernelSize.height, convolution.kernelSize.width]),
                 Self.attribute("strides", [convolution.strides.height, convolution.strides.width]),
-                Self.attribute("pads", pads(input: layer.inputShape, window: convolution.kernelSize, strides: convolution.strides,
+                Self.attribute("dilations", [convolution.dilation.height, convolution.dilation.width]),
+                Self.attribute("pads", pads(input: layer.inputShape, window: convolution.window, strides: convolution.strides,
                                             padding: convolution.padding)),
             ])
             addActivation(.hidden(convolution.activation))
+        case let depthwise as DepthwiseConv2D:
+            addDepthwise(depthwise, kernel: try require(weight("depthwise_kernel"), layer), bias: weight("bias"))
+            addActivation(.hidden(depthwise.activation))
+        case let separable as SeparableConv2D:
+            addDepthwise(separable.depthwise, kernel: try require(weight("depthwise_kernel"), layer), bias: nil)
+            // Keras (1, 1, in, out) → ONNX (out, in, 1, 1).
+            var inputs = [current, initializer(try require(weight("pointwise_kernel"), layer), permutation: [3, 2, 0, 1])]
+            if let bias = weight("bias") { inputs.append(initializer(bias)) }
+            add("Conv", inputs, attributes: [Self.attribute("kernel_shape", [1, 1])])
+            addActivation(.hidden(separable.pointwise.activation))
         case let dense as Dense:
             flatten()
             let kernel = try require(weight("kernel"), layer)
@@ -184,6 +195,23 @@ struct GraphBuilder {
         default:
             throw ModelDefinitionError("\(layer.name): \(layer.kind) has no ONNX export yet")
         }
+    }
+
+    /// A depthwise convolution: ONNX's grouped `Conv`, one group per input channel, its kernel Keras's
+    /// (kh, kw, channels, multiplier) as (channels · multiplier, 1, kh, kw).
+    private mutating func addDepthwise(_ layer: DepthwiseConv2D, kernel: KerasWeightNames.Tensor, bias: KerasWeightNames.Tensor?) {
+        toChannelsFirst()
+        let size = layer.kernelSize
+        var inputs = [current, initializer(kernel, permutation: [2, 3, 0, 1], shape: [layer.outputShape.channels, 1, size.height, size.width])]
+        if let bias { inputs.append(initializer(bias)) }
+        add("Conv", inputs, attributes: [
+            Self.attribute("group", layer.inputShape.channels),
+            Self.attribute("kernel_shape", [size.height, size.width]),
+            Self.attribute("strides", [layer.strides.height, layer.strides.width]),
+            Self.attribute("dilations", [layer.dilation.height, layer.dilation.width]),
+            Self.attribute("pads", pads(input: layer.inputShape, window: layer.window,
+                                        strides: layer.strides, padding: layer.padding)),
+        ])
     }
 
     /// A merge layer over tensors in one layout: images channels first (a vector broadcast against

@@ -17,6 +17,8 @@ struct KerasLayerTests {
         "activation-selu", "activation-gelu", "activation-silu", "activation-swish", "activation-softplus", "activation-softsign",
         "activation-hard-sigmoid", "activation-hard-silu", "activation-mish", "zero-padding", "zero-padding-symmetric", "cropping", "rescaling",
         "reshape-to-image", "reshape-to-vector", "reshape-image",
+        "conv2d-dilated", "conv2d-dilated-valid-1x7", "depthwise-same-stride2", "depthwise-multiplier-dilated", "depthwise-5x5-no-bias",
+        "separable-relu", "separable-multiplier-stride2",
     ]
 
     @Test("Forward, input gradient and weight gradients match Keras to 1e-4", arguments: fixtures)

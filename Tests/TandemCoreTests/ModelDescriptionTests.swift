@@ -16,7 +16,7 @@ struct ModelDescriptionTests {
     static let supported = ["tutorial", "small-cnn", "cifar-cnn", "options", "dropout-cnn", "batchnorm-cnn", "normalization-cnn", "global-max",
                             "basic-classification", "logits-mismatch", "activations-cnn",
                             "vgg16", "functional-chain", "functional-chain-keras2", "initializers-cnn", "margins-cnn", "rescaling-cnn", "reshape-softmax",
-                            "residual-cnn", "merge-cnn", "resnet50", "densenet121"]
+                            "residual-cnn", "merge-cnn", "mobile-cnn", "resnet50", "densenet121", "mobilenetv2"]
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)

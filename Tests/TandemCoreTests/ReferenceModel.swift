@@ -47,8 +47,8 @@ struct ReferenceModel {
                         var sum = convolution.useBias ? weights[kernelCount + filter] : 0
                         for ky in 0..<kernel.height {
                             for kx in 0..<kernel.width {
-                                let inputRow = row * strides.height + ky - convolution.paddingTop
-                                let inputColumn = column * strides.width + kx - convolution.paddingLeft
+                                let inputRow = row * strides.height + ky - convolution.windows.paddingTop
+                                let inputColumn = column * strides.width + kx - convolution.windows.paddingLeft
                                 guard inputRow >= 0, inputRow < inShape.height, inputColumn >= 0, inputColumn < inShape.width else { continue }
                                 for channel in 0..<inShape.channels {
                                     sum += input[(inputRow * inShape.width + inputColumn) * inShape.channels + channel]

@@ -92,8 +92,8 @@ struct BadInputTests {
                 try tutorial.replacingOccurrences(of: "\"Conv2D\"", with: "\"Conv9D\"")
                     .write(toFile: case_ + "/model.json", atomically: false, encoding: .utf8)
             }),
-        Row("model with dilation_rate", .mpirun(2), train + ["--model", "{models}/unsupported/dilation.json"],
-            expected: "{models}/unsupported/dilation.json: conv2d_3: dilation_rate [2, 2] is not supported"),
+        Row("model with dilation_rate and strides", .mpirun(2), train + ["--model", "{models}/unsupported/dilation-strides.json"],
+            expected: "{models}/unsupported/dilation-strides.json: conv2d_3: dilation_rate 2x2 with strides 2x2: Keras allows one of them above 1, not both"),
         Row("model with 10^9 filters", .alone, ["summary", "--model", "{models}/unsupported/huge-filters.json"],
             expected: "{models}/unsupported/huge-filters.json: wide: filters 1000000000 is out of range"),
         Row("model with 10^9 filters (train)", .mpirun(2), train + ["--model", "{models}/unsupported/huge-filters.json"],

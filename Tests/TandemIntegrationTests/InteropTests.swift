@@ -18,7 +18,7 @@ struct InteropTests {
     static let python = InteropEnvironment.python
     static let images = repository.path + "/Tests/Fixtures/images/test-first-8.npy"
 
-    @Test("Every export of a trained model is read by its consumer and agrees with Tandem: the tutorial, fashion-strong (batch-norm, augmentation, dropout, global pooling), a logits model (ONNX gives its logits), every activation, padding and cropping, a model that rescales its own 0-255 input, Reshape and a Softmax layer, a residual graph and one of every merge layer",
+    @Test("Every export of a trained model is read by its consumer and agrees with Tandem: the tutorial, fashion-strong (batch-norm, augmentation, dropout, global pooling), a logits model (ONNX gives its logits), every activation, padding and cropping, a model that rescales its own 0-255 input, Reshape and a Softmax layer, a residual graph, one of every merge layer, MobileNet blocks (depthwise, separable, dilated)",
           arguments: [["--model", "tutorial"], ["--model", "fashion-strong", "--epochs", "1"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/basic-classification.keras"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/activations-cnn.json"],
@@ -26,7 +26,8 @@ struct InteropTests {
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/rescaling-cnn.json"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/reshape-softmax.json"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/residual-cnn.json"],
-                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/merge-cnn.json"]])
+                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/merge-cnn.json"],
+                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/mobile-cnn.json"]])
     func exportsReadByTheirConsumers(model: [String]) throws {
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

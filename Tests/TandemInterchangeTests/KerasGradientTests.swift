@@ -20,8 +20,8 @@ struct KerasGradientTests {
         let layers: [String: [[Float]?]]
     }
 
-    @Test("Residual (batch-norm, identity and projection shortcuts) and merge graphs (Add, Subtract, Multiply with broadcasting, Average, Maximum, Minimum, Concatenate on three axes): Keras's loss, and every weight tensor's gradient within 1e-4 of Keras's (‖Δ‖/‖g‖)",
-          arguments: ["residual-cnn", "merge-cnn"])
+    @Test("Residual (batch-norm, identity and projection shortcuts) and merge graphs (Add, Subtract, Multiply with broadcasting, Average, Maximum, Minimum, Concatenate on three axes) and MobileNet blocks (depthwise, separable and dilated convolutions): Keras's loss, and every weight tensor's gradient within 1e-4 of Keras's (‖Δ‖/‖g‖)",
+          arguments: ["residual-cnn", "merge-cnn", "mobile-cnn"])
     func lossAndGradientsMatchKeras(name: String) throws {
         let archive = Self.fixtures.appendingPathComponent("\(name).keras").path
         let model = try Sequential(description: ModelDescription(json: KerasArchive.configuration(path: archive), source: archive))

@@ -22,7 +22,7 @@ import tensorflow as tf
 here = os.path.dirname(os.path.abspath(__file__))
 models = os.path.join(here, "..", "keras-models", "supported")
 
-for name in ["residual-cnn", "merge-cnn"]:
+for name in ["residual-cnn", "merge-cnn", "mobile-cnn"]:
     keras.utils.set_random_seed(7)
     model = keras.models.model_from_json(open(os.path.join(models, name + ".json")).read())
     generator = np.random.default_rng(7)

@@ -126,3 +126,13 @@ case("rescaling", layers.Rescaling(1.0 / 127.5, offset=-1, name="s"), (4, 3, 2))
 case("reshape-to-image", layers.Reshape((4, 3, 2), name="r"), (24,))
 case("reshape-to-vector", layers.Reshape((-1,), name="r"), (4, 3, 2))
 case("reshape-image", layers.Reshape((6, 2, 2), name="r"), (4, 3, 2))
+
+# Dilated, depthwise and separable convolutions (appended last).
+case("conv2d-dilated", layers.Conv2D(5, 3, dilation_rate=2, padding="same", name="c"), (9, 8, 3))
+case("conv2d-dilated-valid-1x7", layers.Conv2D(4, (1, 7), dilation_rate=(2, 1), name="c"), (6, 9, 2))
+case("depthwise-same-stride2", layers.DepthwiseConv2D(3, strides=2, padding="same", name="d"), (7, 8, 5))
+case("depthwise-multiplier-dilated", layers.DepthwiseConv2D(3, depth_multiplier=2, dilation_rate=2, activation="relu",
+                                                            name="d"), (8, 7, 3))
+case("depthwise-5x5-no-bias", layers.DepthwiseConv2D(5, padding="same", use_bias=False, activation="tanh", name="d"), (6, 6, 4))
+case("separable-relu", layers.SeparableConv2D(6, 3, padding="same", activation="relu", name="s"), (6, 5, 4))
+case("separable-multiplier-stride2", layers.SeparableConv2D(5, 3, strides=2, depth_multiplier=2, name="s"), (7, 7, 3))

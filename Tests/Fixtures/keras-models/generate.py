@@ -292,6 +292,28 @@ scaled = layers.Multiply(name="scale")([joined, excitation])
 x = layers.Add(name="sum")([scaled, mixed, joined])
 x = layers.Flatten(name="flatten")(layers.MaxPooling2D(2, name="pool")(x))
 save("supported", "merge-cnn", keras.Model(merge_input, layers.Dense(10, name="logits")(x), name="merge_cnn"))
+# MobileNet's building blocks: an inverted residual (expand, depthwise, project, Add), a separable and a
+# dilated convolution.
+fresh()
+mobile_input = keras.Input(shape=(28, 28, 1))
+x = layers.ZeroPadding2D(((0, 1), (0, 1)), name="stem_pad")(mobile_input)
+x = layers.Conv2D(8, 3, strides=2, name="stem")(x)
+x = layers.BatchNormalization(name="stem_bn")(x)
+x = layers.ReLU(6.0, name="stem_relu")(x)
+y = layers.Conv2D(16, 1, name="expand")(x)
+y = layers.ReLU(6.0, name="expand_relu")(y)
+y = layers.DepthwiseConv2D(3, padding="same", name="depthwise")(y)
+y = layers.BatchNormalization(name="depthwise_bn")(y)
+y = layers.ReLU(6.0, name="depthwise_relu")(y)
+y = layers.Conv2D(8, 1, name="project")(y)
+x = layers.Add(name="residual")([x, y])
+x = layers.SeparableConv2D(12, 3, strides=2, padding="same", depth_multiplier=2, activation="relu", name="separable")(x)
+x = layers.Conv2D(12, 3, dilation_rate=2, padding="same", activation="relu", name="dilated")(x)
+x = layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2, name="depthwise_stride2")(x)
+x = layers.GlobalAveragePooling2D(name="pool")(x)
+save("supported", "mobile-cnn", keras.Model(mobile_input, layers.Dense(10, name="logits")(x), name="mobile_cnn"))
+fresh()
+save("supported", "mobilenetv2", keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), classes=10))
 fresh()
 save("supported", "resnet50", keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), classes=10))
 fresh()
@@ -299,10 +321,10 @@ save("supported", "densenet121", keras.applications.DenseNet121(weights=None, in
 
 # Refused, each for one reason; the expected line is checked by the tests.
 unsupported = {
-    "dilation": (sequential("dilation", (28, 28, 1),
-                            layers.Conv2D(8, 3, dilation_rate=2, name="conv2d_3"),
-                            layers.Flatten(), layers.Dense(10, activation="softmax")),
-                 "conv2d_3: dilation_rate [2, 2] is not supported"),
+    "dilation-strides": (sequential("dilation_strides", (28, 28, 1),
+                                    layers.Conv2D(8, 3, dilation_rate=2, name="conv2d_3"),
+                                    layers.Flatten(), layers.Dense(10, activation="softmax")),
+                         "conv2d_3: dilation_rate 2x2 with strides 2x2: Keras allows one of them above 1, not both"),
     "groups": (sequential("groups", (28, 28, 4),
                           layers.Conv2D(8, 3, groups=2, name="grouped"),
                           layers.Flatten(), layers.Dense(10, activation="softmax")),
@@ -329,6 +351,11 @@ for name, (model, line) in unsupported.items():
 path = os.path.join(here, "unsupported", "huge-filters.json")
 description = json.load(open(path))
 description["config"]["layers"][1]["config"]["filters"] = 1_000_000_000
+json.dump(description, open(path, "w"))
+# Keras itself refuses dilation and strides above 1 together (TensorFlow cannot run it): edit the description.
+path = os.path.join(here, "unsupported", "dilation-strides.json")
+description = json.load(open(path))
+description["config"]["layers"][1]["config"]["strides"] = [2, 2]
 json.dump(description, open(path, "w"))
 # Functional graphs Tandem refuses: a shared layer, a nested model, two inputs; and, edited by hand
 # because Keras would not build them, mismatched shapes at a merge, a cycle and a dangling reference.

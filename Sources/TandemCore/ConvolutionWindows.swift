@@ -1,0 +1,54 @@
+/// Where a convolution's kernel taps fall on its input, for one sample: the output extent that a kernel,
+/// strides, dilation and padding give (TensorFlow's `same` puts an odd extra row or column last), and
+/// each output position's taps in order. Shared by `Conv2D`'s im2col and `DepthwiseConv2D`.
+struct ConvolutionWindows: Sendable, Equatable {
+    let inputHeight: Int
+    let inputWidth: Int
+    let outputHeight: Int
+    let outputWidth: Int
+    let kernel: Extent2D
+    let strides: Extent2D
+    let dilation: Extent2D
+    /// Zero rows above and columns left of the input.
+    let paddingTop: Int
+    let paddingLeft: Int
+
+    /// The extent of the input one output reads: the kernel, spread by the dilation.
+    static func window(kernel: Extent2D, dilation: Extent2D) -> Extent2D {
+        Extent2D(height: (kernel.height - 1) * dilation.height + 1, width: (kernel.width - 1) * dilation.width + 1)
+    }
+
+    /// Throws (naming `layer`) where the window does not fit a `valid` input.
+    init(input: TensorShape, kernel: Extent2D, strides: Extent2D, dilation: Extent2D, padding: Padding, layer: String) throws {
+        let window = Self.window(kernel: kernel, dilation: dilation)
+        let (outputHeight, top) = padding.outputSize(input: input.height, window: window.height, stride: strides.height)
+        let (outputWidth, left) = padding.outputSize(input: input.width, window: window.width, stride: strides.width)
+        guard outputHeight > 0, outputWidth > 0 else {
+            throw ModelDefinitionError("\(layer): a \(window) 'valid' convolution does not fit its input \(input)")
+        }
+        (inputHeight, inputWidth, self.outputHeight, self.outputWidth) = (input.height, input.width, outputHeight, outputWidth)
+        (self.kernel, self.strides, self.dilation, paddingTop, paddingLeft) = (kernel, strides, dilation, top, left)
+    }
+
+    /// Calls `body(tap, inputPosition)` for every kernel tap of every output position, positions in
+    /// row-major order and taps in the kernel's row-major order: `tap` counts from 0 over the whole
+    /// sample (`position · kernel.area + tap within the kernel`), `inputPosition` is `row · width +
+    /// column` of the input, nil where the tap falls in the zero padding.
+    @inline(__always)
+    func forEachTap(_ body: (_ tap: Int, _ inputPosition: Int?) -> Void) {
+        var tap = 0
+        for outputRow in 0..<outputHeight {
+            for outputColumn in 0..<outputWidth {
+                for kernelRow in 0..<kernel.height {
+                    let row = outputRow * strides.height + kernelRow * dilation.height - paddingTop
+                    for kernelColumn in 0..<kernel.width {
+                        let column = outputColumn * strides.width + kernelColumn * dilation.width - paddingLeft
+                        let inside = row >= 0 && row < inputHeight && column >= 0 && column < inputWidth
+                        body(tap, inside ? row * inputWidth + column : nil)
+                        tap += 1
+                    }
+                }
+            }
+        }
+    }
+}
