@@ -1,7 +1,7 @@
 /// Which layers run backward and where the gradient with respect to each activation is kept, planned
 /// once per model.
 ///
-/// A layer runs backward if it has trainable weights or reads an activation that needs a gradient (one
+/// A layer runs backward if it has weights that train or reads an activation that needs a gradient (one
 /// computed by such a layer). An activation read by several layers gets the sum of their input
 /// gradients in one fixed order, as llm.c's `residual_backward` does: the reader that runs backward
 /// first (the last in the model's order) writes it, each later one writes a partial that is then added.
@@ -32,12 +32,13 @@ public struct GradientPlan: Sendable {
     public let partialCount: Int
     public let partialSize: Int
 
-    public init(layers: [any Layer], inputs: [[Int]], shapes: [TensorShape]) {
-        let count = layers.count
+    /// - Parameter trainsWeights: for each layer, whether it has weights that train (not frozen).
+    public init(trainsWeights: [Bool], inputs: [[Int]], shapes: [TensorShape]) {
+        let count = trainsWeights.count
         var runs: [Bool] = []
         var needsGradient = [false]   // per activation; the model's input never needs one
         for index in 0..<count {
-            let runsBackward = layers[index].trainableParameterCount > 0 || inputs[index].contains { needsGradient[$0] }
+            let runsBackward = trainsWeights[index] || inputs[index].contains { needsGradient[$0] }
             runs.append(runsBackward)
             needsGradient.append(runsBackward)
         }

@@ -16,6 +16,9 @@ public struct ModelDescription: Sendable, Equatable {
     /// output of layer `i`. Each layer comes after those it reads and the last is the model's output;
     /// a Sequential model's layer `i` takes `[i]`.
     public let inputs: [[Int]]
+    /// The layers called with `training=False` (a base model under a new head): batch-norm uses its
+    /// moving statistics, Dropout and augmentation do nothing, even in training.
+    public let inferenceCalls: Set<Int>
     /// The loss the file's `compile_config` names, if the model was compiled before it was saved. Tandem
     /// always trains with softmax cross-entropy; this only decides which warnings start-up prints.
     /// Not part of `json`: a checkpoint keeps the model, not the file's compile settings.
@@ -28,16 +31,18 @@ public struct ModelDescription: Sendable, Equatable {
     /// The same model: name, input and layers (not the compile settings the file came with).
     public static func == (left: ModelDescription, right: ModelDescription) -> Bool {
         left.name == right.name && left.inputShape == right.inputShape && left.layers == right.layers
-            && left.inputs == right.inputs
+            && left.inputs == right.inputs && left.inferenceCalls == right.inferenceCalls
     }
 
     /// - Parameter inputs: what each layer takes (see `inputs`); `nil` for a chain, each layer taking
     ///   the one before it.
-    public init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration], inputs: [[Int]]? = nil) {
+    public init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration], inputs: [[Int]]? = nil,
+                inferenceCalls: Set<Int> = []) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
         self.inputs = inputs ?? layers.indices.map { [$0] }
+        self.inferenceCalls = inferenceCalls
         precondition(self.inputs.count == layers.count
                      && self.inputs.enumerated().allSatisfy { layer, inputs in !inputs.isEmpty && inputs.allSatisfy { $0 <= layer } },
                      "each layer takes activations computed before it")
@@ -58,19 +63,11 @@ public struct ModelDescription: Sendable, Equatable {
         guard let className = root["class_name"]?.string else {
             throw fail("not a Keras model description (no class_name at the top level)")
         }
-        let entries: [JSONValue]
-        var graphInputs: [[Int]]?
-        switch className {
-        case "Sequential":
-            guard let layers = root["config"]?["layers"]?.array else { throw fail("the Sequential model has no config.layers list") }
-            entries = layers
-        case "Functional", "Model":
-            let graph = try FunctionalGraph(root, fail: fail)
-            entries = [graph.input] + graph.layers
-            graphInputs = graph.inputs
-        default:
+        guard FunctionalGraph.modelClassNames.contains(className) else {
             throw fail("the model is a \(className) model; Tandem trains Keras Sequential and Functional models")
         }
+        let graph = try FunctionalGraph(root, fail: fail)
+        let entries = [graph.input].compactMap { $0 } + graph.layers
         var layers: [KerasLayerConfiguration] = []
         var declaredInput: JSONValue?
         for (index, entry) in entries.enumerated() {
@@ -89,9 +86,14 @@ public struct ModelDescription: Sendable, Equatable {
             layers.append(KerasLayerConfiguration(className: className, name: name, config: config))
         }
         guard !layers.isEmpty else { throw fail("the model has no layers") }
+        var names = Set<String>()
+        if let repeated = layers.first(where: { !names.insert($0.name).inserted }) {
+            throw fail("\(repeated.name): two layers have this name")
+        }
         guard let declaredInput else { throw fail("the model declares no input shape (no InputLayer with batch_shape)") }
         self.init(name: root["config"]?["name"]?.string ?? "sequential",
-                  inputShape: try Self.inputShape(declaredInput, fail: fail), layers: layers, inputs: graphInputs)
+                  inputShape: try Self.inputShape(declaredInput, fail: fail), layers: layers, inputs: graph.inputs,
+                  inferenceCalls: graph.inferenceCalls)
         compiledLoss = root["compile_config"]?["loss"].flatMap(CompiledLoss.init(keras:))
     }
 
@@ -133,7 +135,7 @@ public struct ModelDescription: Sendable, Equatable {
             "dtype": .string("float32"), "sparse": .bool(false), "name": .string(inputName),
         ])
         var config: [String: JSONValue] = ["name": .string(name), "trainable": .bool(true)]
-        if isChain {
+        if isChain && inferenceCalls.isEmpty {
             config["dtype"] = .string("float32")
             config["layers"] = .array([.object(input)] + layers.map { .object(entry($0.className, $0.config)) })
         } else {
@@ -150,18 +152,20 @@ public struct ModelDescription: Sendable, Equatable {
             var inputEntry = input
             inputEntry["name"] = .string(inputName)
             inputEntry["inbound_nodes"] = .array([])
-            config["layers"] = .array([.object(inputEntry)] + zip(layers, inputs).map { layer, taken in
+            config["layers"] = .array([.object(inputEntry)] + zip(layers, inputs).enumerated().map { index, layerAndInputs in
+                let (layer, taken) = layerAndInputs
                 var layerEntry = entry(layer.className, layer.config)
                 layerEntry["name"] = .string(layer.name)
                 let arguments: JSONValue = taken.count == 1 ? tensor(taken[0]) : .array(taken.map(tensor))
-                layerEntry["inbound_nodes"] = .array([.object(["args": .array([arguments]), "kwargs": .object([:])])])
+                let keywords: [String: JSONValue] = inferenceCalls.contains(index) ? ["training": .bool(false)] : [:]
+                layerEntry["inbound_nodes"] = .array([.object(["args": .array([arguments]), "kwargs": .object(keywords)])])
                 return .object(layerEntry)
             })
             config["input_layers"] = .array([.string(inputName), .number(0), .number(0)])
             config["output_layers"] = .array([.string(layers.last!.name), .number(0), .number(0)])
         }
         // Keras writes a Functional model's module as that of its private class, and loads it by it.
-        let root = JSONValue.object(isChain
+        let root = JSONValue.object(config["input_layers"] == nil
             ? ["module": .string("keras"), "class_name": .string("Sequential"), "registered_name": .null, "config": .object(config)]
             : ["module": .string("keras.src.models.functional"), "class_name": .string("Functional"),
                "registered_name": .string("Functional"), "config": .object(config)])

@@ -28,7 +28,7 @@ public struct Sequential: Sendable {
     /// Where the trainable weights are in the flat buffer (not batch-norm's moving statistics).
     public var trainableRanges: [Range<Int>] {
         var ranges: [Range<Int>] = []
-        for (layer, offset) in zip(layers, parameterOffsets) {
+        for (index, (layer, offset)) in zip(layers, parameterOffsets).enumerated() where trainsWeights[index] {
             var start = offset
             for block in layer.parameterBlocks {
                 if block.trainable { ranges.append(start..<start + block.count) }
@@ -46,6 +46,16 @@ public struct Sequential: Sendable {
     public let activationShapes: [TensorShape]
     /// Which layers run backward and where each activation's gradient is kept.
     public let gradientPlan: GradientPlan
+    /// For each layer, whether it has trainable weights and is not frozen (Keras's `"trainable": false`,
+    /// on the layer or on a nested model it came from): a frozen layer's weights stay as they are, and
+    /// its batch-norm runs in inference mode, as in Keras.
+    public let trainsWeights: [Bool]
+    /// The layers that run in inference mode in training too (`ModelDescription.inferenceCalls`).
+    public var inferenceCalls: Set<Int> { description.inferenceCalls }
+    /// The weights that train.
+    public var trainableParameterCount: Int {
+        layers.indices.filter { trainsWeights[$0] }.reduce(0) { $0 + layers[$1].trainableParameterCount }
+    }
 
     /// The most memory a model may ask for (weights with their gradient and the optimiser's state, and one
     /// sample's workspace), checked before anything is allocated.
@@ -107,8 +117,13 @@ public struct Sequential: Sendable {
         }
         parameterOffsets = offsets
         parameterCount = offset
-        synchronizedLayers = layers.indices.filter { layers[$0] is any BatchSynchronizedLayer }
-        gradientPlan = GradientPlan(layers: layers, inputs: description.inputs, shapes: shapes)
+        let frozen = description.layers.map { $0.config["trainable"]?.bool == false }
+        let trainsWeights = layers.indices.map { layers[$0].trainableParameterCount > 0 && !frozen[$0] }
+        self.trainsWeights = trainsWeights
+        synchronizedLayers = layers.indices.filter {
+            layers[$0] is any BatchSynchronizedLayer && !frozen[$0] && !description.inferenceCalls.contains($0)
+        }
+        gradientPlan = GradientPlan(trainsWeights: trainsWeights, inputs: description.inputs, shapes: shapes)
     }
 
     public var classCount: Int { layers.last!.outputShape.count }
@@ -203,7 +218,7 @@ public struct Sequential: Sendable {
                          consume: (_ layer: Int, _ gradient: UnsafePointer<Float>) -> Void) {
         for index in range.reversed() where gradientPlan.runsBackward[index] {
             layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index]))
-            if layers[index].parameterCount > 0 { consume(index, workspace.layerGradient.pointer) }
+            if trainsWeights[index] { consume(index, workspace.layerGradient.pointer) }
             workspace.finishBackward(layer: index)
         }
     }
@@ -233,6 +248,7 @@ public final class ModelWorkspace: @unchecked Sendable {
     private let plan: GradientPlan
     private let layerInputs: [[Int]]
     private let activationShapes: [TensorShape]
+    private let inferenceCalls: Set<Int>
     /// `activations[0]` is the input; `activations[i + 1]` the output of layer `i`.
     let activations: [FloatBuffer]
     /// The gradients with respect to activations, as `GradientPlan` places them.
@@ -276,6 +292,7 @@ public final class ModelWorkspace: @unchecked Sendable {
         self.plan = plan
         layerInputs = model.layerInputs
         activationShapes = model.activationShapes
+        inferenceCalls = model.inferenceCalls
         activations = model.activationShapes.map { FloatBuffer(count: capacity * $0.count) }
         gradients = plan.bufferSizes.map { FloatBuffer(count: capacity * $0) }
         saved = model.layers.map { FloatBuffer(count: $0.savedCount(samples: capacity)) }
@@ -365,7 +382,7 @@ public final class ModelWorkspace: @unchecked Sendable {
                            inputGradient: inputGradient, outputGradient: outputGradient ?? unused.pointer,
                            parameters: parameters, parameterGradient: parameterGradient ?? unused.pointer,
                            prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer,
-                           samples: samples, inputs: UnsafePointer(inputTable + table),
+                           samples: inferenceCalls.contains(index) ? .inference : samples, inputs: UnsafePointer(inputTable + table),
                            inputGradients: UnsafePointer(inputGradientTable + table))
     }
 }

@@ -44,7 +44,7 @@ struct ModelSummary {
             }
             lines.append(line)
         }
-        let trainable = model.layers.reduce(0) { $0 + $1.trainableParameterCount }
+        let trainable = model.trainableParameterCount
         lines += [rule,
                   "Total params: \(Format.grouped(model.parameterCount)) (\(Format.fixed(Double(model.parameterCount * 4) / 1024, 2)) KB)",
                   "Trainable params: \(Format.grouped(trainable))",

@@ -71,7 +71,7 @@ struct KerasModelTests {
 
     @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' ResNet50, DenseNet121 and MobileNetV2 at 32×32×3 one sha256 at -np 1 and 2")
     func graphModels() throws {
-        for name in ["residual-cnn", "merge-cnn", "mobile-cnn"] {
+        for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"] {
             let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--limit", "320", "--epochs", "1",
                        "--micro-batch", "4", "--no-evaluate-every-epoch"]
             let digests = try [(1, 1), (2, 1), (3, 1), (1, 2)].map { ranks, threads in
@@ -92,6 +92,38 @@ struct KerasModelTests {
             }
             #expect(digests[0] == digests[1], "\(name)")
         }
+    }
+
+    @Test("Transfer learning: a nested augmentation block and a frozen base called with training=False under a new head; the base's weights (batch-norm's moving statistics included) stay as they were, bit for bit, while the head trains")
+    func frozenBaseModel() throws {
+        func tensors(epochs: Int) throws -> [String: Data] {
+            let directory = TandemProcess.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let training = TandemProcess.mpirun(ranks: 2, ["train", "--model", "\(Self.fixtures)/supported/transfer-cnn.json",
+                                                            "--limit", "640", "--epochs", "\(epochs)", "--checkpoint-dir", directory])
+            #expect(training.status == 0, "\(training.standardError)")
+            let file = directory + "/weights.safetensors"
+            #expect(TandemProcess.tandem(["export", "--checkpoint", directory, "--output", file]).status == 0)
+            return try safetensors(file)
+        }
+        let once = try tensors(epochs: 1), twice = try tensors(epochs: 2)
+        let base = once.keys.filter { $0.hasPrefix("base_") }
+        #expect(base.count == 10)
+        for name in base { #expect(once[name] == twice[name], "\(name) moved") }
+        #expect(once["logits/kernel"] != twice["logits/kernel"])
+    }
+
+    /// A safetensors file's tensors as bytes, by name.
+    private func safetensors(_ path: String) throws -> [String: Data] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try #require(try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + headerLength)) as? [String: Any])
+        var tensors: [String: Data] = [:]
+        for (name, entry) in header where name != "__metadata__" {
+            let offsets = try #require((entry as? [String: Any])?["data_offsets"] as? [Int])
+            tensors[name] = data.subdata(in: 8 + headerLength + offsets[0]..<8 + headerLength + offsets[1])
+        }
+        return tensors
     }
 
     @Test("A model that starts with Rescaling(1/255) is fed bytes as they are (0-255), says so, and trains to the weights of the same model without it fed x / 255, bit for bit")

@@ -6,11 +6,12 @@ loss and gradients with these.
     /root/.cache/tandem-keras-venv/bin/pip install tensorflow-cpu==2.21.0
     /root/.cache/tandem-keras-venv/bin/python Tests/Fixtures/keras-gradients/generate.py
 
-For each model description in ../keras-models/supported named below: `<name>.keras` (the model with
-Keras's initial weights, batch-norm's statistics and scales drawn at random so that they matter) and
-`<name>.json`: the batch (4 images in [0, 1), labels), the mean sparse categorical cross-entropy of
-`model(x, training=False)` and its gradient with respect to every weight (null for non-trainable ones),
-by layer name in `layer.weights` order. Run once; the files are committed.
+For each model description in ../keras-models/supported named below, `<name>.json`: by layer name, in
+`layer.weights` order, Keras's initial weights (batch-norm's statistics and scales drawn at random so
+that they matter) and the gradient of every weight (null for non-trainable ones, frozen layers
+included); the batch (4 images in [0, 1), labels) and the mean sparse categorical cross-entropy of
+`model(x, training=False)`. Nested models' layers are listed as the model's own, as Tandem splices
+them in. Run once; the files are committed.
 """
 import json
 import os
@@ -22,7 +23,7 @@ import tensorflow as tf
 here = os.path.dirname(os.path.abspath(__file__))
 models = os.path.join(here, "..", "keras-models", "supported")
 
-for name in ["residual-cnn", "merge-cnn", "mobile-cnn"]:
+for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"]:
     keras.utils.set_random_seed(7)
     model = keras.models.model_from_json(open(os.path.join(models, name + ".json")).read())
     generator = np.random.default_rng(7)
@@ -38,14 +39,18 @@ for name in ["residual-cnn", "merge-cnn", "mobile-cnn"]:
     with tf.GradientTape() as tape:
         loss = loss_function(labels, model(images, training=False))
     gradients = dict(zip([id(w) for w in model.trainable_weights], tape.gradient(loss, model.trainable_weights)))
-    layers = {}
-    for layer in model.layers:
+    def flattened(layers):
+        for layer in layers:
+            yield from flattened(layer.layers) if isinstance(layer, keras.Model) else [layer]
+    weights, layers = {}, {}
+    for layer in flattened(model.layers):
         if layer.weights:
+            weights[layer.name] = [w.numpy().ravel().tolist() for w in layer.weights]
             layers[layer.name] = [gradients[id(w)].numpy().ravel().tolist() if id(w) in gradients else None
                                   for w in layer.weights]
-    model.save(os.path.join(here, name + ".keras"))
     with open(os.path.join(here, name + ".json"), "w") as file:
-        json.dump({"images": images.ravel().tolist(), "labels": labels.tolist(), "loss": float(loss), "layers": layers}, file)
+        json.dump({"images": images.ravel().tolist(), "labels": labels.tolist(), "loss": float(loss), "weights": weights,
+                   "layers": layers}, file)
         file.write("\n")
 with open(os.path.join(here, "keras-version.txt"), "w") as file:
     file.write(f"keras {keras.__version__}, tensorflow {tf.__version__}\n")

@@ -27,8 +27,13 @@ def save(folder, name, model):
         file.write("\n")
     if folder == "supported":
         # What Keras says of each layer: the tests compare Tandem's shapes and parameter counts.
-        summaries[name] = [[layer.name, list(layer.output.shape[1:]), layer.count_params()] for layer in model.layers
-                           if not isinstance(layer, keras.layers.InputLayer)]   # a Functional model lists its input
+        def flattened(layers):   # nested models' layers in their place, as Tandem splices them
+            for layer in layers:
+                if isinstance(layer, keras.Model):
+                    yield from flattened(layer.layers)
+                elif not isinstance(layer, keras.layers.InputLayer):   # a Functional model lists its input
+                    yield layer
+        summaries[name] = [[layer.name, list(layer.output.shape[1:]), layer.count_params()] for layer in flattened(model.layers)]
 
 
 def sequential(name, input_shape, *stack):
@@ -314,6 +319,29 @@ x = layers.GlobalAveragePooling2D(name="pool")(x)
 save("supported", "mobile-cnn", keras.Model(mobile_input, layers.Dense(10, name="logits")(x), name="mobile_cnn"))
 fresh()
 save("supported", "mobilenetv2", keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), classes=10))
+# Transfer learning as keras.io writes it: a Sequential augmentation block, then a frozen base model
+# called with training=False under a new head. A small base for 28×28×1, and MobileNetV2's.
+def transfer(name, input_shape, base):
+    base.trainable = False
+    augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomTranslation(0.1, 0.1)], name="augmentation")
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Rescaling(1.0 / 127.5, offset=-1, name="scale")(augmentation(inputs))
+    x = base(x, training=False)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    x = layers.Dropout(0.2, name="dropout")(x)
+    save("supported", name, keras.Model(inputs, layers.Dense(10, name="logits")(x), name=name.replace("-", "_")))
+
+
+fresh()
+base_input = keras.Input(shape=(28, 28, 1))
+b = layers.Conv2D(8, 3, padding="same", name="base_conv1")(base_input)
+b = layers.BatchNormalization(name="base_bn")(b)
+b = layers.Activation("relu", name="base_relu")(b)
+b = layers.Add(name="base_add")([b, layers.Conv2D(8, 1, name="base_shortcut")(base_input)])
+transfer("transfer-cnn", (28, 28, 1), keras.Model(base_input, layers.Conv2D(16, 3, strides=2, activation="relu", name="base_conv2")(b),
+                                                  name="base"))
+fresh()
+transfer("transfer-mobilenetv2", (32, 32, 3), keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3)))
 fresh()
 save("supported", "resnet50", keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), classes=10))
 fresh()
@@ -357,7 +385,7 @@ path = os.path.join(here, "unsupported", "dilation-strides.json")
 description = json.load(open(path))
 description["config"]["layers"][1]["config"]["strides"] = [2, 2]
 json.dump(description, open(path, "w"))
-# Functional graphs Tandem refuses: a shared layer, a nested model, two inputs; and, edited by hand
+# Functional graphs Tandem refuses: a shared layer, two inputs; and, edited by hand
 # because Keras would not build them, mismatched shapes at a merge, a cycle and a dangling reference.
 def functional(name, build, line):
     fresh()
@@ -372,14 +400,7 @@ def shared(x):
     return layers.Dense(10, activation="softmax")(layers.Flatten()(convolution(convolution(x))))
 
 
-def nested(x):
-    block = keras.Sequential([layers.Conv2D(4, 3, padding="same")], name="block")
-    return layers.Dense(10, activation="softmax")(layers.Flatten()(block(x)))
-
-
 functional("functional-shared", shared, "twice: the layer is called 2 times (a shared layer); Tandem trains each layer once")
-functional("functional-nested", nested,
-           "block: a nested model (Sequential) is not supported yet; flatten its layers into the model")
 fresh()
 first, second = keras.Input(shape=(28, 28, 1), name="left"), keras.Input(shape=(28, 28, 1), name="right")
 with open(os.path.join(here, "unsupported", "functional-two-inputs.json"), "w") as file:
