@@ -114,12 +114,21 @@ extension KerasLayerConfiguration {
         Padding(rawValue: try choice("padding", default: "valid", allowed: ["same", "valid"]))!
     }
 
-    /// The kernel's and the bias's initializers (Keras's defaults: Glorot-uniform, zeros). Regularisers
-    /// and constraints are refused: a model that asks for them would silently train differently.
+    /// The kernel's and the bias's initializers (Keras's defaults: Glorot-uniform, zeros). Constraints
+    /// and activity regularisers are refused: a model that asks for them would silently train
+    /// differently (weight regularisers are read by the model: `regularizer(forWeights:)`).
     /// - Parameter kernel: the kernel's name in the keys (`depthwise` for `depthwise_initializer`).
     public func kernelAndBiasInitializers(kernel: String = "kernel") throws -> (kernel: Initializer, bias: Initializer) {
-        try refuse(config.keys.sorted().filter { $0.hasSuffix("_regularizer") || $0.hasSuffix("_constraint") })
+        try refuse(["activity_regularizer"] + config.keys.sorted().filter { $0.hasSuffix("_constraint") })
         return (try initializer("\(kernel)_initializer", default: .glorotUniform), try initializer("bias_initializer", default: .zeros))
+    }
+
+    /// The regulariser of a block of weights (`kernel` reads `kernel_regularizer`, `depthwise_kernel`
+    /// `depthwise_regularizer`, `gamma` `gamma_regularizer`); nil for none.
+    public func regularizer(forWeights block: String) throws -> Regularizer? {
+        let key = (block.hasSuffix("_kernel") ? String(block.dropLast("_kernel".count)) : block) + "_regularizer"
+        guard let value = config[key] else { return nil }
+        return try Regularizer(keras: value, key: key, configuration: self)
     }
 
     func initializer(_ key: String, default fallback: Initializer) throws -> Initializer {
@@ -131,7 +140,7 @@ extension KerasLayerConfiguration {
     public func requireNormalizationDefaults() throws {
         try require(initializers: [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"),
                                    ("moving_mean_initializer", "Zeros"), ("moving_variance_initializer", "Ones")])
-        try refuse(["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"])
+        try refuse(["beta_constraint", "gamma_constraint"])
     }
 
     /// Each initialiser key, where given, must name `accepted` (as a string, `glorot_uniform`, or as

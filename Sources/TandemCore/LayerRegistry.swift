@@ -16,6 +16,7 @@ public enum LayerRegistry {
         GroupNormalization.self,
         RandomFlip.self,
         RandomTranslation.self,
+        RandomRotation.self,
         ZeroPadding2D.self,
         Cropping2D.self,
         Rescaling.self,

@@ -48,6 +48,9 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
 /// allreduce (`update(_:exactSums:…)`): its share of the moments is then the only part it keeps
 /// current. Non-trainable weights (batch-norm's moving statistics) always have a zero gradient, so
 /// Adam and SGD leave them exactly as they are; AdamW's decay skips them (`trainableRanges`).
+///
+/// Weights with a Keras regulariser get `l1 · sign(θ) + 2 · l2 · θ` added to their gradient first, once
+/// per step (`Regularizer`).
 public final class Optimizer: @unchecked Sendable {
     public let settings: OptimizerSettings
     public let firstMoment: FloatBuffer
@@ -56,12 +59,36 @@ public final class Optimizer: @unchecked Sendable {
     public var step: Int = 0
     /// Where the trainable weights are in the flat buffer (all of it if not given).
     let trainableRanges: [Range<Int>]
+    /// Per weight, the regularisers' `l1` and `2 · l2` (nil when no weight has one).
+    let penalties: (l1: FloatBuffer, twiceL2: FloatBuffer)?
 
-    public init(parameterCount: Int, settings: OptimizerSettings = OptimizerSettings(), trainableRanges: [Range<Int>]? = nil) {
+    public init(parameterCount: Int, settings: OptimizerSettings = OptimizerSettings(), trainableRanges: [Range<Int>]? = nil,
+                regularization: [(weights: Range<Int>, regularizer: Regularizer)] = []) {
         self.settings = settings
         firstMoment = FloatBuffer(count: parameterCount)
         secondMoment = FloatBuffer(count: parameterCount)
         self.trainableRanges = trainableRanges ?? [0..<parameterCount]
+        if regularization.isEmpty {
+            penalties = nil
+        } else {
+            let l1 = FloatBuffer(count: parameterCount), twiceL2 = FloatBuffer(count: parameterCount)
+            for (weights, regularizer) in regularization {
+                for index in weights {
+                    l1[index] = regularizer.l1
+                    twiceL2[index] = 2 * regularizer.l2
+                }
+            }
+            penalties = (l1, twiceL2)
+        }
+    }
+
+    /// The gradient of element group `index` with its regularisers' part added.
+    @inline(__always)
+    private func regularized(_ gradient: SIMD16<Float>, theta: SIMD16<Float>, _ index: Int, width: Int) -> SIMD16<Float> {
+        guard let penalties else { return gradient }
+        let sign = SIMD16<Float>(repeating: 0).replacing(with: 1, where: theta .> 0).replacing(with: -1, where: theta .< 0)
+        return gradient + Elementwise.load(penalties.l1.pointer, index, width: width) * sign
+            + Elementwise.load(penalties.twiceL2.pointer, index, width: width) * theta
     }
 
     /// Applies one update with `gradient` (the gradient of the batch's mean loss, one float per weight).
@@ -118,13 +145,13 @@ public final class Optimizer: @unchecked Sendable {
             let decay = settings.kind == .adamw && decays ? settings.weightDecay * learningRate : nil
             Elementwise.forEachGroup(run.count) { offset, width in
                 let index = run.lowerBound + offset
-                let gradientValue = gradient(index, width)
+                var value = Elementwise.load(theta, index, width: width)
+                let gradientValue = regularized(gradient(index, width), theta: value, index, width: width)
                 let previousMean = Elementwise.load(m, index, width: width), previousVariance = Elementwise.load(v, index, width: width)
                 let mean = previousMean + (gradientValue - previousMean) * oneMinusBeta1
                 let variance = previousVariance + (gradientValue * gradientValue - previousVariance) * oneMinusBeta2
                 Elementwise.store(mean, m, index, width: width)
                 Elementwise.store(variance, v, index, width: width)
-                var value = Elementwise.load(theta, index, width: width)
                 if let decay { value = value - value * decay }
                 Elementwise.store(value - (mean * stepSize) / (variance.squareRoot() + epsilon), theta, index, width: width)
             }
@@ -132,7 +159,8 @@ public final class Optimizer: @unchecked Sendable {
             let momentum = settings.momentum, nesterov = settings.nesterov
             Elementwise.forEachGroup(run.count) { offset, width in
                 let index = run.lowerBound + offset
-                let gradientValue = gradient(index, width), value = Elementwise.load(theta, index, width: width)
+                let value = Elementwise.load(theta, index, width: width)
+                let gradientValue = regularized(gradient(index, width), theta: value, index, width: width)
                 guard momentum != 0 else {
                     return Elementwise.store(value - learningRate * gradientValue, theta, index, width: width)
                 }

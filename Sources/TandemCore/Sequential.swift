@@ -52,6 +52,8 @@ public struct Sequential: Sendable {
     public let trainsWeights: [Bool]
     /// The layers that run in inference mode in training too (`ModelDescription.inferenceCalls`).
     public var inferenceCalls: Set<Int> { description.inferenceCalls }
+    /// The weights with a Keras regulariser (`kernel_regularizer`, …) that train, in buffer order.
+    public let regularization: [(weights: Range<Int>, regularizer: Regularizer)]
     /// The weights that train.
     public var trainableParameterCount: Int {
         layers.indices.filter { trainsWeights[$0] }.reduce(0) { $0 + layers[$1].trainableParameterCount }
@@ -124,6 +126,18 @@ public struct Sequential: Sendable {
             layers[$0] is any BatchSynchronizedLayer && !frozen[$0] && !description.inferenceCalls.contains($0)
         }
         gradientPlan = GradientPlan(trainsWeights: trainsWeights, inputs: description.inputs, shapes: shapes)
+        var regularization: [(weights: Range<Int>, regularizer: Regularizer)] = []
+        for (index, layer) in layers.enumerated() {
+            var start = offsets[index]
+            for block in layer.parameterBlocks {
+                if let regularizer = try description.layers[index].regularizer(forWeights: block.name),
+                   trainsWeights[index] && block.trainable && regularizer != Regularizer() {
+                    regularization.append((start..<start + block.count, regularizer))
+                }
+                start += block.count
+            }
+        }
+        self.regularization = regularization
     }
 
     public var classCount: Int { layers.last!.outputShape.count }
@@ -156,6 +170,13 @@ public struct Sequential: Sendable {
             throw ModelDefinitionError("\(last.name): one output unit (a binary classifier) is not supported yet; give the model one unit per class (2 for two classes)")
         }
         return .logits
+    }
+
+    /// The regularisers' penalty at `parameters`, `Σ l1 · Σ|w| + l2 · Σw²`: what Keras adds to the loss.
+    public func regularizationPenalty(_ parameters: UnsafePointer<Float>) -> Double {
+        regularization.reduce(0) { sum, item in
+            sum + item.regularizer.penalty(UnsafeBufferPointer(start: parameters + item.weights.lowerBound, count: item.weights.count))
+        }
     }
 
     /// Multiply-adds of one sample's forward pass.

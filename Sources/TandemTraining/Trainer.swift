@@ -155,6 +155,8 @@ public final class Trainer {
             communicator.barrier()
             times.wait += monotonicSeconds() - waitStart
         }
+        // Keras adds the regularisers' penalty at the step's weights to each batch's loss.
+        let penalty = model.regularization.isEmpty ? 0 : model.regularizationPenalty(state.parameters.pointer)
         let reduceStart = monotonicSeconds()
         communicator.allreduceSum(stepSums.pointer, count: 3)
         let learningRate = configuration.learningRate(step: state.optimizer.step + 1, stepsPerEpoch: sampler.stepsPerEpoch)
@@ -178,7 +180,7 @@ public final class Trainer {
            failure.step == state.optimizer.step {
             injectFailure(failure)
         }
-        return (lossFormat.value(stepSums[0]), Int(stepSums[1]), stepSums[2] > 0)
+        return (lossFormat.value(stepSums[0]) + penalty * Double(configuration.globalBatchSize), Int(stepSums[1]), stepSums[2] > 0)
     }
 
     /// Makes every rank's optimizer state whole: after the steps, each rank's moments are current only

@@ -12,7 +12,8 @@ public final class TrainingState {
     /// Fresh state: Keras's initialisation from `seed`, zero moments.
     public init(model: Sequential, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
         parameters = FloatBuffer(count: model.parameterCount)
-        optimizer = Optimizer(parameterCount: model.parameterCount, settings: settings, trainableRanges: model.trainableRanges)
+        optimizer = Optimizer(parameterCount: model.parameterCount, settings: settings, trainableRanges: model.trainableRanges,
+                              regularization: model.regularization)
         completedEpochs = 0
         model.initializeParameters(parameters.buffer, seed: seed)
     }
@@ -22,7 +23,7 @@ public final class TrainingState {
         precondition(checkpoint.parameters.count == model.parameterCount)
         parameters = FloatBuffer(checkpoint.parameters)
         optimizer = Optimizer(parameterCount: model.parameterCount, settings: checkpoint.recipe.optimizer,
-                              trainableRanges: model.trainableRanges)
+                              trainableRanges: model.trainableRanges, regularization: model.regularization)
         optimizer.firstMoment.copy(from: checkpoint.firstMoment)
         optimizer.secondMoment.copy(from: checkpoint.secondMoment)
         optimizer.step = checkpoint.optimizerStep

@@ -35,6 +35,37 @@ struct AugmentationTests {
         }
     }
 
+    struct RotationFixture: Decodable {
+        struct Case: Decodable {
+            let degrees: Float
+            let fill_mode: String
+            let interpolation: String
+            let output: [Float]
+        }
+        let input_shape: [Int]
+        let input: [Float]
+        let fill_value: Float
+        let cases: [Case]
+    }
+
+    @Test("Rotation resamples with Keras's matrix about the centre as TensorFlow does, for every fill mode and interpolation")
+    func rotationMatchesKeras() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/keras-layers/rotation.json")
+        let fixture = try JSONDecoder().decode(RotationFixture.self, from: Data(contentsOf: url))
+        let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
+        #expect(fixture.cases.count == 40)
+        for item in fixture.cases {
+            let resampling = AffineResampling(shape: shape, fillMode: .init(rawValue: item.fill_mode)!,
+                                              interpolation: .init(rawValue: item.interpolation)!, fillValue: fixture.fill_value)
+            let layer = RandomRotation(inputShape: shape, range: 0...0, resampling: resampling, position: 0)
+            var output = [Float](repeating: .nan, count: shape.count)
+            layer.rotate(fixture.input, degrees: item.degrees, into: &output)
+            let worst = zip(output, item.output).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "\(item.degrees)° \(item.fill_mode) \(item.interpolation): \(worst)")
+        }
+    }
+
     @Test("RandomFlip: each sample gets one of the flips, about a quarter each, the same again for the same sample; none in inference")
     func flips() {
         let shape = TensorShape(height: 2, width: 3, channels: 1)

@@ -16,18 +16,19 @@ struct KerasGradientTests {
         let images: [Float]
         let labels: [Int]
         let loss: Double
+        /// The weight regularisers' penalty, whose gradient is in `layers`.
+        let penalty: Double
         /// Per layer name, the gradient of each weight tensor in Keras's order (nil: not trainable).
         let layers: [String: [[Float]?]]
         /// Per layer name, Keras's weights in its order.
         let weights: [String: [[Float]]]
     }
 
-    @Test("Residual (batch-norm, identity and projection shortcuts) and merge graphs (Add, Subtract, Multiply with broadcasting, Average, Maximum, Minimum, Concatenate on three axes) and MobileNet blocks (depthwise, separable and dilated convolutions): Keras's loss, and every weight tensor's gradient within 1e-4 of Keras's (‖Δ‖/‖g‖)",
-          arguments: ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"])
+    @Test("Residual (batch-norm, identity and projection shortcuts) and merge graphs (Add, Subtract, Multiply with broadcasting, Average, Maximum, Minimum, Concatenate on three axes), MobileNet blocks (depthwise, separable and dilated convolutions), a frozen base, every regulariser form: Keras's loss and penalty, and every weight tensor's gradient within 1e-4 of Keras's (‖Δ‖/‖g‖; the regularisers' part added as the optimizer adds it)",
+          arguments: ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn"])
     func lossAndGradientsMatchKeras(name: String) throws {
         let description = ModelDescriptionTestsFixtures.path("supported/\(name).json")
         let model = try Sequential(description: ModelDescription(json: String(contentsOfFile: description, encoding: .utf8), source: description))
-        #expect(!model.description.isChain)
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("\(name).json")))
         var parameters = [Float](repeating: .nan, count: model.parameterCount)
         for (index, layer) in model.layers.enumerated() where layer.parameterCount > 0 {
@@ -49,6 +50,19 @@ struct KerasGradientTests {
         }
         let loss = Double(result.lossSum) / Double(samples)
         #expect(abs(loss - expected.loss) / expected.loss < 1e-5, "loss \(loss) vs Keras \(expected.loss)")
+        let penalty = parameters.withUnsafeBufferPointer { model.regularizationPenalty($0.baseAddress!) }
+        #expect(abs(penalty - expected.penalty) <= 1e-5 * max(expected.penalty, 1e-3), "penalty \(penalty) vs Keras \(expected.penalty)")
+        #expect((expected.penalty > 0) == !model.regularization.isEmpty)
+        // The regularisers' gradient as the optimizer adds it: one SGD step of rate 1 moves each weight by
+        // its whole gradient.
+        var settings = OptimizerSettings()
+        settings.kind = .sgd
+        let optimizer = Optimizer(parameterCount: model.parameterCount, settings: settings, trainableRanges: model.trainableRanges,
+                                  regularization: model.regularization)
+        let stepped = FloatBuffer(count: model.parameterCount)
+        stepped.copy(from: parameters)
+        gradient.withUnsafeBufferPointer { optimizer.update(parameters: stepped, gradient: $0.baseAddress!, learningRate: 1) }
+        gradient = zip(parameters, stepped.array).map { $0 - $1 }
 
         var compared = 0
         for (index, layer) in model.layers.enumerated() where layer.parameterCount > 0 {

@@ -10,7 +10,8 @@ For each model description in ../keras-models/supported named below, `<name>.jso
 `layer.weights` order, Keras's initial weights (batch-norm's statistics and scales drawn at random so
 that they matter) and the gradient of every weight (null for non-trainable ones, frozen layers
 included); the batch (4 images in [0, 1), labels) and the mean sparse categorical cross-entropy of
-`model(x, training=False)`. Nested models' layers are listed as the model's own, as Tandem splices
+`model(x, training=False)`; the weight regularisers' penalty (`sum(model.losses)`), whose gradient is
+in the weights' gradients, as Keras's `fit` computes them. Nested models' layers are listed as the model's own, as Tandem splices
 them in. Run once; the files are committed.
 """
 import json
@@ -23,7 +24,7 @@ import tensorflow as tf
 here = os.path.dirname(os.path.abspath(__file__))
 models = os.path.join(here, "..", "keras-models", "supported")
 
-for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"]:
+for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn"]:
     keras.utils.set_random_seed(7)
     model = keras.models.model_from_json(open(os.path.join(models, name + ".json")).read())
     generator = np.random.default_rng(7)
@@ -38,7 +39,10 @@ for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"]:
     loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
     with tf.GradientTape() as tape:
         loss = loss_function(labels, model(images, training=False))
-    gradients = dict(zip([id(w) for w in model.trainable_weights], tape.gradient(loss, model.trainable_weights)))
+        # What Keras's fit adds to the loss: the weight regularisers' penalty.
+        penalty = sum(model.losses) if model.losses else tf.constant(0.0)
+        total = loss + penalty
+    gradients = dict(zip([id(w) for w in model.trainable_weights], tape.gradient(total, model.trainable_weights)))
     def flattened(layers):
         for layer in layers:
             yield from flattened(layer.layers) if isinstance(layer, keras.Model) else [layer]
@@ -49,7 +53,8 @@ for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"]:
             layers[layer.name] = [gradients[id(w)].numpy().ravel().tolist() if id(w) in gradients else None
                                   for w in layer.weights]
     with open(os.path.join(here, name + ".json"), "w") as file:
-        json.dump({"images": images.ravel().tolist(), "labels": labels.tolist(), "loss": float(loss), "weights": weights,
+        json.dump({"images": images.ravel().tolist(), "labels": labels.tolist(), "loss": float(loss),
+                   "penalty": float(penalty), "weights": weights,
                    "layers": layers}, file)
         file.write("\n")
 with open(os.path.join(here, "keras-version.txt"), "w") as file:

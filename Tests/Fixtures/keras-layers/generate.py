@@ -136,3 +136,22 @@ case("depthwise-multiplier-dilated", layers.DepthwiseConv2D(3, depth_multiplier=
 case("depthwise-5x5-no-bias", layers.DepthwiseConv2D(5, padding="same", use_bias=False, activation="tanh", name="d"), (6, 6, 4))
 case("separable-relu", layers.SeparableConv2D(6, 3, padding="same", activation="relu", name="s"), (6, 5, 4))
 case("separable-multiplier-stride2", layers.SeparableConv2D(5, 3, strides=2, depth_multiplier=2, name="s"), (7, 7, 3))
+
+# Rotation as RandomRotation applies it: keras.ops.image.affine_transform with the layer's own matrix
+# (_compute_affine_matrix about the centre) for given angles, every fill mode and interpolation.
+rotation_layer = layers.RandomRotation(0.1)
+image = rng.normal(size=(1, 7, 6, 2)).astype("float32")
+cases = []
+for degrees in [0.0, 12.5, -33.0, 90.0, 181.0]:
+    matrix = rotation_layer._compute_affine_matrix(
+        center_x=0.5, center_y=0.5, angle=np.array([degrees], dtype="float32"), translate_x=np.zeros([1], "float32"),
+        translate_y=np.zeros([1], "float32"), scale=np.ones([1], "float32"), shear_x=np.zeros([1], "float32"),
+        shear_y=np.zeros([1], "float32"), height=7, width=6)
+    for fill_mode in ["reflect", "wrap", "nearest", "constant"]:
+        for interpolation in ["bilinear", "nearest"]:
+            out = keras.ops.image.affine_transform(image, matrix, interpolation=interpolation, fill_mode=fill_mode, fill_value=0.5)
+            cases.append({"degrees": degrees, "fill_mode": fill_mode, "interpolation": interpolation,
+                          "output": np.asarray(out).flatten().tolist()})
+with open(os.path.join(here, "rotation.json"), "w") as file:
+    json.dump({"input_shape": [7, 6, 2], "input": image.flatten().tolist(), "fill_value": 0.5, "cases": cases}, file)
+    file.write("\n")

@@ -342,6 +342,75 @@ transfer("transfer-cnn", (28, 28, 1), keras.Model(base_input, layers.Conv2D(16, 
                                                   name="base"))
 fresh()
 transfer("transfer-mobilenetv2", (32, 32, 3), keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3)))
+# The Keras CIFAR-10 ResNet-20 v1 (keras/examples/cifar10_resnet.py, as it writes resnet_v1 with depth 20):
+# he_normal convolutions with L2(1e-4) regularisers, batch-norm, identity and 1×1 projection shortcuts.
+fresh()
+def resnet_layer(x, filters=16, kernel_size=3, strides=1, activation="relu", batch_normalization=True):
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", kernel_initializer="he_normal",
+                      kernel_regularizer=keras.regularizers.l2(1e-4))(x)
+    if batch_normalization:
+        x = layers.BatchNormalization()(x)
+    return layers.Activation(activation)(x) if activation else x
+
+
+resnet_input = keras.Input(shape=(32, 32, 3))
+x = resnet_layer(resnet_input)
+filters = 16
+for stack in range(3):
+    for block in range(3):
+        strides = 2 if stack > 0 and block == 0 else 1
+        y = resnet_layer(resnet_layer(x, filters, strides=strides), filters, activation=None)
+        if stack > 0 and block == 0:
+            x = resnet_layer(x, filters, kernel_size=1, strides=strides, activation=None, batch_normalization=False)
+        x = layers.Activation("relu")(layers.Add()([x, y]))
+    filters *= 2
+x = layers.Flatten()(layers.AveragePooling2D(pool_size=8)(x))
+save("supported", "resnet20-v1", keras.Model(resnet_input, layers.Dense(10, activation="softmax", kernel_initializer="he_normal")(x),
+                                             name="resnet20_v1"))
+# keras.io's "Image classification from scratch" (make_model), with its augmentation block inside the
+# model as its earlier version wrote it, at 32×32×3 and 10 classes. The 2-class variant (one logit) is
+# refused below.
+def from_scratch(input_shape, num_classes):
+    augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)], name="data_augmentation")
+    inputs = keras.Input(shape=input_shape)
+    x = augmentation(inputs)
+    x = layers.Rescaling(1.0 / 255)(x)
+    x = layers.Conv2D(128, 3, strides=2, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    previous_block_activation = x
+    for size in [256, 512, 728]:
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        residual = layers.Conv2D(size, 1, strides=2, padding="same")(previous_block_activation)
+        x = layers.add([x, residual])
+        previous_block_activation = x
+    x = layers.SeparableConv2D(1024, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.25)(x)
+    return keras.Model(inputs, layers.Dense(1 if num_classes == 2 else num_classes, activation=None)(x), name="from_scratch")
+
+
+fresh()
+save("supported", "from-scratch", from_scratch((32, 32, 3), 10))
+# Every weight regulariser form on a small graph: L2 and L1 objects, L1L2, a name, on kernels, biases,
+# depthwise and pointwise kernels and batch-norm's gamma and beta.
+fresh()
+regularized_input = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(6, 3, strides=2, kernel_regularizer=keras.regularizers.L2(1e-2), bias_regularizer=keras.regularizers.L1(1e-2),
+                  bias_initializer="ones", name="conv")(regularized_input)
+x = layers.BatchNormalization(gamma_regularizer=keras.regularizers.L1L2(l1=1e-2, l2=2e-2), beta_regularizer="l2", name="bn")(x)
+x = layers.SeparableConv2D(8, 3, depthwise_regularizer="l1", pointwise_regularizer=keras.regularizers.L2(3e-3), name="separable")(x)
+x = layers.Flatten(name="flatten")(layers.MaxPooling2D(2, name="pool")(x))
+save("supported", "regularized-cnn", keras.Model(regularized_input, layers.Dense(10, activation="softmax", kernel_regularizer="l2",
+                                                                                 name="classes")(x), name="regularized_cnn"))
 fresh()
 save("supported", "resnet50", keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), classes=10))
 fresh()
@@ -371,6 +440,9 @@ unsupported = {
                         layers.LSTM(8, name="recurrent"), layers.Dense(10, activation="softmax")),
              "recurrent: LSTM layers are not supported"),
 }
+fresh()
+unsupported["from-scratch-binary"] = (from_scratch((32, 32, 3), 2),
+                                      "dense: one output unit (a binary classifier) is not supported yet; give the model one unit per class (2 for two classes)")
 expected = {}
 for name, (model, line) in unsupported.items():
     save("unsupported", name, model)
