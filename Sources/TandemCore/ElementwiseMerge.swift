@@ -63,8 +63,16 @@ public struct ElementwiseMerge: MergeLayer, KerasLayer {
         return best
     }
 
+    /// A residual `Add` of same-shaped inputs: whole-block vector adds, in the same order (the same bits).
+    private var isPlainAdd: Bool { operation == .add && inputShapes.allSatisfy { $0 == outputShape } }
+
     public func forward(_ memory: LayerMemory) {
         let inputs = memory.inputs!, size = outputShape.count
+        if isPlainAdd {
+            memory.output.update(from: inputs[0], count: memory.count * size)
+            for index in 1..<inputShapes.count { Elementwise.add(inputs[index], into: memory.output, count: memory.count * size) }
+            return
+        }
         for sample in 0..<memory.count {
             let output = memory.output + sample * size
             for element in 0..<size {
@@ -89,6 +97,10 @@ public struct ElementwiseMerge: MergeLayer, KerasLayer {
         let inputs = memory.inputs!, size = outputShape.count, channels = outputShape.channels
         for (index, shape) in inputShapes.enumerated() {
             guard let gradient = memory.inputGradients![index] else { continue }
+            if isPlainAdd {
+                gradient.update(from: memory.outputGradient, count: memory.count * size)
+                continue
+            }
             gradient.update(repeating: 0, count: memory.count * shape.count)
             for sample in 0..<memory.count {
                 let outputGradient = memory.outputGradient + sample * size

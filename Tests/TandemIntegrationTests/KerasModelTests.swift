@@ -69,7 +69,7 @@ struct KerasModelTests {
         #expect(digests[0] == digests[1])
     }
 
-    @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) and keras.io's "from scratch" network (nested augmentation with RandomRotation, separable convolutions) at 32×32×3 one sha256 at -np 1 and 2")
+    @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) and keras.io's from-scratch network (nested augmentation with RandomRotation, separable convolutions) at 32×32×3 one sha256 at -np 1 and 2")
     func graphModels() throws {
         for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"] {
             let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--limit", "320", "--epochs", "1",
