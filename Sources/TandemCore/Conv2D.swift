@@ -59,13 +59,7 @@ public struct Conv2D: KerasLayer {
     public init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
                 dilation: Extent2D = 1, padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
                 biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil) throws {
-        guard filters > 0, kernelSize.height > 0, kernelSize.width > 0, strides.height > 0, strides.width > 0,
-              dilation.height > 0, dilation.width > 0 else {
-            throw ModelDefinitionError("\(name): Conv2D needs positive filters, kernel size, strides and dilation")
-        }
-        guard dilation == 1 || strides == 1 else {
-            throw ModelDefinitionError("\(name): dilation_rate \(dilation) with strides \(strides): Keras allows one of them above 1, not both")
-        }
+        guard filters > 0 else { throw ModelDefinitionError("\(name): Conv2D needs a positive number of filters") }
         let windows = try ConvolutionWindows(input: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
                                              padding: padding, layer: name)
         let winogradApplies = kernelSize == 3 && strides == 1 && dilation == 1 && padding == .same

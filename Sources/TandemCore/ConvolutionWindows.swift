@@ -18,8 +18,15 @@ struct ConvolutionWindows: Sendable, Equatable {
         Extent2D(height: (kernel.height - 1) * dilation.height + 1, width: (kernel.width - 1) * dilation.width + 1)
     }
 
-    /// Throws (naming `layer`) where the window does not fit a `valid` input.
+    /// Throws (naming `layer`) for extents that are not positive, dilation and strides both above 1
+    /// (Keras refuses them together), and a window that does not fit a `valid` input.
     init(input: TensorShape, kernel: Extent2D, strides: Extent2D, dilation: Extent2D, padding: Padding, layer: String) throws {
+        guard kernel.height > 0, kernel.width > 0, strides.height > 0, strides.width > 0, dilation.height > 0, dilation.width > 0 else {
+            throw ModelDefinitionError("\(layer): a convolution needs a positive kernel size, strides and dilation")
+        }
+        guard dilation == 1 || strides == 1 else {
+            throw ModelDefinitionError("\(layer): dilation_rate \(dilation) with strides \(strides): Keras allows one of them above 1, not both")
+        }
         let window = Self.window(kernel: kernel, dilation: dilation)
         let (outputHeight, top) = padding.outputSize(input: input.height, window: window.height, stride: strides.height)
         let (outputWidth, left) = padding.outputSize(input: input.width, window: window.width, stride: strides.width)

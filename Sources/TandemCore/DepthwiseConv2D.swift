@@ -29,13 +29,7 @@ public struct DepthwiseConv2D: KerasLayer {
     public init(name: String = "depthwise_conv2d", inputShape: TensorShape, kernelSize: Extent2D, depthMultiplier: Int = 1,
                 strides: Extent2D = 1, dilation: Extent2D = 1, padding: Padding, activation: Activation = .linear,
                 useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros) throws {
-        guard depthMultiplier > 0, kernelSize.height > 0, kernelSize.width > 0, strides.height > 0, strides.width > 0,
-              dilation.height > 0, dilation.width > 0 else {
-            throw ModelDefinitionError("\(name): DepthwiseConv2D needs a positive depth multiplier, kernel size, strides and dilation")
-        }
-        guard dilation == 1 || strides == 1 else {
-            throw ModelDefinitionError("\(name): dilation_rate \(dilation) with strides \(strides): Keras allows one of them above 1, not both")
-        }
+        guard depthMultiplier > 0 else { throw ModelDefinitionError("\(name): DepthwiseConv2D needs a positive depth multiplier") }
         windows = try ConvolutionWindows(input: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
                                          padding: padding, layer: name)
         self.name = name

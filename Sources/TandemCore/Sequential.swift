@@ -111,14 +111,9 @@ public struct Sequential: Sendable {
         self.layers = layers
         layerInputs = description.inputs
         activationShapes = shapes
-        var offsets: [Int] = []
-        var offset = 0
-        for layer in layers {
-            offsets.append(offset)
-            offset += layer.parameterCount
-        }
+        let (offsets, total) = startsAndTotal(layers.map(\.parameterCount))
         parameterOffsets = offsets
-        parameterCount = offset
+        parameterCount = total
         let frozen = description.layers.map { $0.config["trainable"]?.bool == false }
         let trainsWeights = layers.indices.map { layers[$0].trainableParameterCount > 0 && !frozen[$0] }
         self.trainsWeights = trainsWeights
@@ -335,12 +330,7 @@ public final class ModelWorkspace: @unchecked Sendable {
         }
         unused = FloatBuffer(count: 1)
 
-        var starts: [Int] = []
-        var entries = 0
-        for inputs in layerInputs {
-            starts.append(entries)
-            entries += inputs.count
-        }
+        let (starts, entries) = startsAndTotal(layerInputs.map(\.count))
         tableStart = starts
         inputTable = .allocate(capacity: entries)
         inputGradientTable = .allocate(capacity: entries)
@@ -406,4 +396,15 @@ public final class ModelWorkspace: @unchecked Sendable {
                            samples: inferenceCalls.contains(index) ? .inference : samples, inputs: UnsafePointer(inputTable + table),
                            inputGradients: UnsafePointer(inputGradientTable + table))
     }
+}
+
+/// Where each of consecutive runs of `counts` starts, and where the last ends.
+private func startsAndTotal(_ counts: [Int]) -> (starts: [Int], total: Int) {
+    var starts: [Int] = []
+    var total = 0
+    for count in counts {
+        starts.append(total)
+        total += count
+    }
+    return (starts, total)
 }
