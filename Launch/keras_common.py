@@ -1,7 +1,7 @@
 """Shared pieces of the Keras peer scripts (keras_peer.py, keras_crosscheck.py).
 
-The model is the Keras tutorial's CNN as Tandem defines it (Sources/TandemCore/Sequential.swift,
-`tutorialLayers`): typos fixed, conv4-conv6 without activation, 47,090 parameters.
+The model is the Keras tutorial's CNN as Tandem defines it (Sources/TandemCore/BuiltInModels.swift,
+`ModelDescription.tutorial`): typos fixed, conv4-conv6 without activation, 47,090 parameters.
 
 TensorFlow is imported lazily by `import_tensorflow`, because its thread pools must be sized before
 the runtime starts.

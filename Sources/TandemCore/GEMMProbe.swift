@@ -8,7 +8,7 @@ public enum GEMMProbe {
     }
 
     /// Per convolution: forward, kernel gradient and (except the first layer) input gradient GEMMs.
-    public static func directConvolutionShapes(of model: Sequential) -> [Shape] {
+    public static func directConvolutionShapes(of model: Model) -> [Shape] {
         var shapes: [Shape] = []
         for (index, layer) in model.layers.enumerated() {
             guard let convolution = layer as? Conv2D else { continue }

@@ -77,7 +77,7 @@ public struct ParameterBlock: Sendable, Equatable {
     }
 }
 
-/// One layer of a `Sequential` model: configuration and shapes, with `forward` and `backward` for one
+/// One layer of a `Model`: configuration and shapes, with `forward` and `backward` for one
 /// block of samples.
 public protocol Layer: Sendable {
     /// The layer's name in the model description, e.g. `conv2d_1`.

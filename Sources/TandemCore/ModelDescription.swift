@@ -140,7 +140,7 @@ public struct ModelDescription: Sendable, Equatable {
             config["layers"] = .array([.object(input)] + layers.map { .object(entry($0.className, $0.config)) })
         } else {
             // Keras reads a call's tensors by their `keras_history` alone; their shapes only have to be valid.
-            let shapes = (try? Sequential(description: self)).map { [inputShape] + $0.layers.map(\.outputShape) }
+            let shapes = (try? Model(description: self)).map { [inputShape] + $0.layers.map(\.outputShape) }
             let names = [inputName] + layers.map(\.name)
             func tensor(_ activation: Int) -> JSONValue {
                 let shape = shapes?[activation], dimensions = shape.map { $0.isVector ? [$0.channels] : [$0.height, $0.width, $0.channels] } ?? []

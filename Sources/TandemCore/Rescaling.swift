@@ -2,7 +2,7 @@
 ///
 /// A model that rescales its own input before its first layer with weights expects the raw pixel
 /// values its Keras users feed it (0–255), so Tandem feeds bytes as they are to it instead of dividing
-/// them by 255 (`Sequential.byteScale`).
+/// them by 255 (`Model.byteScale`).
 public struct Rescaling: KerasLayer {
     public let name: String
     public let inputShape: TensorShape

@@ -46,7 +46,7 @@ public struct LabeledImages: Sendable {
     /// `28x28x1`.
     public var shapeDescription: String { "\(rows)x\(columns)x\(channels)" }
 
-    /// What a byte is multiplied by (`Sequential.byteScale`: 1/255, or 1 for a model that rescales its
+    /// What a byte is multiplied by (`Model.byteScale`: 1/255, or 1 for a model that rescales its
     /// own input); float images are taken as they are.
     public private(set) var byteScale: Float = 1 / 255
 

@@ -20,7 +20,7 @@ public struct PredictionInput {
     public static let largestDecodedPixels = 1 << 28
 
     /// Reads `path` for a model whose input is `height` × `width` × `channels` (1 or 3 for pictures),
-    /// multiplying bytes by `byteScale` (`Sequential.byteScale`).
+    /// multiplying bytes by `byteScale` (`Model.byteScale`).
     public init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255) throws {
         self.path = path
         let scaling = Self.scaling(byteScale)

@@ -15,7 +15,7 @@ enum FuzzTarget: String, CaseIterable {
     case idx, checkpoint, model, npy, npz, safetensors, picture, history
 
     /// A small model for the weight-file targets.
-    static let weightsModel = try! Sequential(description: ModelDescription(compact: "input(4,4,1) conv2d(2,3,same,relu) flatten dense(3,softmax)"))
+    static let weightsModel = try! Model(description: ModelDescription(compact: "input(4,4,1) conv2d(2,3,same,relu) flatten dense(3,softmax)"))
 
     /// Scratch file for the parsers that read paths (in memory where /dev/shm exists).
     static let scratch: String = {
@@ -39,7 +39,7 @@ enum FuzzTarget: String, CaseIterable {
         case .model:
             if let description = try? ModelDescription(json: String(decoding: bytes, as: UTF8.self), source: "fuzz.json") {
                 // What a checkpoint stores of a model that builds must read back as the same model.
-                if (try? Sequential(description: description)) != nil {
+                if (try? Model(description: description)) != nil {
                     precondition(try! ModelDescription(json: description.json, source: "stored") == description)
                 }
             }

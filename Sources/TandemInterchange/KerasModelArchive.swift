@@ -9,7 +9,7 @@ public enum KerasModelArchive {
     /// The Keras version whose `load_model` the archives were checked with (Launch/keras_export_check.py).
     public static let kerasVersion = "3.15.1"
 
-    public static func write(model: Sequential, parameters: UnsafePointer<Float>, to path: String) throws {
+    public static func write(model: Model, parameters: UnsafePointer<Float>, to path: String) throws {
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -33,7 +33,7 @@ public enum KerasModelArchive {
     }
 
     /// The weights of `model` from a `.keras` archive's `model.weights.h5`.
-    public static func readWeights(model: Sequential, from path: String) throws -> [Float] {
+    public static func readWeights(model: Model, from path: String) throws -> [Float] {
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch { throw fail("not a readable .keras (zip) archive") }

@@ -26,7 +26,7 @@ public struct KerasWeightNames: Sendable {
     public let layers: [(storePath: String, layer: String, tensors: [Tensor])]
     public var tensors: [Tensor] { layers.flatMap(\.tensors) }
 
-    public init(model: Sequential) {
+    public init(model: Model) {
         var used: [String: Int] = [:]
         var layers: [(storePath: String, layer: String, tensors: [Tensor])] = []
         for (index, layer) in model.layers.enumerated() {

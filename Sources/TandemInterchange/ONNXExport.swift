@@ -13,12 +13,12 @@ import TandemData
 public enum ONNXExport {
     public static let opset: Int64 = 17
     public static let inputName = "input"
-    /// The metadata entry that says how pixels become the input (see `Sequential.byteScale`).
+    /// The metadata entry that says how pixels become the input (see `Model.byteScale`).
     public static let byteScaleKey = "tandem.byte_scale"
     /// What the graph's output is called: what Keras's `predict` gives for this model.
-    public static func outputName(for model: Sequential) -> String { model.output.rawValue }
+    public static func outputName(for model: Model) -> String { model.output.rawValue }
 
-    public static func encoded(model: Sequential, parameters: UnsafePointer<Float>) throws -> [UInt8] {
+    public static func encoded(model: Model, parameters: UnsafePointer<Float>) throws -> [UInt8] {
         var graph = GraphBuilder(model: model, parameters: parameters)
         try graph.build()
         var modelProto = Onnx_ModelProto()
@@ -43,7 +43,7 @@ public enum ONNXExport {
 
 /// Builds the graph node by node, tracking the current tensor's name and layout.
 struct GraphBuilder {
-    let model: Sequential
+    let model: Model
     let parameters: UnsafePointer<Float>
     let names: KerasWeightNames
     var graph = Onnx_GraphProto()
@@ -53,7 +53,7 @@ struct GraphBuilder {
     private var channelsFirst = false
     private var counter = 0
 
-    init(model: Sequential, parameters: UnsafePointer<Float>) {
+    init(model: Model, parameters: UnsafePointer<Float>) {
         self.model = model
         self.parameters = parameters
         names = KerasWeightNames(model: model)

@@ -9,7 +9,7 @@ import TandemData
 public enum SafetensorsFile {
     public static let largestHeaderBytes = 100 << 20
 
-    public static func encoded(model: Sequential, parameters: UnsafePointer<Float>) -> [UInt8] {
+    public static func encoded(model: Model, parameters: UnsafePointer<Float>) -> [UInt8] {
         let tensors = KerasWeightNames(model: model).tensors
         var header: [String: Any] = ["__metadata__": ["format": "keras", "producer": "tandem", "keras_model": model.description.json]]
         var offset = 0
@@ -34,7 +34,7 @@ public enum SafetensorsFile {
 
     /// The weights of `model` from a safetensors file: every tensor by its Keras name, float32, with the
     /// model's shape; other tensors are refused, so that a file of another model is not half-loaded.
-    public static func read(model: Sequential, from path: String) throws -> [Float] {
+    public static func read(model: Model, from path: String) throws -> [Float] {
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
         guard data.count >= 8 else { throw fail("too short for a safetensors file") }

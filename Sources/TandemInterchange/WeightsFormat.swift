@@ -30,7 +30,7 @@ public enum WeightsFormat: String, CaseIterable, Sendable {
 
     /// Writes the model and its weights to `path`, whole or not at all: into a temporary file beside it,
     /// then renamed over it.
-    public func write(model: Sequential, parameters: UnsafePointer<Float>, to path: String) throws {
+    public func write(model: Model, parameters: UnsafePointer<Float>, to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         switch self {
@@ -51,7 +51,7 @@ public enum WeightsFormat: String, CaseIterable, Sendable {
     }
 
     /// The weights of `model` from a `.keras`, `.weights.h5` or `.safetensors` file (`--initial-weights`).
-    public static func readWeights(model: Sequential, from path: String) throws -> [Float] {
+    public static func readWeights(model: Model, from path: String) throws -> [Float] {
         guard FileManager.default.fileExists(atPath: path) else { throw InputFileError(path: path, problem: "no such file") }
         switch WeightsFormat(path: path) {
         case .keras: return try KerasModelArchive.readWeights(model: model, from: path)

@@ -33,7 +33,7 @@ public struct Evaluation: Sendable, Equatable {
 /// counts (`FixedPointFormat`), so the result is exactly that of a single-process evaluation, at any
 /// rank and thread count.
 public final class Evaluator {
-    let model: Sequential
+    let model: Model
     let communicator: Communicator
     let threads: WorkerThreads
     /// This rank's shard of the test set: whole blocks.
@@ -55,7 +55,7 @@ public final class Evaluator {
     /// - Parameter shard: this rank's images, `Evaluator.shard(count: totalCount, blockSize:…)` of the test set.
     /// - Parameter preparedWith: a workspace of the same model and block size whose derived weights
     ///   (`prepare`) to use instead of allocating them again (the trainer's).
-    public init(model: Sequential, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
+    public init(model: Model, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
                 threads: WorkerThreads, preparedWith trainingWorkspace: ModelWorkspace? = nil) {
         precondition(shard.firstIndex % blockSize == 0, "a rank's test shard starts at a block boundary")
         self.model = model
@@ -116,7 +116,7 @@ public final class Evaluator {
 extension LabeledImages {
     /// One line naming the file if these images cannot go through `model` (another size or channel
     /// count). Labels beyond the model's classes are caught where they are read (`DatasetDirectory`).
-    public func checkFits(_ model: Sequential) throws {
+    public func checkFits(_ model: Model) throws {
         let expected = model.inputShape
         guard rows == expected.height, columns == expected.width, channels == expected.channels else {
             throw InputFileError(path: path, problem: "images are \(shapeDescription); the model '\(model.description.name)' expects \(expected.height)x\(expected.width)x\(expected.channels)")

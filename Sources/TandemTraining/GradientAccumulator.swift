@@ -25,7 +25,7 @@ final class GradientAccumulator: @unchecked Sendable {
 
     static let chunkSize = 16_384
 
-    init(model: Sequential, format: FixedPointFormat, threads: Int) {
+    init(model: Model, format: FixedPointFormat, threads: Int) {
         sums = FixedPointBuffer(count: model.parameterCount)
         self.format = format
         var chunks: [Range<Int>] = [], firstChunk: [Int] = []

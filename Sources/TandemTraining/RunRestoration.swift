@@ -6,7 +6,7 @@ import TandemMPI
 /// A model and training state brought back from a checkpoint on every rank.
 public struct RestoredRun {
     public let path: String
-    public let model: Sequential
+    public let model: Model
     public let state: TrainingState
     public let seed: UInt64
     public let globalBatchSize: Int
@@ -18,14 +18,14 @@ public struct RestoredRun {
     /// the optimiser's state included, so no rank reads a file another rank may still be writing.
     /// Collective; a bad checkpoint ends every rank with rank 0's message.
     public static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
-        let loaded: (path: String, checkpoint: Checkpoint, model: Sequential)? = communicator.agree {
+        let loaded: (path: String, checkpoint: Checkpoint, model: Model)? = communicator.agree {
             guard communicator.isRoot else { return nil }
             let (resolved, checkpoint) = try Checkpoint.load(path) { damaged in
                 StandardError.write("tandem: warning: \(damaged); skipped, using an older checkpoint")
             }
-            let model: Sequential
+            let model: Model
             do {
-                model = try Sequential(description: ModelDescription(json: checkpoint.modelDescription, source: resolved),
+                model = try Model(description: ModelDescription(json: checkpoint.modelDescription, source: resolved),
                                        convolution: convolution)
             } catch {
                 throw InputFileError(path: resolved, problem: "unusable model description: \(error)")
@@ -41,7 +41,7 @@ public struct RestoredRun {
         communicator.broadcast(string: &resolvedPath, root: 0)
         // Valid on rank 0, so valid everywhere.
         let model = try! loaded?.model
-            ?? Sequential(description: ModelDescription(json: description, source: resolvedPath), convolution: convolution)
+            ?? Model(description: ModelDescription(json: description, source: resolvedPath), convolution: convolution)
         var metadata = (loaded?.checkpoint.seed ?? 0, loaded?.checkpoint.globalBatchSize ?? 0,
                         loaded?.checkpoint.trainingSamples ?? 0, loaded?.checkpoint.microBatchSize ?? 0)
         communicator.broadcast(&metadata, root: 0)

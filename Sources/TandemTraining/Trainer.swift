@@ -19,7 +19,7 @@ import Glibc
 ///
 /// Only the calling thread (thread 0) makes MPI calls; the other threads compute between them.
 public final class Trainer {
-    public let model: Sequential
+    public let model: Model
     public let communicator: Communicator
     public let configuration: TrainingConfiguration
     public let state: TrainingState
@@ -45,7 +45,7 @@ public final class Trainer {
     public private(set) var times = PhaseTimes()
 
     /// - Parameter threads: the rank's threads (`configuration.threads` of them), shared with evaluation.
-    public init(model: Sequential, training: LabeledImages, state: TrainingState,
+    public init(model: Model, training: LabeledImages, state: TrainingState,
                 configuration: TrainingConfiguration, communicator: Communicator, threads: WorkerThreads) {
         precondition(threads.count == configuration.threads, "the trainer runs on configuration.threads threads")
         self.model = model
@@ -472,7 +472,7 @@ final class TrainingWorker {
     var failure: TrainingFailure?
     var times = PhaseTimes()
 
-    init(model: Sequential, index: Int, microBatches: Range<Int>, keepsEveryBlock: Bool, prepared: ModelWorkspace) {
+    init(model: Model, index: Int, microBatches: Range<Int>, keepsEveryBlock: Bool, prepared: ModelWorkspace) {
         self.index = index
         self.microBatches = microBatches
         let count = microBatches.isEmpty ? 0 : keepsEveryBlock ? microBatches.count : 1
@@ -510,7 +510,7 @@ private final class BatchStatistics {
     let mean: FloatBuffer
     let variance: FloatBuffer
 
-    init(model: Sequential, layer: Int, threads: Int) {
+    init(model: Model, layer: Int, threads: Int) {
         self.layer = layer
         normalization = model.layers[layer] as! any BatchSynchronizedLayer
         let channels = normalization.channels

@@ -90,7 +90,7 @@ public struct TrainingConfiguration: Sendable {
     public init() {}
 
     /// `microBatchSize`, or the default for `model` and this global batch.
-    public func microBatchSize(for model: Sequential) -> Int {
+    public func microBatchSize(for model: Model) -> Int {
         microBatchSize ?? EpochSampler.defaultMicroBatchSize(parameters: model.parameterCount,
                                                              trainingFLOPsPerSample: model.trainingFLOPsPerSample,
                                                              globalBatchSize: globalBatchSize)

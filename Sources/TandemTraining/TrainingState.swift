@@ -10,7 +10,7 @@ public final class TrainingState {
     public var completedEpochs: Int
 
     /// Fresh state: Keras's initialisation from `seed`, zero moments.
-    public init(model: Sequential, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
+    public init(model: Model, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
         parameters = FloatBuffer(count: model.parameterCount)
         optimizer = Optimizer(parameterCount: model.parameterCount, settings: settings, trainableRanges: model.trainableRanges,
                               regularization: model.regularization)
@@ -19,7 +19,7 @@ public final class TrainingState {
     }
 
     /// State restored from a checkpoint (whose model must be `model`).
-    public init(model: Sequential, checkpoint: Checkpoint) {
+    public init(model: Model, checkpoint: Checkpoint) {
         precondition(checkpoint.parameters.count == model.parameterCount)
         parameters = FloatBuffer(checkpoint.parameters)
         optimizer = Optimizer(parameterCount: model.parameterCount, settings: checkpoint.recipe.optimizer,
@@ -59,7 +59,7 @@ public final class TrainingState {
         SHA256.hexDigest(of: UnsafeBufferPointer(parameters.buffer))
     }
 
-    public func checkpoint(model: Sequential, configuration: TrainingConfiguration, trainingSamples: Int) -> Checkpoint {
+    public func checkpoint(model: Model, configuration: TrainingConfiguration, trainingSamples: Int) -> Checkpoint {
         Checkpoint(modelDescription: model.description.json, completedEpochs: completedEpochs,
                    optimizerStep: optimizer.step, seed: configuration.seed,
                    globalBatchSize: configuration.globalBatchSize, microBatchSize: configuration.microBatchSize(for: model),

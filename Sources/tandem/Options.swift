@@ -66,10 +66,10 @@ struct ModelChoiceOptions: ParsableArguments {
 
     /// The model built from `description()`; a layer the description cannot be built with (an
     /// unsupported layer or option, a size out of range) is reported with the file it came from.
-    func model(convolution: ConvolutionAlgorithm?) throws -> Sequential {
+    func model(convolution: ConvolutionAlgorithm?) throws -> Model {
         let description = try description()
         do {
-            return try Sequential(description: description, convolution: convolution)
+            return try Model(description: description, convolution: convolution)
         } catch let error as ModelDefinitionError {
             guard let path = nameOrPath, !"\(error)".hasPrefix(path + ": ") else { throw error }
             throw ModelDefinitionError("\(path): \(error)")

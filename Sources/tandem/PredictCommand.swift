@@ -63,7 +63,7 @@ struct PredictCommand: ParsableCommand {
 
     /// The images in the checkpoint's canonical blocks (its micro-batch size), so that each image's
     /// probabilities are those evaluation computes for it in the same place of a block.
-    private func predict(_ files: [PredictionInput], model: Sequential, parameters: UnsafeMutablePointer<Float>, names: [String],
+    private func predict(_ files: [PredictionInput], model: Model, parameters: UnsafeMutablePointer<Float>, names: [String],
                          blockSize: Int) throws {
         let workspace = ModelWorkspace(model: model, capacity: blockSize)
         model.prepare(parameters: parameters, workspace: workspace)

@@ -7,7 +7,7 @@ import TandemTraining
 struct StartupReport {
     let communicator: Communicator
     let configuration: TrainingConfiguration
-    let model: Sequential
+    let model: Model
     let trainer: Trainer
     let testCount: Int
     let dataPath: String

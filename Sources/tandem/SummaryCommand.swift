@@ -22,7 +22,7 @@ struct SummaryCommand: ParsableCommand {
 /// Keras-style summary table; a graph model also says what each layer is connected to, as Keras's
 /// summary of a Functional model does.
 struct ModelSummary {
-    let model: Sequential
+    let model: Model
 
     var text: String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }

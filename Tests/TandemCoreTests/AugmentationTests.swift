@@ -116,7 +116,7 @@ struct AugmentationTests {
               {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}}
             """
         #expect {
-            _ = try Sequential(description: ModelDescription(json: text, source: "model.json"))
+            _ = try Model(description: ModelDescription(json: text, source: "model.json"))
         } throws: { "\($0)" == "flip: augmentation layers must come before every layer with weights (it follows conv)" }
     }
 }

@@ -86,14 +86,14 @@ struct KnownAnswerTests {
 
     @Test("The tutorial model has Keras's shapes and 47,090 parameters")
     func tutorialModel() {
-        let model = Sequential.tutorial()
+        let model = Model.tutorial()
         #expect(model.parameterCount == 47_090)
         #expect(model.layers.map(\.outputShape.description) == [
             "(None, 28, 28, 64)", "(None, 28, 28, 32)", "(None, 14, 14, 32)", "(None, 14, 14, 32)",
             "(None, 14, 14, 16)", "(None, 7, 7, 16)", "(None, 7, 7, 16)", "(None, 7, 7, 8)",
             "(None, 3, 3, 8)", "(None, 72)", "(None, 128)", "(None, 10)"])
         #expect(model.forwardMultiplyAdds == 17_791_616)
-        let rebuilt = try? Sequential(description: ModelDescription(json: model.description.json, source: "test"))
+        let rebuilt = try? Model(description: ModelDescription(json: model.description.json, source: "test"))
         #expect(rebuilt?.description == model.description)
     }
 }

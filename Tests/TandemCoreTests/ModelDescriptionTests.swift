@@ -23,7 +23,7 @@ struct ModelDescriptionTests {
           arguments: supported)
     func supportedModels(name: String) throws {
         let description = try ModelDescription(json: Self.fixture("supported/\(name).json"), source: name)
-        let model = try Sequential(description: description)
+        let model = try Model(description: description)
         let expected = try JSONDecoder().decode([String: [[JSONValue]]].self,
                                                 from: Data(Self.fixture("supported/expected-layers.json").utf8))[name]!
         #expect(model.layers.count == expected.count)
@@ -44,8 +44,8 @@ struct ModelDescriptionTests {
 
     @Test("The built-in tutorial model is the one Keras describes, layer for layer")
     func tutorialMatchesKeras() throws {
-        let keras = try Sequential(description: ModelDescription(json: Self.fixture("supported/tutorial.json"), source: "keras"))
-        let builtIn = Sequential.tutorial()
+        let keras = try Model(description: ModelDescription(json: Self.fixture("supported/tutorial.json"), source: "keras"))
+        let builtIn = Model.tutorial()
         #expect(builtIn.layers.map(\.name) == keras.layers.map(\.name))
         #expect(builtIn.layers.map(\.outputShape) == keras.layers.map(\.outputShape))
         #expect(builtIn.layers.map(\.parameterBlocks) == keras.layers.map(\.parameterBlocks))
@@ -59,7 +59,7 @@ struct ModelDescriptionTests {
         #expect(expected.count == 12)
         for (name, line) in expected {
             #expect {
-                _ = try Sequential(description: ModelDescription(json: Self.fixture("unsupported/\(name).json"), source: name))
+                _ = try Model(description: ModelDescription(json: Self.fixture("unsupported/\(name).json"), source: name))
             } throws: { error in
                 "\(error)".hasSuffix(line) && !"\(error)".contains("\n")
             }
@@ -68,8 +68,8 @@ struct ModelDescriptionTests {
 
     @Test("The loss a model was compiled with is read from compile_config, and every difference from Tandem's training is one line")
     func compiledLoss() throws {
-        func model(_ name: String) throws -> Sequential {
-            try Sequential(description: ModelDescription(json: Self.fixture("supported/\(name).json"), source: name))
+        func model(_ name: String) throws -> Model {
+            try Model(description: ModelDescription(json: Self.fixture("supported/\(name).json"), source: name))
         }
         let basic = try model("basic-classification")   // TensorFlow's tutorial: Dense(10) logits, from_logits=True
         #expect(basic.output == .logits)
@@ -96,7 +96,7 @@ struct ModelDescriptionTests {
               {"class_name": "Flatten", "config": {}},
               {"class_name": "Dense", "config": {"units": 3, "activation": "softmax"}}]}}
             """
-        let model = try Sequential(description: ModelDescription(json: text, source: "minimal"))
+        let model = try Model(description: ModelDescription(json: text, source: "minimal"))
         #expect(model.inputShape == TensorShape(height: 8, width: 8, channels: 1))
         let convolution = try #require(model.layers[0] as? Conv2D)
         #expect(convolution.padding == .valid && convolution.strides == 1 && convolution.activation == .linear && convolution.useBias)
@@ -127,7 +127,7 @@ struct ModelDescriptionTests {
     ])
     func badDescriptions(text: String, message: String) {
         #expect {
-            _ = try Sequential(description: ModelDescription(json: text, source: "model.json"))
+            _ = try Model(description: ModelDescription(json: text, source: "model.json"))
         } throws: { error in
             "\(error)".contains(message) && !"\(error)".contains("\n")
         }

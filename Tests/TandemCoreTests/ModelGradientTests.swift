@@ -8,7 +8,7 @@ struct ModelGradientTests {
     @Test("A block of three samples: the model's forward pass and every parameter block's gradient (summed over the block) match the double-precision reference",
           arguments: [ConvolutionAlgorithm.im2col, .winograd, .winograd4x4])
     func tutorialModel(convolution: ConvolutionAlgorithm) {
-        let model = Sequential.tutorial(convolution: convolution)
+        let model = Model.tutorial(convolution: convolution)
         let reference = ReferenceModel(model: model)
         let samples = 3, labels = [4, 0, 9], size = model.inputShape.count
         let workspace = ModelWorkspace(model: model, capacity: samples)
@@ -78,8 +78,8 @@ struct ModelGradientTests {
 
     @Test("A last layer without softmax is logits: the same loss and gradient, bit for bit, as the twin whose last layer ends in a softmax")
     func logitsModelTrainsAsItsSoftmaxTwin() throws {
-        let logits = try Sequential(description: ModelDescription(compact: "input(6,6,2) conv2d(3,3,same,relu) flatten dense(4,linear)"))
-        let softmax = try Sequential(description: ModelDescription(compact: "input(6,6,2) conv2d(3,3,same,relu) flatten dense(4,softmax)"))
+        let logits = try Model(description: ModelDescription(compact: "input(6,6,2) conv2d(3,3,same,relu) flatten dense(4,linear)"))
+        let softmax = try Model(description: ModelDescription(compact: "input(6,6,2) conv2d(3,3,same,relu) flatten dense(4,softmax)"))
         #expect(logits.output == .logits && softmax.output == .probabilities)
         let samples = 3, labels = [3, 0, 2]
         let parameters = FloatBuffer(count: logits.parameterCount)
@@ -103,7 +103,7 @@ struct ModelGradientTests {
 
     @Test("The same seed gives bit-identical initial parameters; another seed does not")
     func seededInitialisation() {
-        let model = Sequential.tutorial()
+        let model = Model.tutorial()
         let first = FloatBuffer(count: model.parameterCount), second = FloatBuffer(count: model.parameterCount)
         let other = FloatBuffer(count: model.parameterCount)
         model.initializeParameters(first.buffer, seed: 7)

@@ -7,7 +7,7 @@ import Foundation
 /// a step of 1e-8 where float32 rounding and ReLU/max-pool kinks no longer matter, must match the
 /// real backward pass.
 struct ReferenceModel {
-    let model: Sequential
+    let model: Model
 
     func loss(parameters: [Double], input: [Double], label: Int) -> Double {
         let logits = self.logits(parameters: parameters, input: input)

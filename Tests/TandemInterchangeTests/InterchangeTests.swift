@@ -9,16 +9,16 @@ import TandemData
 /// is checked on the real tools by the integration tests and Launch/keras_export_check.py.)
 struct InterchangeTests {
     /// Convolutions (same and valid), batch-norm (with moving statistics), pooling, flatten, dense.
-    static let model: Sequential = {
+    static let model: Model = {
         let base = try! ModelDescription(compact:
             "input(8,8,3) conv2d(4,3,same,relu) maxpool(2) conv2d(4,3,valid,linear) flatten dense(6,relu) dense(3,softmax)")
         var layers = base.layers
         layers.insert(KerasLayerConfiguration(className: "BatchNormalization", name: "batch_normalization",
                                               config: ["name": .string("batch_normalization")]), at: 1)
-        return try! Sequential(description: ModelDescription(name: "interchange_test", inputShape: base.inputShape, layers: layers))
+        return try! Model(description: ModelDescription(name: "interchange_test", inputShape: base.inputShape, layers: layers))
     }()
 
-    static func parameters(_ model: Sequential, seed: UInt64 = 5) -> [Float] {
+    static func parameters(_ model: Model, seed: UInt64 = 5) -> [Float] {
         var values = [Float](repeating: 0, count: model.parameterCount)
         values.withUnsafeMutableBufferPointer { model.initializeParameters($0, seed: seed) }
         // Moving statistics and biases start as constants; make every value distinct.
@@ -91,7 +91,7 @@ struct InterchangeTests {
 
     @Test("Weights of another model, and damaged files, are refused with one line naming the file and the tensor")
     func mismatchesRefused() throws {
-        let other = try Sequential(description: ModelDescription(compact: "input(8,8,3) conv2d(5,3,same,relu) flatten dense(3,softmax)"))
+        let other = try Model(description: ModelDescription(compact: "input(8,8,3) conv2d(5,3,same,relu) flatten dense(3,softmax)"))
         let parameters = Self.parameters(Self.model)
         for format in [WeightsFormat.safetensors, .weightsH5, .keras] {
             let path = Self.temporaryPath("weights" + format.fileExtension)

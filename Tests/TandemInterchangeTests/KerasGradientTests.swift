@@ -28,7 +28,7 @@ struct KerasGradientTests {
           arguments: ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn"])
     func lossAndGradientsMatchKeras(name: String) throws {
         let description = ModelDescriptionTestsFixtures.path("supported/\(name).json")
-        let model = try Sequential(description: ModelDescription(json: String(contentsOfFile: description, encoding: .utf8), source: description))
+        let model = try Model(description: ModelDescription(json: String(contentsOfFile: description, encoding: .utf8), source: description))
         let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("\(name).json")))
         var parameters = [Float](repeating: .nan, count: model.parameterCount)
         for (index, layer) in model.layers.enumerated() where layer.parameterCount > 0 {

@@ -13,7 +13,7 @@ struct CheckpointTests {
     }()
 
     func sample() -> Checkpoint {
-        let model = Sequential.tutorial()
+        let model = Model.tutorial()
         let state = TrainingState(model: model, seed: 4)
         state.optimizer.firstMoment.fill(with: 0.25)
         state.optimizer.secondMoment[7] = 3
@@ -52,7 +52,7 @@ struct CheckpointTests {
         #expect(restored.encoded() == original.encoded())
         #expect(restored.parameters.map(\.bitPattern) == original.parameters.map(\.bitPattern))
         #expect(restored.optimizerStep == 1875 && restored.completedEpochs == 1 && restored.seed == 4)
-        #expect(restored.modelDescription == Sequential.tutorial().description.json)
+        #expect(restored.modelDescription == Model.tutorial().description.json)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == [Checkpoint.fileName(epoch: 1)])
         try FileManager.default.removeItem(atPath: directory)
     }

@@ -19,7 +19,7 @@ struct KerasArchiveTests {
         #expect(archived.inputShape == json.inputShape)
         #expect(archived.layers.map(\.className) == json.layers.map(\.className))
         #expect(archived.layers.map(\.name) == json.layers.map(\.name))
-        let (a, b) = (try Sequential(description: archived), try Sequential(description: json))
+        let (a, b) = (try Model(description: archived), try Model(description: json))
         #expect(a.layers.map(\.parameterBlocks) == b.layers.map(\.parameterBlocks))
     }
 

@@ -16,7 +16,7 @@ struct TrainingTests {
         try dataset.load(.train, keeping: { _ in 0..<2000 })
     }
 
-    func makeTrainer(_ images: LabeledImages, seed: UInt64, state: TrainingState? = nil, model: Sequential = .tutorial(),
+    func makeTrainer(_ images: LabeledImages, seed: UInt64, state: TrainingState? = nil, model: Model = .tutorial(),
                      microBatch: Int? = nil, threads: Int = 1) -> Trainer {
         var configuration = TrainingConfiguration()
         configuration.seed = seed
@@ -62,7 +62,7 @@ struct TrainingTests {
         let interrupted = makeTrainer(images, seed: 5)
         _ = interrupted.trainEpoch(1)
         interrupted.state.completedEpochs = 1
-        let model = Sequential.tutorial()
+        let model = Model.tutorial()
         var configuration = TrainingConfiguration()
         configuration.seed = 5
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-resume-\(UUID().uuidString).ckpt").path
@@ -78,7 +78,7 @@ struct TrainingTests {
 
     @Test("Evaluation counts every test image once and its loss is the mean of per-image losses", .enabled(if: hasDataset))
     func evaluation() throws {
-        let model = Sequential.tutorial()
+        let model = Model.tutorial()
         let test = try Self.dataset.load(.test)
         let state = TrainingState(model: model, seed: 3)
         let evaluation = Evaluator(model: model, shard: test, totalCount: test.count, blockSize: 1, communicator: SingleProcessCommunicator(),
@@ -100,8 +100,8 @@ struct TrainingTests {
           .enabled(if: hasDataset))
     func threadsAgree() throws {
         let images = try Self.images()
-        let fashionStrong = try Sequential(description: .fashionStrong)
-        for (model, microBatch) in [(Sequential.tutorial(), 4), (fashionStrong, 3)] {
+        let fashionStrong = try Model(description: .fashionStrong)
+        for (model, microBatch) in [(Model.tutorial(), 4), (fashionStrong, 3)] {
             let digests = [1, 2, 3].map { threads -> String in
                 let trainer = makeTrainer(images, seed: 2, model: model, microBatch: microBatch, threads: threads)
                 for step in 0..<4 { _ = trainer.sampler.order(epoch: 1).withUnsafeBufferPointer { trainer.step(order: $0.baseAddress!, step: step, epoch: 1) } }
@@ -115,7 +115,7 @@ struct TrainingTests {
           .enabled(if: hasDataset))
     func perSampleReference() throws {
         let images = try Self.images()
-        let model = Sequential.tutorial()
+        let model = Model.tutorial()
         let trainer = makeTrainer(images, seed: 4, microBatch: 1, threads: 2)
         let order = trainer.sampler.order(epoch: 1)
         for step in 0..<3 { _ = order.withUnsafeBufferPointer { trainer.step(order: $0.baseAddress!, step: step, epoch: 1) } }

@@ -7,13 +7,14 @@ public enum ModelOutput: String, Sendable {
     case logits
 }
 
-/// A stack of layers applied one after another, as Keras's `Sequential`, ending in logits for
-/// `classCount` classes (the model's final softmax, if it has one, is fused into the loss).
+/// A Keras model, `Sequential` or Functional: layers in an order where each follows the layers it reads
+/// (a chain, or a graph: `ModelDescription.inputs`), ending in logits for `classCount` classes (the
+/// model's final softmax, if it has one, is fused into the loss).
 ///
-/// The model is a plain value: its layers' configurations and where each layer's parameters sit in
-/// the one flat parameter buffer. All memory lives in a `ModelWorkspace` and in `FloatBuffer`s
-/// owned by the caller.
-public struct Sequential: Sendable {
+/// The model is a plain value: its layers' configurations, what each takes, and where each layer's
+/// parameters sit in the one flat parameter buffer. All memory lives in a `ModelWorkspace` and in
+/// `FloatBuffer`s owned by the caller.
+public struct Model: Sendable {
     /// What the model was built from (stored in checkpoints).
     public let description: ModelDescription
     public let inputShape: TensorShape
@@ -63,9 +64,9 @@ public struct Sequential: Sendable {
     /// sample's workspace), checked before anything is allocated.
     public static let largestMemoryBytes = 16 << 30
 
-    public static func tutorial(convolution: ConvolutionAlgorithm? = nil) -> Sequential {
+    public static func tutorial(convolution: ConvolutionAlgorithm? = nil) -> Model {
         // The tutorial's definition is valid by construction.
-        try! Sequential(description: .tutorial, convolution: convolution)
+        try! Model(description: .tutorial, convolution: convolution)
     }
 
     /// - Parameter convolution: force one algorithm for every convolution (`.winograd` where it
@@ -301,7 +302,7 @@ public final class ModelWorkspace: @unchecked Sendable {
         case preparedAndScratch(ModelWorkspace)
     }
 
-    public init(model: Sequential, capacity: Int = 1, sharing: Sharing = .nothing) {
+    public init(model: Model, capacity: Int = 1, sharing: Sharing = .nothing) {
         precondition(capacity >= 1, "a workspace holds at least one sample")
         self.capacity = capacity
         let plan = model.gradientPlan
