@@ -157,3 +157,17 @@ struct ModelDescriptionTests {
         #expect(harness.forward().allSatisfy { $0 == 1 })
     }
 }
+
+/// The user guide's table of Keras layers cannot drift from what Tandem builds.
+struct LayerListTests {
+    @Test("Docs/user-guide.md's layer table names every Keras class the registry builds, and no other")
+    func userGuideListsTheRegistry() throws {
+        let guide = try String(contentsOf: ModelDescriptionTests.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Docs/user-guide.md"), encoding: .utf8)
+        let table = guide.components(separatedBy: "| Keras layer | options |")[1].components(separatedBy: "\n\n")[0]
+        let listed = Set(table.split(separator: "\n").dropFirst().flatMap { row in   // after the |---| row
+            row.split(separator: "|").first!.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " `")) }
+        })
+        #expect(listed == Set(LayerRegistry.supportedClassNames), "missing: \(Set(LayerRegistry.supportedClassNames).subtracting(listed).sorted()), not built: \(listed.subtracting(LayerRegistry.supportedClassNames).sorted())")
+    }
+}
