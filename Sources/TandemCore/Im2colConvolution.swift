@@ -13,16 +13,24 @@ extension Conv2D {
         samplesPerProduct(rowsPerSample: outputPositions, n: filters, k: patchLength, samples: samples)
     }
 
+    /// A 1×1 convolution of stride 1 (MobileNet's and the separable convolutions' pointwise half, ResNet's
+    /// projections) reads its input as the patch matrix itself: no copy, and its input gradient is the
+    /// product itself, with no scatter.
+    var readsInputAsPatches: Bool { kernelSize == 1 && strides == 1 }
+
     /// Forward keeps the patch matrix for the kernel gradient.
-    func im2colSavedCount(samples: Int) -> Int { samples * outputPositions * patchLength }
+    func im2colSavedCount(samples: Int) -> Int { readsInputAsPatches ? 0 : samples * outputPositions * patchLength }
     /// Backward's gradient with respect to one chunk's patches.
-    func im2colScratchCount(samples: Int) -> Int { im2colChunkSize(samples) * outputPositions * patchLength }
+    func im2colScratchCount(samples: Int) -> Int { readsInputAsPatches ? 0 : im2colChunkSize(samples) * outputPositions * patchLength }
+
+    /// The block's patch matrix: the input itself, or the copy forward made.
+    private func patches(_ memory: LayerMemory) -> UnsafeMutablePointer<Float> { readsInputAsPatches ? memory.input : memory.saved }
 
     func forwardIm2col(_ memory: LayerMemory) {
-        let patches = memory.saved, chunk = im2colChunkSize(memory.count)
+        let patches = patches(memory), chunk = im2colChunkSize(memory.count)
         for first in stride(from: 0, to: memory.count, by: chunk) {
             let samples = first..<min(first + chunk, memory.count)
-            for sample in samples {
+            for sample in samples where !readsInputAsPatches {
                 gatherPatches(from: memory.input + sample * inputShape.count, into: patches + sample * outputPositions * patchLength)
             }
             matrixMultiply(patches + first * outputPositions * patchLength, memory.parameters,
@@ -40,9 +48,14 @@ extension Conv2D {
             let samples = first..<min(first + chunk, memory.count), rows = samples.count * outputPositions
             let outputGradient = memory.outputGradient + first * outputPositions * filters
             // kernelGradient[kh·kw·cin][filters] (+)= patchesᵀ × outputGradient
-            matrixMultiply(memory.saved + first * outputPositions * patchLength, transposeA: true, outputGradient,
+            matrixMultiply(patches(memory) + first * outputPositions * patchLength, transposeA: true, outputGradient,
                            into: memory.parameterGradient, m: patchLength, n: filters, k: rows, beta: first == 0 ? 0 : 1)
             guard let inputGradient = memory.inputGradient else { continue }
+            if readsInputAsPatches {
+                matrixMultiply(outputGradient, memory.parameters, transposeB: true, into: inputGradient + first * inputShape.count,
+                               m: rows, n: patchLength, k: filters)
+                continue
+            }
             // patchGradient[positions][kh·kw·cin] = outputGradient × kernelᵀ, then scattered back onto the input.
             let patchGradient = memory.scratch
             matrixMultiply(outputGradient, memory.parameters, transposeB: true, into: patchGradient,
