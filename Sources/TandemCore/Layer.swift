@@ -188,4 +188,19 @@ extension AugmentationLayer {
     public func backward(_ memory: LayerMemory) {
         preconditionFailure("\(name): an augmentation layer has no backward pass (it comes before every layer with weights)")
     }
+
+    /// The forward pass of a layer that transforms each sample with its own draws: in training,
+    /// `transform(draws, input, output)` per sample, `draws` the sample's stream for the layer at
+    /// `position`; in inference, a copy.
+    func forEachSample(_ memory: LayerMemory, position: Int,
+                       _ transform: (inout RandomGenerator, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        guard memory.samples.training else {
+            memory.output.update(from: memory.input, count: memory.count * inputShape.count)
+            return
+        }
+        for sample in 0..<memory.count {
+            var generator = memory.samples.stream(sample: sample, layer: position)
+            transform(&generator, memory.input + sample * inputShape.count, memory.output + sample * inputShape.count)
+        }
+    }
 }

@@ -265,7 +265,8 @@ public final class ModelWorkspace: @unchecked Sendable {
     private let plan: GradientPlan
     private let layerInputs: [[Int]]
     private let activationShapes: [TensorShape]
-    private let inferenceCalls: Set<Int>
+    /// For each layer, whether it runs in inference mode in training too (`Model.inferenceCalls`).
+    private let runsInInference: [Bool]
     /// `activations[0]` is the input; `activations[i + 1]` the output of layer `i`.
     let activations: [FloatBuffer]
     /// The gradients with respect to activations, as `GradientPlan` places them.
@@ -309,7 +310,7 @@ public final class ModelWorkspace: @unchecked Sendable {
         self.plan = plan
         layerInputs = model.layerInputs
         activationShapes = model.activationShapes
-        inferenceCalls = model.inferenceCalls
+        runsInInference = model.layers.indices.map(model.inferenceCalls.contains)
         activations = model.activationShapes.map { FloatBuffer(count: capacity * $0.count) }
         gradients = plan.bufferSizes.map { FloatBuffer(count: capacity * $0) }
         saved = model.layers.map { FloatBuffer(count: $0.savedCount(samples: capacity)) }
@@ -394,7 +395,7 @@ public final class ModelWorkspace: @unchecked Sendable {
                            inputGradient: inputGradient, outputGradient: outputGradient ?? unused.pointer,
                            parameters: parameters, parameterGradient: parameterGradient ?? unused.pointer,
                            prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer,
-                           samples: inferenceCalls.contains(index) ? .inference : samples, inputs: UnsafePointer(inputTable + table),
+                           samples: runsInInference[index] ? .inference : samples, inputs: UnsafePointer(inputTable + table),
                            inputGradients: UnsafePointer(inputGradientTable + table))
     }
 }

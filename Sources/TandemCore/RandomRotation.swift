@@ -35,14 +35,9 @@ public struct RandomRotation: KerasLayer, AugmentationLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        guard memory.samples.training else {
-            memory.output.update(from: memory.input, count: memory.count * inputShape.count)
-            return
-        }
-        for sample in 0..<memory.count {
-            var generator = memory.samples.stream(sample: sample, layer: position)
+        forEachSample(memory, position: position) { generator, input, output in
             let turns = range.lowerBound + (range.upperBound - range.lowerBound) * generator.nextUnitFloat()
-            rotate(memory.input + sample * inputShape.count, degrees: turns * 360, into: memory.output + sample * inputShape.count)
+            rotate(input, degrees: turns * 360, into: output)
         }
     }
 

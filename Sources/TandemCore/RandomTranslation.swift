@@ -41,18 +41,12 @@ public struct RandomTranslation: KerasLayer, AugmentationLayer {
     }
 
     public func forward(_ memory: LayerMemory) {
-        guard memory.samples.training else {
-            memory.output.update(from: memory.input, count: memory.count * inputShape.count)
-            return
-        }
-        for sample in 0..<memory.count {
-            var generator = memory.samples.stream(sample: sample, layer: position)
+        forEachSample(memory, position: position) { generator, input, output in
             let shiftDown = (heightRange.lowerBound + (heightRange.upperBound - heightRange.lowerBound) * generator.nextUnitFloat())
                 * Float(inputShape.height)
             let shiftRight = (widthRange.lowerBound + (widthRange.upperBound - widthRange.lowerBound) * generator.nextUnitFloat())
                 * Float(inputShape.width)
-            translate(memory.input + sample * inputShape.count, by: (shiftDown, shiftRight),
-                      into: memory.output + sample * inputShape.count)
+            translate(input, by: (shiftDown, shiftRight), into: output)
         }
     }
 
