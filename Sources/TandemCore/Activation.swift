@@ -69,3 +69,26 @@ private struct BiasAndActivation: ChannelKernel {
         (activation == .relu ? value.clampedBelowAtZero() : value).store(to: values + channel)
     }
 }
+
+/// An activation that a layer with weights (`Conv2D`, `DepthwiseConv2D`, `SeparableConv2D`, `Dense`)
+/// ends in beyond the four it computes itself (linear, ReLU, sigmoid, tanh): Keras's `silu`, `gelu`, …
+/// as EfficientNet and MobileNetV3 write them. Applied in place after the layer's linear output, which
+/// it keeps, after the layer's own saved values, for backward: these functions' derivatives need their
+/// input, not only their output.
+public struct TrailingActivation: Sendable, Equatable {
+    public let function: PointwiseFunction
+
+    /// Floats kept for backward, for a block of `outputs` floats of output.
+    func savedCount(outputs: Int) -> Int { outputs }
+
+    /// `values = f(values)`, keeping the linear values in `input`.
+    func forward(_ values: UnsafeMutablePointer<Float>, count: Int, keeping input: UnsafeMutablePointer<Float>) {
+        input.update(from: values, count: count)
+        function.forward(input, into: values, count: count)
+    }
+
+    /// `gradient = f′(input) · gradient`: the gradient with respect to the linear values.
+    func backward(output: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, count: Int) {
+        function.backward(input: input, output: output, gradient: gradient, into: gradient, count: count)
+    }
+}

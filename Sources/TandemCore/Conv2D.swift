@@ -41,16 +41,18 @@ public struct Conv2D: KerasLayer {
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
     public let algorithm: ConvolutionAlgorithm
+    /// Any other activation Keras names (silu, gelu, …), after `activation` (then linear).
+    public let trailing: TrailingActivation?
     /// Where each output position's kernel taps fall on the input.
     let windows: ConvolutionWindows
 
     public var kind: String { "Conv2D" }
     public var summaryDetail: String {
-        "\(activation.rawValue), \(algorithm.rawValue)" + (dilation == 1 ? "" : ", dilation \(dilation)")
+        "\(outputActivation.name), \(algorithm.rawValue)" + (dilation == 1 ? "" : ", dilation \(dilation)")
     }
     /// The extent of the input one output reads: the kernel, spread by the dilation.
     public var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
-    public var outputActivation: PointwiseFunction { PointwiseFunction(.hidden(activation)) }
+    public var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(.hidden(activation)) }
 
     /// - Parameter algorithm: `nil` picks Winograd where it applies and pays (3×3, stride 1, `same`,
     ///   more than one input channel; F(4×4) for kernels of up to 128×128 channels on planes of at least
@@ -58,7 +60,7 @@ public struct Conv2D: KerasLayer {
     ///   for the others), im2col elsewhere.
     public init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
                 dilation: Extent2D = 1, padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
-                biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil) throws {
+                biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil, trailing: TrailingActivation? = nil) throws {
         guard filters > 0 else { throw ModelDefinitionError("\(name): Conv2D needs a positive number of filters") }
         let windows = try ConvolutionWindows(input: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
                                              padding: padding, layer: name)
@@ -82,6 +84,7 @@ public struct Conv2D: KerasLayer {
         self.biasInitializer = biasInitializer
         self.algorithm = chosen
         self.windows = windows
+        self.trailing = trailing
     }
 
     public static let kerasClassNames = ["Conv2D"]
@@ -94,7 +97,7 @@ public struct Conv2D: KerasLayer {
         let initializers = try configuration.kernelAndBiasInitializers()
         let kernel = try configuration.pair("kernel_size", in: extents)
         let strides = try configuration.pair("strides", default: (1, 1), in: extents)
-        let activation = try configuration.activation()
+        let (activation, trailing) = try configuration.activation()
         guard !activation.isSoftmax else { throw configuration.error("activation 'softmax' is not supported on Conv2D") }
         try self.init(name: configuration.name, inputShape: inputShape,
                       filters: try configuration.integer("filters", in: widths),
@@ -105,7 +108,7 @@ public struct Conv2D: KerasLayer {
                       useBias: try configuration.flag("use_bias", default: true), kernelInitializer: initializers.kernel,
                       biasInitializer: initializers.bias, algorithm: context.convolution.flatMap {
                           $0 != .im2col && !(kernel == (3, 3) && strides == (1, 1) && dilation == (1, 1)) ? .im2col : $0
-                      })
+                      }, trailing: trailing)
     }
 
     var kernelCount: Int { kernelSize.area * inputShape.channels * filters }
@@ -121,6 +124,10 @@ public struct Conv2D: KerasLayer {
 
     public var preparedCount: Int { algorithm == .im2col ? 0 : winogradPreparedCount }
     public func savedCount(samples: Int) -> Int {
+        algorithmSavedCount(samples: samples) + (trailing?.savedCount(outputs: samples * outputShape.count) ?? 0)
+    }
+    /// What the algorithm keeps; the trailing activation's input follows it.
+    private func algorithmSavedCount(samples: Int) -> Int {
         algorithm == .im2col ? im2colSavedCount(samples: samples) : winogradSavedCount(samples: samples)
     }
     public func scratchCount(samples: Int) -> Int {
@@ -145,10 +152,14 @@ public struct Conv2D: KerasLayer {
         case .winograd, .winograd4x4: forwardWinograd(memory)
         }
         applyUnfusedActivation(activation, values: memory.output, count: memory.count * outputShape.count)
+        trailing?.forward(memory.output, count: memory.count * outputShape.count,
+                          keeping: memory.saved + algorithmSavedCount(samples: memory.count))
     }
 
     public func backward(_ memory: LayerMemory) {
         let count = memory.count
+        trailing?.backward(output: memory.output, gradient: memory.outputGradient,
+                           input: memory.saved + algorithmSavedCount(samples: count), count: count * outputShape.count)
         applyActivationGradient(activation, output: memory.output, gradient: memory.outputGradient,
                                 into: memory.outputGradient, count: count * outputShape.count)
         if useBias {

@@ -11,15 +11,18 @@ public struct Dense: KerasLayer {
     public let useBias: Bool
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
+    /// Any other activation Keras names (silu, gelu, …), after `activation` (then linear).
+    public let trailing: TrailingActivation?
 
     public var outputShape: TensorShape { .vector(units) }
     public var kind: String { "Dense" }
-    public var summaryDetail: String { activation.isSoftmax ? "softmax" : activation.hidden.rawValue }
-    public var outputActivation: PointwiseFunction { PointwiseFunction(activation) }
+    public var summaryDetail: String { outputActivation.name }
+    public var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(activation) }
     var inputs: Int { inputShape.count }
 
     public init(name: String = "dense", inputShape: TensorShape, units: Int, activation: KerasActivation,
-                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros) throws {
+                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                trailing: TrailingActivation? = nil) throws {
         guard inputShape.isVector else {
             throw ModelDefinitionError("\(name): Dense needs a flat input; add Flatten or global pooling before it (got \(inputShape))")
         }
@@ -31,6 +34,7 @@ public struct Dense: KerasLayer {
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
+        self.trailing = trailing
     }
 
     public static let kerasClassNames = ["Dense"]
@@ -38,10 +42,11 @@ public struct Dense: KerasLayer {
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         let initializers = try configuration.kernelAndBiasInitializers()
         try configuration.require("lora_rank", isOneOf: [])
+        let (activation, trailing) = try configuration.activation()
         try self.init(name: configuration.name, inputShape: inputShape,
                       units: try configuration.integer("units", in: 1...KerasLayerConfiguration.largestWidth),
-                      activation: try configuration.activation(), useBias: try configuration.flag("use_bias", default: true),
-                      kernelInitializer: initializers.kernel, biasInitializer: initializers.bias)
+                      activation: activation, useBias: try configuration.flag("use_bias", default: true),
+                      kernelInitializer: initializers.kernel, biasInitializer: initializers.bias, trailing: trailing)
     }
 
     public var parameterBlocks: [ParameterBlock] {
@@ -52,6 +57,8 @@ public struct Dense: KerasLayer {
 
     /// The block's output gradient and input gradient, transposed (see `backward`).
     public func scratchCount(samples: Int) -> Int { samples * (units + inputs) }
+    /// The trailing activation's input, for backward.
+    public func savedCount(samples: Int) -> Int { trailing?.savedCount(outputs: samples * units) ?? 0 }
 
     public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         kernelInitializer.fill(parameters.baseAddress!, count: inputs * units, fanIn: inputs, fanOut: units, generator: &generator)
@@ -68,6 +75,7 @@ public struct Dense: KerasLayer {
         matrixMultiply(memory.input, memory.parameters, into: memory.output, m: count, n: units, k: inputs,
                        beta: useBias ? 1 : 0)
         applyActivation(activation.hidden, from: memory.output, into: memory.output, count: count * units)
+        trailing?.forward(memory.output, count: count * units, keeping: memory.saved)
     }
 
     /// `kernelGradient = inputᵀ · outputGradient` (one GEMM summing the block's samples), the bias gradient
@@ -76,6 +84,7 @@ public struct Dense: KerasLayer {
     /// transposed kernel runs at a third of the speed on a block of a few samples.
     public func backward(_ memory: LayerMemory) {
         let count = memory.count
+        trailing?.backward(output: memory.output, gradient: memory.outputGradient, input: memory.saved, count: count * units)
         applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,
                                 into: memory.outputGradient, count: count * units)
         matrixMultiply(memory.input, transposeA: true, memory.outputGradient, into: memory.parameterGradient,

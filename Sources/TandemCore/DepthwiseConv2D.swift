@@ -18,17 +18,22 @@ public struct DepthwiseConv2D: KerasLayer {
     public let useBias: Bool
     public let kernelInitializer: Initializer
     public let biasInitializer: Initializer
+    /// Any other activation Keras names (silu, gelu, …), after `activation` (then linear).
+    public let trailing: TrailingActivation?
     let windows: ConvolutionWindows
 
     public var kind: String { "DepthwiseConv2D" }
-    public var summaryDetail: String { activation.rawValue + (dilation == 1 ? "" : ", dilation \(dilation)") }
-    public var outputActivation: PointwiseFunction { PointwiseFunction(.hidden(activation)) }
+    public var summaryDetail: String { outputActivation.name + (dilation == 1 ? "" : ", dilation \(dilation)") }
+    public var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(.hidden(activation)) }
+    /// The trailing activation's input, for backward.
+    public func savedCount(samples: Int) -> Int { trailing?.savedCount(outputs: samples * outputShape.count) ?? 0 }
     /// The extent of the input one output reads: the kernel, spread by the dilation.
     public var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
 
     public init(name: String = "depthwise_conv2d", inputShape: TensorShape, kernelSize: Extent2D, depthMultiplier: Int = 1,
                 strides: Extent2D = 1, dilation: Extent2D = 1, padding: Padding, activation: Activation = .linear,
-                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros) throws {
+                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                trailing: TrailingActivation? = nil) throws {
         guard depthMultiplier > 0 else { throw ModelDefinitionError("\(name): DepthwiseConv2D needs a positive depth multiplier") }
         windows = try ConvolutionWindows(input: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
                                          padding: padding, layer: name)
@@ -44,6 +49,7 @@ public struct DepthwiseConv2D: KerasLayer {
         self.useBias = useBias
         self.kernelInitializer = kernelInitializer
         self.biasInitializer = biasInitializer
+        self.trailing = trailing
     }
 
     public static let kerasClassNames = ["DepthwiseConv2D"]
@@ -62,7 +68,7 @@ public struct DepthwiseConv2D: KerasLayer {
         let strides = try configuration.pair("strides", default: (1, 1), in: extents)
         let dilation = try configuration.pair("dilation_rate", default: (1, 1), in: extents)
         let initializers = try configuration.kernelAndBiasInitializers(kernel: kernelKey)
-        let kerasActivation = try configuration.activation()
+        let (kerasActivation, trailing) = try configuration.activation()
         guard !kerasActivation.isSoftmax else { throw configuration.error("activation 'softmax' is not supported on \(configuration.className)") }
         try self.init(name: configuration.name, inputShape: inputShape,
                       kernelSize: Extent2D(height: kernel.0, width: kernel.1),
@@ -70,7 +76,8 @@ public struct DepthwiseConv2D: KerasLayer {
                       strides: Extent2D(height: strides.0, width: strides.1), dilation: Extent2D(height: dilation.0, width: dilation.1),
                       padding: try configuration.padding(), activation: activation ?? kerasActivation.hidden,
                       useBias: try useBias ?? configuration.flag("use_bias", default: true),
-                      kernelInitializer: initializers.kernel, biasInitializer: initializers.bias)
+                      kernelInitializer: initializers.kernel, biasInitializer: initializers.bias,
+                      trailing: activation == nil ? trailing : nil)
     }
 
     var kernelCount: Int { kernelSize.area * inputShape.channels * depthMultiplier }
@@ -121,11 +128,13 @@ public struct DepthwiseConv2D: KerasLayer {
         addBiasAndActivate(activation.fused, values: memory.output, bias: useBias ? memory.parameters + kernelCount : nil,
                            positions: positions, channels: outputChannels)
         applyUnfusedActivation(activation, values: memory.output, count: memory.count * outputShape.count)
+        trailing?.forward(memory.output, count: memory.count * outputShape.count, keeping: memory.saved)
     }
 
     public func backward(_ memory: LayerMemory) {
         let channels = inputShape.channels, multiplier = depthMultiplier, outputChannels = outputShape.channels
         let gradient = memory.outputGradient
+        trailing?.backward(output: memory.output, gradient: gradient, input: memory.saved, count: memory.count * outputShape.count)
         applyActivationGradient(activation, output: memory.output, gradient: gradient, into: gradient, count: memory.count * outputShape.count)
         if useBias {
             sumOverPositions(gradient, positions: memory.count * outputShape.height * outputShape.width, channels: outputChannels,

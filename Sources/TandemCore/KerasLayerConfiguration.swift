@@ -98,15 +98,14 @@ public struct KerasLayerConfiguration: Sendable, Equatable {
 }
 
 extension KerasLayerConfiguration {
-    /// `activation`: linear (Keras's default, also written null), relu, sigmoid, tanh, or softmax.
-    public func activation(_ key: String = "activation") throws -> KerasActivation {
-        if let name = config[key]?.string?.lowercased(), let function = PointwiseFunction(kerasName: name), function.kerasActivation == nil {
-            throw error("\(key) '\(name)' is not supported on \(className) yet; give the layer no activation and follow it with Activation('\(name)')")
-        }
-        return switch try choice(key, default: "linear", allowed: ["linear", "relu", "sigmoid", "tanh", "softmax"]) {
-        case "softmax": .softmax
-        case let name: .hidden(Activation(rawValue: name)!)
-        }
+    /// `activation` of a layer with weights: linear (Keras's default, also written null), relu, sigmoid,
+    /// tanh or softmax, which the layer computes itself; any other Keras activation (silu, gelu, …) as a
+    /// linear output followed by a `TrailingActivation`.
+    public func activation(_ key: String = "activation") throws -> (activation: KerasActivation, trailing: TrailingActivation?) {
+        let name = try choice(key, default: "linear", allowed: Array(PointwiseFunction.byKerasName.keys))
+        let function = PointwiseFunction.byKerasName[name]!
+        guard let computed = function.kerasActivation else { return (.hidden(.linear), TrailingActivation(function: function)) }
+        return (computed, nil)
     }
 
     /// `padding`: same or valid (Keras's default).

@@ -11,6 +11,7 @@ public enum LayerRegistry {
         GlobalPooling2D.self,
         ActivationLayer.self,
         Dropout.self,
+        Normalization.self,
         BatchNormalization.self,
         LayerNormalization.self,
         GroupNormalization.self,

@@ -10,7 +10,7 @@ public struct SeparableConv2D: KerasLayer {
     public var inputShape: TensorShape { depthwise.inputShape }
     public var outputShape: TensorShape { pointwise.outputShape }
     public var kind: String { "SeparableConv2D" }
-    public var summaryDetail: String { pointwise.activation.rawValue + (depthwise.dilation == 1 ? "" : ", dilation \(depthwise.dilation)") }
+    public var summaryDetail: String { pointwise.outputActivation.name + (depthwise.dilation == 1 ? "" : ", dilation \(depthwise.dilation)") }
     public var outputActivation: PointwiseFunction { pointwise.outputActivation }
 
     public static let kerasClassNames = ["SeparableConv2D"]
@@ -18,12 +18,13 @@ public struct SeparableConv2D: KerasLayer {
     public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         depthwise = try DepthwiseConv2D(keras: configuration, inputShape: inputShape, kernelKey: "depthwise", activation: .linear, useBias: false)
         let initializers = try configuration.kernelAndBiasInitializers(kernel: "pointwise")
-        let activation = try configuration.activation()
+        let (activation, trailing) = try configuration.activation()
         pointwise = try Conv2D(name: configuration.name, inputShape: depthwise.outputShape,
                                filters: try configuration.integer("filters", in: 1...KerasLayerConfiguration.largestWidth),
                                kernelSize: 1, padding: .valid, activation: activation.hidden,
                                useBias: try configuration.flag("use_bias", default: true),
-                               kernelInitializer: initializers.kernel, biasInitializer: initializers.bias, algorithm: .im2col)
+                               kernelInitializer: initializers.kernel, biasInitializer: initializers.bias, algorithm: .im2col,
+                               trailing: trailing)
         name = configuration.name
     }
 

@@ -106,9 +106,11 @@ struct GraphBuilder {
                                             padding: convolution.padding)),
             ])
             addActivation(.hidden(convolution.activation))
+            if let trailing = convolution.trailing { addPointwise(trailing.function, layer: layer.name) }
         case let depthwise as DepthwiseConv2D:
             addDepthwise(depthwise, kernel: try require(weight("depthwise_kernel"), layer), bias: weight("bias"))
             addActivation(.hidden(depthwise.activation))
+            if let trailing = depthwise.trailing { addPointwise(trailing.function, layer: layer.name) }
         case let separable as SeparableConv2D:
             addDepthwise(separable.depthwise, kernel: try require(weight("depthwise_kernel"), layer), bias: nil)
             // Keras (1, 1, in, out) → ONNX (out, in, 1, 1).
@@ -116,6 +118,7 @@ struct GraphBuilder {
             if let bias = weight("bias") { inputs.append(initializer(bias)) }
             add("Conv", inputs, attributes: [Self.attribute("kernel_shape", [1, 1])])
             addActivation(.hidden(separable.pointwise.activation))
+            if let trailing = separable.pointwise.trailing { addPointwise(trailing.function, layer: layer.name) }
         case let dense as Dense:
             flatten()
             let kernel = try require(weight("kernel"), layer)
@@ -123,6 +126,7 @@ struct GraphBuilder {
             inputs.append(weight("bias").map { initializer($0) } ?? constant(Array(repeating: Float(0), count: dense.units), name: "\(dense.name)/bias"))
             add("Gemm", inputs)
             addActivation(dense.activation)
+            if let trailing = dense.trailing { addPointwise(trailing.function, layer: layer.name) }
         case let pooling as MaxPooling2D:
             toChannelsFirst()
             add("MaxPool", [current], attributes: poolingAttributes(layer, size: pooling.poolSize, strides: pooling.strides, padding: pooling.padding))
@@ -180,6 +184,20 @@ struct GraphBuilder {
         case let rescaling as Rescaling:
             add("Mul", [current, constant([rescaling.scale], name: "\(layer.name)/scale")])
             if rescaling.offset != 0 { add("Add", [current, constant([rescaling.offset], name: "\(layer.name)/offset")]) }
+        case let normalization as Normalization:
+            // The weights' mean and deviation as constants, laid out to broadcast over the current tensor.
+            let channels = normalization.channels
+            let statistics = (0..<channels).map { normalization.meanAndDeviation(parameters: parameters + (tensors.first?.offset ?? 0), channel: $0) }
+            let shape = channelsFirst ? [channels, 1, 1] : [channels]
+            let mean = constant(statistics.map(\.mean), name: "\(layer.name)/mean", shape: shape)
+            let deviation = constant(statistics.map(\.deviation), name: "\(layer.name)/deviation", shape: shape)
+            if normalization.invert {
+                add("Mul", [current, deviation])
+                add("Add", [current, mean])
+            } else {
+                add("Sub", [current, mean])
+                add("Div", [current, deviation])
+            }
         case let padding as ZeroPadding2D:
             toChannelsFirst()
             let margins = padding.margins
@@ -355,9 +373,16 @@ struct GraphBuilder {
 
     // MARK: Layout
 
+    /// Channels first for a layer that works on images. Past the graph's input every tensor that is not
+    /// channels first is flat, (batch, channels): a 1×1 image (Tandem's shapes do not tell the two
+    /// apart, as in squeeze-and-excitation's `Reshape((1, 1, C))`), which becomes (batch, channels, 1, 1).
     private mutating func toChannelsFirst() {
         guard !channelsFirst else { return }
-        add("Transpose", [current], attributes: [Self.attribute("perm", [0, 3, 1, 2])])
+        if current == ONNXExport.inputName {
+            add("Transpose", [current], attributes: [Self.attribute("perm", [0, 3, 1, 2])])
+        } else {
+            add("Unsqueeze", [current, constant([2, 3], name: "\(current)/image_axes")])
+        }
         channelsFirst = true
     }
 
@@ -399,11 +424,11 @@ struct GraphBuilder {
         return tensor.name
     }
 
-    private mutating func constant(_ values: [Float], name: String) -> String {
+    private mutating func constant(_ values: [Float], name: String, shape: [Int]? = nil) -> String {
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        proto.dims = [Int64(values.count)]
+        proto.dims = (shape ?? [values.count]).map(Int64.init)
         proto.floatData = values
         graph.initializer.append(proto)
         return name

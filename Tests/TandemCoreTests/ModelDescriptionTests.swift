@@ -17,7 +17,7 @@ struct ModelDescriptionTests {
                             "basic-classification", "logits-mismatch", "activations-cnn",
                             "vgg16", "functional-chain", "functional-chain-keras2", "initializers-cnn", "margins-cnn", "rescaling-cnn", "reshape-softmax",
                             "residual-cnn", "merge-cnn", "mobile-cnn", "resnet50", "densenet121", "mobilenetv2",
-                            "transfer-cnn", "transfer-mobilenetv2", "resnet20-v1", "from-scratch", "regularized-cnn"]
+                            "transfer-cnn", "transfer-mobilenetv2", "resnet20-v1", "from-scratch", "regularized-cnn", "efficientnetb0"]
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)
@@ -120,8 +120,8 @@ struct ModelDescriptionTests {
          "d: a softmax is only supported on the last layer"),
         ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 9}}]}}",
          "c: a 9x9 'valid' convolution does not fit its input (None, 8, 8, 1)"),
-        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 3, \"activation\": \"gelu\"}}]}}",
-         "c: activation 'gelu' is not supported on Conv2D yet; give the layer no activation and follow it with Activation('gelu')"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 3, \"activation\": \"exponential\"}}]}}",
+         "c: activation 'exponential' is not supported"),
         ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"ReLU\", \"config\": {\"name\": \"r\", \"threshold\": -1}}]}}",
          "r: threshold -1 must be a number in 0.0…1000000.0"),
     ])
@@ -155,6 +155,46 @@ struct ModelDescriptionTests {
         #expect(harness.forward() != first)
         harness.training = false
         #expect(harness.forward().allSatisfy { $0 == 1 })
+    }
+}
+
+extension ModelDescriptionTests {
+    @Test("Dropout's noise_shape and SpatialDropout2D: one draw shared along each axis of extent 1",
+          arguments: [("Dropout", JSONValue.array([.null, .number(1), .number(1), .number(1)])),
+                      ("Dropout", .array([.null, .number(1), .null, .number(1)])),
+                      ("SpatialDropout2D", .null)])
+    func dropoutNoiseShape(className: String, noiseShape: JSONValue) throws {
+        let shape = TensorShape(height: 4, width: 5, channels: 3)
+        let configuration = KerasLayerConfiguration(className: className, name: "drop",
+                                                    config: ["rate": .number(0.5), "noise_shape": noiseShape])
+        let layer = try LayerRegistry.make(configuration, inputShape: shape, context: LayerBuildContext()) as! Dropout
+        let harness = LayerHarness(layer, count: 400)
+        for index in 0..<harness.input.count { harness.input[index] = 1 }
+        let output = harness.forward()
+        let noise = layer.noiseShape
+        var dropped = 0
+        for sample in 0..<harness.count {
+            for y in 0..<4 { for x in 0..<5 { for channel in 0..<3 {
+                let value = output[((sample * 4 + y) * 5 + x) * 3 + channel]
+                // The draw that decides this element sits at the first position of its shared axes.
+                let first = output[((sample * 4 + (noise.height == 1 ? 0 : y)) * 5 + (noise.width == 1 ? 0 : x)) * 3
+                                   + (noise.channels == 1 ? 0 : channel)]
+                #expect(value == first && (value == 0 || value == 2))
+                if value == 0 { dropped += 1 }
+            } } }
+        }
+        #expect(abs(Double(dropped) / Double(output.count) - 0.5) < 0.06, "\(dropped) of \(output.count) dropped")
+        harness.training = false
+        #expect(harness.forward().allSatisfy { $0 == 1 })
+    }
+
+    @Test("A noise_shape that does not fit the input is refused in one line")
+    func badNoiseShape() {
+        let configuration = KerasLayerConfiguration(className: "Dropout", name: "drop",
+                                                    config: ["rate": .number(0.5), "noise_shape": .array([.null, .number(2), .number(1), .number(1)])])
+        #expect {
+            _ = try LayerRegistry.make(configuration, inputShape: TensorShape(height: 4, width: 5, channels: 3), context: LayerBuildContext())
+        } throws: { "\($0)" == "drop: noise_shape [null, 2, 1, 1]: each axis must be None, 1 or the input's extent ((None, 4, 5, 3))" }
     }
 }
 

@@ -56,7 +56,7 @@ struct KerasModelTests {
                 "\(mismatch.standardError)")
     }
 
-    @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' VGG16 (a Functional chain, 33.6 M parameters), ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) and keras.io's from-scratch network (nested augmentation with RandomRotation, separable convolutions) at 32×32×3 one sha256 at -np 1 and 2")
+    @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' VGG16 (a Functional chain, 33.6 M parameters), ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) keras.io's from-scratch network (nested augmentation with RandomRotation, separable convolutions) and EfficientNetB0 (Normalization, swish on convolutions, drop-connect) at 32×32×3 one sha256 at -np 1 and 2")
     func graphModels() throws {
         for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"] {
             let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--limit", "320", "--epochs", "1",
@@ -69,7 +69,7 @@ struct KerasModelTests {
             #expect(Set(digests).count == 1, "\(name): \(digests)")
         }
         let data = Self.fixtures + "/../npz/colour-uint8.npz"
-        for name in ["vgg16", "resnet50", "densenet121", "mobilenetv2", "resnet20-v1", "from-scratch"] {
+        for name in ["vgg16", "resnet50", "densenet121", "mobilenetv2", "resnet20-v1", "from-scratch", "efficientnetb0"] {
             let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--data", data, "--limit", "64", "--epochs", "1",
                        "--no-evaluate-every-epoch", "--seed", "5"]
             let digests = try [1, 2].map { ranks in

@@ -20,16 +20,20 @@ here = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(20261127)
 
 
-def case(name, layer, input_shape, batch=4):
+def case(name, layer, input_shape, batch=4, weights=None):
+    """`weights`, where given, replace the layer's initial ones (otherwise perturbed at random)."""
     keras.backend.clear_session()
     x = rng.normal(size=(batch,) + input_shape).astype("float32") * 1.5 + 0.3
     layer.build((batch,) + input_shape)
-    weights = [w + rng.normal(size=w.shape).astype("float32") * 0.2 if i < 2 else w
-               for i, w in enumerate(layer.get_weights())]
+    if weights is None:
+        weights = [w + rng.normal(size=w.shape).astype("float32") * 0.2 if i < 2 else w
+                   for i, w in enumerate(layer.get_weights())]
     if len(weights) == 4:   # batch-norm: moving statistics that are not the initial ones
         weights[2] = rng.normal(size=weights[2].shape).astype("float32") * 0.1
         weights[3] = rng.uniform(0.5, 1.5, size=weights[3].shape).astype("float32")
     layer.set_weights(weights)
+    if isinstance(layer, keras.layers.Normalization):
+        layer.finalize_state()   # as loading does: the statistics it divides by are taken from the weights here
     xt = tf.Variable(x)
     with tf.GradientTape() as tape:
         y = layer(xt, training=True)
@@ -155,3 +159,19 @@ for degrees in [0.0, 12.5, -33.0, 90.0, 181.0]:
 with open(os.path.join(here, "rotation.json"), "w") as file:
     json.dump({"input_shape": [7, 6, 2], "input": image.flatten().tolist(), "fill_value": 0.5, "cases": cases}, file)
     file.write("\n")
+
+# Normalization (appended last): adapted statistics as weights (one channel's variance below
+# epsilon², where Keras divides by epsilon), inverted, and statistics given in the configuration.
+adapted = [np.array([0.5, -1.0, 2.0], "float32"), np.array([4.0, 0.25, 1e-16], "float32"), np.array(100, "int64")]
+case("normalization-adapted", layers.Normalization(name="n"), (4, 3, 3), weights=adapted)
+case("normalization-inverted", layers.Normalization(invert=True, name="n"), (4, 3, 3), weights=adapted)
+case("normalization-constants", layers.Normalization(mean=[1.0, -2.0], variance=[9.0, 0.5], name="n"), (5, 4, 2))
+case("normalization-vector", layers.Normalization(axis=-1, name="n"), (6,), weights=[np.arange(6, dtype="float32"),
+     np.linspace(0.5, 3, 6).astype("float32"), np.array(10, "int64")])
+
+# Layers with weights ending in an activation they do not compute themselves (appended last): the
+# activation's input is kept for backward.
+case("conv2d-silu", layers.Conv2D(4, 3, padding="same", activation="silu", name="c"), (5, 5, 3))
+case("dense-gelu", layers.Dense(5, activation="gelu", name="d"), (7,))
+case("depthwise-swish", layers.DepthwiseConv2D(3, padding="same", activation="swish", name="d"), (5, 4, 3))
+case("separable-elu", layers.SeparableConv2D(4, 3, activation="elu", name="s"), (6, 6, 2))

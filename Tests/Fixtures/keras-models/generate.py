@@ -415,6 +415,10 @@ fresh()
 save("supported", "resnet50", keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), classes=10))
 fresh()
 save("supported", "densenet121", keras.applications.DenseNet121(weights=None, input_shape=(32, 32, 3), classes=10))
+# EfficientNetB0: Rescaling and Normalization at the front, swish, squeeze-and-excitation (Multiply of a
+# (1, 1, C) gate), drop-connect (Dropout with noise_shape (None, 1, 1, 1)).
+fresh()
+save("supported", "efficientnetb0", keras.applications.EfficientNetB0(weights=None, input_shape=(32, 32, 3), classes=10))
 
 # Refused, each for one reason; the expected line is checked by the tests.
 unsupported = {
