@@ -1,14 +1,15 @@
 /// The loss a Keras model was compiled with, as `compile_config` records it: a name
 /// (`"sparse_categorical_crossentropy"`) or a serialised loss object with its `from_logits` and
-/// `label_smoothing`. Tandem trains every model with softmax cross-entropy on its logits; what the file
-/// says is compared with what Tandem does, and every difference is said at start-up.
+/// `label_smoothing`. Tandem trains every model with softmax cross-entropy on its logits, with the
+/// loss's label smoothing as the recipe's default (`CompiledRecipe`); what else the file says is compared
+/// with what Tandem does, and every difference is said at start-up.
 public struct CompiledLoss: Sendable, Equatable {
     /// Keras's class name (`SparseCategoricalCrossentropy`) or the name it was compiled with.
     public let name: String
     public let fromLogits: Bool
     public let labelSmoothing: Double
 
-    static let crossEntropyNames: Set<String> = ["SparseCategoricalCrossentropy", "CategoricalCrossentropy",
+    public static let crossEntropyNames: Set<String> = ["SparseCategoricalCrossentropy", "CategoricalCrossentropy",
                                                  "sparse_categorical_crossentropy", "categorical_crossentropy"]
 
     public init(name: String, fromLogits: Bool = false, labelSmoothing: Double = 0) {
@@ -42,9 +43,6 @@ public struct CompiledLoss: Sendable, Equatable {
         }
         if output == .probabilities && fromLogits {
             lines.append("the model was compiled with from_logits=True on a softmax output (\(lastLayer)), which Keras would pass through a second softmax: Tandem trains the softmax's input as the logits")
-        }
-        if labelSmoothing != 0 {
-            lines.append("label_smoothing \(labelSmoothing) in the model's loss is not applied: Tandem trains on the labels as they are")
         }
         return lines
     }

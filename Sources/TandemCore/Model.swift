@@ -223,9 +223,11 @@ public struct Model: Sendable {
     /// The loss of the block `forward` just ran, with `scale · ∂loss/∂logits` of each sample as the
     /// gradient the backward pass starts from: the block's summed loss (added in sample order) and how
     /// many samples were classified correctly.
-    public func beginBackward(labels: (Int) -> Int, scale: Float, workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
+    public func beginBackward(labels: (Int) -> Int, scale: Float, labelSmoothing: Float = 0,
+                              workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
         SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
-                                            labels: labels, scale: scale, gradient: workspace.outputGradient(layer: layers.count - 1))
+                                            labels: labels, scale: scale, labelSmoothing: labelSmoothing,
+                                            gradient: workspace.outputGradient(layer: layers.count - 1))
     }
 
     /// The backward pass through layers `range`, last first (`range` must follow every layer that reads

@@ -23,6 +23,11 @@ public struct ModelDescription: Sendable, Equatable {
     /// always trains with softmax cross-entropy; this only decides which warnings start-up prints.
     /// Not part of `json`: a checkpoint keeps the model, not the file's compile settings.
     public var compiledLoss: CompiledLoss?
+    /// The optimizer `compile_config` names (Keras's serialised optimizer), if any: a new run's recipe
+    /// starts from it (`CompiledRecipe`). Not part of `json`, like `compiledLoss`.
+    public var compiledOptimizer: JSONValue?
+    /// The metrics `compile_config` lists.
+    public var compiledMetrics: [JSONValue] = []
 
     /// The largest input height or width, and channel count, a description may declare.
     public static let largestInputExtent = 1 << 14
@@ -95,6 +100,8 @@ public struct ModelDescription: Sendable, Equatable {
                   inputShape: try Self.inputShape(declaredInput, fail: fail), layers: layers, inputs: graph.inputs,
                   inferenceCalls: graph.inferenceCalls)
         compiledLoss = root["compile_config"]?["loss"].flatMap(CompiledLoss.init(keras:))
+        compiledOptimizer = root["compile_config"]?["optimizer"].flatMap { $0 == .null ? nil : $0 }
+        compiledMetrics = root["compile_config"]?["metrics"]?.array ?? []
     }
 
     /// `[null, H, W, C]`, or `[null, H, W]` for one channel.

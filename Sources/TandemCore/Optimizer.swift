@@ -4,7 +4,7 @@ import Foundation
 /// gradient moves the weights, so a resumed run must keep them.
 public struct OptimizerSettings: Codable, Equatable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
-        case adam, adamw, sgd
+        case adam, adamw, sgd, rmsprop
     }
 
     public var kind: Kind = .adam
@@ -13,9 +13,11 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
     public var epsilon: Float = 1e-7
     /// AdamW's decoupled weight decay (Keras's default 0.004), applied to every trainable weight.
     public var weightDecay: Float = 0.004
-    /// SGD's momentum (Keras's default 0) and Nesterov's variant.
+    /// SGD's and RMSprop's momentum (Keras's default 0), and SGD's Nesterov variant.
     public var momentum: Float = 0
     public var nesterov = false
+    /// RMSprop's discount of the squared gradients' moving average (Keras's default 0.9).
+    public var rho: Float = 0.9
 
     public init() {}
 
@@ -25,6 +27,7 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
         case .adam: "adam (beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon))"
         case .adamw: "adamw (beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon), weight decay \(weightDecay))"
         case .sgd: "sgd (momentum \(momentum)\(nesterov ? ", nesterov" : ""))"
+        case .rmsprop: "rmsprop (rho \(rho), momentum \(momentum), epsilon \(epsilon))"
         }
     }
 }
@@ -41,8 +44,11 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
 /// AdamW first decays every trainable weight, `θ ← θ − θ · weightDecay · learningRate`, then steps as
 /// Adam. SGD: `m ← momentum · m − learningRate · g`, then `θ ← θ + m`, or with Nesterov
 /// `θ ← θ + momentum · m − learningRate · g` (plain `θ ← θ − learningRate · g` without momentum).
+/// RMSprop (not centred): `v ← ρ · v + (1 − ρ) · g²`, `Δ = learningRate · g / √(v + ε)`, then
+/// `m ← momentum · m + Δ`, `θ ← θ − m` (or `θ ← θ − Δ` without momentum).
 ///
-/// The state is flat buffers with the parameters' layout (`firstMoment` is SGD's velocity), so
+/// The state is flat buffers with the parameters' layout (`firstMoment` is SGD's velocity and RMSprop's
+/// momentum, `secondMoment` RMSprop's average of squares), so
 /// broadcasting or checkpointing it is one call each. Every element's update depends on that element
 /// alone, so a rank may update only its share of the elements, straight from the exact sums of the
 /// allreduce (`update(_:exactSums:…)`): its share of the moments is then the only part it keeps
@@ -167,6 +173,20 @@ public final class Optimizer: @unchecked Sendable {
                 let updated = momentum * Elementwise.load(m, index, width: width) - learningRate * gradientValue
                 Elementwise.store(updated, m, index, width: width)
                 Elementwise.store(value + (nesterov ? momentum * updated - learningRate * gradientValue : updated), theta, index, width: width)
+            }
+        case .rmsprop:
+            let (rho, momentum, epsilon) = (settings.rho, settings.momentum, settings.epsilon)
+            Elementwise.forEachGroup(run.count) { offset, width in
+                let index = run.lowerBound + offset
+                let value = Elementwise.load(theta, index, width: width)
+                let gradientValue = regularized(gradient(index, width), theta: value, index, width: width)
+                let average = rho * Elementwise.load(v, index, width: width) + (1 - rho) * (gradientValue * gradientValue)
+                Elementwise.store(average, v, index, width: width)
+                let increment = (learningRate * gradientValue) / (average + epsilon).squareRoot()
+                guard momentum > 0 else { return Elementwise.store(value - increment, theta, index, width: width) }
+                let velocity = momentum * Elementwise.load(m, index, width: width) + increment
+                Elementwise.store(velocity, m, index, width: width)
+                Elementwise.store(value - velocity, theta, index, width: width)
             }
         }
     }

@@ -3,6 +3,9 @@ import Foundation
 /// Softmax followed by categorical cross-entropy, fused: from logits `z` and label `y`,
 /// `loss = log Σ exp(z − max z) + max z − z[y]` and `∂loss/∂z = softmax(z) − onehot(y)`, computed
 /// stably (shifted by the largest logit, so nothing overflows).
+///
+/// With Keras's `label_smoothing` `s` the target is `t = (1 − s) · onehot(y) + s / classes`: the loss
+/// `log Σ exp(z − max z) + max z − Σ tᵢ zᵢ` and the gradient `softmax(z) − t`.
 public enum SoftmaxCrossEntropy {
     /// Writes `scale · ∂loss/∂logits` into `gradient` and returns the loss (unscaled).
     ///
@@ -10,36 +13,46 @@ public enum SoftmaxCrossEntropy {
     /// gradient of the batch's mean loss, as Keras computes it.
     @discardableResult
     public static func lossAndGradient(logits: UnsafePointer<Float>, classes: Int, label: Int, scale: Float,
-                                       gradient: UnsafeMutablePointer<Float>) -> Float {
+                                       labelSmoothing: Float = 0, gradient: UnsafeMutablePointer<Float>) -> Float {
         let (maximum, sum) = shiftedExponentials(logits: logits, classes: classes, into: gradient)
         let inverseSum = 1 / sum
+        let other = labelSmoothing / Float(classes), target = 1 - labelSmoothing + other
         for index in 0..<classes {
             let probability = gradient[index] * inverseSum
-            gradient[index] = (probability - (index == label ? 1 : 0)) * scale
+            gradient[index] = (probability - (index == label ? target : other)) * scale
         }
-        return Foundation.log(sum) + maximum - logits[label]
+        return Foundation.log(sum) + maximum - targetLogit(logits: logits, classes: classes, label: label, labelSmoothing: labelSmoothing)
+    }
+
+    /// `Σ tᵢ zᵢ`: the label's logit, or with smoothing the target-weighted sum.
+    private static func targetLogit(logits: UnsafePointer<Float>, classes: Int, label: Int, labelSmoothing: Float) -> Float {
+        guard labelSmoothing != 0 else { return logits[label] }
+        var sum: Float = 0
+        for index in 0..<classes { sum += logits[index] }
+        return (1 - labelSmoothing) * logits[label] + labelSmoothing / Float(classes) * sum
     }
 
     /// For a block of `count` samples (`classes` logits each): writes every sample's `scale · ∂loss/∂logits`
     /// and returns the block's summed loss, added in sample order, and how many samples the logits
     /// classify correctly.
     public static func lossAndGradient(logits: UnsafePointer<Float>, count: Int, classes: Int, labels: (Int) -> Int,
-                                       scale: Float, gradient: UnsafeMutablePointer<Float>) -> (lossSum: Float, correct: Int) {
+                                       scale: Float, labelSmoothing: Float = 0,
+                                       gradient: UnsafeMutablePointer<Float>) -> (lossSum: Float, correct: Int) {
         var lossSum: Float = 0, correct = 0
         for sample in 0..<count {
             let label = labels(sample), sampleLogits = logits + sample * classes
             if predictedClass(logits: sampleLogits, classes: classes) == label { correct += 1 }
             lossSum += lossAndGradient(logits: sampleLogits, classes: classes, label: label, scale: scale,
-                                       gradient: gradient + sample * classes)
+                                       labelSmoothing: labelSmoothing, gradient: gradient + sample * classes)
         }
         return (lossSum, correct)
     }
 
     /// The loss alone, for evaluation.
-    public static func loss(logits: UnsafePointer<Float>, classes: Int, label: Int) -> Float {
+    public static func loss(logits: UnsafePointer<Float>, classes: Int, label: Int, labelSmoothing: Float = 0) -> Float {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: classes) { exponentials in
             let (maximum, sum) = shiftedExponentials(logits: logits, classes: classes, into: exponentials.baseAddress!)
-            return Foundation.log(sum) + maximum - logits[label]
+            return Foundation.log(sum) + maximum - targetLogit(logits: logits, classes: classes, label: label, labelSmoothing: labelSmoothing)
         }
     }
 

@@ -166,7 +166,7 @@ public struct Checkpoint {
         trainingSamples = Int(integer(56, as: UInt64.self))
         if version >= 2 {
             do {
-                recipe = try JSONDecoder().decode(Recipe.self, from: Data(bytes[92 + descriptionLength..<92 + descriptionLength + recipeLength]))
+                recipe = try Recipe.decoded(from: Data(bytes[92 + descriptionLength..<92 + descriptionLength + recipeLength]))
             } catch {
                 throw fail("its recipe is not valid JSON of a Tandem recipe")
             }

@@ -36,6 +36,7 @@ public final class Evaluator {
     let model: Model
     let communicator: Communicator
     let threads: WorkerThreads
+    let labelSmoothing: Float
     /// This rank's shard of the test set: whole blocks.
     public let shard: LabeledImages
     public let totalCount: Int
@@ -53,10 +54,11 @@ public final class Evaluator {
     }
 
     /// - Parameter shard: this rank's images, `Evaluator.shard(count: totalCount, blockSize:…)` of the test set.
+    /// - Parameter labelSmoothing: the recipe's, for the loss Keras's `evaluate` reports (the compiled loss).
     /// - Parameter preparedWith: a workspace of the same model and block size whose derived weights
     ///   (`prepare`) to use instead of allocating them again (the trainer's).
     public init(model: Model, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
-                threads: WorkerThreads, preparedWith trainingWorkspace: ModelWorkspace? = nil) {
+                threads: WorkerThreads, labelSmoothing: Float = 0, preparedWith trainingWorkspace: ModelWorkspace? = nil) {
         precondition(shard.firstIndex % blockSize == 0, "a rank's test shard starts at a block boundary")
         self.model = model
         self.shard = shard
@@ -64,6 +66,7 @@ public final class Evaluator {
         self.blockSize = blockSize
         self.communicator = communicator
         self.threads = threads
+        self.labelSmoothing = labelSmoothing
         let first = trainingWorkspace.map { ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared($0)) }
             ?? ModelWorkspace(model: model, capacity: blockSize)
         workspaces = [first] + (1..<threads.count).map { _ in ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared(first)) }
@@ -90,7 +93,7 @@ public final class Evaluator {
                 var loss: Float = 0
                 for (slot, index) in samples.enumerated() {
                     let sampleLogits = logits + slot * classes, label = Int(shard.labels[index])
-                    loss += SoftmaxCrossEntropy.loss(logits: sampleLogits, classes: classes, label: label)
+                    loss += SoftmaxCrossEntropy.loss(logits: sampleLogits, classes: classes, label: label, labelSmoothing: labelSmoothing)
                     sums[label * classes + SoftmaxCrossEntropy.predictedClass(logits: sampleLogits, classes: classes)] += 1
                     sums[rankSlot + SoftmaxCrossEntropy.rank(of: label, logits: sampleLogits, classes: classes)] += 1
                 }

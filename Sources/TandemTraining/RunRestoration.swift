@@ -47,7 +47,7 @@ public struct RestoredRun {
         communicator.broadcast(&metadata, root: 0)
         var recipeText = loaded.map { Checkpoint.encode($0.checkpoint.recipe) } ?? ""
         communicator.broadcast(string: &recipeText, root: 0)
-        let recipe = try! JSONDecoder().decode(Recipe.self, from: Data(recipeText.utf8))   // rank 0 encoded it
+        let recipe = try! Recipe.decoded(from: Data(recipeText.utf8))   // rank 0 encoded it
         let state = loaded.map { TrainingState(model: model, checkpoint: $0.checkpoint) }
             ?? TrainingState(model: model, seed: 0, optimizer: recipe.optimizer)
         state.broadcast(from: 0, communicator: communicator)

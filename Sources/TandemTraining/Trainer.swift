@@ -237,7 +237,8 @@ public final class Trainer {
     private func beginBackward(worker: TrainingWorker, workspace: ModelWorkspace) {
         let indices = workspace.samples.indices!
         let result = model.beginBackward(labels: { Int(self.training.labels[Int(indices[$0])]) },
-                                         scale: 1 / Float(configuration.globalBatchSize), workspace: workspace)
+                                         scale: 1 / Float(configuration.globalBatchSize),
+                                         labelSmoothing: configuration.recipe.labelSmoothing, workspace: workspace)
         worker.correct += result.correct
         if let loss = lossFormat.fixedPoint(result.lossSum) {
             worker.lossSum &+= loss

@@ -18,8 +18,23 @@ public struct Recipe: Codable, Equatable, Sendable {
     /// The epochs a `cosine` schedule decays over: the run's `--epochs` when it started.
     public var decayEpochs = 0
     public var optimizer = OptimizerSettings()
+    /// Keras's `label_smoothing`: the loss's target is `(1 − s) · onehot(label) + s / classes`.
+    public var labelSmoothing: Float = 0
 
     public init() {}
+
+    /// A recipe from its stored JSON (checkpoints, the broadcast at start-up). Keys a recipe gained after
+    /// the JSON was written (RMSprop's `rho`, `labelSmoothing`) take their defaults, which is what
+    /// the run that wrote it did.
+    public static func decoded(from data: Data) throws -> Recipe {
+        func merged(_ base: JSONValue, _ stored: JSONValue) -> JSONValue {
+            guard case let .object(defaults) = base, case let .object(values) = stored else { return stored }
+            return .object(defaults.merging(values) { merged($0, $1) })
+        }
+        let defaults = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(Recipe()))
+        let stored = try JSONDecoder().decode(JSONValue.self, from: data)
+        return try JSONDecoder().decode(Recipe.self, from: JSONEncoder().encode(merged(defaults, stored)))
+    }
 
     /// The scaled learning rate after warm-up.
     public func scaledLearningRate(globalBatchSize: Int) -> Float {
@@ -70,6 +85,9 @@ public struct TrainingConfiguration: Sendable {
     /// Threads per rank, each taking whole micro-batches; no part of the result depends on it.
     public var threads = 1
     public var recipe = Recipe()
+    /// Where the recipe came from, in words, for the start-up report: the checkpoint's, the model's
+    /// compile_config, flags.
+    public var recipeOrigin = "the checkpoint's"
     public var seed: UInt64 = 1
     public var allreduce: AllreduceAlgorithm = .tree
     public var checkpointDirectory: String?

@@ -77,7 +77,7 @@ struct TrainingBenchCommand: ParsableCommand {
         // The model's own recipe (a built-in's defaults) unless flags say otherwise: the steps `train` would run.
         let recipe = self.recipe
         configuration.recipe = communicator.agree {
-            try recipe.applied(to: TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial").recipe, resumed: false)
+            try recipe.newRun(model: choice, defaults: TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial").recipe).recipe
         }
         configuration.globalBatchSize = batchSize
         configuration.microBatchSize = microBatch.size

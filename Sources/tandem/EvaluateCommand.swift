@@ -48,7 +48,7 @@ struct EvaluateCommand: ParsableCommand {
                                                  isFashionMNIST: dataPath.lowercased().contains("fashion")))
         }
         let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, blockSize: restored.microBatchSize,
-                                  communicator: communicator, threads: distributed.makeThreads())
+                                  communicator: communicator, threads: distributed.makeThreads(), labelSmoothing: restored.recipe.labelSmoothing)
         let start = monotonicSeconds()
         let evaluation = evaluator.evaluate(parameters: restored.state.parameters.pointer)
         let seconds = monotonicSeconds() - start

@@ -197,7 +197,7 @@ enum Format {
 /// The optimiser and learning-rate flags. Each is optional: a fresh run takes Keras's default for
 /// what is not given; a resumed run takes the checkpoint's recipe, and refuses a flag that disagrees.
 struct RecipeOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("adam, adamw or sgd. (default: adam, or the checkpoint's)", valueName: "kind"))
+    @Option(help: ArgumentHelp("adam, adamw, sgd or rmsprop. (default: the model's compile_config, adam, or the checkpoint's)", valueName: "kind"))
     var optimizer: OptimizerSettings.Kind?
 
     @Option(help: ArgumentHelp("The learning rate (for the reference batch of 32 when scaled). (default: 0.001)", valueName: "rate"))
@@ -217,11 +217,18 @@ struct RecipeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("AdamW's decoupled weight decay. (default: 0.004, Keras's)", valueName: "rate"))
     var weightDecay: Float?
 
-    @Option(help: ArgumentHelp("SGD's momentum. (default: 0)", valueName: "m"))
+    @Option(help: ArgumentHelp("SGD's and RMSprop's momentum. (default: 0)", valueName: "m"))
     var momentum: Float?
 
     @Flag(help: "SGD with Nesterov momentum.")
     var nesterov = false
+
+    @Option(help: ArgumentHelp("RMSprop's discount of past squared gradients. (default: 0.9)", valueName: "rho"))
+    var rho: Float?
+
+    @Option(help: ArgumentHelp("Keras's label_smoothing: train towards (1 - s) on the label and s / classes on every class. (default: the model's compile_config, or 0)",
+                               valueName: "s"))
+    var labelSmoothing: Float?
 
     func validate() throws {
         if let learningRate, !(learningRate > 0) || !learningRate.isFinite {
@@ -232,6 +239,32 @@ struct RecipeOptions: ParsableArguments {
         }
         if let weightDecay, !(weightDecay >= 0) || !weightDecay.isFinite { throw ValidationError("--weight-decay must be 0 or more") }
         if let momentum, !(0...1).contains(momentum) { throw ValidationError("--momentum must be in 0…1, not \(momentum)") }
+        if let rho, !(0..<1).contains(rho) { throw ValidationError("--rho must be in [0, 1), not \(rho)") }
+        if let labelSmoothing, !(0..<1).contains(labelSmoothing) {
+            throw ValidationError("--label-smoothing must be in [0, 1), not \(labelSmoothing)")
+        }
+    }
+
+    /// The recipe flags given, for the start-up report.
+    var given: [String] {
+        [("--optimizer", optimizer != nil), ("--learning-rate", learningRate != nil), ("--lr-scaling", lrScaling != nil),
+         ("--warmup-epochs", warmupEpochs != nil), ("--schedule", schedule != nil), ("--weight-decay", weightDecay != nil),
+         ("--momentum", momentum != nil), ("--nesterov", nesterov), ("--rho", rho != nil), ("--label-smoothing", labelSmoothing != nil)]
+            .filter(\.1).map(\.0)
+    }
+
+    /// A new run's recipe: `defaults`, then the model's own compile settings (`CompiledRecipe`), then the
+    /// flags; with where it came from, in words.
+    func newRun(model choice: ModelChoiceOptions, defaults: Recipe) throws -> (recipe: Recipe, origin: String) {
+        let compiled: CompiledRecipe
+        do {
+            compiled = try CompiledRecipe(description: choice.description(), base: defaults, ignoringOptimizer: optimizer != nil)
+        } catch let error as CompiledSettingsError {
+            throw UsageError("\(choice.nameOrPath ?? "tutorial"): compile_config: \(error)")
+        }
+        let sources = (compiled.taken.isEmpty ? [] : ["the model's compile_config (\(compiled.taken.joined(separator: ", ")))"])
+            + (given.isEmpty ? [] : [given.joined(separator: ", ")])
+        return (try applied(to: compiled.recipe, resumed: false), sources.isEmpty ? "defaults" : sources.joined(separator: "; then "))
     }
 
     /// `base` with the flags given applied. For a resumed run (`base` from the checkpoint) a flag
@@ -240,7 +273,9 @@ struct RecipeOptions: ParsableArguments {
         var recipe = base
         let kind = optimizer ?? base.optimizer.kind
         if weightDecay != nil, kind != .adamw { throw UsageError("--weight-decay applies to --optimizer adamw only") }
-        if momentum != nil || nesterov, kind != .sgd { throw UsageError("--momentum and --nesterov apply to --optimizer sgd only") }
+        if momentum != nil, kind != .sgd && kind != .rmsprop { throw UsageError("--momentum applies to --optimizer sgd and rmsprop only") }
+        if nesterov, kind != .sgd { throw UsageError("--nesterov applies to --optimizer sgd only") }
+        if rho != nil, kind != .rmsprop { throw UsageError("--rho applies to --optimizer rmsprop only") }
         func set<Value: Equatable>(_ flag: String, _ given: Value?, _ path: WritableKeyPath<Recipe, Value>) throws {
             guard let given else { return }
             if resumed, recipe[keyPath: path] != given {
@@ -256,6 +291,8 @@ struct RecipeOptions: ParsableArguments {
         try set("--weight-decay", weightDecay, \.optimizer.weightDecay)
         try set("--momentum", momentum, \.optimizer.momentum)
         try set("--nesterov", nesterov ? true : nil, \.optimizer.nesterov)
+        try set("--rho", rho, \.optimizer.rho)
+        try set("--label-smoothing", labelSmoothing, \.labelSmoothing)
         return recipe
     }
 }

@@ -49,12 +49,14 @@ struct StartupReport {
             ("global batch", "\(configuration.globalBatchSize), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
             ("micro-batch", "\(sampler.microBatchSize) (\(microBatches) per step, \(rankShare) per rank): each one's sums rounded once, the same weights at any rank and thread count"),
             ("learning rate", learningRateDescription),
+            ("recipe from", configuration.recipeOrigin),
             ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums"),
             ("convolution", convolutions.isEmpty ? "none" : convolutions.joined(separator: ", ")),
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
-            ("loss", model.output == .logits
+            ("loss", (model.output == .logits
                 ? "softmax cross-entropy on the model's outputs, its logits (predict and evaluate apply the softmax)"
-                : "softmax cross-entropy, the model's last softmax fused into it"),
+                : "softmax cross-entropy, the model's last softmax fused into it")
+                + (configuration.recipe.labelSmoothing == 0 ? "" : ", label smoothing \(configuration.recipe.labelSmoothing)")),
             ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),
             ("input", trainer.training.pixels.isEmpty ? "floats as they are" : model.byteScaleDescription),
             ("seed", "\(configuration.seed)"),

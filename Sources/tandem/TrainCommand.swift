@@ -155,7 +155,7 @@ struct TrainCommand: ParsableCommand {
                     throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
                 }
             } else {
-                configuration.recipe = try recipe.applied(to: defaults.recipe, resumed: false)
+                (configuration.recipe, configuration.recipeOrigin) = try recipe.newRun(model: self.choice, defaults: defaults.recipe)
                 configuration.recipe.decayEpochs = epochs
             }
             if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
@@ -242,7 +242,8 @@ struct TrainCommand: ParsableCommand {
         let trainer = Trainer(model: network, training: training, state: state, configuration: configuration,
                               communicator: communicator, threads: threads)
         let evaluator = Evaluator(model: network, shard: testShard, totalCount: testShard.fileCount, blockSize: microBatchSize,
-                                  communicator: communicator, threads: threads, preparedWith: trainer.prepared)
+                                  communicator: communicator, threads: threads, labelSmoothing: configuration.recipe.labelSmoothing,
+                                  preparedWith: trainer.prepared)
         let run = TrainingRun(trainer: trainer, evaluator: evaluator)
         run.printsRankFingerprints = rankFingerprints
         let verbosity = verbose.resolved

@@ -83,7 +83,24 @@ struct ModelDescriptionTests {
         let other = CompiledLoss(name: "MeanSquaredError")
         #expect(other.differences(output: .probabilities, lastLayer: "d").count == 1)
         let smoothed = CompiledLoss(name: "CategoricalCrossentropy", fromLogits: true, labelSmoothing: 0.1)
-        #expect(smoothed.differences(output: .probabilities, lastLayer: "d").count == 2)
+        #expect(smoothed.differences(output: .probabilities, lastLayer: "d").count == 1)   // smoothing is applied, not warned of
+    }
+
+    @Test("Label smoothing: the loss and gradient of Keras's CategoricalCrossentropy(from_logits=True, label_smoothing=0.2)")
+    func labelSmoothing() {
+        // Keras 3.15.1: the summed loss of two samples and tape.gradient with respect to the logits.
+        let logits: [Float] = [1.0, 2.5, -0.5, 0.25, 3.0, -1.0, 0.0, 2.0], labels = [1, 3]
+        let kerasLoss: Float = 2.220211982727051
+        let kerasGradient: [Float] = [0.11188600957393646, -0.12447726726531982, -0.013878349214792252, 0.02646953985095024,
+                                      0.6463874578475952, -0.03724522143602371, -0.015328910201787949, -0.593813419342041]
+        var gradient = [Float](repeating: 0, count: 8)
+        let result = SoftmaxCrossEntropy.lossAndGradient(logits: logits, count: 2, classes: 4, labels: { labels[$0] }, scale: 1,
+                                                         labelSmoothing: 0.2, gradient: &gradient)
+        #expect(abs(result.lossSum - kerasLoss) < 1e-5)
+        #expect(zip(gradient, kerasGradient).allSatisfy { abs($0 - $1) < 1e-6 }, "\(gradient)")
+        let evaluated = SoftmaxCrossEntropy.loss(logits: logits, classes: 4, label: 1, labelSmoothing: 0.2)
+            + SoftmaxCrossEntropy.loss(logits: Array(logits[4...]), classes: 4, label: 3, labelSmoothing: 0.2)
+        #expect(abs(evaluated - kerasLoss) < 1e-5)
     }
 
     @Test("Keys Keras versions add are ignored, missing keys take Keras's defaults")

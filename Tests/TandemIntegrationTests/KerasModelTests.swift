@@ -56,6 +56,33 @@ struct KerasModelTests {
                 "\(mismatch.standardError)")
     }
 
+    @Test("A compiled model's compile_config is a new run's recipe (RMSprop with momentum, label smoothing): said at start-up, one sha256 at -np 1 and 2, the same bits through a resume; a flag overrides it; an optimizer Tandem cannot follow is one line")
+    func compiledRecipe() throws {
+        let model = "\(Self.fixtures)/compiled/rmsprop-smoothing.json"
+        let run = ["train", "--model", model, "--limit", "320", "--no-evaluate-every-epoch", "--seed", "4"]
+        let straight = [1, 2].map { TandemProcess.mpirun(ranks: $0, run + ["--epochs", "2"]) }
+        for outcome in straight {
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(outcome.lines.contains { $0.contains("recipe from") && $0.contains("the model's compile_config (optimizer rmsprop, learning rate 0.0005, label smoothing 0.1)") })
+            #expect(outcome.lines.contains { $0.contains("rmsprop (rho 0.8, momentum 0.5, epsilon 1e-07)") })
+        }
+        #expect(straight[0].digest != nil && straight[0].digest == straight[1].digest)
+        let directory = TandemProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(TandemProcess.mpirun(ranks: 2, run + ["--epochs", "1", "--checkpoint-dir", directory]).status == 0)
+        let resumed = TandemProcess.mpirun(ranks: 1, run + ["--epochs", "2", "--checkpoint-dir", directory, "--resume", "auto"])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(resumed.digest == straight[0].digest)
+        let overridden = TandemProcess.mpirun(ranks: 2, run + ["--epochs", "1", "--label-smoothing", "0"])
+        #expect(overridden.lines.contains { $0.contains("recipe from") && $0.contains("; then --label-smoothing") })
+        #expect(!overridden.lines.contains { $0.contains("label smoothing 0") && $0.hasPrefix("  loss") })
+        let refused = TandemProcess.mpirun(ranks: 2, ["train", "--model", "\(Self.fixtures)/compiled/clipnorm.json", "--limit", "64"])
+        #expect(refused.status == 64)
+        #expect(refused.errorLines.filter { $0.hasPrefix("tandem:") } == ["tandem: error: \(Self.fixtures)/compiled/clipnorm.json: compile_config: the optimizer's clipnorm 1 (gradient clipping) is not supported; pass --optimizer to train with Tandem's instead"], "\(refused.standardError)")
+        #expect(TandemProcess.mpirun(ranks: 1, ["train", "--model", "\(Self.fixtures)/compiled/clipnorm.json", "--limit", "64", "--epochs", "1",
+                                                "--optimizer", "adam"]).status == 0)
+    }
+
     @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' VGG16 (a Functional chain, 33.6 M parameters), ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) keras.io's from-scratch network (nested augmentation with RandomRotation, separable convolutions) and EfficientNetB0 (Normalization, swish on convolutions, drop-connect) at 32×32×3 one sha256 at -np 1 and 2")
     func graphModels() throws {
         for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"] {

@@ -179,4 +179,24 @@ struct OptimizerTests {
         #expect(run(adam, gradients: [[0, 0]]) == [1, -2])
         #expect(run(adamw, gradients: [[0, 0]], trainable: [0..<1]) == [1 - 1 * 0.5 * 0.1, -2])
     }
+
+    @Test("RMSprop with and without momentum: Keras 3's weights after three steps, to a float32 rounding")
+    func rmsprop() {
+        var settings = OptimizerSettings()
+        settings.kind = .rmsprop
+        settings.rho = 0.8
+        for (momentum, expected) in [(Float(0), [UInt32(0x3f6c_dc26), 0xc023_70c7]), (0.5, [0x3f5c_0e2a, 0xc031_aa46])] {
+            // keras.optimizers.RMSprop(learning_rate=0.1, rho=0.8, momentum=m).apply_gradients, weights [1, -2].
+            settings.momentum = momentum
+            let parameters = FloatBuffer([1, -2])
+            let optimizer = Optimizer(parameterCount: 2, settings: settings)
+            for gradient: [Float] in [[1, 0.5], [-2, 0.25], [0.5, 3]] {
+                optimizer.update(parameters: parameters, gradient: gradient, learningRate: 0.1)
+            }
+            // Keras computes 1 − ρ in float64 before rounding it (0.2, not 1 − 0.8 in float32): 1 ulp apart at most.
+            for (value, bits) in zip(parameters.array, expected) {
+                #expect(abs(value - Float(bitPattern: bits)) <= Float(bitPattern: bits).ulp, "momentum \(momentum): \(parameters.array)")
+            }
+        }
+    }
 }

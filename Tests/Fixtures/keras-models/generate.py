@@ -538,3 +538,46 @@ with open(os.path.join(here, "supported", "expected-layers.json"), "w") as file:
     file.write("\n")
 with open(os.path.join(here, "keras-version.txt"), "w") as file:
     file.write(f"keras {keras.__version__}\n")
+
+# Compile settings (compile_config) a new run takes as its recipe, each in to_json() of a compiled model:
+# compiled/<name>.json, and what Tandem must make of it in compiled/expected.json (the recipe's fields,
+# or the one line that refuses it).
+def compiled(name, optimizer, loss="sparse_categorical_crossentropy"):
+    fresh()
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Flatten(), layers.Dense(10)], name=name.replace("-", "_"))
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+    os.makedirs(os.path.join(here, "compiled"), exist_ok=True)
+    with open(os.path.join(here, "compiled", name + ".json"), "w") as file:
+        file.write(model.to_json() + "\n")
+
+
+logits = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+compiled_expected = {
+    "adam-tuned": (keras.optimizers.Adam(3e-4, beta_1=0.8, beta_2=0.99, epsilon=1e-6), logits,
+                   {"kind": "adam", "learningRate": 3e-4, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-6}),
+    "adam-weight-decay": (keras.optimizers.Adam(1e-3, weight_decay=0.05), logits, {"kind": "adamw", "weightDecay": 0.05}),
+    "adamw": (keras.optimizers.AdamW(2e-3), logits, {"kind": "adamw", "learningRate": 2e-3, "weightDecay": 0.004}),
+    "sgd-nesterov": (keras.optimizers.SGD(0.05, momentum=0.9, nesterov=True), logits,
+                     {"kind": "sgd", "learningRate": 0.05, "momentum": 0.9, "nesterov": True}),
+    "rmsprop-smoothing": (keras.optimizers.RMSprop(5e-4, rho=0.8, momentum=0.5),
+                          keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1),
+                          {"kind": "rmsprop", "learningRate": 5e-4, "rho": 0.8, "momentum": 0.5, "labelSmoothing": 0.1}),
+    "by-name": ("rmsprop", logits, {"kind": "rmsprop", "learningRate": 1e-3, "rho": 0.9}),
+    "clipnorm": (keras.optimizers.Adam(clipnorm=1.0), logits,
+                 "the optimizer's clipnorm 1 (gradient clipping) is not supported; pass --optimizer to train with Tandem's instead"),
+    "schedule": (keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 1000, 0.9)), logits,
+                 "the optimizer's learning_rate is a ExponentialDecay schedule, which Tandem does not follow; pass --learning-rate (and --schedule, --warmup-epochs)"),
+    "ema": (keras.optimizers.Adam(use_ema=True), logits,
+            "the optimizer's use_ema true (an exponential moving average of the weights) is not supported; pass --optimizer to train with Tandem's instead"),
+    "accumulation": (keras.optimizers.Adam(gradient_accumulation_steps=4), logits,
+                     "the optimizer's gradient_accumulation_steps 4 (gradient accumulation; use a larger --batch-size) is not supported; pass --optimizer to train with Tandem's instead"),
+    "nadam": (keras.optimizers.Nadam(), logits,
+              "optimizer Nadam is not supported (Adam, AdamW, SGD or RMSprop); pass --optimizer to train with one of Tandem's"),
+    "sgd-weight-decay": (keras.optimizers.SGD(0.1, weight_decay=1e-4), logits,
+                         "the optimizer's weight_decay 0.0001 on SGD is not supported; pass --optimizer to train with Tandem's instead"),
+}
+for name, (optimizer, loss, _) in compiled_expected.items():
+    compiled(name, optimizer, loss)
+with open(os.path.join(here, "compiled", "expected.json"), "w") as file:
+    json.dump({name: outcome for name, (_, _, outcome) in compiled_expected.items()}, file, indent=2, sort_keys=True)
+    file.write("\n")
