@@ -27,7 +27,12 @@ keras_probabilities = model.predict(images, verbose=0)
 rows = [json.loads(line) for line in open(f"{directory}/predictions.jsonl")]
 tandem_probabilities = np.array([[entry["probability"] for entry in sorted(row["top_k"], key=lambda e: e["class"])]
                                  for row in rows])
-if not np.allclose(keras_probabilities.sum(axis=1), 1, atol=1e-4):   # logits: Keras gives them, Tandem probabilities
+if keras_probabilities.shape[1] == 1:   # a binary classifier: P(class 1), or its logit
+    p = keras_probabilities
+    if model.layers[-1].get_config().get("activation") != "sigmoid":
+        p = 1 / (1 + np.exp(-p))
+    keras_probabilities = np.concatenate([1 - p, p], axis=1)
+elif not np.allclose(keras_probabilities.sum(axis=1), 1, atol=1e-4):   # logits: Keras gives them, Tandem probabilities
     shifted = np.exp(keras_probabilities - keras_probabilities.max(axis=1, keepdims=True))
     keras_probabilities = shifted / shifted.sum(axis=1, keepdims=True)
 difference = np.abs(keras_probabilities - tandem_probabilities).max()

@@ -10,7 +10,13 @@ public struct CompiledLoss: Sendable, Equatable {
     public let labelSmoothing: Double
 
     public static let crossEntropyNames: Set<String> = ["SparseCategoricalCrossentropy", "CategoricalCrossentropy",
-                                                 "sparse_categorical_crossentropy", "categorical_crossentropy"]
+                                                        "sparse_categorical_crossentropy", "categorical_crossentropy"]
+    public static let binaryCrossEntropyNames: Set<String> = ["BinaryCrossentropy", "binary_crossentropy"]
+
+    /// A loss Tandem trains as the file says (with its label smoothing) for a model with `output`.
+    public func matches(_ output: ModelOutput) -> Bool {
+        (output.isBinary ? Self.binaryCrossEntropyNames : Self.crossEntropyNames).contains(name)
+    }
 
     public init(name: String, fromLogits: Bool = false, labelSmoothing: Double = 0) {
         self.name = name
@@ -34,15 +40,16 @@ public struct CompiledLoss: Sendable, Equatable {
 
     /// What start-up says where the file's loss and Tandem's training differ, one line each.
     public func differences(output: ModelOutput, lastLayer: String) -> [String] {
-        guard Self.crossEntropyNames.contains(name) else {
-            return ["the model was compiled with loss '\(name)'; Tandem trains it with softmax cross-entropy"]
+        guard matches(output) else {
+            return ["the model was compiled with loss '\(name)'; Tandem trains it with \(output.isBinary ? "binary" : "softmax") cross-entropy"]
         }
         var lines: [String] = []
-        if output == .logits && !fromLogits {
-            lines.append("the model was compiled with from_logits=False, but its last layer (\(lastLayer)) has no softmax: Tandem trains its outputs as logits, as from_logits=True would")
+        let squashing = output.isBinary ? "sigmoid" : "softmax"
+        if (output == .logits || output == .logit) && !fromLogits {
+            lines.append("the model was compiled with from_logits=False, but its last layer (\(lastLayer)) has no \(squashing): Tandem trains its outputs as logits, as from_logits=True would")
         }
-        if output == .probabilities && fromLogits {
-            lines.append("the model was compiled with from_logits=True on a softmax output (\(lastLayer)), which Keras would pass through a second softmax: Tandem trains the softmax's input as the logits")
+        if (output == .probabilities || output == .probability) && fromLogits {
+            lines.append("the model was compiled with from_logits=True on a \(squashing) output (\(lastLayer)), which Keras would pass through a second \(squashing): Tandem trains the \(squashing)'s input as the logits")
         }
         return lines
     }

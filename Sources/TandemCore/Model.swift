@@ -1,10 +1,22 @@
 /// What a classifier's last layer gives, as Keras's `predict` returns it. Either way Tandem trains with
 /// softmax cross-entropy on the logits, the softmax fused into the loss.
+///
+/// A binary classifier has one output unit: `Dense(1, sigmoid)`, or its logit `z` with
+/// `BinaryCrossentropy(from_logits=True)`. Tandem trains it as two classes with logits `(0, z)`, whose
+/// softmax is `(1 − σ(z), σ(z))` and whose softmax cross-entropy is exactly binary cross-entropy (label
+/// smoothing included), so evaluation, reports and predict see two classes.
 public enum ModelOutput: String, Sendable {
     /// The last layer ends in a softmax: Keras's `from_logits=False`.
     case probabilities
     /// The last layer is linear: the class scores before a softmax, Keras's `from_logits=True`.
     case logits
+    /// One unit ending in a sigmoid, fused into the loss: Keras's `predict` gives P(class 1).
+    case probability
+    /// One linear unit: the logit of class 1.
+    case logit
+
+    /// One output unit for two classes.
+    public var isBinary: Bool { self == .probability || self == .logit }
 }
 
 /// A Keras model, `Sequential` or Functional: layers in an order where each follows the layers it reads
@@ -87,12 +99,24 @@ public struct Model: Sendable {
             layers.append(layer)
             shapes.append(layer.outputShape)
         }
-        guard let last = layers.last else { throw ModelDefinitionError("a model needs at least one layer") }
+        guard var last = layers.last else { throw ModelDefinitionError("a model needs at least one layer") }
+        let fusesSigmoid = last.outputShape == .vector(1) && last.outputActivation == .sigmoid
+        if fusesSigmoid {
+            // The sigmoid is fused into the loss, as a final softmax is: the layer computes the logit.
+            let index = layers.count - 1, configuration = description.layers[index]
+            var linear = configuration.config
+            linear["activation"] = .string("linear")
+            let inputShapes = description.inputs[index].map { shapes[$0] }
+            last = try LayerRegistry.make(KerasLayerConfiguration(className: configuration.className, name: configuration.name, config: linear),
+                                          inputShape: inputShapes[0],
+                                          context: LayerBuildContext(convolution: convolution, index: index, inputShapes: inputShapes))
+            layers[index] = last
+        }
         let read = Set(description.inputs.joined())
         if let unread = layers.indices.dropLast().first(where: { !read.contains($0 + 1) }) {
             throw ModelDefinitionError("\(layers[unread].name): not on the path from the model's input to its output (no layer reads it)")
         }
-        output = try Self.output(of: last)
+        output = try Self.output(of: last, sigmoidFused: fusesSigmoid)
         // Summed in doubles: the sizes of a nonsensical model must be refused, not overflow.
         let parameterBytes = 16 * layers.reduce(0.0) { $0 + Double($1.parameterCount) }   // with gradient and optimiser state
         let workspaceBytes = 4 * layers.reduce(Double(description.inputShape.count)) {
@@ -136,7 +160,8 @@ public struct Model: Sendable {
         self.regularization = regularization
     }
 
-    public var classCount: Int { layers.last!.outputShape.count }
+    /// Classes: the last layer's units, or 2 for a binary classifier's one.
+    public var classCount: Int { output.isBinary ? 2 : layers.last!.outputShape.count }
 
     /// What a uint8 pixel is multiplied by before the model sees it: 1/255, as Keras tutorials feed
     /// `x / 255`, or 1 for a model that rescales its own input (a `Rescaling` before its first layer
@@ -152,19 +177,18 @@ public struct Model: Sendable {
         return "uint8 as it is, 0–255 (the model's \(rescaling.name) rescales it)"
     }
 
-    /// A softmax last layer gives probabilities, a linear one logits; anything else is not a classifier
-    /// Tandem can train with softmax cross-entropy.
-    private static func output(of last: any Layer) throws -> ModelOutput {
+    /// A softmax last layer gives probabilities, a linear one logits; one unit is a binary classifier
+    /// (`sigmoidFused`: its sigmoid, now computed by the loss). Anything else is not a classifier Tandem
+    /// can train with cross-entropy.
+    private static func output(of last: any Layer, sigmoidFused: Bool) throws -> ModelOutput {
         if last.endsInSoftmax { return .probabilities }
         guard last.outputActivation == .linear else {
-            throw ModelDefinitionError("\(last.name): the model ends in activation '\(last.outputActivation.name)'; Tandem trains classifiers whose last layer is a softmax or linear (logits)")
+            throw ModelDefinitionError("\(last.name): the model ends in activation '\(last.outputActivation.name)'; Tandem trains classifiers whose last layer is a softmax, linear (logits), or one sigmoid unit (binary)")
         }
         guard last.outputShape.isVector else {
             throw ModelDefinitionError("\(last.name): the model's output is \(last.outputShape), not one score per class (Flatten or global pooling first)")
         }
-        guard last.outputShape.channels >= 2 else {
-            throw ModelDefinitionError("\(last.name): one output unit (a binary classifier) is not supported yet; give the model one unit per class (2 for two classes)")
-        }
+        if last.outputShape.channels == 1 { return sigmoidFused ? .probability : .logit }
         return .logits
     }
 
@@ -210,6 +234,7 @@ public struct Model: Sendable {
     @discardableResult
     public func forward(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) -> UnsafePointer<Float> {
         forward(layers: layers.indices, parameters: parameters, workspace: workspace)
+        workspace.pairBinaryLogits()
         return UnsafePointer(workspace.logits)
     }
 
@@ -225,9 +250,17 @@ public struct Model: Sendable {
     /// many samples were classified correctly.
     public func beginBackward(labels: (Int) -> Int, scale: Float, labelSmoothing: Float = 0,
                               workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
-        SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
-                                            labels: labels, scale: scale, labelSmoothing: labelSmoothing,
-                                            gradient: workspace.outputGradient(layer: layers.count - 1))
+        let outputGradient = workspace.outputGradient(layer: layers.count - 1)
+        guard let (_, binaryGradient) = workspace.binaryLogits else {
+            return SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
+                                                       labels: labels, scale: scale, labelSmoothing: labelSmoothing, gradient: outputGradient)
+        }
+        // The logit z is the second of (0, z): its gradient is the second of the pair's.
+        workspace.pairBinaryLogits()
+        let result = SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: 2, labels: labels,
+                                                         scale: scale, labelSmoothing: labelSmoothing, gradient: binaryGradient.pointer)
+        for sample in 0..<workspace.count { outputGradient[sample] = binaryGradient[2 * sample + 1] }
+        return result
     }
 
     /// The backward pass through layers `range`, last first (`range` must follow every layer that reads
@@ -282,6 +315,8 @@ public final class ModelWorkspace: @unchecked Sendable {
     public let layerGradient: FloatBuffer
     /// A placeholder for arguments a forward-only pass does not use.
     private let unused: FloatBuffer
+    /// A binary classifier's two-class logits `(0, z)` and their gradient (`ModelOutput`); nil otherwise.
+    let binaryLogits: (logits: FloatBuffer, gradient: FloatBuffer)?
     /// Each layer's inputs and the gradients its backward pass writes, as `LayerMemory.inputs` and
     /// `inputGradients` hand them to merge layers: `tableStart[i]` is layer `i`'s first entry.
     private let inputTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
@@ -333,6 +368,7 @@ public final class ModelWorkspace: @unchecked Sendable {
             layerGradient = FloatBuffer(count: model.largestLayerParameterCount)
         }
         unused = FloatBuffer(count: 1)
+        binaryLogits = model.output.isBinary ? (FloatBuffer(count: 2 * capacity), FloatBuffer(count: 2 * capacity)) : nil
 
         let (starts, entries) = startsAndTotal(layerInputs.map(\.count))
         tableStart = starts
@@ -361,7 +397,19 @@ public final class ModelWorkspace: @unchecked Sendable {
 
     /// Where the next block goes, `count` samples of `height × width × channels` floats.
     public var input: UnsafeMutablePointer<Float> { activations[0].pointer }
-    public var logits: UnsafeMutablePointer<Float> { activations[activations.count - 1].pointer }
+    /// The model's logits, `classCount` per sample (a binary classifier's two-class ones).
+    public var logits: UnsafeMutablePointer<Float> { binaryLogits?.logits.pointer ?? output }
+    /// The last layer's output.
+    var output: UnsafeMutablePointer<Float> { activations[activations.count - 1].pointer }
+
+    /// A binary classifier's logits `(0, z)` from the block's outputs `z`; nothing for other models.
+    func pairBinaryLogits() {
+        guard let (logits, _) = binaryLogits else { return }
+        for sample in 0..<count {
+            logits[2 * sample] = 0
+            logits[2 * sample + 1] = output[sample]
+        }
+    }
 
     /// The gradient with respect to layer `index`'s output (of a layer that runs backward).
     public func outputGradient(layer index: Int) -> UnsafeMutablePointer<Float> { gradients[plan.buffers[index + 1]!].pointer }

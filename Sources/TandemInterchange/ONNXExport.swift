@@ -5,8 +5,8 @@ import TandemData
 
 /// The model as an ONNX graph (opset 17), written with swift-protobuf from ONNX's own `onnx.proto`
 /// (`ONNX.pb.swift`, generated once). It takes Keras's layout, `input` of shape (batch, height, width,
-/// channels), and gives `probabilities` (batch, classes), or `logits` for a model without a final softmax:
-/// the model as Keras runs it for `predict`.
+/// channels), and gives `probabilities` (batch, classes), or `logits` for a model without a final softmax,
+/// or for a binary classifier `probability` (batch, 1) or `logit`: the model as Keras runs it for `predict`.
 /// Inside, convolutions and pooling run in ONNX's channels-first layout; one transpose goes in, and one
 /// goes back before a `Flatten`, whose element order is Keras's (channels last). Layers that are the
 /// identity at inference (Dropout, the augmentations) leave no node.
@@ -80,8 +80,10 @@ struct GraphBuilder {
             }
             activations.append((current, channelsFirst))
         }
+        // A binary classifier's sigmoid, which Tandem's loss computes, is the graph's last node.
+        if model.output == .probability { add("Sigmoid", [current]) }
         let output = ONNXExport.outputName(for: model)
-        graph.output = [Self.valueInfo(output, dimensions: [nil, model.classCount])]
+        graph.output = [Self.valueInfo(output, dimensions: [nil, model.layers.last!.outputShape.count])]
         // The last node's output is the model's output.
         graph.node[graph.node.count - 1].output = [output]
     }

@@ -21,7 +21,8 @@ public struct CompiledRecipe: Sendable {
             try Self.apply(optimizer: optimizer, to: &recipe)
             taken.append("optimizer \(recipe.optimizer.kind.rawValue), learning rate \(recipe.learningRate)")
         }
-        if let loss = description.compiledLoss, loss.labelSmoothing != 0, CompiledLoss.crossEntropyNames.contains(loss.name) {
+        if let loss = description.compiledLoss, loss.labelSmoothing != 0,
+           CompiledLoss.crossEntropyNames.union(CompiledLoss.binaryCrossEntropyNames).contains(loss.name) {
             guard (0..<1).contains(loss.labelSmoothing) else {
                 throw CompiledSettingsError("the loss's label_smoothing \(loss.labelSmoothing) is not in [0, 1)")
             }

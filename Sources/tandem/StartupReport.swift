@@ -24,6 +24,15 @@ struct StartupReport {
         return text
     }
 
+    var lossDescription: String {
+        switch model.output {
+        case .logits: "softmax cross-entropy on the model's outputs, its logits (predict and evaluate apply the softmax)"
+        case .probabilities: "softmax cross-entropy, the model's last softmax fused into it"
+        case .logit: "binary cross-entropy on the model's one output, the logit of class 1 (predict and evaluate apply the sigmoid)"
+        case .probability: "binary cross-entropy, the model's last sigmoid fused into it"
+        }
+    }
+
     /// `after epoch 3`, or `in epoch 4 after step 450` for a checkpoint written inside an epoch.
     var resumePoint: String {
         let state = trainer.state
@@ -53,9 +62,7 @@ struct StartupReport {
             ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums"),
             ("convolution", convolutions.isEmpty ? "none" : convolutions.joined(separator: ", ")),
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
-            ("loss", (model.output == .logits
-                ? "softmax cross-entropy on the model's outputs, its logits (predict and evaluate apply the softmax)"
-                : "softmax cross-entropy, the model's last softmax fused into it")
+            ("loss", lossDescription
                 + (configuration.recipe.labelSmoothing == 0 ? "" : ", label smoothing \(configuration.recipe.labelSmoothing)")),
             ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) test)"),
             ("input", trainer.training.pixels.isEmpty ? "floats as they are" : model.byteScaleDescription),

@@ -27,7 +27,9 @@ struct ModelSummary {
     var text: String {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
         func title(_ layer: any Layer) -> String {
-            "\(layer.name) (\(layer.summaryDetail.isEmpty ? layer.kind : "\(layer.kind), \(layer.summaryDetail)"))"
+            // A binary classifier's last sigmoid is computed by the loss; the file's layer has it.
+            let detail = model.output == .probability && layer.name == model.layers.last!.name ? "sigmoid" : layer.summaryDetail
+            return "\(layer.name) (\(detail.isEmpty ? layer.kind : "\(layer.kind), \(detail)"))"
         }
         let firstColumn = max(37, (model.layers.map { title($0).count }.max() ?? 0) + 2)
         let isGraph = !model.description.isChain

@@ -6,7 +6,8 @@ DIR holds model.onnx, model.keras, model.weights.h5 and model.safetensors export
 inputs.npy (images, uint8, N×H×W[×C]) and predictions.jsonl (`tandem predict --json inputs.npy`).
 Checks, each printed as one line, exit status 1 at the first failure:
 - ONNX Runtime runs model.onnx on the inputs and gives Tandem's probabilities within 1e-5 (the softmax
-  of its `logits` for a model without a final softmax, whose export gives what Keras's predict gives);
+  of its `logits` for a model without a final softmax, whose export gives what Keras's predict gives;
+  a binary classifier's `probability` of class 1, or its `logit`);
 - h5py reads model.weights.h5, the safetensors package reads model.safetensors, and they hold the same
   tensors; the .keras archive holds config.json, metadata.json and the same weights;
 - the safetensors metadata carries the model's Keras JSON.
@@ -37,8 +38,11 @@ inputs = (images.astype(np.float32) / (255 if byte_scale == "1/255" else 1)).ast
 if output.name == "logits":
     shifted = np.exp(onnx_probabilities - onnx_probabilities.max(axis=1, keepdims=True))
     onnx_probabilities = shifted / shifted.sum(axis=1, keepdims=True)
+elif output.name in ("probability", "logit"):   # a binary classifier: P(class 1), or its logit
+    p = onnx_probabilities[:, :1] if output.name == "probability" else 1 / (1 + np.exp(-onnx_probabilities[:, :1]))
+    onnx_probabilities = np.concatenate([1 - p, p], axis=1)
 elif output.name != "probabilities":
-    fail(f"the ONNX model's output is {output.name}, not probabilities or logits")
+    fail(f"the ONNX model's output is {output.name}, not probabilities, logits, probability or logit")
 records = [json.loads(line) for line in open(f"{directory}/predictions.jsonl")]
 if len(records) != len(images):
     fail(f"{len(records)} predictions for {len(images)} images")

@@ -83,6 +83,32 @@ struct KerasModelTests {
                                                 "--optimizer", "adam"]).status == 0)
     }
 
+    @Test("Binary classifiers (Dense(1, sigmoid), and keras.io's from-scratch network with one logit and its compile settings): one sha256 at -np 1, 2 and 3; the start-up report says binary cross-entropy; predict gives the two classes' probabilities")
+    func binaryClassifiers() throws {
+        let data = Self.fixtures + "/../npz/binary-uint8.npz"
+        for (name, ranks) in [("binary-cnn", [1, 2, 3]), ("from-scratch-binary", [1, 2])] {
+            let directory = TandemProcess.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--data", data, "--limit", "64", "--epochs", "1",
+                       "--no-evaluate-every-epoch", "--seed", "5"]
+            let outcomes = ranks.map { TandemProcess.mpirun(ranks: $0, run + ($0 == 2 ? ["--checkpoint-dir", directory] : [])) }
+            for outcome in outcomes {
+                #expect(outcome.status == 0, "\(name): \(outcome.standardError)")
+                #expect(outcome.lines.contains { $0.hasPrefix("  loss") && $0.contains("binary cross-entropy") })
+            }
+            #expect(Set(outcomes.map(\.digest)).count == 1 && outcomes[0].digest != nil, "\(name)")
+            let prediction = TandemProcess.tandem(["predict", "--checkpoint", directory, "--json",
+                                                   Self.fixtures + "/../npz/binary-test-first-8.npy"])
+            #expect(prediction.status == 0, "\(prediction.standardError)")
+            #expect(prediction.lines.count == 8)
+            for line in prediction.lines {
+                let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let probabilities = try #require(record["top_k"] as? [[String: Any]]).compactMap { $0["probability"] as? Double }
+                #expect(probabilities.count == 2 && abs(probabilities.reduce(0, +) - 1) < 1e-6, "\(line)")
+            }
+        }
+    }
+
     @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' VGG16 (a Functional chain, 33.6 M parameters), ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) keras.io's from-scratch network (nested augmentation with RandomRotation, separable convolutions) and EfficientNetB0 (Normalization, swish on convolutions, drop-connect) at 32×32×3 one sha256 at -np 1 and 2")
     func graphModels() throws {
         for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn"] {

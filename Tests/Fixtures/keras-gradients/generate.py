@@ -10,7 +10,7 @@ For each model description in ../keras-models/supported named below, `<name>.jso
 `layer.weights` order, Keras's initial weights (batch-norm's statistics and scales drawn at random so
 that they matter) and the gradient of every weight (null for non-trainable ones, frozen layers
 included); the batch (4 images in [0, 1), labels) and the mean sparse categorical cross-entropy of
-`model(x, training=False)`; the weight regularisers' penalty (`sum(model.losses)`), whose gradient is
+`model(x, training=False)` (binary cross-entropy for a model with one sigmoid unit); the weight regularisers' penalty (`sum(model.losses)`), whose gradient is
 in the weights' gradients, as Keras's `fit` computes them. Nested models' layers are listed as the model's own, as Tandem splices
 them in. Run once; the files are committed.
 """
@@ -24,7 +24,7 @@ import tensorflow as tf
 here = os.path.dirname(os.path.abspath(__file__))
 models = os.path.join(here, "..", "keras-models", "supported")
 
-for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn"]:
+for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn", "binary-cnn"]:
     keras.utils.set_random_seed(7)
     model = keras.models.model_from_json(open(os.path.join(models, name + ".json")).read())
     generator = np.random.default_rng(7)
@@ -34,11 +34,13 @@ for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regular
             layer.set_weights([generator.uniform(0.5, 1.5, gamma.shape), generator.uniform(-0.2, 0.2, beta.shape),
                                generator.uniform(-0.2, 0.2, mean.shape), generator.uniform(0.5, 1.5, variance.shape)])
     images = generator.uniform(0, 1, (4,) + tuple(model.input_shape[1:])).astype("float32")
-    labels = np.array([3, 0, 9, 5])
-    from_logits = model.layers[-1].get_config().get("activation", "linear") != "softmax"
-    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+    binary = model.output_shape[-1] == 1   # one sigmoid unit: binary cross-entropy on labels 0 and 1
+    labels = np.array([1, 0, 0, 1]) if binary else np.array([3, 0, 9, 5])
+    activation = model.layers[-1].get_config().get("activation", "linear")
+    loss_function = (keras.losses.BinaryCrossentropy(from_logits=activation != "sigmoid") if binary
+                     else keras.losses.SparseCategoricalCrossentropy(from_logits=activation != "softmax"))
     with tf.GradientTape() as tape:
-        loss = loss_function(labels, model(images, training=False))
+        loss = loss_function(labels[:, None].astype("float32") if binary else labels, model(images, training=False))
         # What Keras's fit adds to the loss: the weight regularisers' penalty.
         penalty = sum(model.losses) if model.losses else tf.constant(0.0)
         total = loss + penalty

@@ -369,7 +369,7 @@ save("supported", "resnet20-v1", keras.Model(resnet_input, layers.Dense(10, acti
                                              name="resnet20_v1"))
 # keras.io's "Image classification from scratch" (make_model), with its augmentation block inside the
 # model as its earlier version wrote it, at 32×32×3 and 10 classes. The 2-class variant (one logit) is
-# refused below.
+# its own (with one logit) is further below.
 def from_scratch(input_shape, num_classes):
     augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)], name="data_augmentation")
     inputs = keras.Input(shape=input_shape)
@@ -436,17 +436,11 @@ unsupported = {
                      "wide: filters 1000000000 is out of range (1…65536)"),
     "sigmoid-output": (sequential("multi_label", (28, 28, 1),
                                   layers.Flatten(), layers.Dense(10, activation="sigmoid", name="scores")),
-                       "scores: the model ends in activation 'sigmoid'; Tandem trains classifiers whose last layer is a softmax or linear (logits)"),
-    "binary-output": (sequential("binary", (28, 28, 1),
-                                 layers.Flatten(), layers.Dense(1, name="score")),
-                      "score: one output unit (a binary classifier) is not supported yet; give the model one unit per class (2 for two classes)"),
+                       "scores: the model ends in activation 'sigmoid'; Tandem trains classifiers whose last layer is a softmax, linear (logits), or one sigmoid unit (binary)"),
     "lstm": (sequential("lstm", (28, 28),
                         layers.LSTM(8, name="recurrent"), layers.Dense(10, activation="softmax")),
              "recurrent: LSTM layers are not supported"),
 }
-fresh()
-unsupported["from-scratch-binary"] = (from_scratch((32, 32, 3), 2),
-                                      "dense: one output unit (a binary classifier) is not supported yet; give the model one unit per class (2 for two classes)")
 expected = {}
 for name, (model, line) in unsupported.items():
     save("unsupported", name, model)
@@ -533,9 +527,6 @@ fresh()
 keras.models.model_from_json(open(os.path.join(here, "supported", "dropout-cnn.json")).read()).save(
     os.path.join(here, "supported", "dropout-cnn.keras"))
 
-with open(os.path.join(here, "supported", "expected-layers.json"), "w") as file:
-    json.dump(summaries, file, indent=1, sort_keys=True)
-    file.write("\n")
 with open(os.path.join(here, "keras-version.txt"), "w") as file:
     file.write(f"keras {keras.__version__}\n")
 
@@ -580,4 +571,25 @@ for name, (optimizer, loss, _) in compiled_expected.items():
     compiled(name, optimizer, loss)
 with open(os.path.join(here, "compiled", "expected.json"), "w") as file:
     json.dump({name: outcome for name, (_, _, outcome) in compiled_expected.items()}, file, indent=2, sort_keys=True)
+    file.write("\n")
+
+# Binary classifiers (appended last): keras.io's from-scratch network for 2 classes, as it writes it (one
+# logit, compiled with BinaryCrossentropy(from_logits=True)), and a small CNN ending in Dense(1, sigmoid).
+fresh()
+scratch_binary = from_scratch((32, 32, 3), 2)
+scratch_binary.compile(optimizer=keras.optimizers.Adam(3e-4), loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                       metrics=[keras.metrics.BinaryAccuracy(name="acc")])
+save("supported", "from-scratch-binary", scratch_binary)
+fresh()
+binary_input = keras.Input(shape=(32, 32, 3))
+x = layers.Conv2D(6, 3, strides=2, use_bias=False, name="conv")(binary_input)
+x = layers.BatchNormalization(name="bn")(x)
+x = layers.Activation("relu", name="relu")(x)
+x = layers.GlobalAveragePooling2D(name="pool")(x)
+binary_cnn = keras.Model(binary_input, layers.Dense(1, activation="sigmoid", name="score")(x), name="binary_cnn")
+binary_cnn.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+save("supported", "binary-cnn", binary_cnn)
+# Last: every supported model's layers, as Keras summarises them.
+with open(os.path.join(here, "supported", "expected-layers.json"), "w") as file:
+    json.dump(summaries, file, indent=1, sort_keys=True)
     file.write("\n")
