@@ -79,7 +79,7 @@ public struct ModelDescription: Sendable, Equatable {
             guard let className = entry["class_name"]?.string, let config = entry["config"]?.object else {
                 throw fail("layer \(index + 1) has no class_name and config")
             }
-            let name = config["name"]?.string ?? "layer_\(index + 1)"
+            let name = config["name"]?.string ?? "layer_\(layers.count + 1)"   // counted without the InputLayer, which a stored description may add
             if className == "InputLayer" {
                 guard layers.isEmpty else { throw fail("\(name): an InputLayer after the first layer is not supported") }
                 declaredInput = config["batch_shape"] ?? config["batch_input_shape"]
