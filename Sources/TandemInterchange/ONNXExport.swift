@@ -200,6 +200,10 @@ struct GraphBuilder {
                 add("Sub", [current, mean])
                 add("Div", [current, deviation])
             }
+        case let upsampling as UpSampling2D:
+            addResize(upsampling.resize, interpolation: upsampling.interpolation, layer: layer.name)
+        case let resizing as Resizing:
+            addResize(resizing.resize, interpolation: resizing.interpolation, layer: layer.name)
         case let padding as ZeroPadding2D:
             toChannelsFirst()
             let margins = padding.margins
@@ -210,7 +214,12 @@ struct GraphBuilder {
             add("Slice", [current, constant([margins.top, margins.left], name: "\(layer.name)/starts"),
                           constant([shape.height - margins.bottom, shape.width - margins.right], name: "\(layer.name)/ends"),
                           constant([2, 3], name: "\(layer.name)/axes")])
-        case is Dropout, is any AugmentationLayer:
+        case let prelu as PReLU:
+            // Keras's alpha (height, width, channels) as ONNX's slope, broadcast over (channels, height, width).
+            let alpha = try require(weight("alpha"), layer)
+            if !prelu.inputShape.isVector { toChannelsFirst() }
+            add("PRelu", [current, prelu.inputShape.isVector ? initializer(alpha) : initializer(alpha, permutation: [2, 0, 1])])
+        case is Dropout, is GaussianNoise, is any AugmentationLayer:
             break   // the identity at inference
         default:
             throw ModelDefinitionError("\(layer.name): \(layer.kind) has no ONNX export yet")
@@ -232,6 +241,25 @@ struct GraphBuilder {
             Self.attribute("pads", pads(input: layer.inputShape, window: layer.window,
                                         strides: layer.strides, padding: layer.padding)),
         ])
+    }
+
+    /// TensorFlow's resize as ONNX's `Resize` to the output's size: bilinear with half-pixel centres
+    /// (both clamp at the border), nearest with TensorFlow's half-pixel rule `floor((y + 0.5)·in/out)`, which
+    /// is ONNX's half-pixel position `(y + 0.5)·in/out − 0.5` rounded half up.
+    private mutating func addResize(_ resize: ImageResize, interpolation: ImageResize.Interpolation, layer: String) {
+        toChannelsFirst()
+        let image = current
+        add("Shape", [image])
+        add("Slice", [current, constant([0], name: "\(layer)/batch_start"), constant([2], name: "\(layer)/batch_end")])
+        add("Concat", [current, constant([resize.output.height, resize.output.width], name: "\(layer)/size")],
+            attributes: [Self.attribute("axis", 0)])
+        let sizes = current
+        let mode: [Onnx_AttributeProto] = switch interpolation {
+        case .bilinear: [Self.attribute("mode", "linear"), Self.attribute("coordinate_transformation_mode", "half_pixel")]
+        case .nearest: [Self.attribute("mode", "nearest"), Self.attribute("coordinate_transformation_mode", "half_pixel"),
+                        Self.attribute("nearest_mode", "round_prefer_ceil")]
+        }
+        add("Resize", [image, "", "", sizes], attributes: mode)
     }
 
     /// A merge layer over tensors in one layout: images channels first (a vector broadcast against
@@ -505,6 +533,14 @@ struct GraphBuilder {
         attribute.name = name
         attribute.type = .float
         attribute.f = value
+        return attribute
+    }
+
+    static func attribute(_ name: String, _ value: String) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .string
+        attribute.s = Data(value.utf8)
         return attribute
     }
 }

@@ -58,7 +58,7 @@ if largest > 1e-5:
 print(f"ok onnxruntime {onnxruntime.__version__}: {len(records)} images, probabilities within {largest:.2g} of Tandem's")
 
 # The same tensors through h5py (bare and inside the .keras archive) and safetensors.
-ORDER = ["kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "mean", "variance", "count"]
+ORDER = ["kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "mean", "variance", "count", "alpha"]
 tensors = load_file(f"{directory}/model.safetensors")
 with safe_open(f"{directory}/model.safetensors", framework="numpy") as f:
     metadata = f.metadata()

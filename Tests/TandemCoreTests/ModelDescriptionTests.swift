@@ -18,7 +18,7 @@ struct ModelDescriptionTests {
                             "vgg16", "functional-chain", "functional-chain-keras2", "initializers-cnn", "margins-cnn", "rescaling-cnn", "reshape-softmax",
                             "residual-cnn", "merge-cnn", "mobile-cnn", "resnet50", "densenet121", "mobilenetv2",
                             "transfer-cnn", "transfer-mobilenetv2", "resnet20-v1", "from-scratch", "regularized-cnn", "efficientnetb0",
-                            "from-scratch-binary", "binary-cnn"]
+                            "from-scratch-binary", "binary-cnn", "resize-cnn"]
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)
@@ -119,7 +119,7 @@ struct ModelDescriptionTests {
         let convolution = try #require(model.layers[0] as? Conv2D)
         #expect(convolution.padding == .valid && convolution.strides == 1 && convolution.activation == .linear && convolution.useBias)
         #expect(model.layers[1].outputShape == TensorShape(height: 3, width: 3, channels: 2))   // pool 2, strides 2, valid
-        #expect(model.layers.map(\.name) == ["layer_2", "layer_3", "layer_4", "layer_5"])
+        #expect(model.layers.map(\.name) == ["layer_1", "layer_2", "layer_3", "layer_4"])   // unnamed layers counted from 1, the InputLayer aside
     }
 
     @Test("Bad descriptions: one line each, nothing allocated for absurd sizes", arguments: [
@@ -204,6 +204,29 @@ extension ModelDescriptionTests {
         #expect(abs(Double(dropped) / Double(output.count) - 0.5) < 0.06, "\(dropped) of \(output.count) dropped")
         harness.training = false
         #expect(harness.forward().allSatisfy { $0 == 1 })
+    }
+
+    @Test("GaussianNoise adds N(0, stddev²) and GaussianDropout multiplies by N(1, rate/(1 − rate)), the same draws for the same sample, the identity in inference",
+          arguments: ["GaussianNoise", "GaussianDropout"])
+    func gaussianNoise(className: String) throws {
+        let configuration = KerasLayerConfiguration(className: className, name: "noise",
+                                                    config: className == "GaussianNoise" ? ["stddev": .number(0.5)] : ["rate": .number(0.2)])
+        let layer = try LayerRegistry.make(configuration, inputShape: .vector(20_000), context: LayerBuildContext())
+        let harness = LayerHarness(layer)
+        for index in 0..<harness.input.count { harness.input[index] = 2 }
+        let output = harness.forward()
+        #expect(harness.forward() == output)
+        // The noise's mean and standard deviation: 0 and 0.5 added, or 1 and 0.5 (√(0.2/0.8)) as a factor of 2.
+        let noise = output.map { className == "GaussianNoise" ? $0 - 2 : $0 / 2 - 1 }
+        let mean = noise.reduce(0, +) / Float(noise.count)
+        let deviation = (noise.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(noise.count)).squareRoot()
+        #expect(abs(mean) < 0.02 && abs(deviation - 0.5) < 0.02, "mean \(mean), deviation \(deviation)")
+        let gradient = harness.backward(outputGradient: Array(repeating: 1, count: 20_000)).input
+        #expect(gradient == (className == "GaussianNoise" ? Array(repeating: 1, count: 20_000) : output.map { $0 / 2 }))
+        harness.sampleIndex += 1
+        #expect(harness.forward() != output)
+        harness.training = false
+        #expect(harness.forward().allSatisfy { $0 == 2 })
     }
 
     @Test("A noise_shape that does not fit the input is refused in one line")

@@ -175,3 +175,14 @@ case("conv2d-silu", layers.Conv2D(4, 3, padding="same", activation="silu", name=
 case("dense-gelu", layers.Dense(5, activation="gelu", name="d"), (7,))
 case("depthwise-swish", layers.DepthwiseConv2D(3, padding="same", activation="swish", name="d"), (5, 4, 3))
 case("separable-elu", layers.SeparableConv2D(4, 3, activation="elu", name="s"), (6, 6, 2))
+
+# Resizing, upsampling, centre crop and PReLU (appended last).
+case("upsampling-nearest", layers.UpSampling2D((2, 3), name="u"), (3, 4, 2))
+case("upsampling-bilinear", layers.UpSampling2D(2, interpolation="bilinear", name="u"), (3, 4, 2))
+case("resizing-bilinear-down", layers.Resizing(5, 3, name="r"), (7, 6, 2))
+case("resizing-bilinear-up", layers.Resizing(9, 7, name="r"), (4, 5, 2))
+case("resizing-nearest", layers.Resizing(5, 8, interpolation="nearest", name="r"), (7, 6, 2))
+case("center-crop", layers.CenterCrop(3, 4, name="c"), (6, 7, 2))
+case("prelu", layers.PReLU(name="p"), (4, 3, 2))
+case("prelu-shared", layers.PReLU(shared_axes=[1, 2], name="p"), (4, 3, 5))
+case("prelu-vector", layers.PReLU(name="p"), (7,))

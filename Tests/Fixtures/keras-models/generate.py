@@ -589,6 +589,23 @@ x = layers.GlobalAveragePooling2D(name="pool")(x)
 binary_cnn = keras.Model(binary_input, layers.Dense(1, activation="sigmoid", name="score")(x), name="binary_cnn")
 binary_cnn.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 save("supported", "binary-cnn", binary_cnn)
+# Resizing, PReLU, upsampling, centre crop and the Gaussian and spatial regularisers in one model on
+# Fashion-MNIST's images (appended last, before the summaries).
+fresh()
+resize_input = keras.Input(shape=(28, 28, 1))
+x = layers.Resizing(32, 32, name="resize")(resize_input)
+x = layers.Conv2D(6, 3, strides=2, name="conv_a")(x)
+x = layers.PReLU(shared_axes=[1, 2], name="prelu")(x)
+x = layers.UpSampling2D(interpolation="bilinear", name="upsample")(x)
+x = layers.CenterCrop(24, 24, name="crop")(x)
+x = layers.GaussianNoise(0.1, name="noise")(x)
+x = layers.SpatialDropout2D(0.1, name="spatial_dropout")(x)
+x = layers.Conv2D(8, 3, strides=2, activation="gelu", name="conv_b")(x)
+x = layers.GaussianDropout(0.1, name="gaussian_dropout")(x)
+x = layers.UpSampling2D(name="upsample_nearest")(x)
+x = layers.GlobalAveragePooling2D(name="pool")(x)
+save("supported", "resize-cnn", keras.Model(resize_input, layers.Dense(10, activation="softmax", name="classes")(x), name="resize_cnn"))
+
 # Last: every supported model's layers, as Keras summarises them.
 with open(os.path.join(here, "supported", "expected-layers.json"), "w") as file:
     json.dump(summaries, file, indent=1, sort_keys=True)
