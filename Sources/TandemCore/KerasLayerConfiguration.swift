@@ -108,6 +108,28 @@ extension KerasLayerConfiguration {
         return (computed, nil)
     }
 
+    /// Keras's image preprocessing `factor` (`RandomContrast`, `RandomBrightness`): a number `f` for
+    /// `max(−f, bounds.lower)…f`, or a pair, sorted; each within `bounds`.
+    public func factorRange(_ key: String = "factor", bounds: ClosedRange<Double>) throws -> ClosedRange<Float> {
+        guard let value = config[key], value != .null else { throw error("\(key) is missing") }
+        let numbers = (value.array ?? [value]).compactMap(\.number)
+        guard (1...2).contains(numbers.count), numbers.count == (value.array?.count ?? 1), numbers.allSatisfy(bounds.contains) else {
+            throw error("\(key) \(value.displayText) must be a number or a pair of numbers in \(bounds.lowerBound)…\(bounds.upperBound)")
+        }
+        let (lower, upper) = numbers.count == 1 ? (max(-abs(numbers[0]), bounds.lowerBound), abs(numbers[0])) : (numbers.min()!, numbers.max()!)
+        return Float(lower)...Float(upper)
+    }
+
+    /// `value_range`: the pixel values' `[low, high]` (Keras's default 0…255).
+    public func valueRange() throws -> ClosedRange<Float> {
+        guard let value = config["value_range"], value != .null else { return 0...255 }
+        guard let numbers = value.array?.compactMap(\.number), numbers.count == 2, numbers[0] < numbers[1],
+              numbers.allSatisfy({ abs($0) < 1e9 }) else {
+            throw error("value_range \(value.displayText) must be [low, high]")
+        }
+        return Float(numbers[0])...Float(numbers[1])
+    }
+
     /// `padding`: same or valid (Keras's default).
     public func padding() throws -> Padding {
         Padding(rawValue: try choice("padding", default: "valid", allowed: ["same", "valid"]))!

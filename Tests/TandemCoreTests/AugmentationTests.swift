@@ -66,6 +66,72 @@ struct AugmentationTests {
         }
     }
 
+    struct ZoomFixture: Decodable {
+        struct Case: Decodable {
+            let height: Float
+            let width: Float
+            let fill_mode: String
+            let interpolation: String
+            let output: [Float]
+        }
+        let input_shape: [Int]
+        let input: [Float]
+        let fill_value: Float
+        let cases: [Case]
+    }
+
+    @Test("RandomZoom's zoom about the centre is Keras's matrix through TensorFlow's resampling, for every fill mode and interpolation (Tests/Fixtures/keras-layers/zoom.json)")
+    func zoomMatchesKeras() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/keras-layers/zoom.json")
+        let fixture = try JSONDecoder().decode(ZoomFixture.self, from: Data(contentsOf: url))
+        let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
+        #expect(fixture.cases.count == 24)
+        for item in fixture.cases {
+            let configuration = KerasLayerConfiguration(className: "RandomZoom", name: "zoom", config: [
+                "height_factor": .number(0.1), "fill_mode": .string(item.fill_mode), "interpolation": .string(item.interpolation),
+                "fill_value": .number(Double(fixture.fill_value))])
+            let layer = try #require(try LayerRegistry.make(configuration, inputShape: shape, context: LayerBuildContext()) as? RandomZoom)
+            var output = [Float](repeating: .nan, count: shape.count)
+            layer.zoom(fixture.input, height: item.height, width: item.width, into: &output)
+            let worst = zip(output, item.output).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "\(item.height)x\(item.width) \(item.fill_mode) \(item.interpolation): \(worst)")
+        }
+    }
+
+    @Test("RandomContrast and RandomBrightness: one factor per image, within Keras's range, clipped to value_range; the same again for the same sample; none in inference",
+          arguments: ["RandomContrast", "RandomBrightness"])
+    func intensity(className: String) throws {
+        let shape = TensorShape(height: 4, width: 5, channels: 2)
+        let configuration = KerasLayerConfiguration(className: className, name: "intensity",
+                                                    config: ["factor": .number(0.3), "value_range": .array([.number(0), .number(1)])])
+        let layer = try LayerRegistry.make(configuration, inputShape: shape, context: LayerBuildContext())
+        let harness = LayerHarness(layer)
+        for index in 0..<shape.count { harness.input[index] = 0.3 + 0.4 * Float(index % 7) / 6 }   // within 0.3…0.7
+        var factors: [Float] = []
+        for sample in 0..<400 {
+            harness.sampleIndex = sample
+            let output = harness.forward()
+            #expect(harness.forward() == output)
+            #expect(output.allSatisfy { (0...1).contains($0) })
+            for channel in 0..<2 {
+                let values = stride(from: channel, to: shape.count, by: 2).map { (harness.input[$0], output[$0]) }
+                let mean = values.map(\.0).reduce(0, +) / Float(values.count)
+                // Unclipped elements: (y − mean)/(x − mean) is the contrast, y − x the brightness's delta, one per image.
+                let unclipped = values.filter { $0.1 > 0 && $0.1 < 1 && abs($0.0 - mean) > 0.05 }
+                let measured = unclipped.map { className == "RandomContrast" ? ($0.1 - mean) / ($0.0 - mean) : $0.1 - $0.0 }
+                #expect(measured.max()! - measured.min()! < 1e-4, "sample \(sample): \(measured)")
+                factors.append(measured[0])
+            }
+        }
+        // Keras's reading of factor 0.3: contrast 1…1.3, brightness −0.3…0.3 of the value range's width.
+        let range: ClosedRange<Float> = className == "RandomContrast" ? 1...1.3 : -0.3...0.3
+        #expect(factors.allSatisfy { $0 >= range.lowerBound - 1e-4 && $0 <= range.upperBound + 1e-4 })
+        #expect(factors.min()! < range.lowerBound + 0.05 && factors.max()! > range.upperBound - 0.05)
+        harness.training = false
+        #expect(harness.forward() == harness.input.array)
+    }
+
     @Test("RandomFlip: each sample gets one of the flips, about a quarter each, the same again for the same sample; none in inference")
     func flips() {
         let shape = TensorShape(height: 2, width: 3, channels: 1)

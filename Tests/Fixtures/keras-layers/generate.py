@@ -186,3 +186,19 @@ case("center-crop", layers.CenterCrop(3, 4, name="c"), (6, 7, 2))
 case("prelu", layers.PReLU(name="p"), (4, 3, 2))
 case("prelu-shared", layers.PReLU(shared_axes=[1, 2], name="p"), (4, 3, 5))
 case("prelu-vector", layers.PReLU(name="p"), (7,))
+
+# Zoom as RandomZoom applies it (appended last): keras.ops.image.affine_transform with the layer's own
+# matrix (_get_zoom_matrix) for given (height, width) zooms, every fill mode and interpolation.
+zoom_layer = layers.RandomZoom(0.1)
+image = rng.normal(size=(1, 7, 6, 2)).astype("float32")
+cases = []
+for height, width in [(0.8, 0.8), (1.3, 0.7), (1.0, 1.25)]:
+    matrix = zoom_layer._get_zoom_matrix(np.array([[width, height]], dtype="float32"), 7, 6)
+    for fill_mode in ["reflect", "wrap", "nearest", "constant"]:
+        for interpolation in ["bilinear", "nearest"]:
+            out = keras.ops.image.affine_transform(image, matrix, interpolation=interpolation, fill_mode=fill_mode, fill_value=0.5)
+            cases.append({"height": height, "width": width, "fill_mode": fill_mode, "interpolation": interpolation,
+                          "output": np.asarray(out).flatten().tolist()})
+with open(os.path.join(here, "zoom.json"), "w") as file:
+    json.dump({"input_shape": [7, 6, 2], "input": image.flatten().tolist(), "fill_value": 0.5, "cases": cases}, file)
+    file.write("\n")

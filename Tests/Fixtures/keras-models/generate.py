@@ -589,11 +589,15 @@ x = layers.GlobalAveragePooling2D(name="pool")(x)
 binary_cnn = keras.Model(binary_input, layers.Dense(1, activation="sigmoid", name="score")(x), name="binary_cnn")
 binary_cnn.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 save("supported", "binary-cnn", binary_cnn)
-# Resizing, PReLU, upsampling, centre crop and the Gaussian and spatial regularisers in one model on
+# Zoom, contrast and brightness augmentation, resizing, PReLU, upsampling, centre crop and the Gaussian
+# and spatial regularisers in one model on
 # Fashion-MNIST's images (appended last, before the summaries).
 fresh()
 resize_input = keras.Input(shape=(28, 28, 1))
-x = layers.Resizing(32, 32, name="resize")(resize_input)
+x = layers.RandomZoom(0.1, name="zoom")(resize_input)
+x = layers.RandomContrast(0.2, value_range=(0, 1), name="contrast")(x)
+x = layers.RandomBrightness(0.1, value_range=(0, 1), name="brightness")(x)
+x = layers.Resizing(32, 32, name="resize")(x)
 x = layers.Conv2D(6, 3, strides=2, name="conv_a")(x)
 x = layers.PReLU(shared_axes=[1, 2], name="prelu")(x)
 x = layers.UpSampling2D(interpolation="bilinear", name="upsample")(x)

@@ -1,0 +1,37 @@
+/// Keras's `RandomBrightness`: in training, one value drawn uniformly in `factor` (`f` for `−f…f`),
+/// times the width of `value_range`, added to every pixel of an image, then clipped to `value_range`; in
+/// inference, the identity. Draws as `RandomFlip`'s: from (seed, epoch, sample, layer). An augmentation
+/// layer.
+public struct RandomBrightness: KerasLayer, AugmentationLayer {
+    public let name: String
+    public let inputShape: TensorShape
+    public let factors: ClosedRange<Float>
+    public let valueRange: ClosedRange<Float>
+    public let position: Int
+
+    public var outputShape: TensorShape { inputShape }
+    public var kind: String { "RandomBrightness" }
+    public var summaryDetail: String { "brightness \(factors.lowerBound)…\(factors.upperBound)" }
+    public var parameterBlocks: [ParameterBlock] { [] }
+
+    public static let kerasClassNames = ["RandomBrightness"]
+
+    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+        try configuration.requireChannelsLast()
+        name = configuration.name
+        self.inputShape = inputShape
+        factors = try configuration.factorRange(bounds: -1...1)
+        valueRange = try configuration.valueRange()
+        position = context.index
+    }
+
+    public func forward(_ memory: LayerMemory) {
+        let count = inputShape.count, width = valueRange.upperBound - valueRange.lowerBound
+        forEachSample(memory, position: position) { generator, input, output in
+            let delta = (factors.lowerBound + (factors.upperBound - factors.lowerBound) * generator.nextUnitFloat()) * width
+            for index in 0..<count {
+                output[index] = min(max(input[index] + delta, valueRange.lowerBound), valueRange.upperBound)
+            }
+        }
+    }
+}
