@@ -11,6 +11,12 @@ public enum Initializer: Equatable, Sendable {
     case normal(mean: Float, standardDeviation: Float, truncated: Bool)
     /// `VarianceScaling` and its named forms (Glorot, He, LeCun).
     case varianceScaling(scale: Double, mode: FanMode, distribution: Distribution)
+    /// `Orthogonal`: a kernel seen as a (fan-in × outputs) matrix with orthonormal columns (or rows, if
+    /// it is wide), times `gain`: the Q of a normal matrix's QR with R's diagonal positive, as Keras
+    /// takes it; by modified Gram–Schmidt in doubles.
+    case orthogonal(gain: Float)
+    /// `Identity`: a Dense kernel's identity matrix (ones on its diagonal) times `gain`.
+    case identity(gain: Float)
 
     public enum FanMode: String, Sendable {
         case fanIn = "fan_in", fanOut = "fan_out", fanAverage = "fan_avg"
@@ -53,6 +59,15 @@ public enum Initializer: Equatable, Sendable {
         case "henormal": self = .varianceScaling(scale: 2, mode: .fanIn, distribution: .truncatedNormal)
         case "lecununiform": self = .varianceScaling(scale: 1, mode: .fanIn, distribution: .uniform)
         case "lecunnormal": self = .varianceScaling(scale: 1, mode: .fanIn, distribution: .truncatedNormal)
+        case "orthogonal", "identity", "identityinitializer":
+            // Keras builds them for matrices: a kernel (a convolution's seen as (kh·kw·in) × out).
+            let isOrthogonal = className.lowercased() == "orthogonal"
+            guard key.hasSuffix("kernel_initializer") || key == "depthwise_initializer" || key == "pointwise_initializer",
+                  isOrthogonal || configuration.className == "Dense" else {
+                throw configuration.error("\(key) \(className) is not supported (Keras builds it for \(isOrthogonal ? "kernels" : "Dense kernels") only)")
+            }
+            let gain = Float(try number("gain", 1))
+            self = isOrthogonal ? .orthogonal(gain: gain) : .identity(gain: gain)
         case "variancescaling":
             let scale = try number("scale", 1)
             guard scale > 0 else { throw configuration.error("\(key): scale \(scale) must be positive") }
@@ -70,9 +85,22 @@ public enum Initializer: Equatable, Sendable {
     }
 
     /// Writes `count` values for a tensor with the given fans (Keras's: for a kernel of shape
-    /// (kh, kw, in, out), `kh·kw·in` and `kh·kw·out`).
+    /// (kh, kw, in, out), `kh·kw·in` and `kh·kw·out`; as a matrix, `fanIn` rows).
     func fill(_ values: UnsafeMutablePointer<Float>, count: Int, fanIn: Int, fanOut: Int, generator: inout RandomGenerator) {
         switch self {
+        case let .orthogonal(gain):
+            let rows = max(fanIn, 1), columns = count / rows
+            let q = Self.orthonormalColumns(rows: max(rows, columns), columns: min(rows, columns), generator: &generator)
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    // q is (max × min): the matrix itself, or its transpose for a wide one.
+                    let value = rows >= columns ? q[row * columns + column] : q[column * rows + row]
+                    values[row * columns + column] = gain * Float(value)
+                }
+            }
+        case let .identity(gain):
+            let rows = max(fanIn, 1), columns = count / rows
+            for index in 0..<count { values[index] = index / columns == index % columns ? gain : 0 }
         case let .constant(value):
             values.update(repeating: value, count: count)
         case let .uniform(minimum, maximum):
@@ -103,6 +131,25 @@ public enum Initializer: Equatable, Sendable {
                 }
             }
         }
+    }
+
+    /// A `rows × columns` matrix (rows ≥ columns, row-major) with orthonormal columns: modified
+    /// Gram–Schmidt on a standard normal matrix drawn row by row, which gives QR's Q with R's diagonal
+    /// positive. IEEE arithmetic and square roots only, so the same on every machine.
+    static func orthonormalColumns(rows: Int, columns: Int, generator: inout RandomGenerator) -> [Double] {
+        var matrix = (0..<rows * columns).map { _ in standardNormal(&generator, truncated: false) }
+        for column in 0..<columns {
+            for previous in 0..<column {
+                var dot = 0.0
+                for row in 0..<rows { dot += matrix[row * columns + previous] * matrix[row * columns + column] }
+                for row in 0..<rows { matrix[row * columns + column] -= dot * matrix[row * columns + previous] }
+            }
+            var norm = 0.0
+            for row in 0..<rows { norm += matrix[row * columns + column] * matrix[row * columns + column] }
+            norm = norm.squareRoot()
+            for row in 0..<rows { matrix[row * columns + column] /= norm }
+        }
+        return matrix
     }
 
     /// A standard normal draw by Marsaglia's polar method; truncated: drawn again beyond ±2.

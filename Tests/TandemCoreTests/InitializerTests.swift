@@ -37,8 +37,37 @@ struct InitializerTests {
         for (value, expected) in cases {
             #expect(try dense(["kernel_initializer": value]).kernelInitializer == expected, "\(value)")
         }
-        #expect(throws: (any Error).self) { try dense(["kernel_initializer": .string("orthogonal")]) }
+        #expect(try dense(["kernel_initializer": .string("orthogonal")]).kernelInitializer == .orthogonal(gain: 1))
+        #expect(throws: (any Error).self) { try dense(["bias_initializer": .string("orthogonal")]) }   // Keras needs a matrix
+        #expect(throws: (any Error).self) { try dense(["kernel_initializer": .string("exponential_decay")]) }
         #expect(try dense(["bias_initializer": .string("ones")]).biasInitializer == .ones)
+    }
+
+    @Test("Orthogonal: the kernel as a (fan-in × outputs) matrix has orthonormal columns, or rows if wide, times gain; Identity: the identity matrix times gain, on Dense kernels only",
+          arguments: [(300, 200), (3, 7), (6, 6)])
+    func orthogonalAndIdentity(inputs: Int, units: Int) throws {
+        let gain: Float = 1.5
+        let orthogonal = try dense(["kernel_initializer": .object(["class_name": .string("Orthogonal"), "config": .object(["gain": .number(1.5)])])],
+                                   inputs: inputs, units: units)
+        let kernel = drawn(orthogonal).prefix(inputs * units).map(Double.init)
+        let (inner, outer) = inputs >= units ? (inputs, units) : (units, inputs)   // product over the long side
+        for first in 0..<outer {
+            for second in 0..<outer {
+                let dot = (0..<inner).reduce(0.0) { sum, k in
+                    sum + (inputs >= units ? kernel[k * units + first] * kernel[k * units + second]
+                                           : kernel[first * units + k] * kernel[second * units + k])
+                }
+                #expect(abs(dot - (first == second ? Double(gain * gain) : 0)) < 1e-5, "\(first), \(second): \(dot)")
+            }
+        }
+        let identity = try dense(["kernel_initializer": .object(["class_name": .string("Identity"), "config": .object(["gain": .number(1.5)])])],
+                                 inputs: inputs, units: units)
+        let eye = drawn(identity).prefix(inputs * units)
+        #expect(eye.enumerated().allSatisfy { $1 == ($0 / units == $0 % units ? gain : 0) })
+        let convolution = KerasLayerConfiguration(className: "Conv2D", name: "c", config: [
+            "filters": .number(2), "kernel_size": .number(3), "kernel_initializer": .string("identity")])
+        #expect { _ = try LayerRegistry.make(convolution, inputShape: TensorShape(height: 5, width: 5, channels: 1), context: LayerBuildContext()) }
+            throws: { "\($0)" == "c: kernel_initializer identity is not supported (Keras builds it for Dense kernels only)" }
     }
 
     @Test("The default draws Glorot-uniform kernels exactly as before, (2u − 1)·√(6/(in + out)) in flat order, and zero biases")
