@@ -66,7 +66,7 @@ struct GraphBuilder {
         if shape.isVector {
             add("Flatten", [current], attributes: [Self.attribute("axis", 1)])
         } else {
-            toChannelsFirst()
+            transposeToChannelsFirst()
         }
         // Each activation's tensor and layout, by activation (0 the input, `i + 1` layer i's output).
         var activations = [(name: current, channelsFirst: channelsFirst)]
@@ -181,7 +181,7 @@ struct GraphBuilder {
             let shape = reshape.outputShape
             if !shape.isVector {
                 add("Reshape", [current, constant([-1, shape.height, shape.width, shape.channels], name: "\(layer.name)/shape")])
-                toChannelsFirst()
+                transposeToChannelsFirst()
             }
         case let rescaling as Rescaling:
             add("Mul", [current, constant([rescaling.scale], name: "\(layer.name)/scale")])
@@ -403,16 +403,19 @@ struct GraphBuilder {
 
     // MARK: Layout
 
-    /// Channels first for a layer that works on images. Past the graph's input every tensor that is not
-    /// channels first is flat, (batch, channels): a 1×1 image (Tandem's shapes do not tell the two
-    /// apart, as in squeeze-and-excitation's `Reshape((1, 1, C))`), which becomes (batch, channels, 1, 1).
+    /// Channels first for a layer that works on images. A tensor that is not channels first is flat
+    /// here, (batch, channels): a 1×1 image (Tandem's shapes do not tell the two apart, as in
+    /// squeeze-and-excitation's `Reshape((1, 1, C))`), which becomes (batch, channels, 1, 1). Images in
+    /// Keras's layout (the graph's input, a `Reshape`'s output) are transposed where they are made.
     private mutating func toChannelsFirst() {
         guard !channelsFirst else { return }
-        if current == ONNXExport.inputName {
-            add("Transpose", [current], attributes: [Self.attribute("perm", [0, 3, 1, 2])])
-        } else {
-            add("Unsqueeze", [current, constant([2, 3], name: "\(current)/image_axes")])
-        }
+        add("Unsqueeze", [current, constant([2, 3], name: "\(current)/image_axes")])
+        channelsFirst = true
+    }
+
+    /// An image in Keras's layout, (batch, height, width, channels), to ONNX's channels first.
+    private mutating func transposeToChannelsFirst() {
+        add("Transpose", [current], attributes: [Self.attribute("perm", [0, 3, 1, 2])])
         channelsFirst = true
     }
 

@@ -18,7 +18,7 @@ struct InteropTests {
     static let python = InteropEnvironment.python
     static let images = repository.path + "/Tests/Fixtures/images/test-first-8.npy"
 
-    @Test("Every export of a trained model is read by its consumer and agrees with Tandem: the tutorial, fashion-strong (batch-norm, augmentation, dropout, global pooling), a logits model (ONNX gives its logits), every activation, padding and cropping, a model that rescales its own 0-255 input, Reshape and a Softmax layer, a residual graph, one of every merge layer, MobileNet blocks (depthwise, separable, dilated)",
+    @Test("Every export of a trained model is read by its consumer and agrees with Tandem: the tutorial, fashion-strong (batch-norm, augmentation, dropout, global pooling), a logits model (ONNX gives its logits), every activation, padding and cropping, a model that rescales its own 0-255 input, Reshape and a Softmax layer, a residual graph, one of every merge layer, MobileNet blocks (depthwise, separable, dilated), resizing, upsampling, centre crop and PReLU",
           arguments: [["--model", "tutorial"], ["--model", "fashion-strong", "--epochs", "1"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/basic-classification.keras"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/activations-cnn.json"],
@@ -27,8 +27,23 @@ struct InteropTests {
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/reshape-softmax.json"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/residual-cnn.json"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/merge-cnn.json"],
-                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/mobile-cnn.json"]])
+                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/mobile-cnn.json"],
+                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/resize-cnn.json"]])
     func exportsReadByTheirConsumers(model: [String]) throws {
+        try checkExports(training: model, images: Self.images)
+    }
+
+    @Test("The same for colour models: a binary classifier (one sigmoid unit; ONNX gives its probability) and EfficientNetB0 (Normalization, swish, squeeze-and-excitation)",
+          arguments: ["binary-cnn", "efficientnetb0"])
+    func colourExportsReadByTheirConsumers(model: String) throws {
+        let fixtures = Self.repository.path + "/Tests/Fixtures"
+        try checkExports(training: ["--model", "\(fixtures)/keras-models/supported/\(model).json", "--data", "\(fixtures)/npz/binary-uint8.npz"],
+                         images: fixtures + "/npz/binary-test-first-8.npy")
+    }
+
+    /// Trains briefly, exports every format, and runs Tests/Interop/check_exports.py on them and on
+    /// `tandem predict` of `images`.
+    private func checkExports(training model: [String], images: String) throws {
         let directory = TandemProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let training = TandemProcess.tandem(["train", "--limit", "320", "--epochs", "1", "--verbose", "0", "--checkpoint-dir", directory] + model)
@@ -37,7 +52,7 @@ struct InteropTests {
             let export = TandemProcess.tandem(["export", "--checkpoint", directory, "--output", "\(directory)/model.\(format)"])
             #expect(export.status == 0, "\(export.standardError)")
         }
-        try FileManager.default.copyItem(atPath: Self.images, toPath: directory + "/inputs.npy")
+        try FileManager.default.copyItem(atPath: images, toPath: directory + "/inputs.npy")
         let predictions = TandemProcess.tandem(["predict", "--checkpoint", directory, "--json", "--top-k", "10", directory + "/inputs.npy"])
         #expect(predictions.status == 0, "\(predictions.standardError)")
         FileManager.default.createFile(atPath: directory + "/predictions.jsonl", contents: Data(predictions.standardOutput.utf8))
