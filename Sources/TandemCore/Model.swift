@@ -86,12 +86,15 @@ public struct Model: Sendable {
     public init(description: ModelDescription, convolution: ConvolutionAlgorithm? = nil) throws {
         var layers: [any Layer] = []
         var shapes = [description.inputShape]   // of each activation: the input, then each layer's output
-        for (index, configuration) in description.layers.enumerated() {
+        func make(_ configuration: KerasLayerConfiguration, index: Int) throws -> any Layer {
             let inputShapes = description.inputs[index].map { shapes[$0] }
-            let layer = try LayerRegistry.make(configuration, inputShape: inputShapes[0],
-                                               context: LayerBuildContext(convolution: convolution, index: index, inputShapes: inputShapes))
-            if inputShapes.count > 1 && !(layer is any MergeLayer) {
-                throw configuration.error("takes \(inputShapes.count) inputs; only merge layers (Add, Concatenate, …) take several")
+            return try LayerRegistry.make(configuration, inputShape: inputShapes[0],
+                                          context: LayerBuildContext(convolution: convolution, index: index, inputShapes: inputShapes))
+        }
+        for (index, configuration) in description.layers.enumerated() {
+            let layer = try make(configuration, index: index), inputCount = description.inputs[index].count
+            if inputCount > 1 && !(layer is any MergeLayer) {
+                throw configuration.error("takes \(inputCount) inputs; only merge layers (Add, Concatenate, …) take several")
             }
             if layer.endsInSoftmax && index != description.layers.count - 1 {
                 throw configuration.error("a softmax is only supported on the last layer (Tandem fuses it into the loss)")
@@ -106,10 +109,7 @@ public struct Model: Sendable {
             let index = layers.count - 1, configuration = description.layers[index]
             var linear = configuration.config
             linear["activation"] = .string("linear")
-            let inputShapes = description.inputs[index].map { shapes[$0] }
-            last = try LayerRegistry.make(KerasLayerConfiguration(className: configuration.className, name: configuration.name, config: linear),
-                                          inputShape: inputShapes[0],
-                                          context: LayerBuildContext(convolution: convolution, index: index, inputShapes: inputShapes))
+            last = try make(KerasLayerConfiguration(className: configuration.className, name: configuration.name, config: linear), index: index)
             layers[index] = last
         }
         let read = Set(description.inputs.joined())

@@ -26,8 +26,6 @@ public struct ModelDescription: Sendable, Equatable {
     /// The optimizer `compile_config` names (Keras's serialised optimizer), if any: a new run's recipe
     /// starts from it (`CompiledRecipe`). Not part of `json`, like `compiledLoss`.
     public var compiledOptimizer: JSONValue?
-    /// The metrics `compile_config` lists.
-    public var compiledMetrics: [JSONValue] = []
 
     /// The largest input height or width, and channel count, a description may declare.
     public static let largestInputExtent = 1 << 14
@@ -101,7 +99,6 @@ public struct ModelDescription: Sendable, Equatable {
                   inferenceCalls: graph.inferenceCalls)
         compiledLoss = root["compile_config"]?["loss"].flatMap(CompiledLoss.init(keras:))
         compiledOptimizer = root["compile_config"]?["optimizer"].flatMap { $0 == .null ? nil : $0 }
-        compiledMetrics = root["compile_config"]?["metrics"]?.array ?? []
     }
 
     /// `[null, H, W, C]`, or `[null, H, W]` for one channel.
