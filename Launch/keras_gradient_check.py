@@ -17,6 +17,12 @@ Tandem's first-step loss, and the largest ‖Δg‖ / ‖g‖ over the weight te
 float32, and of Tandem and of Keras float32 against float64 (the issue's bound: 1e-4, 1e-3 for models
 deeper than 50 layers).
 Models with Dropout or augmentation are not for this check: their training draws are not Keras's.
+
+A gradient of a ReLU network is discontinuous wherever a pre-activation is zero: one value within
+float32 rounding (~1e-7) of a kink that lands on the other side in one computation switches a whole
+position's gradient on or off, which moves a layer's ‖Δg‖/‖g‖ by up to ~1e-2 when batch-norm's backward
+amplifies it. Any float32 computation (Keras's own, Tandem's with another --micro-batch or --convolution)
+crosses such a kink now and then; Launch/results/graphs/keras-gradients.log has the worked case.
 """
 import argparse
 import os
@@ -37,6 +43,9 @@ def main():
     parser.add_argument("--detail", action="store_true", help="also print the eight tensors that differ most")
     parser.add_argument("--ranks", default="2")
     parser.add_argument("--micro-batch", default=None)
+    parser.add_argument("--convolution", default=None, help="Tandem's --convolution (default: its auto)")
+    parser.add_argument("--initial-weights", default=None,
+                        help="a .weights.h5 both start from (e.g. a Tandem export) instead of Keras's initialisation")
     arguments = parser.parse_args()
     import keras
     import tensorflow as tf
@@ -55,6 +64,8 @@ def main():
         labels = generator.integers(0, model.output_shape[-1], size=32).astype(np.uint8)
         np.savez(os.path.join(work, "batch.npz"), x_train=images, y_train=labels, x_test=images, y_test=labels)
         weights_path = os.path.join(work, "initial.weights.h5")
+        if arguments.initial_weights:
+            model.load_weights(arguments.initial_weights)
         model.save_weights(weights_path)
         raw = any(layer.__class__.__name__ == "Rescaling" for layer in model.layers[:3])
         inputs = images.astype("float32") / (1 if raw else 255)
@@ -80,7 +91,8 @@ def main():
                                  "--data", os.path.join(work, "batch.npz"), "--initial-weights", weights_path,
                                  "--limit", "32", "--batch-size", "32", "--epochs", "1", "--optimizer", "sgd",
                                  "--learning-rate", "1e6", "--no-evaluate-every-epoch", "--checkpoint-dir", checkpoint]
-                                + (["--micro-batch", arguments.micro_batch] if arguments.micro_batch else []),
+                                + (["--micro-batch", arguments.micro_batch] if arguments.micro_batch else [])
+                                + (["--convolution", arguments.convolution] if arguments.convolution else []),
                                 check=True, capture_output=True, text=True, env=environment).stdout
         tandem_loss = float(re.search(r"- loss: ([0-9.]+)", output).group(1))
         after = os.path.join(work, "after.weights.h5")
