@@ -19,6 +19,9 @@ public struct LabeledImages: Sendable {
     public let fileCount: Int
     /// The image file, for messages.
     public let path: String
+    /// Where sample `i`'s image lies in `pixels`, for a set that is a reordered part of its file (the
+    /// training or validation files of a folder of pictures); `nil`: sample `i` is image `i`.
+    public let positions: [Int32]?
 
     public init(rows: Int, columns: Int, channels: Int = 1, pixels: [UInt8], floatPixels: [Float] = [], labels: [UInt8],
                 firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
@@ -27,9 +30,11 @@ public struct LabeledImages: Sendable {
     }
 
     public init(rows: Int, columns: Int, channels: Int = 1, bytes pixels: ImageBytes, floatPixels: [Float] = [], labels: [UInt8],
-                firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
-        precondition((pixels.isEmpty ? floatPixels.count : pixels.count) == labels.count * rows * columns * channels,
+                firstIndex: Int = 0, fileCount: Int? = nil, path: String, positions: [Int32]? = nil) {
+        precondition(positions.map { $0.count == labels.count && pixels.count % (rows * columns * channels) == 0 }
+                     ?? ((pixels.isEmpty ? floatPixels.count : pixels.count) == labels.count * rows * columns * channels),
                      "pixels must hold labels.count images")
+        self.positions = positions
         self.rows = rows
         self.columns = columns
         self.channels = channels
@@ -65,7 +70,7 @@ public struct LabeledImages: Sendable {
             return
         }
         let scale = byteScale
-        let source = pixels.baseAddress + index * imageSize
+        let source = pixels.baseAddress + Int(positions?[index] ?? Int32(index)) * imageSize
         for pixel in 0..<imageSize { destination[pixel] = Float(source[pixel]) * scale }
     }
 }

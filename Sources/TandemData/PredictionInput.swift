@@ -81,7 +81,7 @@ public struct PredictionInput {
         let isColour: Bool
     }
 
-    private static func decodePNG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+    static func decodePNG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
         var image = png_image()
         tandem_png_image_init(&image)
         defer { png_image_free(&image) }
@@ -93,13 +93,22 @@ public struct PredictionInput {
         }
         guard Int(image.width) * Int(image.height) <= largestDecodedPixels else { throw fail("\(image.width)x\(image.height) pixels is too large") }
         let isColour = image.format & tandem_png_format_rgb() != 0
-        image.format = grey ? tandem_png_format_gray() : tandem_png_format_rgb()
+        // A colour picture asked for in grey is read as RGB and converted as TensorFlow's decode_png
+        // does (libpng's rgb_to_gray with weights 0.299, 0.587, 0.114 in 15-bit fixed point, rounded
+        // down); libpng's simplified API would convert in linear light instead, up to 50 levels apart.
+        image.format = grey && !isColour ? tandem_png_format_gray() : tandem_png_format_rgb()
         var pixels = [UInt8](repeating: 0, count: tandem_png_image_size(&image))
         guard png_image_finish_read(&image, nil, &pixels, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+        if grey && isColour {
+            pixels = (0..<pixels.count / 3).map { pixel in
+                let red = UInt32(pixels[3 * pixel]), green = UInt32(pixels[3 * pixel + 1]), blue = UInt32(pixels[3 * pixel + 2])
+                return UInt8((9797 * red + 19234 * green + 3737 * blue) >> 15)
+            }
+        }
         return Decoded(pixels: pixels, height: Int(image.height), width: Int(image.width), isColour: isColour)
     }
 
-    private static func decodeJPEG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+    static func decodeJPEG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
         guard let handle = tjInitDecompress() else { throw fail("TurboJPEG could not start") }
         defer { tjDestroy(handle) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colourspace: Int32 = 0
@@ -111,7 +120,8 @@ public struct PredictionInput {
         let channels = grey ? 1 : 3
         var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
         let format = grey ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue)
-        guard tjDecompress2(handle, &input, UInt(input.count), &pixels, width, 0, height, format, 0) == 0 else {
+        // TensorFlow's decode_jpeg (what Keras reads pictures with) uses the fast integer DCT by default.
+        guard tjDecompress2(handle, &input, UInt(input.count), &pixels, width, 0, height, format, Int32(TJFLAG_FASTDCT)) == 0 else {
             throw fail("not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
         return Decoded(pixels: pixels, height: Int(height), width: Int(width), isColour: colourspace != Int32(TJCS_GRAY.rawValue))

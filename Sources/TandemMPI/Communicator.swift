@@ -62,6 +62,9 @@ public protocol Communicator: AnyObject {
     /// Copies `byteCount` bytes from `root` to every rank.
     func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int)
     func barrier()
+    /// A barrier the stall watchdog does not time: for ranks that wait on another's long, legitimate
+    /// work (decoding a folder of pictures into its cache).
+    func barrierWithoutStallWatch()
     /// Ends every rank of the job with `code`. Call only through `Fatal`, after the message is printed.
     func abort(code: Int32) -> Never
     /// Orderly shutdown at the end of a successful run.
@@ -106,6 +109,7 @@ public final class SingleProcessCommunicator: Communicator {
     public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) { (value, value) }
     public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {}
     public func barrier() {}
+    public func barrierWithoutStallWatch() {}
     public func abort(code: Int32) -> Never { exit(code) }
     public func finalize() {}
 }

@@ -168,6 +168,8 @@ public final class MPICommunicator: Communicator {
         }
     }
 
+    public func barrierWithoutStallWatch() { MPI_Barrier(world) }
+
     public func barrier() {
         watchdog?.enter(.barrier)
         defer { watchdog?.leave() }

@@ -84,7 +84,9 @@ struct TrainingBenchCommand: ParsableCommand {
         configuration.threads = distributed.threads.resolved
         configuration.allreduce = distributed.allreduce
         configuration.separateWait = separateWait && communicator.size > 1
-        let dataset = data.dataset(classCount: network.classCount)
+        let seed = configuration.seed, data = self.data
+        let dataset = communicator.agree { try data.dataset(for: network, seed: seed) }
+        _ = preparePictureCaches(dataset, communicator: communicator)
         let subset = self.subset
         let training = communicator.agree {
             if synthetic {

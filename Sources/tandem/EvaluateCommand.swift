@@ -36,7 +36,9 @@ struct EvaluateCommand: ParsableCommand {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
         let restored = RestoredRun.restore(checkpoint, convolution: model.convolution.algorithm, communicator: communicator)
-        let dataset = data.dataset(classCount: restored.model.classCount)
+        let data = self.data
+        let dataset = communicator.agree { try data.dataset(for: restored.model, seed: restored.seed) }
+        _ = preparePictureCaches(dataset, communicator: communicator)
         let classNames = self.classNames, dataPath = data.directory
         let (shard, names) = communicator.agree {
             try dataset.validate()

@@ -26,16 +26,63 @@ enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
 
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp(
-        "A directory with the four IDX files (train/t10k images and labels, .gz or plain), or a NumPy .npz with x_train, y_train, x_test, y_test.",
+        "A directory with the four IDX files (train/t10k images and labels, .gz or plain); a NumPy .npz with x_train, y_train, x_test, y_test; or a folder of class folders of PNG/JPEG pictures, as Keras's image_dataset_from_directory reads them (DIR/train/<class>/ and DIR/test/<class>/, or one tree with --validation-split).",
         valueName: "dir|file.npz"))
     var directory: String = DatasetDirectory.defaultPath
 
+    @Option(help: ArgumentHelp(
+        "For one tree of class folders: the fraction of its pictures held out for evaluation, chosen as Keras's image_dataset_from_directory(validation_split=F, seed=--seed) chooses them.",
+        valueName: "F"))
+    var validationSplit: Double?
+
+    @Option(help: ArgumentHelp("The class folders to use, in label order (default: every folder, sorted by name).", valueName: "a,b,c"))
+    var classes: String?
+
+    @Option(help: ArgumentHelp("Where picture folders' decoded caches go (default: beside the pictures).", valueName: "dir"))
+    var cacheDir: String?
+
     func validate() throws {
         if directory.isEmpty { throw ValidationError("--data must name a directory or a .npz file") }
+        if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
+            throw ValidationError("--validation-split must be a fraction between 0 and 1, not \(validationSplit)")
+        }
+        if let classes, classes.split(separator: ",", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
+            throw ValidationError("--classes must be folder names separated by commas, not '\(classes)'")
+        }
+        if !PictureFolders.holdsPictureFolders(directory) {
+            for (flag, given) in [("--validation-split", validationSplit != nil), ("--classes", classes != nil), ("--cache-dir", cacheDir != nil)] where given {
+                throw ValidationError("\(flag) is for a folder of class folders of pictures; \(directory) is not one")
+            }
+        }
     }
 
-    /// The dataset, its labels checked against the model's `classCount` classes.
-    func dataset(classCount: Int) -> any ImageDataset { openDataset(directory, classCount: classCount) }
+    /// The dataset for `model`, its labels checked against the model's classes; `seed` chooses a
+    /// picture folder's validation files (Keras's `seed`).
+    func dataset(for model: Model, seed: UInt64) throws -> any ImageDataset {
+        guard PictureFolders.holdsPictureFolders(directory) else { return openDataset(directory, classCount: model.classCount) }
+        guard seed <= UInt64(UInt32.max) else {
+            throw UsageError("--seed \(seed) is beyond Keras's seeds (below 2^32), which choose a picture folder's validation files")
+        }
+        let shape = model.inputShape
+        return PictureFolders(path: directory, height: shape.height, width: shape.width, channels: shape.channels,
+                              classCount: model.classCount, validationSplit: validationSplit, seed: UInt32(seed),
+                              classes: classes.map { $0.split(separator: ",").map(String.init) }, cacheDirectory: cacheDir)
+    }
+}
+
+/// Decodes a folder of pictures into its cache once, on rank 0, while the other ranks wait without the
+/// stall watchdog (decoding may take longer than --stall-timeout); a failure is reported by rank 0 and
+/// ends every rank. Returns a line for the start-up report; nil for other datasets.
+func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator) -> String? {
+    guard let folders = dataset as? PictureFolders else { return nil }
+    let outcome: Result<[PictureFolders.CacheReport], Error> = communicator.isRoot ? Result { try folders.prepareCaches() } : .success([])
+    communicator.barrierWithoutStallWatch()
+    let reports = communicator.agree { try outcome.get() }
+    let classes = (try? folders.trees().first?.classes) ?? nil
+    let built = reports.compactMap { report in report.decodeSeconds.map { "decoded \(Format.grouped(report.pictures)) pictures in \(String(format: "%.1f", $0)) s" } }
+    return "picture folders, \(classes?.count ?? 0) classes (\(classes?.joined(separator: ", ") ?? "")), "
+        + (folders.isSplitByFolders ? "train/ and test/" : "validation split \(folders.validationSplit!) with Keras's seed \(folders.seed)")
+        + (built.isEmpty ? ", cached" : ", " + built.joined(separator: "; "))
 }
 
 /// `--limit`, for the commands that read the training set.

@@ -194,7 +194,9 @@ struct TrainCommand: ParsableCommand {
             }
             return try choice.model(convolution: convolution)
         }
-        let dataset = data.dataset(classCount: network.classCount)
+        let runSeed = configuration.seed, data = self.data
+        let dataset = communicator.agree { try data.dataset(for: network, seed: runSeed) }
+        let pictures = preparePictureCaches(dataset, communicator: communicator)
         let subset = self.subset
         let microBatchSize = configuration.microBatchSize(for: network)
         let (training, testShard) = communicator.agree {
@@ -248,7 +250,8 @@ struct TrainCommand: ParsableCommand {
         run.printsRankFingerprints = rankFingerprints
         let verbosity = verbose.resolved
         let report = StartupReport(communicator: communicator, configuration: configuration, model: network, trainer: trainer,
-                                   testCount: testShard.fileCount, dataPath: dataset.path, resumedFrom: restored?.path)
+                                   testCount: testShard.fileCount, dataPath: dataset.path + (pictures.map { ": " + $0 } ?? ""),
+                                   resumedFrom: restored?.path)
         if verbosity != .silent { report.print(to: console) }
         report.warn(to: console)
         switch verbosity {

@@ -1,0 +1,297 @@
+import CTandemZlib
+import Foundation
+
+/// Pictures kept as files in one folder per class, read as Keras's `image_dataset_from_directory` reads
+/// them: classes are the sub-folders' names in sorted order (hidden ones skipped) or `classes` in the
+/// order given; each class folder is walked recursively, folders in sorted path order and files in
+/// sorted order, keeping `.png`, `.jpg`, `.jpeg` (any case). Either `DIR/train/<class>/…` and
+/// `DIR/test/<class>/…`, or one tree of class folders of which `validationSplit` is held out for
+/// evaluation: the file list shuffled as NumPy's `RandomState(seed).shuffle` does (Keras's `seed`),
+/// then the last `Int(split · n)` files, as Keras's `subset="validation"`.
+///
+/// Each picture is decoded once, converted to grey or RGB, resized bilinearly to the model's input and
+/// rounded to a byte, into a cache file beside the class folders (or under `cacheDirectory`): later
+/// runs, and every rank of a host, map it. The cache is keyed by every file's name, size and
+/// modification time and the decoding settings, checked by a CRC-32 of its contents, and written to a
+/// temporary file then renamed, so no reader ever sees half of one; a stale or damaged cache is rebuilt.
+public struct PictureFolders: ImageDataset {
+    public let path: String
+    public let height: Int
+    public let width: Int
+    /// 1 (grey) or 3 (RGB).
+    public let channels: Int
+    /// The model's classes, which must be the number of class folders.
+    public let classCount: Int
+    /// The fraction held out for evaluation from a single tree.
+    public let validationSplit: Double?
+    /// Keras's `seed` for that split.
+    public let seed: UInt32
+    /// Class folders to use, in label order; nil: every (non-hidden) sub-folder, sorted.
+    public let chosenClasses: [String]?
+    /// Where caches go instead of beside the pictures (for read-only data folders).
+    public let cacheDirectory: String?
+
+    public static let extensions = [".png", ".jpg", ".jpeg"]
+
+    public init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
+                seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil) {
+        self.path = path
+        self.height = height
+        self.width = width
+        self.channels = channels
+        self.classCount = classCount
+        self.validationSplit = validationSplit
+        self.seed = seed
+        chosenClasses = classes
+        self.cacheDirectory = cacheDirectory
+    }
+
+    /// Whether `path` is a folder of class folders rather than a folder of IDX files: a directory with
+    /// sub-directories and no `train-images-idx3-ubyte[.gz]`.
+    public static func holdsPictureFolders(_ path: String) -> Bool {
+        guard isDirectory(path), let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
+        if entries.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) { return false }
+        return entries.contains { !$0.hasPrefix(".") && isDirectory(path + "/" + $0) }
+    }
+
+    // MARK: The file lists
+
+    /// One tree of class folders, in Keras's (unshuffled) order.
+    public struct Tree: Sendable {
+        public let root: String
+        public let classes: [String]
+        /// Paths relative to `root`, `class/…/file.png`.
+        public let files: [String]
+        public let labels: [UInt8]
+    }
+
+    /// Where the training and evaluation pictures are: `train/` and `test/`, or one tree to split.
+    public var isSplitByFolders: Bool {
+        Self.isDirectory(path + "/train") && Self.isDirectory(path + "/test")
+    }
+
+    /// The trees this dataset reads: `[train, test]`, or `[tree]`.
+    public func trees() throws -> [Tree] {
+        if isSplitByFolders {
+            guard validationSplit == nil else {
+                throw InputFileError(path: path, problem: "holds train/ and test/ folders; --validation-split is for one tree of class folders")
+            }
+            let training = try tree(path + "/train", classes: chosenClasses)
+            let test = try tree(path + "/test", classes: training.classes)
+            return [training, test]
+        }
+        guard validationSplit != nil else {
+            throw InputFileError(path: path, problem: "is one tree of class folders: hold part of it out for evaluation with --validation-split F (Keras's validation_split), or give it train/ and test/ folders of class folders")
+        }
+        return [try tree(path, classes: chosenClasses)]
+    }
+
+    private func tree(_ root: String, classes chosen: [String]?) throws -> Tree {
+        let manager = FileManager.default
+        let folders = try manager.contentsOfDirectory(atPath: root).filter { !$0.hasPrefix(".") && Self.isDirectory(root + "/" + $0) }
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        if let chosen {
+            for name in chosen where !folders.contains(name) {
+                throw InputFileError(path: root, problem: "has no class folder '\(name)' (--classes); it has \(folders.joined(separator: ", "))")
+            }
+        }
+        let classes = chosen ?? folders
+        guard classes.count == classCount else {
+            throw InputFileError(path: root, problem: "has \(classes.count) class folders (\(classes.joined(separator: ", "))); the model has \(classCount) classes")
+        }
+        guard classes.count <= 256 else { throw InputFileError(path: root, problem: "has more than 256 class folders") }
+        var files: [String] = [], labels: [UInt8] = []
+        for (label, name) in classes.enumerated() {
+            // os.walk's folders sorted by their whole path, each folder's files sorted: Keras's order.
+            var directories = [name]
+            var pending = [name]
+            while let directory = pending.popLast() {
+                for entry in try manager.contentsOfDirectory(atPath: root + "/" + directory) where Self.isDirectory(root + "/" + directory + "/" + entry) {
+                    directories.append(directory + "/" + entry)
+                    pending.append(directory + "/" + entry)
+                }
+            }
+            directories.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            for directory in directories {
+                let names = try manager.contentsOfDirectory(atPath: root + "/" + directory)
+                    .filter { name in Self.extensions.contains { name.lowercased().hasSuffix($0) } && !Self.isDirectory(root + "/" + directory + "/" + name) }
+                    .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+                files += names.map { directory + "/" + $0 }
+                labels += Array(repeating: UInt8(label), count: names.count)
+            }
+        }
+        guard !files.isEmpty else { throw InputFileError(path: root, problem: "holds no .png or .jpg pictures in its class folders") }
+        return Tree(root: root, classes: classes, files: files, labels: labels)
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    /// For a single tree: which of its files (indices in Keras's order) train, and which are held out.
+    public func splitIndices(count: Int) -> (training: [Int32], validation: [Int32]) {
+        let shuffled = NumpyLegacyShuffle.shuffled(Array(0..<Int32(count)), seed: seed)
+        let held = Int(validationSplit! * Double(count))
+        return (Array(shuffled[..<(count - held)]), Array(shuffled[(count - held)...]))
+    }
+
+    // MARK: ImageDataset
+
+    public func validate() throws {
+        guard Self.isDirectory(path) else { throw InputFileError(path: path, problem: "data directory does not exist") }
+        guard channels == 1 || channels == 3 else {
+            throw InputFileError(path: path, problem: "the model takes \(channels) channels; pictures are read as 1 (grey) or 3 (RGB)")
+        }
+        let trees = try trees()
+        if trees.count == 1 {
+            let split = splitIndices(count: trees[0].files.count)
+            guard !split.validation.isEmpty, !split.training.isEmpty else {
+                throw InputFileError(path: path, problem: "--validation-split \(validationSplit!) of \(trees[0].files.count) pictures leaves \(split.training.count) to train on and \(split.validation.count) to evaluate")
+            }
+        }
+    }
+
+    public func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages {
+        let trees = try trees()
+        let tree = trees.count == 2 && split == .test ? trees[1] : trees[0]
+        let cache = try openOrBuildCache(tree)
+        let order: [Int32]
+        if trees.count == 2 {
+            order = Array(0..<Int32(tree.files.count))
+        } else {
+            let indices = splitIndices(count: tree.files.count)
+            order = split == .train ? indices.training : indices.validation
+        }
+        let kept = keeping?(order.count) ?? 0..<order.count
+        let positions = Array(order[kept])
+        return LabeledImages(rows: height, columns: width, channels: channels, bytes: cache.pixels,
+                             labels: positions.map { tree.labels[Int($0)] }, firstIndex: kept.lowerBound, fileCount: order.count,
+                             path: path, positions: positions)
+    }
+
+    // MARK: The cache
+
+    /// The cache file of `tree` for these settings.
+    public func cachePath(_ tree: Tree) -> String {
+        let absolute = URL(fileURLWithPath: tree.root).standardizedFileURL.path
+        let name = String(format: ".tandem-pictures-%016llx-%dx%dx%d.cache", fnv1a(Array(absolute.utf8)), height, width, channels)
+        return (cacheDirectory ?? tree.root) + "/" + name
+    }
+
+    /// Names, sizes and modification times of every file, with the settings: what the cache was made from.
+    private func key(_ tree: Tree) throws -> UInt64 {
+        var text = "tandem-pictures 1 \(height)x\(width)x\(channels) bilinear rounded\n"
+        for (file, label) in zip(tree.files, tree.labels) {
+            let attributes = try FileManager.default.attributesOfItem(atPath: tree.root + "/" + file)
+            let size = attributes[.size] as? Int ?? -1
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            text += "\(file)\u{0}\(size)\u{0}\(modified)\u{0}\(label)\n"
+        }
+        return fnv1a(Array(text.utf8))
+    }
+
+    private static let magic = Array("TNDMPIC1".utf8)
+    private static let headerSize = 64
+
+    struct Cache {
+        let pixels: ImageBytes
+    }
+
+    /// What `prepareCache` did, for the start-up report.
+    public struct CacheReport: Sendable {
+        public let path: String
+        public let pictures: Int
+        /// Seconds spent decoding; nil when the cache was already there.
+        public let decodeSeconds: Double?
+    }
+
+    /// Builds the caches that are missing, stale or damaged; run by one rank before the others load.
+    public func prepareCaches() throws -> [CacheReport] {
+        try trees().map { tree in
+            let path = cachePath(tree)
+            if try validCache(tree, at: path) != nil { return CacheReport(path: path, pictures: tree.files.count, decodeSeconds: nil) }
+            let start = Date()
+            try buildCache(tree, at: path)
+            return CacheReport(path: path, pictures: tree.files.count, decodeSeconds: Date().timeIntervalSince(start))
+        }
+    }
+
+    private func openOrBuildCache(_ tree: Tree) throws -> Cache {
+        let path = cachePath(tree)
+        if let cache = try validCache(tree, at: path) { return cache }
+        try buildCache(tree, at: path)
+        guard let cache = try validCache(tree, at: path) else { throw InputFileError(path: path, problem: "the picture cache just written does not read back") }
+        return cache
+    }
+
+    private var imageSize: Int { height * width * channels }
+    private static func labelsSize(_ count: Int) -> Int { (count + 63) / 64 * 64 }
+
+    /// The mapped cache if it is there, made from these files with these settings, and intact.
+    private func validCache(_ tree: Tree, at path: String) throws -> Cache? {
+        let count = tree.files.count
+        let expectedSize = Self.headerSize + Self.labelsSize(count) + count * imageSize
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == expectedSize,
+              let whole = ImageBytes(mapping: path, offset: 0, count: size) else { return nil }
+        var header = Array(whole[0..<Self.headerSize])
+        let storedKey = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
+        let storedCRC = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) }
+        header.replaceSubrange(16..<20, with: [0, 0, 0, 0])
+        guard Array(header[0..<8]) == Self.magic, UInt64(littleEndian: storedKey) == (try key(tree)) else { return nil }
+        let crc = crc32(crc32(0, header, UInt32(Self.headerSize)), whole.baseAddress + Self.headerSize, UInt32(size - Self.headerSize))
+        guard UInt32(crc) == UInt32(littleEndian: storedCRC) else { return nil }
+        let labels = whole.baseAddress + Self.headerSize
+        guard (0..<count).allSatisfy({ labels[$0] == tree.labels[$0] }) else { return nil }
+        guard let pixels = ImageBytes(mapping: path, offset: Self.headerSize + Self.labelsSize(count), count: count * imageSize) else { return nil }
+        return Cache(pixels: pixels)
+    }
+
+    /// Decodes every picture into a temporary file beside the cache, then renames it into place.
+    private func buildCache(_ tree: Tree, at path: String) throws {
+        let count = tree.files.count
+        var contents = [UInt8](repeating: 0, count: Self.headerSize + Self.labelsSize(count) + count * imageSize)
+        contents.replaceSubrange(0..<8, with: Self.magic)
+        withUnsafeBytes(of: (try key(tree)).littleEndian) { contents.replaceSubrange(8..<16, with: $0) }
+        contents.replaceSubrange(Self.headerSize..<Self.headerSize + count, with: tree.labels)
+        var offset = Self.headerSize + Self.labelsSize(count)
+        for file in tree.files {
+            let pixels = try decode(tree.root + "/" + file)
+            contents.replaceSubrange(offset..<offset + imageSize, with: pixels)
+            offset += imageSize
+        }
+        let crc = contents.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
+        withUnsafeBytes(of: UInt32(crc).littleEndian) { contents.replaceSubrange(16..<20, with: $0) }
+        let temporary = path + ".\(getpid()).partial"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(contents)) else {
+            throw InputFileError(path: path, problem: "cannot write the picture cache here (a read-only data folder? pass --cache-dir DIR)")
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw InputFileError(path: path, problem: "cannot rename the picture cache into place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// One picture as the model's input: decoded grey or RGB, resized bilinearly (half-pixel centres,
+    /// no antialiasing, as `tf.image.resize`), rounded to bytes.
+    public func decode(_ file: String) throws -> [UInt8] {
+        func fail(_ problem: String) -> InputFileError { InputFileError(path: file, problem: problem) }
+        guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot be read") }
+        let bytes = [UInt8](data)
+        let decoded: PredictionInput.Decoded
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
+            decoded = try PredictionInput.decodePNG(bytes, grey: channels == 1, fail: fail)
+        } else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+            decoded = try PredictionInput.decodeJPEG(bytes, grey: channels == 1, fail: fail)
+        } else {
+            throw fail("is not a PNG or JPEG picture")
+        }
+        let resized = PredictionInput.resize(decoded.pixels, from: (decoded.height, decoded.width), to: (height, width), channels: channels)
+        return resized.map { UInt8(max(0, min(255, $0.rounded()))) }
+    }
+}
+
+/// FNV-1a, 64 bits: a cache's key and name.
+private func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+    bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Folders of pictures in the layout Keras's image_dataset_from_directory reads, and what real Keras
+makes of them (expected.json), for PictureFolderTests:
+
+    /root/.cache/tandem-peer-venv/bin/python Tests/Fixtures/picture-folders/generate.py   (Keras 3 + TensorFlow)
+
+- flowers/: one tree, classes daisy, rose, tulip (sorted), pictures of several sizes as RGB PNG, grey
+  PNG and JPEG, some in a nested sub-folder; a hidden class folder and a text file Keras skips. Pictures
+  of class k are brighter in channel k, so a model can learn them.
+- split/: the same kind of pictures as split/train/<class>/ and split/test/<class>/.
+expected.json: for flowers/ with validation_split=0.25 and seed=7, the files Keras trains and validates
+on, in its order, and each file's pixels at 16x16 RGB (bilinear) and 16x16 grey, as Keras gives them.
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+import tensorflow as tf
+import keras
+from keras.src.utils import dataset_utils
+
+here = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(3)
+
+
+def picture(label, height, width):
+    pixels = rng.integers(0, 120, size=(height, width, 3)).astype(np.uint8)
+    pixels[:, :, label] += 100
+    return pixels
+
+
+def write(path, pixels, kind):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if kind == "grey":
+        data = tf.io.encode_png(tf.image.rgb_to_grayscale(pixels))
+    elif kind == "jpeg":
+        data = tf.io.encode_jpeg(pixels, quality=95)
+    else:
+        data = tf.io.encode_png(pixels)
+    tf.io.write_file(path, data)
+
+
+def tree(root, counts, nested):
+    for label, name in enumerate(["daisy", "rose", "tulip"]):
+        for index in range(counts):
+            kind = ["png", "grey", "jpeg"][index % 3]
+            height, width = [(20, 24), (16, 16), (9, 13), (32, 20)][index % 4]
+            extension = ".jpg" if kind == "jpeg" else (".PNG" if index == 4 else ".png")
+            folder = os.path.join(root, name, "nested") if nested and index >= counts - 2 else os.path.join(root, name)
+            write(os.path.join(folder, f"{name}_{index:02d}{extension}"), picture(label, height, width), kind)
+
+
+for folder in ["flowers", "split"]:
+    shutil.rmtree(os.path.join(here, folder), ignore_errors=True)
+tree(os.path.join(here, "flowers"), 8, nested=True)
+write(os.path.join(here, "flowers", ".hidden", "ignored.png"), picture(0, 16, 16), "png")
+with open(os.path.join(here, "flowers", "daisy", "notes.txt"), "w") as file:
+    file.write("not a picture\n")
+tree(os.path.join(here, "split", "train"), 6, nested=False)
+tree(os.path.join(here, "split", "test"), 2, nested=False)
+
+directory = os.path.join(here, "flowers")
+paths, labels, classes = dataset_utils.index_directory(directory, "inferred", formats=(".bmp", ".gif", ".jpeg", ".jpg", ".png"),
+                                                       shuffle=True, seed=7)
+training, _ = dataset_utils.get_training_or_validation_split(paths, labels, 0.25, "training")
+validation, _ = dataset_utils.get_training_or_validation_split(paths, labels, 0.25, "validation")
+relative = lambda path: os.path.relpath(path, directory)
+pixels = {}
+for mode in ["rgb", "grayscale"]:
+    dataset = keras.utils.image_dataset_from_directory(directory, image_size=(16, 16), color_mode=mode, shuffle=False, batch_size=None)
+    for path, (image, _) in zip(dataset.file_paths, dataset):
+        pixels.setdefault(relative(path), {})[mode] = [round(float(value), 4) for value in image.numpy().reshape(-1)]
+expected = {"keras": keras.__version__, "tensorflow": tf.__version__, "classes": classes,
+            "training": [relative(path) for path in training], "validation": [relative(path) for path in validation],
+            "pixels": pixels}
+with open(os.path.join(here, "expected.json"), "w") as file:
+    json.dump(expected, file)
+print(f"{len(paths)} files, classes {classes}; training {len(training)}, validation {len(validation)}")

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import TandemData
+
+/// Folders of pictures against what real Keras makes of them (Tests/Fixtures/picture-folders, written by
+/// its generate.py with Keras 3 / TensorFlow): the same classes, the same files held out for validation
+/// with the same seed, the same pixels; the cache is reused, and rebuilt when stale or damaged.
+struct PictureFolderTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/picture-folders").path
+
+    struct Expected: Decodable {
+        let classes: [String]
+        let training: [String]
+        let validation: [String]
+        /// Per file, Keras's pixels at 16x16: "rgb" and "grayscale".
+        let pixels: [String: [String: [Float]]]
+    }
+
+    static func expected() throws -> Expected {
+        try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: fixtures + "/expected.json")))
+    }
+
+    /// A private copy of a fixture folder (the caches are written beside the pictures).
+    static func copy(_ name: String) throws -> String {
+        let directory = NSTemporaryDirectory() + "tandem-pictures-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixtures + "/" + name, toPath: directory + "/" + name)
+        return directory + "/" + name
+    }
+
+    @Test("NumPy's legacy RandomState(seed).shuffle, bit for bit (values printed by NumPy)")
+    func numpyShuffle() {
+        #expect(NumpyLegacyShuffle.shuffled(Array(0..<10), seed: 7) == [8, 5, 0, 2, 1, 9, 7, 3, 6, 4])
+    }
+
+    @Test("One tree with a validation split of 0.25 and seed 7: Keras's classes (hidden folder skipped), its training and validation files in its order (nested folders, upper-case extensions, a text file ignored)")
+    func filesAndSplitAreKeras() throws {
+        let expected = try Self.expected()
+        let folders = PictureFolders(path: Self.fixtures + "/flowers", height: 16, width: 16, channels: 3, classCount: 3,
+                                     validationSplit: 0.25, seed: 7)
+        #expect(PictureFolders.holdsPictureFolders(folders.path))
+        #expect(!PictureFolders.holdsPictureFolders(Self.fixtures + "/flowers/daisy/nested"))
+        let tree = try #require(try folders.trees().first)
+        #expect(tree.classes == expected.classes)
+        let split = folders.splitIndices(count: tree.files.count)
+        #expect(split.training.map { tree.files[Int($0)] } == expected.training)
+        #expect(split.validation.map { tree.files[Int($0)] } == expected.validation)
+    }
+
+    @Test("Pixels as Keras gives them at 16x16 (bilinear, RGB and grey): within the rounding to bytes, PNG and JPEG (TensorFlow's fast integer DCT, its grey weights)",
+          arguments: [3, 1])
+    func pixelsAreKeras(channels: Int) throws {
+        let expected = try Self.expected()
+        let folders = PictureFolders(path: Self.fixtures + "/flowers", height: 16, width: 16, channels: channels, classCount: 3, validationSplit: 0.25)
+        let tree = try #require(try folders.trees().first)
+        var worstPNG: Float = 0, worstJPEG: Float = 0
+        for file in tree.files {
+            let ours = try folders.decode(tree.root + "/" + file)
+            let keras = try #require(expected.pixels[file]?[channels == 3 ? "rgb" : "grayscale"])
+            let worst = zip(ours, keras).map { abs(Float($0) - $1) }.max()!
+            if file.lowercased().hasSuffix(".png") { worstPNG = max(worstPNG, worst) } else { worstJPEG = max(worstJPEG, worst) }
+        }
+        #expect(worstPNG <= 0.5, "PNG: largest difference \(worstPNG)")
+        #expect(worstJPEG <= 0.5, "JPEG: largest difference \(worstJPEG)")
+    }
+
+    @Test("The cache: made once, mapped by later loads, rebuilt when a picture changes or the cache is damaged; the images read are the decoded pictures")
+    func cache() throws {
+        let path = try Self.copy("split")
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        let folders = PictureFolders(path: path, height: 12, width: 12, channels: 3, classCount: 3)
+        try folders.validate()
+        let reports = try folders.prepareCaches()
+        #expect(reports.count == 2 && reports.allSatisfy { $0.decodeSeconds != nil })
+        #expect(try folders.prepareCaches().allSatisfy { $0.decodeSeconds == nil }, "an intact cache is reused")
+        let training = try folders.load(.train, keeping: nil)
+        let tree = try folders.trees()[0]
+        #expect(training.count == 18 && training.pixels.isMapped)
+        #expect(training.labels == tree.labels)
+        var image = [Float](repeating: 0, count: training.imageSize)
+        image.withUnsafeMutableBufferPointer { training.withByteScale(1).writeImage(7, to: $0.baseAddress!) }
+        #expect(image == (try folders.decode(tree.root + "/" + tree.files[7])).map(Float.init))
+
+        // A picture replaced (new size and time): the key changes, the cache is rebuilt.
+        let replaced = tree.root + "/" + tree.files[0]
+        try FileManager.default.removeItem(atPath: replaced)
+        try FileManager.default.copyItem(atPath: tree.root + "/" + tree.files[1], toPath: replaced)
+        #expect(try folders.prepareCaches()[0].decodeSeconds != nil)
+        // A damaged byte in the pixels: the CRC no longer matches, the cache is rebuilt.
+        let cache = folders.cachePath(tree)
+        let handle = try #require(FileHandle(forUpdatingAtPath: cache))
+        try handle.seek(toOffset: 200)
+        try handle.write(contentsOf: Data([0x5A]))
+        try handle.close()
+        #expect(try folders.prepareCaches()[0].decodeSeconds != nil)
+        #expect(try folders.prepareCaches()[0].decodeSeconds == nil)
+    }
+
+    @Test("Refused in one line naming the folder or file: one tree without --validation-split, a split with train/ and test/, the wrong number of classes, an unknown --classes name, a picture that is not one")
+    func refusals() throws {
+        func problem(_ folders: PictureFolders) -> String? {
+            do { try folders.validate(); _ = try folders.load(.train, keeping: nil); return nil } catch { return "\(error)" }
+        }
+        let flowers = Self.fixtures + "/flowers", split = Self.fixtures + "/split"
+        #expect(problem(PictureFolders(path: flowers, height: 8, width: 8, channels: 3, classCount: 3))?.contains("--validation-split") == true)
+        #expect(problem(PictureFolders(path: split, height: 8, width: 8, channels: 3, classCount: 3, validationSplit: 0.2))?.contains("train/ and test/") == true)
+        #expect(problem(PictureFolders(path: flowers, height: 8, width: 8, channels: 3, classCount: 10, validationSplit: 0.2))?.contains("has 3 class folders (daisy, rose, tulip); the model has 10 classes") == true)
+        #expect(problem(PictureFolders(path: flowers, height: 8, width: 8, channels: 3, classCount: 2, validationSplit: 0.2, classes: ["rose", "lily"]))?.contains("no class folder 'lily'") == true)
+
+        let copy = try Self.copy("split")
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path) }
+        try Data("not a picture".utf8).write(to: URL(fileURLWithPath: copy + "/train/rose/broken.png"))
+        let message = problem(PictureFolders(path: copy, height: 8, width: 8, channels: 3, classCount: 3))
+        #expect(message?.hasPrefix(copy + "/train/rose/broken.png: ") == true, "\(message ?? "accepted")")
+    }
+}

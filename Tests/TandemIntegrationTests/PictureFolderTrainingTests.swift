@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// Training on a folder of class folders of pictures, with the real binary under a real mpirun.
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.ready))
+struct PictureFolderTrainingTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/picture-folders").path
+
+    /// A private copy of the one-tree fixture (its cache is written beside the pictures).
+    static func flowers() throws -> String {
+        let directory = TandemProcess.temporaryDirectory() + "/flowers"
+        try FileManager.default.copyItem(atPath: fixtures + "/flowers", toPath: directory)
+        return directory
+    }
+
+    @Test("One tree with --validation-split: decoded once on rank 0 (the start-up report says so, and that later runs use the cache), Keras's classes in the report, the same sha256 at -np 1, 2 and 3, 6 pictures evaluated")
+    func trainsWithTheSameWeightsAtAnyRankCount() throws {
+        let data = try Self.flowers()
+        let run = ["train", "--model", Self.fixtures + "/picture-cnn.json", "--data", data, "--validation-split", "0.25", "--seed", "7",
+                   "--epochs", "2", "--batch-size", "6"]
+        var digests: [String] = []
+        for ranks in [1, 2, 3] {
+            let outcome = TandemProcess.mpirun(ranks: ranks, run + ["--checkpoint-dir", TandemProcess.temporaryDirectory()])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let dataLine = try #require(outcome.lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("data ") })
+            #expect(dataLine.contains("picture folders, 3 classes (daisy, rose, tulip), validation split 0.25 with Keras's seed 7"), "\(dataLine)")
+            #expect(dataLine.contains(ranks == 1 ? "decoded 24 pictures" : ", cached"), "\(dataLine)")
+            #expect(dataLine.contains("(18 train, 6 test)"), "\(dataLine)")
+            #expect(outcome.lines.contains { $0.hasPrefix("Test loss: ") && $0.hasSuffix("/6)") }, "\(outcome.standardOutput)")
+            digests.append(try #require(outcome.digest))
+        }
+        #expect(Set(digests).count == 1, "\(digests)")
+    }
+
+    @Test("Refused before training, in one line naming the folder: one tree without --validation-split, the wrong number of classes, --validation-split on IDX data")
+    func refusals() throws {
+        let data = try Self.flowers()
+        let model = Self.fixtures + "/picture-cnn.json"
+        let noSplit = TandemProcess.mpirun(ranks: 2, ["train", "--model", model, "--data", data, "--epochs", "1"])
+        #expect(noSplit.status != 0 && noSplit.errorLines.filter { $0.hasPrefix("tandem: ") }.count == 1, "\(noSplit.standardError)")
+        #expect(noSplit.standardError.contains("\(data): is one tree of class folders: hold part of it out for evaluation with --validation-split F"),
+                "\(noSplit.standardError)")
+        let tutorial = TandemProcess.mpirun(ranks: 2, ["train", "--data", data, "--validation-split", "0.2", "--epochs", "1"])
+        #expect(tutorial.status != 0 && tutorial.standardError.contains("has 3 class folders (daisy, rose, tulip); the model has 10 classes"),
+                "\(tutorial.standardError)")
+        let idx = TandemProcess.tandem(["train", "--validation-split", "0.2", "--epochs", "1"])
+        #expect(idx.status == 64 && idx.standardError.contains("--validation-split is for a folder of class folders of pictures"), "\(idx.standardError)")
+    }
+}
