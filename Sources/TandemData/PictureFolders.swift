@@ -136,6 +136,12 @@ public struct PictureFolders: ImageDataset {
         return (Array(shuffled[..<(count - held)]), Array(shuffled[(count - held)...]))
     }
 
+    /// The classes and the decoding, for the checkpoint.
+    public func dataDescription() throws -> DataDescription {
+        DataDescription(classNames: try trees()[0].classes,
+                        pictures: "\(height)x\(width) \(channels == 1 ? "grey" : "RGB"), resized bilinearly, rounded to bytes")
+    }
+
     // MARK: ImageDataset
 
     public func validate() throws {
@@ -286,8 +292,7 @@ public struct PictureFolders: ImageDataset {
         } else {
             throw fail("is not a PNG or JPEG picture")
         }
-        let resized = PredictionInput.resize(decoded.pixels, from: (decoded.height, decoded.width), to: (height, width), channels: channels)
-        return resized.map { UInt8(max(0, min(255, $0.rounded()))) }
+        return PredictionInput.inputBytes(decoded, height: height, width: width, channels: channels)
     }
 }
 

@@ -54,11 +54,10 @@ public struct PredictionInput {
             let isPNG = bytes[0] == 0x89
             let decoded = try isPNG ? Self.decodePNG(bytes, grey: channels == 1, fail: fail)
                                     : Self.decodeJPEG(bytes, grey: channels == 1, fail: fail)
-            let resized = Self.resize(decoded.pixels, from: (decoded.height, decoded.width), to: (height, width), channels: channels)
-            images = [Image(name: name, pixels: resized.map { Float($0) * byteScale })]
+            images = [Image(name: name, pixels: Self.inputBytes(decoded, height: height, width: width, channels: channels).map { Float($0) * byteScale })]
             var steps = ["\(isPNG ? "PNG" : "JPEG") \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
             if decoded.isColour != (channels == 3) { steps.append(channels == 1 ? "converted to grey" : "grey repeated in R, G, B") }
-            if (decoded.height, decoded.width) != (height, width) { steps.append("resized bilinearly to \(width)x\(height)") }
+            if (decoded.height, decoded.width) != (height, width) { steps.append("resized bilinearly to \(width)x\(height), rounded to bytes") }
             steps.append(scaling)
             conversion = steps.joined(separator: ", ")
         } else if lowercased.hasSuffix(".npy") {
@@ -125,6 +124,13 @@ public struct PredictionInput {
             throw fail("not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
         return Decoded(pixels: pixels, height: Int(height), width: Int(width), isColour: colourspace != Int32(TJCS_GRAY.rawValue))
+    }
+
+    /// A decoded picture as a model's input bytes: resized bilinearly and rounded, the one routine
+    /// `predict` and a folder of pictures' cache use, so that a picture is the same input in both.
+    static func inputBytes(_ decoded: Decoded, height: Int, width: Int, channels: Int) -> [UInt8] {
+        resize(decoded.pixels, from: (decoded.height, decoded.width), to: (height, width), channels: channels)
+            .map { UInt8(max(0, min(255, $0.rounded()))) }
     }
 
     /// Bilinear resampling with pixel centres aligned (as `tf.image.resize(..., antialias=False)`).

@@ -9,12 +9,12 @@ public enum KerasModelArchive {
     /// The Keras version whose `load_model` the archives were checked with (Launch/keras_export_check.py).
     public static let kerasVersion = "3.15.1"
 
-    public static func write(model: Model, parameters: UnsafePointer<Float>, to path: String) throws {
+    public static func write(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription(), to path: String) throws {
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try KerasWeightsFile.write(model: model, parameters: parameters, to: directory.path + "/model.weights.h5")
-        let metadata = ["keras_version": kerasVersion, "date_saved": Self.timestamp(), "producer": "tandem"]
+        let metadata = ["keras_version": kerasVersion, "date_saved": Self.timestamp(), "producer": "tandem"].merging(data.metadata) { $1 }
         let files: [(String, Data)] = [
             ("config.json", Data(model.description.json.utf8)),
             ("metadata.json", try JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys])),

@@ -18,7 +18,7 @@ public enum ONNXExport {
     /// What the graph's output is called: what Keras's `predict` gives for this model.
     public static func outputName(for model: Model) -> String { model.output.rawValue }
 
-    public static func encoded(model: Model, parameters: UnsafePointer<Float>) throws -> [UInt8] {
+    public static func encoded(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription()) throws -> [UInt8] {
         var graph = GraphBuilder(model: model, parameters: parameters)
         try graph.build()
         var modelProto = Onnx_ModelProto()
@@ -36,7 +36,13 @@ public enum ONNXExport {
         var byteScale = Onnx_StringStringEntryProto()
         byteScale.key = byteScaleKey
         byteScale.value = model.byteScale == 1 ? "1" : "1/255"
-        modelProto.metadataProps = [byteScale]
+        // A model trained on folders of pictures: `tandem.class_names` (a JSON array) and `tandem.pictures`.
+        modelProto.metadataProps = [byteScale] + data.metadata.sorted { $0.key < $1.key }.map { key, value in
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = "tandem." + key
+            entry.value = value
+            return entry
+        }
         return try modelProto.serializedBytes()
     }
 }

@@ -9,9 +9,10 @@ import TandemData
 public enum SafetensorsFile {
     public static let largestHeaderBytes = 100 << 20
 
-    public static func encoded(model: Model, parameters: UnsafePointer<Float>) -> [UInt8] {
+    public static func encoded(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription()) -> [UInt8] {
         let tensors = KerasWeightNames(model: model).tensors
-        var header: [String: Any] = ["__metadata__": ["format": "keras", "producer": "tandem", "keras_model": model.description.json]]
+        let metadata = ["format": "keras", "producer": "tandem", "keras_model": model.description.json].merging(data.metadata) { $1 }
+        var header: [String: Any] = ["__metadata__": metadata]
         var offset = 0
         for tensor in tensors {
             header[tensor.name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + 4 * tensor.count]]

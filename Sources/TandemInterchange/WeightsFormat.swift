@@ -29,15 +29,16 @@ public enum WeightsFormat: String, CaseIterable, Sendable {
     }
 
     /// Writes the model and its weights to `path`, whole or not at all: into a temporary file beside it,
-    /// then renamed over it.
-    public func write(model: Model, parameters: UnsafePointer<Float>, to path: String) throws {
+    /// then renamed over it. `data`'s class names and picture decoding go into the formats that carry
+    /// metadata (ONNX, safetensors, `.keras`).
+    public func write(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription(), to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         switch self {
-        case .keras: try KerasModelArchive.write(model: model, parameters: parameters, to: temporary)
+        case .keras: try KerasModelArchive.write(model: model, parameters: parameters, data: data, to: temporary)
         case .weightsH5: try KerasWeightsFile.write(model: model, parameters: parameters, to: temporary)
-        case .onnx: try write(ONNXExport.encoded(model: model, parameters: parameters), to: temporary, reportedAs: path)
-        case .safetensors: try write(SafetensorsFile.encoded(model: model, parameters: parameters), to: temporary, reportedAs: path)
+        case .onnx: try write(ONNXExport.encoded(model: model, parameters: parameters, data: data), to: temporary, reportedAs: path)
+        case .safetensors: try write(SafetensorsFile.encoded(model: model, parameters: parameters, data: data), to: temporary, reportedAs: path)
         }
         guard rename(temporary, path) == 0 else {
             throw InputFileError(path: path, problem: "cannot be written: \(String(cString: strerror(errno)))")

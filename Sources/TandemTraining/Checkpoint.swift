@@ -10,8 +10,8 @@ import TandemData
 ///
 ///     offset  size  field
 ///          0     8  magic "TANDEMCK"
-///          8     4  format version (3; versions 1, whose model description was a compact
-///                   `input(28,28,1) conv2d(64,3,same,relu) …`, and 2 are still read)
+///          8     4  format version (4; versions 1, whose model description was a compact
+///                   `input(28,28,1) conv2d(64,3,same,relu) …`, 2 and 3 are still read)
 ///         12     4  header length H in bytes (where the arrays start)
 ///         16     8  parameter count P
 ///         24     8  completed epochs
@@ -26,13 +26,15 @@ import TandemData
 ///       88+D     4  recipe length R (version 2)
 ///       92+D     R  recipe: optimiser and learning-rate schedule, JSON (`Recipe`), UTF-8 (version 2)
 ///     92+D+R     8  micro-batch size m (version 3; earlier versions summed per sample: m = 1)
+///    100+D+R     4  data description length L (version 4)
+///    104+D+R     L  data description: class names and picture decoding, JSON (`DataDescription`), UTF-8
 ///          H   4·P  parameters (float32), batch-norm's moving statistics included
 ///      H+4P    4·P  optimiser state: Adam's first moment, or SGD's velocity
 ///      H+8P    4·P  optimiser state: Adam's second moment (zeros for SGD)
 ///     H+12P      4  CRC-32 (zlib) of all preceding bytes
 public struct Checkpoint {
     public static let magic = Array("TANDEMCK".utf8)
-    public static let version: UInt32 = 3
+    public static let version: UInt32 = 4
     public static let fileExtension = "ckpt"
 
     /// The model as Keras JSON (`ModelDescription.json`).
@@ -45,13 +47,16 @@ public struct Checkpoint {
     public var microBatchSize: Int
     public var trainingSamples: Int
     public var recipe: Recipe
+    /// Class names and how pictures were read (version 4; empty before).
+    public var data: DataDescription
     public var parameters: [Float]
     public var firstMoment: [Float]
     public var secondMoment: [Float]
 
     public init(modelDescription: String, completedEpochs: Int, optimizerStep: Int, seed: UInt64,
-                globalBatchSize: Int, microBatchSize: Int, trainingSamples: Int, recipe: Recipe,
+                globalBatchSize: Int, microBatchSize: Int, trainingSamples: Int, recipe: Recipe, data: DataDescription = DataDescription(),
                 parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
+        self.data = data
         self.modelDescription = modelDescription
         self.completedEpochs = completedEpochs
         self.optimizerStep = optimizerStep
@@ -73,16 +78,17 @@ public struct Checkpoint {
     // MARK: Encoding
 
     /// The recipe as compact JSON with sorted keys.
-    static func encode(_ recipe: Recipe) -> String {
+    static func encode<Value: Encodable>(_ value: Value) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(recipe), as: UTF8.self)
+        return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
     public func encoded() -> [UInt8] {
         let description = Array(modelDescription.utf8)
         let recipeText = Array(Self.encode(recipe).utf8)
-        let headerLength = 100 + description.count + recipeText.count
+        let dataText = Array(Self.encode(data).utf8)
+        let headerLength = 104 + description.count + recipeText.count + dataText.count
         var bytes: [UInt8] = []
         bytes.reserveCapacity(headerLength + 12 * parameters.count + 4)
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
@@ -107,6 +113,8 @@ public struct Checkpoint {
         append(UInt32(recipeText.count))
         bytes.append(contentsOf: recipeText)
         append(UInt64(microBatchSize))
+        append(UInt32(dataText.count))
+        bytes.append(contentsOf: dataText)
         append(parameters)
         append(firstMoment)
         append(secondMoment)
@@ -136,7 +144,14 @@ public struct Checkpoint {
             guard 92 + descriptionLength <= bytes.count else { throw fail("corrupt header") }
             recipeLength = Int(integer(88 + descriptionLength, as: UInt32.self))
         }
-        guard headerLength == 88 + descriptionLength + (version >= 2 ? 4 + recipeLength : 0) + (version >= 3 ? 8 : 0),
+        var dataLength = 0
+        if version >= 4 {
+            let lengthOffset = 100 + descriptionLength + recipeLength
+            guard lengthOffset + 4 <= bytes.count else { throw fail("corrupt header") }
+            dataLength = Int(integer(lengthOffset, as: UInt32.self))
+        }
+        guard headerLength == 88 + descriptionLength + (version >= 2 ? 4 + recipeLength : 0) + (version >= 3 ? 8 : 0)
+                + (version >= 4 ? 4 + dataLength : 0),
               count < 1 << 32 else {
             throw fail("corrupt header")
         }
@@ -179,7 +194,18 @@ public struct Checkpoint {
             recipe.optimizer.epsilon = Float(bitPattern: integer(80, as: UInt32.self))
             self.recipe = recipe
         }
-        microBatchSize = version >= 3 ? Int(integer(headerLength - 8, as: UInt64.self)) : 1
+        let microBatchOffset = 92 + descriptionLength + recipeLength
+        microBatchSize = version >= 3 ? Int(integer(microBatchOffset, as: UInt64.self)) : 1
+        if version >= 4 {
+            do {
+                let start = microBatchOffset + 12
+                data = try JSONDecoder().decode(DataDescription.self, from: Data(bytes[start..<start + dataLength]))
+            } catch {
+                throw fail("its data description is not valid JSON of a Tandem data description")
+            }
+        } else {
+            data = DataDescription()
+        }
         guard (1...(1 << 30)).contains(microBatchSize) else { throw fail("corrupt header: micro-batch size \(microBatchSize)") }
         parameters = floats(0)
         firstMoment = floats(1)

@@ -13,6 +13,7 @@ public struct RestoredRun {
     public let microBatchSize: Int
     public let trainingSamples: Int
     public let recipe: Recipe
+    public let data: DataDescription
 
     /// Rank 0 reads `path` (a file, or a directory's newest checkpoint) and broadcasts everything,
     /// the optimiser's state included, so no rank reads a file another rank may still be writing.
@@ -48,11 +49,14 @@ public struct RestoredRun {
         var recipeText = loaded.map { Checkpoint.encode($0.checkpoint.recipe) } ?? ""
         communicator.broadcast(string: &recipeText, root: 0)
         let recipe = try! Recipe.decoded(from: Data(recipeText.utf8))   // rank 0 encoded it
+        var dataText = loaded.map { Checkpoint.encode($0.checkpoint.data) } ?? ""
+        communicator.broadcast(string: &dataText, root: 0)
+        let data = try! JSONDecoder().decode(DataDescription.self, from: Data(dataText.utf8))
         let state = loaded.map { TrainingState(model: model, checkpoint: $0.checkpoint) }
             ?? TrainingState(model: model, seed: 0, optimizer: recipe.optimizer)
         state.broadcast(from: 0, communicator: communicator)
         return RestoredRun(path: resolvedPath, model: model, state: state, seed: metadata.0,
-                           globalBatchSize: metadata.1, microBatchSize: metadata.3, trainingSamples: metadata.2, recipe: recipe)
+                           globalBatchSize: metadata.1, microBatchSize: metadata.3, trainingSamples: metadata.2, recipe: recipe, data: data)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import TandemCore
+import TandemData
 import TandemMPI
 
 /// What decides how the weights move besides the model, the seed and the global batch: the optimiser
@@ -85,6 +86,8 @@ public struct TrainingConfiguration: Sendable {
     /// Threads per rank, each taking whole micro-batches; no part of the result depends on it.
     public var threads = 1
     public var recipe = Recipe()
+    /// The classes' names and how pictures were read, kept in the checkpoints.
+    public var data = DataDescription()
     /// Where the recipe came from, in words, for the start-up report: the checkpoint's, the model's
     /// compile_config, flags.
     public var recipeOrigin = "the checkpoint's"

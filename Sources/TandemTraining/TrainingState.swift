@@ -64,7 +64,7 @@ public final class TrainingState {
                    optimizerStep: optimizer.step, seed: configuration.seed,
                    globalBatchSize: configuration.globalBatchSize, microBatchSize: configuration.microBatchSize(for: model),
                    trainingSamples: trainingSamples,
-                   recipe: configuration.recipe,
+                   recipe: configuration.recipe, data: configuration.data,
                    parameters: parameters.array, firstMoment: optimizer.firstMoment.array,
                    secondMoment: optimizer.secondMoment.array)
     }

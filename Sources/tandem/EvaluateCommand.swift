@@ -46,7 +46,7 @@ struct EvaluateCommand: ParsableCommand {
                 Evaluator.shard(count: $0, blockSize: restored.microBatchSize, rank: communicator.rank, of: communicator.size)
             }).withByteScale(restored.model.byteScale)
             try shard.checkFits(restored.model)
-            return (shard, try ClassNames.resolve(file: classNames.classNames, classCount: restored.model.classCount,
+            return (shard, try ClassNames.resolve(file: classNames.classNames, stored: restored.data.classNames, classCount: restored.model.classCount,
                                                  isFashionMNIST: dataPath.lowercased().contains("fashion")))
         }
         let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, blockSize: restored.microBatchSize,

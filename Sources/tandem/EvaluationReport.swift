@@ -91,16 +91,17 @@ struct EvaluationReport {
 
 /// `--class-names FILE`, for the commands that name classes.
 struct ClassNameOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Class names, one per line in label order (default: Fashion-MNIST's for its data, otherwise class 0, class 1, …).",
+    @Option(help: ArgumentHelp("Class names, one per line in label order (default: the checkpoint's, from its folders of pictures; Fashion-MNIST's for its data; otherwise class 0, class 1, …).",
                                valueName: "file"))
     var classNames: String?
 }
 
 enum ClassNames {
-    /// The names in `file` (one per line, as many as the model's classes), Fashion-MNIST's where
-    /// `isFashionMNIST`, or `class 0`, `class 1`, ….
-    static func resolve(file: String?, classCount: Int, isFashionMNIST: Bool) throws -> [String] {
+    /// The names in `file` (one per line, as many as the model's classes), the checkpoint's `stored`
+    /// names, Fashion-MNIST's where `isFashionMNIST`, or `class 0`, `class 1`, ….
+    static func resolve(file: String?, stored: [String]?, classCount: Int, isFashionMNIST: Bool) throws -> [String] {
         guard let file else {
+            if let stored, stored.count == classCount { return stored }
             if isFashionMNIST, classCount == FashionMNIST.classNames.count { return FashionMNIST.classNames }
             return (0..<classCount).map { "class \($0)" }
         }

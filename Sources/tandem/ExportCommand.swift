@@ -43,7 +43,7 @@ struct ExportCommand: ParsableCommand {
         let format = self.format ?? WeightsFormat(path: output)!
         let output = self.output
         communicator.agree {
-            try format.write(model: restored.model, parameters: restored.state.parameters.pointer, to: output)
+            try format.write(model: restored.model, parameters: restored.state.parameters.pointer, data: restored.data, to: output)
         }
         print("Wrote \(output) (\(format.rawValue): model \(restored.model.description.name), epoch \(restored.state.completedEpochs) of \(restored.path))")
     }

@@ -34,7 +34,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "CSV with a header: input, class, name, probability.")
     var csv = false
 
-    @Option(help: ArgumentHelp("Class names, one per line in label order (default: Fashion-MNIST's for a 28x28x1 model with 10 classes, otherwise class 0, class 1, …).",
+    @Option(help: ArgumentHelp("Class names, one per line in label order (default: the checkpoint's, from its folders of pictures; Fashion-MNIST's for a 28x28x1 model with 10 classes; otherwise class 0, class 1, …).",
                                valueName: "file"))
     var classNames: String?
 
@@ -52,7 +52,7 @@ struct PredictCommand: ParsableCommand {
         let network = restored.model, shape = network.inputShape
         // Every input is read and checked before anything is printed; a bad one ends the run with one line.
         let (names, files) = communicator.agree {
-            (try ClassNames.resolve(file: classNames, classCount: network.classCount,
+            (try ClassNames.resolve(file: classNames, stored: restored.data.classNames, classCount: network.classCount,
                                     isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1)),
              try inputs.map { try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels,
                                                   byteScale: network.byteScale) })

@@ -197,6 +197,13 @@ struct TrainCommand: ParsableCommand {
         let runSeed = configuration.seed, data = self.data
         let dataset = communicator.agree { try data.dataset(for: network, seed: runSeed) }
         let pictures = preparePictureCaches(dataset, communicator: communicator)
+        configuration.data = communicator.agree {
+            let data = try (dataset as? PictureFolders)?.dataDescription() ?? DataDescription()
+            if let restored, !restored.data.isEmpty || !data.isEmpty, restored.data != data {
+                throw UsageError("--data \(dataset.path) gives classes \(data.classNames?.joined(separator: ", ") ?? "without names"); the checkpoint was trained on \(restored.data.classNames?.joined(separator: ", ") ?? "data without class names"), and a resumed run keeps its classes")
+            }
+            return data
+        }
         let subset = self.subset
         let microBatchSize = configuration.microBatchSize(for: network)
         let (training, testShard) = communicator.agree {

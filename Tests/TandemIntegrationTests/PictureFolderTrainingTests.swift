@@ -33,6 +33,28 @@ struct PictureFolderTrainingTests {
         #expect(Set(digests).count == 1, "\(digests)")
     }
 
+    @Test("The classes travel with the checkpoint: evaluate --report and predict name them, the ONNX export's metadata holds them, and resuming with other classes is refused")
+    func classNamesTravel() throws {
+        let data = try Self.flowers(), checkpoints = TandemProcess.temporaryDirectory()
+        let run = ["train", "--model", Self.fixtures + "/picture-cnn.json", "--data", data, "--validation-split", "0.25", "--seed", "7",
+                   "--epochs", "1", "--batch-size", "6", "--checkpoint-dir", checkpoints]
+        #expect(TandemProcess.mpirun(ranks: 2, run).status == 0)
+        let report = TandemProcess.tandem(["evaluate", "--checkpoint", checkpoints, "--data", data, "--validation-split", "0.25", "--report"])
+        #expect(report.status == 0, "\(report.standardError)")
+        for name in ["daisy", "rose", "tulip"] {
+            #expect(report.lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix(name + " ") }, "\(report.standardOutput)")
+        }
+        let predicted = TandemProcess.tandem(["predict", "--checkpoint", checkpoints, "--top-k", "3", "--csv", data + "/rose/rose_00.png"])
+        #expect(predicted.status == 0 && ["daisy", "rose", "tulip"].contains { predicted.standardOutput.contains(",\($0),") },
+                "\(predicted.standardOutput)\(predicted.standardError)")
+        let onnx = TandemProcess.temporaryDirectory() + "/model.onnx"
+        #expect(TandemProcess.tandem(["export", "--checkpoint", checkpoints, "--output", onnx]).status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: onnx))
+        #expect(bytes.range(of: Data("tandem.class_names".utf8)) != nil && bytes.range(of: Data(#"["daisy","rose","tulip"]"#.utf8)) != nil)
+        let resumed = TandemProcess.mpirun(ranks: 2, run.map { $0 == "1" ? "2" : $0 } + ["--resume", "auto", "--classes", "tulip,rose,daisy"])
+        #expect(resumed.status != 0 && resumed.standardError.contains("a resumed run keeps its classes"), "\(resumed.standardError)")
+    }
+
     @Test("Refused before training, in one line naming the folder: one tree without --validation-split, the wrong number of classes, --validation-split on IDX data")
     func refusals() throws {
         let data = try Self.flowers()

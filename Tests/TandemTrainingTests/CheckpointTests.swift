@@ -25,22 +25,34 @@ struct CheckpointTests {
         return state.checkpoint(model: model, configuration: configuration, trainingSamples: 60_000)
     }
 
-    @Test("The micro-batch size is stored (version 3); a version 2 checkpoint, written before micro-batches, reads as m = 1")
-    func microBatchSize() throws {
-        let current = sample()
-        #expect(try Checkpoint(decoding: current.encoded(), path: "current.ckpt").microBatchSize == 8)
-        // Version 2: the same file without the 8 bytes after the recipe, its header 8 bytes shorter, a new CRC.
-        var bytes = current.encoded()
+    /// The same file as an older version wrote it: `removed` header bytes (counted back from the header's
+    /// end) taken out, the header length and CRC fixed.
+    func olderVersion(_ current: [UInt8], version: UInt8, removingLast removed: Int) -> [UInt8] {
+        var bytes = current
         let headerLength = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
-        bytes.removeSubrange(headerLength - 8..<headerLength)
+        bytes.removeSubrange(headerLength - removed..<headerLength)
         bytes.removeLast(4)
-        bytes[8] = 2
-        withUnsafeBytes(of: UInt32(headerLength - 8).littleEndian) { bytes.replaceSubrange(12..<16, with: $0) }
+        bytes[8] = version
+        withUnsafeBytes(of: UInt32(headerLength - removed).littleEndian) { bytes.replaceSubrange(12..<16, with: $0) }
         let crc = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) }
         withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
-        let old = try Checkpoint(decoding: bytes, path: "old.ckpt")
-        #expect(old.microBatchSize == 1)
-        #expect(old.parameters.map(\.bitPattern) == current.parameters.map(\.bitPattern) && old.recipe == current.recipe)
+        return bytes
+    }
+
+    @Test("The micro-batch size (version 3) and the class names and picture decoding (version 4) are stored; a version 3 checkpoint reads with no class names, a version 2 one as m = 1")
+    func storedSettingsAndOlderVersions() throws {
+        var current = sample()
+        current.data = DataDescription(classNames: ["daisy", "rose", "tulip"], pictures: "16x16 RGB")
+        let decoded = try Checkpoint(decoding: current.encoded(), path: "current.ckpt")
+        #expect(decoded.microBatchSize == 8 && decoded.data == current.data)
+        let dataBytes = 4 + Checkpoint.encode(current.data).utf8.count
+        let version3 = try Checkpoint(decoding: olderVersion(current.encoded(), version: 3, removingLast: dataBytes), path: "v3.ckpt")
+        #expect(version3.microBatchSize == 8 && version3.data.isEmpty)
+        let version2 = try Checkpoint(decoding: olderVersion(current.encoded(), version: 2, removingLast: dataBytes + 8), path: "v2.ckpt")
+        #expect(version2.microBatchSize == 1 && version2.data.isEmpty)
+        for old in [version3, version2] {
+            #expect(old.parameters.map(\.bitPattern) == current.parameters.map(\.bitPattern) && old.recipe == current.recipe)
+        }
     }
 
     @Test("A checkpoint written to disk reads back identical, bit for bit, and leaves no temporary file")
