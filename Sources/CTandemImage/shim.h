@@ -5,11 +5,8 @@
 #include <png.h>
 #include <turbojpeg.h>
 
-// PNG_IMAGE_VERSION and the format macros expand to expressions Swift does not import.
+// PNG_IMAGE_VERSION expands to an expression Swift does not import.
 static inline void tandem_png_image_init(png_image *image) {
     memset(image, 0, sizeof(*image));
     image->version = PNG_IMAGE_VERSION;
 }
-static inline unsigned int tandem_png_format_gray(void) { return PNG_FORMAT_GRAY; }
-static inline unsigned int tandem_png_format_rgb(void) { return PNG_FORMAT_RGB; }
-static inline size_t tandem_png_image_size(const png_image *image) { return PNG_IMAGE_SIZE(*image); }

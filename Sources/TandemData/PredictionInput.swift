@@ -91,18 +91,46 @@ public struct PredictionInput {
             throw fail("not a readable PNG: \(message())")
         }
         guard Int(image.width) * Int(image.height) <= largestDecodedPixels else { throw fail("\(image.width)x\(image.height) pixels is too large") }
-        let isColour = image.format & tandem_png_format_rgb() != 0
-        // A colour picture asked for in grey is read as RGB and converted as TensorFlow's decode_png
-        // does (libpng's rgb_to_gray with weights 0.299, 0.587, 0.114 in 15-bit fixed point, rounded
-        // down); libpng's simplified API would convert in linear light instead, up to 50 levels apart.
-        image.format = grey && !isColour ? tandem_png_format_gray() : tandem_png_format_rgb()
-        var pixels = [UInt8](repeating: 0, count: tandem_png_image_size(&image))
-        guard png_image_finish_read(&image, nil, &pixels, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
-        if grey && isColour {
-            pixels = (0..<pixels.count / 3).map { pixel in
-                let red = UInt32(pixels[3 * pixel]), green = UInt32(pixels[3 * pixel + 1]), blue = UInt32(pixels[3 * pixel + 2])
-                return UInt8((9797 * red + 19234 * green + 3737 * blue) >> 15)
+        // Read as TensorFlow's decode_png reads (what Keras's image_dataset_from_directory uses): alpha
+        // dropped, not composited; palettes expanded; 16-bit samples cut to their high byte; a colour
+        // picture wanted in grey converted with its weights (0.299, 0.587, 0.114 in 15-bit fixed
+        // point, rounded down). libpng's simplified API would composite alpha, treat 16-bit samples as
+        // linear light and convert colour to grey in linear light (up to 50 levels apart).
+        let colourFlag: UInt32 = 2, alphaFlag: UInt32 = 1, linearFlag: UInt32 = 4
+        let isColour = image.format & colourFlag != 0, hasAlpha = image.format & alphaFlag != 0
+        let isSixteenBit = image.format & linearFlag != 0
+        // 16-bit: linear output keeps the stored samples, but premultiplies colour by alpha (undone below).
+        image.format = colourFlag | alphaFlag | (isSixteenBit ? linearFlag : 0)
+        let pixelCount = Int(image.width) * Int(image.height)
+        // The samples at their own depth; a 16-bit one becomes a byte only after any grey conversion.
+        var samples: [UInt32]
+        if isSixteenBit {
+            var wide = [UInt16](repeating: 0, count: 4 * pixelCount)
+            guard png_image_finish_read(&image, nil, &wide, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+            samples = wide.map(UInt32.init)
+            if hasAlpha {
+                for pixel in 0..<pixelCount where samples[4 * pixel + 3] > 0 {
+                    let alpha = samples[4 * pixel + 3]
+                    for channel in 0..<3 { samples[4 * pixel + channel] = min(65535, (samples[4 * pixel + channel] * 65535 + alpha / 2) / alpha) }
+                }
             }
+        } else {
+            var bytes = [UInt8](repeating: 0, count: 4 * pixelCount)
+            guard png_image_finish_read(&image, nil, &bytes, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+            samples = bytes.map(UInt32.init)
+        }
+        let shift: UInt32 = isSixteenBit ? 8 : 0
+        let pixels: [UInt8]
+        if !grey {
+            pixels = (0..<3 * pixelCount).map { UInt8(samples[4 * ($0 / 3) + $0 % 3] >> shift) }
+        } else if isColour {
+            pixels = (0..<pixelCount).map { pixel -> UInt8 in
+                let red: UInt32 = samples[4 * pixel], green: UInt32 = samples[4 * pixel + 1], blue: UInt32 = samples[4 * pixel + 2]
+                let weighted: UInt32 = 9797 * red + 19234 * green + 3737 * blue
+                return UInt8((weighted >> 15) >> shift)
+            }
+        } else {
+            pixels = (0..<pixelCount).map { UInt8(samples[4 * $0] >> shift) }
         }
         return Decoded(pixels: pixels, height: Int(image.height), width: Int(image.width), isColour: isColour)
     }

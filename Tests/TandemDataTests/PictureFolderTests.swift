@@ -15,6 +15,8 @@ struct PictureFolderTests {
         let validation: [String]
         /// Per file, Keras's pixels at 16x16: "rgb" and "grayscale".
         let pixels: [String: [String: [Float]]]
+        /// Per PNG of formats/, TensorFlow's decode_png at its own size: "rgb" and "grayscale".
+        let formats: [String: [String: [UInt8]]]
     }
 
     static func expected() throws -> Expected {
@@ -63,6 +65,18 @@ struct PictureFolderTests {
         }
         #expect(worstPNG <= 0.5, "PNG: largest difference \(worstPNG)")
         #expect(worstJPEG <= 0.5, "JPEG: largest difference \(worstJPEG)")
+    }
+
+    @Test("PNGs as TensorFlow reads them, exactly: RGBA and grey with alpha (alpha dropped, not composited), 16-bit (high byte), a palette; in RGB and in grey",
+          arguments: [3, 1])
+    func pngFormatsAreTensorFlows(channels: Int) throws {
+        let expected = try Self.expected()
+        let folders = PictureFolders(path: Self.fixtures + "/formats", height: 10, width: 12, channels: channels, classCount: 1)
+        #expect(expected.formats.count == 4)
+        for (name, pixels) in expected.formats {
+            let ours = try folders.decode(Self.fixtures + "/formats/" + name), theirs = pixels[channels == 3 ? "rgb" : "grayscale"]!
+            #expect(ours == theirs, "\(name): largest difference \(zip(ours, theirs).map { abs(Int($0) - Int($1)) }.max() ?? -1), \(ours.count) against \(theirs.count) values")
+        }
     }
 
     @Test("The cache: made once, mapped by later loads, rebuilt when a picture changes or the cache is damaged; the images read are the decoded pictures")

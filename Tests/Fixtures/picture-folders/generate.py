@@ -8,12 +8,15 @@ makes of them (expected.json), for PictureFolderTests:
   PNG and JPEG, some in a nested sub-folder; a hidden class folder and a text file Keras skips. Pictures
   of class k are brighter in channel k, so a model can learn them.
 - split/: the same kind of pictures as split/train/<class>/ and split/test/<class>/.
+- formats/: PNGs that TensorFlow reads its own way: RGBA, grey with alpha, 16-bit RGB, a palette.
 expected.json: for flowers/ with validation_split=0.25 and seed=7, the files Keras trains and validates
 on, in its order, and each file's pixels at 16x16 RGB (bilinear) and 16x16 grey, as Keras gives them.
 """
 import json
 import os
 import shutil
+import struct
+import zlib
 
 import numpy as np
 import tensorflow as tf
@@ -51,7 +54,17 @@ def tree(root, counts, nested):
             write(os.path.join(folder, f"{name}_{index:02d}{extension}"), picture(label, height, width), kind)
 
 
-for folder in ["flowers", "split"]:
+def palette_png(path, index, palette):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + bytes(row) for row in index)
+    header = struct.pack(">IIBBBBB", index.shape[1], index.shape[0], 8, 3, 0, 0, 0)
+    with open(path, "wb") as file:
+        file.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"PLTE", palette.tobytes())
+                   + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+for folder in ["flowers", "split", "formats"]:
     shutil.rmtree(os.path.join(here, folder), ignore_errors=True)
 tree(os.path.join(here, "flowers"), 8, nested=True)
 write(os.path.join(here, "flowers", ".hidden", "ignored.png"), picture(0, 16, 16), "png")
@@ -59,6 +72,17 @@ with open(os.path.join(here, "flowers", "daisy", "notes.txt"), "w") as file:
     file.write("not a picture\n")
 tree(os.path.join(here, "split", "train"), 6, nested=False)
 tree(os.path.join(here, "split", "test"), 2, nested=False)
+
+formats = os.path.join(here, "formats")
+os.makedirs(formats)
+tf.io.write_file(os.path.join(formats, "rgba.png"), tf.io.encode_png(rng.integers(0, 256, size=(10, 12, 4)).astype(np.uint8)))
+tf.io.write_file(os.path.join(formats, "grey-alpha.png"), tf.io.encode_png(rng.integers(0, 256, size=(10, 12, 2)).astype(np.uint8)))
+tf.io.write_file(os.path.join(formats, "rgb-16-bit.png"), tf.io.encode_png(rng.integers(0, 65536, size=(10, 12, 3)).astype(np.uint16)))
+palette_png(os.path.join(formats, "palette.png"), rng.integers(0, 16, size=(10, 12)).astype(np.uint8),
+            rng.integers(0, 256, size=(16, 3)).astype(np.uint8))
+format_pixels = {name: {mode: tf.io.decode_png(tf.io.read_file(os.path.join(formats, name)), channels=channels).numpy().reshape(-1).tolist()
+                        for mode, channels in [("rgb", 3), ("grayscale", 1)]}
+                 for name in sorted(os.listdir(formats))}
 
 directory = os.path.join(here, "flowers")
 paths, labels, classes = dataset_utils.index_directory(directory, "inferred", formats=(".bmp", ".gif", ".jpeg", ".jpg", ".png"),
@@ -73,7 +97,7 @@ for mode in ["rgb", "grayscale"]:
         pixels.setdefault(relative(path), {})[mode] = [round(float(value), 4) for value in image.numpy().reshape(-1)]
 expected = {"keras": keras.__version__, "tensorflow": tf.__version__, "classes": classes,
             "training": [relative(path) for path in training], "validation": [relative(path) for path in validation],
-            "pixels": pixels}
+            "pixels": pixels, "formats": format_pixels}
 with open(os.path.join(here, "expected.json"), "w") as file:
     json.dump(expected, file)
 print(f"{len(paths)} files, classes {classes}; training {len(training)}, validation {len(validation)}")
