@@ -47,6 +47,14 @@ public struct LabeledImages: Sendable {
     }
 
     public var count: Int { labels.count }
+
+    /// The same images as part of a set that starts `firstIndex` images in and holds `fileCount`.
+    public func renumbered(firstIndex: Int, fileCount: Int) -> LabeledImages {
+        var images = LabeledImages(rows: rows, columns: columns, channels: channels, bytes: pixels, floatPixels: floatPixels,
+                                   labels: labels, firstIndex: firstIndex, fileCount: fileCount, path: path, positions: positions)
+        images.byteScale = byteScale
+        return images
+    }
     public var imageSize: Int { rows * columns * channels }
     /// `28x28x1`.
     public var shapeDescription: String { "\(rows)x\(columns)x\(channels)" }
@@ -82,6 +90,20 @@ public protocol ImageDataset: Sendable {
     func validate() throws
     /// Loads a split, keeping the images `keeping` picks given the split's image count (all if `nil`).
     func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages
+    /// What `load(.test, …)` gives: the test set, or held-out training data.
+    var evaluationSet: EvaluationSet { get }
+}
+
+extension ImageDataset {
+    public var evaluationSet: EvaluationSet { .test }
+}
+
+/// What a run evaluates on each epoch: the dataset's test set, or part of its training data held out
+/// (`--validation-split`), whose metrics Keras calls `val_loss` and `val_accuracy`.
+public enum EvaluationSet: String, Codable, Sendable {
+    case test, validation
+    /// The prefix of the metrics' names, as Keras's history has them.
+    public var metricPrefix: String { self == .test ? "test" : "val" }
 }
 
 public enum DatasetSplit: String, Sendable {

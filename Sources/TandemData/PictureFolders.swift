@@ -70,6 +70,8 @@ public struct PictureFolders: ImageDataset {
         Self.isDirectory(path + "/train") && Self.isDirectory(path + "/test")
     }
 
+    public var evaluationSet: EvaluationSet { isSplitByFolders ? .test : .validation }
+
     /// The trees this dataset reads: `[train, test]`, or `[tree]`.
     public func trees() throws -> [Tree] {
         if isSplitByFolders {

@@ -88,6 +88,8 @@ public struct TrainingConfiguration: Sendable {
     public var recipe = Recipe()
     /// The classes' names and how pictures were read, kept in the checkpoints.
     public var data = DataDescription()
+    /// What each epoch's evaluation runs on, which names its metrics (`test_loss` or `val_loss`).
+    public var evaluationSet = EvaluationSet.test
     /// Where the recipe came from, in words, for the start-up report: the checkpoint's, the model's
     /// compile_config, flags.
     public var recipeOrigin = "the checkpoint's"

@@ -10,26 +10,32 @@ import TandemData
 public final class TrainingHistory: TrainingObserver {
     public enum Format: Sendable { case csv, jsonLines }
 
-    public static let columns = ["epoch", "accuracy", "images_per_second", "learning_rate", "loss", "seconds",
-                                 "test_accuracy", "test_loss"]
+    /// The columns, sorted as Keras sorts them: the evaluation's are `test_…`, or `val_…` for data held out.
+    public static func columns(_ evaluationSet: EvaluationSet) -> [String] {
+        ["epoch", "accuracy", "images_per_second", "learning_rate", "loss", "seconds",
+         evaluationSet.metricPrefix + "_accuracy", evaluationSet.metricPrefix + "_loss"]
+    }
 
+    public let columns: [String]
     public let path: String
     public let format: Format
     private let handle: FileHandle
 
     /// Opens `path` for a run whose first new epoch is `completedEpochs + 1`; with `completedEpochs`
     /// 0 the file starts afresh. One line naming the file if it cannot be written or is not a history.
-    public init(path: String, completedEpochs: Int) throws {
+    public init(path: String, completedEpochs: Int, evaluationSet: EvaluationSet = .test) throws {
         self.path = path
+        let columns = Self.columns(evaluationSet)
+        self.columns = columns
         guard let format = Self.format(of: path) else {
             throw InputFileError(path: path, problem: "--history takes a .csv or .jsonl file")
         }
         self.format = format
         var kept = Data()
         if completedEpochs > 0, let existing = FileManager.default.contents(atPath: path) {
-            kept = try Self.rows(of: existing, through: completedEpochs - 1, format: format, path: path)
+            kept = try Self.rows(of: existing, through: completedEpochs - 1, format: format, path: path, columns: columns)
         } else if format == .csv {
-            kept = Data((Self.columns.joined(separator: ",") + "\n").utf8)
+            kept = Data((columns.joined(separator: ",") + "\n").utf8)
         }
         // Written whole to a temporary file and renamed, so a crash here leaves the old history.
         let temporary = path + ".tmp"
@@ -51,12 +57,13 @@ public final class TrainingHistory: TrainingObserver {
     }
 
     /// The rows of `data` (a history file) for epochs 0…`last` (Keras's numbering), header included.
-    public static func rows(of data: Data, through last: Int, format: Format, path: String) throws -> Data {
+    public static func rows(of data: Data, through last: Int, format: Format, path: String,
+                            columns: [String] = columns(.test)) throws -> Data {
         var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         var kept: [Substring] = []
         if format == .csv {
-            guard let header = lines.first, header == Self.columns.joined(separator: ",") else {
-                throw InputFileError(path: path, problem: "is not a Tandem history (its header is not \(Self.columns.joined(separator: ",")))")
+            guard let header = lines.first, header == columns.joined(separator: ",") else {
+                throw InputFileError(path: path, problem: "is not a Tandem history of this run (its header is not \(columns.joined(separator: ",")))")
             }
             kept.append(header)
             lines.removeFirst()
@@ -97,7 +104,7 @@ public final class TrainingHistory: TrainingObserver {
         case .csv:
             line = values.enumerated().map { text($1, column: $0) }.joined(separator: ",")
         case .jsonLines:
-            line = "{" + zip(Self.columns, values).enumerated().map { "\"\($1.0)\":" + text($1.1, column: $0) }.joined(separator: ",") + "}"
+            line = "{" + zip(columns, values).enumerated().map { "\"\($1.0)\":" + text($1.1, column: $0) }.joined(separator: ",") + "}"
         }
         handle.write(Data((line + "\n").utf8))
         try? handle.synchronize()

@@ -16,6 +16,8 @@ public struct EpochReport: Sendable {
     public let learningRate: Float
     public let evaluation: Evaluation?
     public let evaluationSeconds: Double
+    /// What `evaluation` ran on: its metrics are `test_…` or `val_…`.
+    public let evaluationSet: EvaluationSet
     public var imagesPerSecond: Double { Double(samples) / seconds }
 }
 
@@ -107,7 +109,8 @@ public final class TrainingRun {
             let report = EpochReport(epoch: epoch, epochs: epochs, loss: result.loss, accuracy: result.accuracy,
                                      samples: result.samples, seconds: seconds,
                                      learningRate: configuration.learningRate(step: state.optimizer.step, stepsPerEpoch: steps),
-                                     evaluation: evaluation, evaluationSeconds: evaluationSeconds)
+                                     evaluation: evaluation, evaluationSeconds: evaluationSeconds,
+                                     evaluationSet: configuration.evaluationSet)
             for observer in observers { observer.epochEnded(report) }
             if result.stoppedAfterStep != nil, epoch < epochs {
                 return .preempted(signal: Preemption.signal, checkpoint: checkpoint)

@@ -31,7 +31,7 @@ struct DataOptions: ParsableArguments {
     var directory: String = DatasetDirectory.defaultPath
 
     @Option(help: ArgumentHelp(
-        "For one tree of class folders: the fraction of its pictures held out for evaluation, chosen as Keras's image_dataset_from_directory(validation_split=F, seed=--seed) chooses them.",
+        "The fraction of the training data held out and evaluated each epoch (val_loss, val_accuracy) instead of the test set: for one tree of class folders the pictures Keras's image_dataset_from_directory(validation_split=F, seed=--seed) holds out; for IDX and .npz data the last samples, as Keras's fit(validation_split=F).",
         valueName: "F"))
     var validationSplit: Double?
 
@@ -50,7 +50,7 @@ struct DataOptions: ParsableArguments {
             throw ValidationError("--classes must be folder names separated by commas, not '\(classes)'")
         }
         if !PictureFolders.holdsPictureFolders(directory) {
-            for (flag, given) in [("--validation-split", validationSplit != nil), ("--classes", classes != nil), ("--cache-dir", cacheDir != nil)] where given {
+            for (flag, given) in [("--classes", classes != nil), ("--cache-dir", cacheDir != nil)] where given {
                 throw ValidationError("\(flag) is for a folder of class folders of pictures; \(directory) is not one")
             }
         }
@@ -59,7 +59,10 @@ struct DataOptions: ParsableArguments {
     /// The dataset for `model`, its labels checked against the model's classes; `seed` chooses a
     /// picture folder's validation files (Keras's `seed`).
     func dataset(for model: Model, seed: UInt64) throws -> any ImageDataset {
-        guard PictureFolders.holdsPictureFolders(directory) else { return openDataset(directory, classCount: model.classCount) }
+        guard PictureFolders.holdsPictureFolders(directory) else {
+            let arrays = openDataset(directory, classCount: model.classCount)
+            return validationSplit.map { HeldOutTrainingData(base: arrays, fraction: $0) } ?? arrays
+        }
         guard seed <= UInt64(UInt32.max) else {
             throw UsageError("--seed \(seed) is beyond Keras's seeds (below 2^32), which choose a picture folder's validation files")
         }

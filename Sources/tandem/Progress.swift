@@ -34,10 +34,12 @@ enum Terminal {
     }
 }
 
-/// Keras's metrics after an epoch's training numbers: `- test_accuracy: 0.9103 - test_loss: 0.2472`.
+/// Keras's metrics after an epoch's training numbers: `- test_accuracy: 0.9103 - test_loss: 0.2472`
+/// (`val_…` for data held out).
 private func evaluationText(_ report: EpochReport) -> String {
     guard let evaluation = report.evaluation else { return "" }
-    return " - test_accuracy: \(Format.keras(evaluation.accuracy)) - test_loss: \(Format.keras(evaluation.meanLoss))"
+    let prefix = report.evaluationSet.metricPrefix
+    return " - \(prefix)_accuracy: \(Format.keras(evaluation.accuracy)) - \(prefix)_loss: \(Format.keras(evaluation.meanLoss))"
 }
 
 /// `--verbose 2`: one line per epoch, on rank 0, flushed (what logs and Slurm output files get).
@@ -49,7 +51,8 @@ final class EpochLines: TrainingObserver {
         var line = "Epoch \(report.epoch)/\(report.epochs) - \(Format.fixed(report.seconds, 1))s - \(Int(report.imagesPerSecond.rounded())) img/s"
             + " - loss: \(Format.fixed(report.loss, 4)) - accuracy: \(Format.fixed(report.accuracy, 4))"
         if let evaluation = report.evaluation {
-            line += " - test_loss: \(Format.fixed(evaluation.meanLoss, 4)) - test_accuracy: \(Format.fixed(evaluation.accuracy, 4))"
+            let prefix = report.evaluationSet.metricPrefix
+            line += " - \(prefix)_loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(prefix)_accuracy: \(Format.fixed(evaluation.accuracy, 4))"
                 + " (eval \(Format.fixed(report.evaluationSeconds, 1))s)"
         }
         console.line(line)

@@ -204,6 +204,7 @@ struct TrainCommand: ParsableCommand {
             }
             return data
         }
+        configuration.evaluationSet = dataset.evaluationSet
         let subset = self.subset
         let microBatchSize = configuration.microBatchSize(for: network)
         let (training, testShard) = communicator.agree {
@@ -269,7 +270,7 @@ struct TrainCommand: ParsableCommand {
         if let history {
             let completedEpochs = state.completedEpochs
             let writer: TrainingHistory? = communicator.agree {
-                communicator.isRoot ? try TrainingHistory(path: history, completedEpochs: completedEpochs) : nil
+                communicator.isRoot ? try TrainingHistory(path: history, completedEpochs: completedEpochs, evaluationSet: configuration.evaluationSet) : nil
             }
             if let writer { run.observers.append(writer) }
         }
@@ -284,7 +285,8 @@ struct TrainCommand: ParsableCommand {
         case let .finished(evaluation):
             run.verifyRanksAgree(at: "the end of training")
             if let evaluation {
-                console.line("Test loss: \(Format.fixed(evaluation.meanLoss, 4)) - test accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
+                let set = configuration.evaluationSet == .test ? "Test" : "Validation"
+                console.line("\(set) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set.lowercased()) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
             }
             console.line("parameters sha256: \(state.parameterDigest)")
             communicator.finalize()

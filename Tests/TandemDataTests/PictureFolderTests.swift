@@ -129,3 +129,28 @@ struct PictureFolderTests {
         #expect(message?.hasPrefix(copy + "/train/rose/broken.png: ") == true, "\(message ?? "accepted")")
     }
 }
+
+/// `--validation-split` on arrays, as Keras's `fit(validation_split=F)`.
+struct HeldOutTrainingDataTests {
+    static let colour = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/npz/colour-uint8.npz").path
+
+    @Test("Keras's split point, ceil(n · (1 − F)): 640 images at 0.1 train on 576 and hold out 64; the held-out part is the last 64 training images, not the test set, sharded by the keeping range")
+    func lastSamplesAreHeldOut() throws {
+        #expect(HeldOutTrainingData.splitPoint(count: 10, fraction: 0.25) == 8)
+        #expect(HeldOutTrainingData.splitPoint(count: 640, fraction: 0.1) == 576)
+        let base = NumpyArchive(path: Self.colour, classCount: 10)
+        let held = HeldOutTrainingData(base: base, fraction: 0.1)
+        #expect(held.evaluationSet == .validation)
+        let all = try base.load(.train, keeping: nil)
+        let training = try held.load(.train, keeping: nil), validation = try held.load(.test, keeping: nil)
+        #expect(training.count == 576 && training.fileCount == 576 && Array(training.labels) == Array(all.labels[..<576]))
+        #expect(validation.count == 64 && validation.fileCount == 64 && Array(validation.labels) == Array(all.labels[576...]))
+        #expect(Array(validation.pixels) == Array(all.pixels[(576 * all.imageSize)...]))
+        let shard = try held.load(.test, keeping: { _ in 16..<48 })
+        #expect(shard.firstIndex == 16 && shard.fileCount == 64 && Array(shard.labels) == Array(all.labels[592..<624]))
+        let limited = try held.load(.train, keeping: { 0..<min(100, $0) })
+        #expect(limited.count == 100 && Array(limited.labels) == Array(all.labels[..<100]))
+        #expect(throws: InputFileError.self) { try HeldOutTrainingData(base: base, fraction: 0.0001).load(.test, keeping: nil) }
+    }
+}

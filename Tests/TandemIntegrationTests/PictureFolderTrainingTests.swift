@@ -14,7 +14,7 @@ struct PictureFolderTrainingTests {
         return directory
     }
 
-    @Test("One tree with --validation-split: decoded once on rank 0 (the start-up report says so, and that later runs use the cache), Keras's classes in the report, the same sha256 at -np 1, 2 and 3, 6 pictures evaluated")
+    @Test("One tree with --validation-split: decoded once on rank 0 (the start-up report says so, and that later runs use the cache), Keras's classes in the report, the same sha256 at -np 1, 2 and 3, the 6 held-out pictures evaluated as validation")
     func trainsWithTheSameWeightsAtAnyRankCount() throws {
         let data = try Self.flowers()
         let run = ["train", "--model", Self.fixtures + "/picture-cnn.json", "--data", data, "--validation-split", "0.25", "--seed", "7",
@@ -26,8 +26,8 @@ struct PictureFolderTrainingTests {
             let dataLine = try #require(outcome.lines.first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("data ") })
             #expect(dataLine.contains("picture folders, 3 classes (daisy, rose, tulip), validation split 0.25 with Keras's seed 7"), "\(dataLine)")
             #expect(dataLine.contains(ranks == 1 ? "decoded 24 pictures" : ", cached"), "\(dataLine)")
-            #expect(dataLine.contains("(18 train, 6 test)"), "\(dataLine)")
-            #expect(outcome.lines.contains { $0.hasPrefix("Test loss: ") && $0.hasSuffix("/6)") }, "\(outcome.standardOutput)")
+            #expect(dataLine.contains("(18 train, 6 validation)"), "\(dataLine)")
+            #expect(outcome.lines.contains { $0.hasPrefix("Validation loss: ") && $0.hasSuffix("/6)") }, "\(outcome.standardOutput)")
             digests.append(try #require(outcome.digest))
         }
         #expect(Set(digests).count == 1, "\(digests)")
@@ -55,7 +55,7 @@ struct PictureFolderTrainingTests {
         #expect(resumed.status != 0 && resumed.standardError.contains("a resumed run keeps its classes"), "\(resumed.standardError)")
     }
 
-    @Test("Refused before training, in one line naming the folder: one tree without --validation-split, the wrong number of classes, --validation-split on IDX data")
+    @Test("Refused before training, in one line naming the folder: one tree without --validation-split, the wrong number of classes, --classes on IDX data")
     func refusals() throws {
         let data = try Self.flowers()
         let model = Self.fixtures + "/picture-cnn.json"
@@ -66,7 +66,29 @@ struct PictureFolderTrainingTests {
         let tutorial = TandemProcess.mpirun(ranks: 2, ["train", "--data", data, "--validation-split", "0.2", "--epochs", "1"])
         #expect(tutorial.status != 0 && tutorial.standardError.contains("has 3 class folders (daisy, rose, tulip); the model has 10 classes"),
                 "\(tutorial.standardError)")
-        let idx = TandemProcess.tandem(["train", "--validation-split", "0.2", "--epochs", "1"])
-        #expect(idx.status == 64 && idx.standardError.contains("--validation-split is for a folder of class folders of pictures"), "\(idx.standardError)")
+        let idx = TandemProcess.tandem(["train", "--classes", "a,b", "--epochs", "1"])
+        #expect(idx.status == 64 && idx.standardError.contains("--classes is for a folder of class folders of pictures"), "\(idx.standardError)")
+    }
+}
+
+/// `--validation-split` on IDX data, with the real binary.
+@Suite(.serialized, .enabled(if: IntegrationEnvironment.ready))
+struct HeldOutTrainingTests {
+    @Test("IDX data with --validation-split 0.1: Keras's fit split (3,200 train, the last 6,000 of 60,000 evaluated), val_loss and val_accuracy in the epoch lines and the history, the same sha256 at -np 1 and 2")
+    func validationSplitOfArrays() throws {
+        let history = TandemProcess.temporaryDirectory() + "/history.csv"
+        var digests: [String] = []
+        for ranks in [1, 2] {
+            let outcome = TandemProcess.mpirun(ranks: ranks, ["train", "--validation-split", "0.1", "--limit", "3200", "--epochs", "1",
+                                                              "--verbose", "2", "--history", history, "--checkpoint-dir", TandemProcess.temporaryDirectory()])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(outcome.lines.contains { $0.contains("(3,200 train, 6,000 validation)") }, "\(outcome.standardOutput)")
+            #expect(outcome.lines.contains { $0.hasPrefix("Epoch 1/1") && $0.contains(" - val_loss: ") && $0.contains(" - val_accuracy: ") })
+            #expect(outcome.lines.contains { $0.hasPrefix("Validation loss: ") && $0.hasSuffix("/6000)") })
+            digests.append(try #require(outcome.digest))
+        }
+        #expect(Set(digests).count == 1, "\(digests)")
+        let header = try String(contentsOfFile: history, encoding: .utf8).split(separator: "\n").first
+        #expect(header == "epoch,accuracy,images_per_second,learning_rate,loss,seconds,val_accuracy,val_loss")
     }
 }
