@@ -206,40 +206,104 @@ public struct PictureFolders: ImageDataset {
         let pixels: ImageBytes
     }
 
-    /// What `prepareCache` did, for the start-up report.
-    public struct CacheReport: Sendable {
+    /// A cache being built: the temporary file every builder writes its share of the pictures into.
+    public struct CacheBuild: Sendable {
+        public let tree: Tree
         public let path: String
-        public let pictures: Int
-        /// Seconds spent decoding; nil when the cache was already there.
-        public let decodeSeconds: Double?
+        public let temporary: String
     }
 
-    /// Builds the caches that are missing, stale or damaged; run by one rank before the others load.
-    public func prepareCaches() throws -> [CacheReport] {
-        try trees().map { tree in
-            let path = cachePath(tree)
-            if try validCache(tree, at: path) != nil { return CacheReport(path: path, pictures: tree.files.count, decodeSeconds: nil) }
-            let start = Date()
-            try buildCache(tree, at: path)
-            return CacheReport(path: path, pictures: tree.files.count, decodeSeconds: Date().timeIntervalSince(start))
+    /// Whether `tree`'s cache is there, made from these files with these settings, and intact.
+    public func hasValidCache(_ tree: Tree) throws -> Bool { try validCache(tree, at: cachePath(tree)) != nil }
+
+    /// The build of `tree`'s cache in a temporary file whose name `suffix` makes unique to the job.
+    public func cacheBuild(_ tree: Tree, temporarySuffix suffix: String) -> CacheBuild {
+        let path = cachePath(tree)
+        return CacheBuild(tree: tree, path: path, temporary: path + "." + suffix + ".partial")
+    }
+
+    private var imageSize: Int { height * width * channels }
+    private static func pixelsOffset(_ count: Int) -> Int { headerSize + (count + 63) / 64 * 64 }
+
+    /// First phase (one builder): the temporary file at its full size, header (without its CRC) and labels.
+    public func beginCache(_ build: CacheBuild) throws {
+        let count = build.tree.files.count
+        var head = [UInt8](repeating: 0, count: Self.pixelsOffset(count))
+        head.replaceSubrange(0..<8, with: Self.magic)
+        withUnsafeBytes(of: (try key(build.tree)).littleEndian) { head.replaceSubrange(8..<16, with: $0) }
+        head.replaceSubrange(Self.headerSize..<Self.headerSize + count, with: build.tree.labels)
+        let descriptor = open(build.temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw InputFileError(path: build.path, problem: "cannot write the picture cache here (a read-only data folder? pass --cache-dir DIR): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard ftruncate(descriptor, off_t(Self.pixelsOffset(count) + count * imageSize)) == 0,
+              head.withUnsafeBytes({ pwrite(descriptor, $0.baseAddress, $0.count, 0) }) == head.count else {
+            throw InputFileError(path: build.path, problem: "cannot write the picture cache: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Second phase (every builder, each its own `pictures`): decodes pictures into the temporary file;
+    /// `progress(done)` after each.
+    public func decode(_ pictures: Range<Int>, of build: CacheBuild, progress: (Int) -> Void = { _ in }) throws {
+        let descriptor = open(build.temporary, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw InputFileError(path: build.temporary, problem: "cannot open the picture cache being built: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let start = Self.pixelsOffset(build.tree.files.count)
+        for (done, index) in pictures.enumerated() {
+            let pixels = try decode(build.tree.root + "/" + build.tree.files[index])
+            guard pixels.withUnsafeBytes({ pwrite(descriptor, $0.baseAddress, $0.count, off_t(start + index * imageSize)) }) == imageSize else {
+                throw InputFileError(path: build.temporary, problem: "cannot write the picture cache: \(String(cString: strerror(errno)))")
+            }
+            progress(done + 1)
+        }
+    }
+
+    /// Third phase (one builder, after every share is written): the CRC into the header, the file
+    /// flushed and renamed into place.
+    public func finishCache(_ build: CacheBuild) throws {
+        let size = Self.pixelsOffset(build.tree.files.count) + build.tree.files.count * imageSize
+        guard let whole = ImageBytes(mapping: build.temporary, offset: 0, count: size) else {
+            throw InputFileError(path: build.temporary, problem: "cannot read back the picture cache being built")
+        }
+        let crc = UInt32(crc32(0, whole.baseAddress, UInt32(size)))
+        let descriptor = open(build.temporary, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw InputFileError(path: build.temporary, problem: "cannot open the picture cache being built") }
+        defer { close(descriptor) }
+        guard withUnsafeBytes(of: crc.littleEndian, { pwrite(descriptor, $0.baseAddress, 4, 16) }) == 4, fsync(descriptor) == 0,
+              rename(build.temporary, build.path) == 0 else {
+            unlink(build.temporary)
+            throw InputFileError(path: build.path, problem: "cannot put the picture cache in place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The three phases in this process alone.
+    public func build(_ build: CacheBuild) throws {
+        try beginCache(build)
+        do {
+            try decode(0..<build.tree.files.count, of: build)
+            try finishCache(build)
+        } catch {
+            unlink(build.temporary)
+            throw error
         }
     }
 
     private func openOrBuildCache(_ tree: Tree) throws -> Cache {
         let path = cachePath(tree)
         if let cache = try validCache(tree, at: path) { return cache }
-        try buildCache(tree, at: path)
+        try build(cacheBuild(tree, temporarySuffix: "\(getpid())"))
         guard let cache = try validCache(tree, at: path) else { throw InputFileError(path: path, problem: "the picture cache just written does not read back") }
         return cache
     }
 
-    private var imageSize: Int { height * width * channels }
-    private static func labelsSize(_ count: Int) -> Int { (count + 63) / 64 * 64 }
-
-    /// The mapped cache if it is there, made from these files with these settings, and intact.
+    /// The mapped cache if it is there, made from these files with these settings, and intact (the CRC
+    /// covers the whole file, its own 4 bytes as zeros).
     private func validCache(_ tree: Tree, at path: String) throws -> Cache? {
         let count = tree.files.count
-        let expectedSize = Self.headerSize + Self.labelsSize(count) + count * imageSize
+        let expectedSize = Self.pixelsOffset(count) + count * imageSize
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == expectedSize,
               let whole = ImageBytes(mapping: path, offset: 0, count: size) else { return nil }
         var header = Array(whole[0..<Self.headerSize])
@@ -251,33 +315,8 @@ public struct PictureFolders: ImageDataset {
         guard UInt32(crc) == UInt32(littleEndian: storedCRC) else { return nil }
         let labels = whole.baseAddress + Self.headerSize
         guard (0..<count).allSatisfy({ labels[$0] == tree.labels[$0] }) else { return nil }
-        guard let pixels = ImageBytes(mapping: path, offset: Self.headerSize + Self.labelsSize(count), count: count * imageSize) else { return nil }
+        guard let pixels = ImageBytes(mapping: path, offset: Self.pixelsOffset(count), count: count * imageSize) else { return nil }
         return Cache(pixels: pixels)
-    }
-
-    /// Decodes every picture into a temporary file beside the cache, then renames it into place.
-    private func buildCache(_ tree: Tree, at path: String) throws {
-        let count = tree.files.count
-        var contents = [UInt8](repeating: 0, count: Self.headerSize + Self.labelsSize(count) + count * imageSize)
-        contents.replaceSubrange(0..<8, with: Self.magic)
-        withUnsafeBytes(of: (try key(tree)).littleEndian) { contents.replaceSubrange(8..<16, with: $0) }
-        contents.replaceSubrange(Self.headerSize..<Self.headerSize + count, with: tree.labels)
-        var offset = Self.headerSize + Self.labelsSize(count)
-        for file in tree.files {
-            let pixels = try decode(tree.root + "/" + file)
-            contents.replaceSubrange(offset..<offset + imageSize, with: pixels)
-            offset += imageSize
-        }
-        let crc = contents.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }
-        withUnsafeBytes(of: UInt32(crc).littleEndian) { contents.replaceSubrange(16..<20, with: $0) }
-        let temporary = path + ".\(getpid()).partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(contents)) else {
-            throw InputFileError(path: path, problem: "cannot write the picture cache here (a read-only data folder? pass --cache-dir DIR)")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw InputFileError(path: path, problem: "cannot rename the picture cache into place: \(String(cString: strerror(errno)))")
-        }
     }
 
     /// One picture as the model's input: decoded grey or RGB, resized bilinearly (half-pixel centres,

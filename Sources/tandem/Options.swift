@@ -73,21 +73,6 @@ struct DataOptions: ParsableArguments {
     }
 }
 
-/// Decodes a folder of pictures into its cache once, on rank 0, while the other ranks wait without the
-/// stall watchdog (decoding may take longer than --stall-timeout); a failure is reported by rank 0 and
-/// ends every rank. Returns a line for the start-up report; nil for other datasets.
-func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator) -> String? {
-    guard let folders = dataset as? PictureFolders else { return nil }
-    let outcome: Result<[PictureFolders.CacheReport], Error> = communicator.isRoot ? Result { try folders.prepareCaches() } : .success([])
-    communicator.barrierWithoutStallWatch()
-    let reports = communicator.agree { try outcome.get() }
-    let classes = (try? folders.trees().first?.classes) ?? nil
-    let built = reports.compactMap { report in report.decodeSeconds.map { "decoded \(Format.grouped(report.pictures)) pictures in \(String(format: "%.1f", $0)) s" } }
-    return "picture folders, \(classes?.count ?? 0) classes (\(classes?.joined(separator: ", ") ?? "")), "
-        + (folders.isSplitByFolders ? "train/ and test/" : "validation split \(folders.validationSplit!) with Keras's seed \(folders.seed)")
-        + (built.isEmpty ? ", cached" : ", " + built.joined(separator: "; "))
-}
-
 /// `--limit`, for the commands that read the training set.
 struct TrainingSubsetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Use only the first N training images (for quick runs).", valueName: "n"))
