@@ -5,10 +5,10 @@ import Foundation
 public struct DataDescription: Codable, Equatable, Sendable {
     /// The class of each label, in label order.
     public var classNames: [String]?
-    /// How pictures were read: e.g. `16x16 RGB, bilinear, rounded to bytes`.
-    public var pictures: String?
+    /// How pictures became inputs (a model trained on folders of pictures): `predict` reads them so.
+    public var pictures: PictureSettings?
 
-    public init(classNames: [String]? = nil, pictures: String? = nil) {
+    public init(classNames: [String]? = nil, pictures: PictureSettings? = nil) {
         self.classNames = classNames
         self.pictures = pictures
     }
@@ -19,7 +19,7 @@ public struct DataDescription: Codable, Equatable, Sendable {
     public var metadata: [String: String] {
         var entries: [String: String] = [:]
         if let classNames, let json = try? JSONEncoder().encode(classNames) { entries["class_names"] = String(decoding: json, as: UTF8.self) }
-        if let pictures { entries["pictures"] = pictures }
+        if let pictures { entries["pictures"] = pictures.description }
         return entries
     }
 }

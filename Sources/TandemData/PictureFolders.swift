@@ -16,10 +16,12 @@ import Foundation
 /// temporary file then renamed, so no reader ever sees half of one; a stale or damaged cache is rebuilt.
 public struct PictureFolders: ImageDataset {
     public let path: String
-    public let height: Int
-    public let width: Int
+    /// How each picture becomes an input.
+    public let settings: PictureSettings
+    public var height: Int { settings.height }
+    public var width: Int { settings.width }
     /// 1 (grey) or 3 (RGB).
-    public let channels: Int
+    public var channels: Int { settings.channels }
     /// The model's classes, which must be the number of class folders.
     public let classCount: Int
     /// The fraction held out for evaluation from a single tree.
@@ -34,11 +36,10 @@ public struct PictureFolders: ImageDataset {
     public static let extensions = [".png", ".jpg", ".jpeg"]
 
     public init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
-                seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil) {
+                seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil,
+                interpolation: PictureSettings.Interpolation = .bilinear, aspectRatio: PictureSettings.AspectRatio = .stretch) {
         self.path = path
-        self.height = height
-        self.width = width
-        self.channels = channels
+        settings = PictureSettings(height: height, width: width, channels: channels, interpolation: interpolation, aspectRatio: aspectRatio)
         self.classCount = classCount
         self.validationSplit = validationSplit
         self.seed = seed
@@ -140,8 +141,7 @@ public struct PictureFolders: ImageDataset {
 
     /// The classes and the decoding, for the checkpoint.
     public func dataDescription() throws -> DataDescription {
-        DataDescription(classNames: try trees()[0].classes,
-                        pictures: "\(height)x\(width) \(channels == 1 ? "grey" : "RGB"), resized bilinearly, rounded to bytes")
+        DataDescription(classNames: try trees()[0].classes, pictures: settings)
     }
 
     // MARK: ImageDataset
@@ -183,13 +183,13 @@ public struct PictureFolders: ImageDataset {
     /// The cache file of `tree` for these settings.
     public func cachePath(_ tree: Tree) -> String {
         let absolute = URL(fileURLWithPath: tree.root).standardizedFileURL.path
-        let name = String(format: ".tandem-pictures-%016llx-%dx%dx%d.cache", fnv1a(Array(absolute.utf8)), height, width, channels)
+        let name = String(format: ".tandem-pictures-%016llx-", fnv1a(Array(absolute.utf8))) + settings.fileNamePart + ".cache"
         return (cacheDirectory ?? tree.root) + "/" + name
     }
 
     /// Names, sizes and modification times of every file, with the settings: what the cache was made from.
     private func key(_ tree: Tree) throws -> UInt64 {
-        var text = "tandem-pictures 1 \(height)x\(width)x\(channels) bilinear rounded\n"
+        var text = "tandem-pictures 1 \(settings.fileNamePart) rounded\n"
         for (file, label) in zip(tree.files, tree.labels) {
             let attributes = try FileManager.default.attributesOfItem(atPath: tree.root + "/" + file)
             let size = attributes[.size] as? Int ?? -1
@@ -319,8 +319,7 @@ public struct PictureFolders: ImageDataset {
         return Cache(pixels: pixels)
     }
 
-    /// One picture as the model's input: decoded grey or RGB, resized bilinearly (half-pixel centres,
-    /// no antialiasing, as `tf.image.resize`), rounded to bytes.
+    /// One picture as the model's input (`settings`).
     public func decode(_ file: String) throws -> [UInt8] {
         func fail(_ problem: String) -> InputFileError { InputFileError(path: file, problem: problem) }
         guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot be read") }
@@ -333,7 +332,7 @@ public struct PictureFolders: ImageDataset {
         } else {
             throw fail("is not a PNG or JPEG picture")
         }
-        return PredictionInput.inputBytes(decoded, height: height, width: width, channels: channels)
+        return settings.convert(decoded.pixels, height: decoded.height, width: decoded.width)
     }
 }
 

@@ -20,8 +20,9 @@ public struct PredictionInput {
     public static let largestDecodedPixels = 1 << 28
 
     /// Reads `path` for a model whose input is `height` × `width` × `channels` (1 or 3 for pictures),
-    /// multiplying bytes by `byteScale` (`Model.byteScale`).
-    public init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255) throws {
+    /// multiplying bytes by `byteScale` (`Model.byteScale`); pictures as `pictures` (a model trained on
+    /// folders of pictures: how its checkpoint says they were read), else bilinearly stretched.
+    public init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255, pictures: PictureSettings? = nil) throws {
         self.path = path
         let scaling = Self.scaling(byteScale)
         func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
@@ -54,10 +55,13 @@ public struct PredictionInput {
             let isPNG = bytes[0] == 0x89
             let decoded = try isPNG ? Self.decodePNG(bytes, grey: channels == 1, fail: fail)
                                     : Self.decodeJPEG(bytes, grey: channels == 1, fail: fail)
-            images = [Image(name: name, pixels: Self.inputBytes(decoded, height: height, width: width, channels: channels).map { Float($0) * byteScale })]
+            let settings = pictures ?? PictureSettings(height: height, width: width, channels: channels)
+            images = [Image(name: name, pixels: settings.convert(decoded.pixels, height: decoded.height, width: decoded.width).map { Float($0) * byteScale })]
             var steps = ["\(isPNG ? "PNG" : "JPEG") \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
             if decoded.isColour != (channels == 3) { steps.append(channels == 1 ? "converted to grey" : "grey repeated in R, G, B") }
-            if (decoded.height, decoded.width) != (height, width) { steps.append("resized bilinearly to \(width)x\(height), rounded to bytes") }
+            if (decoded.height, decoded.width) != (height, width) {
+                steps.append("resized to \(width)x\(height) (\(settings.interpolation.rawValue)\(settings.aspectRatio == .stretch ? "" : ", \(settings.aspectRatio == .crop ? "cropped" : "padded") to the aspect ratio")), rounded to bytes")
+            }
             steps.append(scaling)
             conversion = steps.joined(separator: ", ")
         } else if lowercased.hasSuffix(".npy") {
@@ -152,35 +156,6 @@ public struct PredictionInput {
             throw fail("not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
         }
         return Decoded(pixels: pixels, height: Int(height), width: Int(width), isColour: colourspace != Int32(TJCS_GRAY.rawValue))
-    }
-
-    /// A decoded picture as a model's input bytes: resized bilinearly and rounded, the one routine
-    /// `predict` and a folder of pictures' cache use, so that a picture is the same input in both.
-    static func inputBytes(_ decoded: Decoded, height: Int, width: Int, channels: Int) -> [UInt8] {
-        resize(decoded.pixels, from: (decoded.height, decoded.width), to: (height, width), channels: channels)
-            .map { UInt8(max(0, min(255, $0.rounded()))) }
-    }
-
-    /// Bilinear resampling with pixel centres aligned (as `tf.image.resize(..., antialias=False)`).
-    static func resize(_ pixels: [UInt8], from source: (height: Int, width: Int), to target: (height: Int, width: Int), channels: Int) -> [Float] {
-        if source == target { return pixels.map(Float.init) }
-        var output = [Float](repeating: 0, count: target.height * target.width * channels)
-        let scaleY = Double(source.height) / Double(target.height), scaleX = Double(source.width) / Double(target.width)
-        for y in 0..<target.height {
-            let sourceY = min(max((Double(y) + 0.5) * scaleY - 0.5, 0), Double(source.height - 1))
-            let y0 = Int(sourceY), y1 = min(y0 + 1, source.height - 1), fy = Float(sourceY - Double(y0))
-            for x in 0..<target.width {
-                let sourceX = min(max((Double(x) + 0.5) * scaleX - 0.5, 0), Double(source.width - 1))
-                let x0 = Int(sourceX), x1 = min(x0 + 1, source.width - 1), fx = Float(sourceX - Double(x0))
-                for channel in 0..<channels {
-                    func at(_ row: Int, _ column: Int) -> Float { Float(pixels[(row * source.width + column) * channels + channel]) }
-                    let top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * fx
-                    let bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * fx
-                    output[(y * target.width + x) * channels + channel] = top + (bottom - top) * fy
-                }
-            }
-        }
-        return output
     }
 
     // MARK: Arrays

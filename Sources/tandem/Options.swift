@@ -10,6 +10,7 @@ import TandemTraining
 extension AllreduceAlgorithm: ExpressibleByArgument {}
 extension LearningRateSchedule: ExpressibleByArgument {}
 extension OptimizerSettings.Kind: ExpressibleByArgument {}
+extension PictureSettings.Interpolation: ExpressibleByArgument {}
 
 /// `--convolution auto|im2col|winograd|winograd4x4`.
 enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
@@ -41,16 +42,30 @@ struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where picture folders' decoded caches go (default: beside the pictures).", valueName: "dir"))
     var cacheDir: String?
 
+    @Option(help: ArgumentHelp("How pictures are resized to the model's input, as Keras's image_dataset_from_directory (tf.image.resize).",
+                               valueName: "bilinear|nearest"))
+    var interpolation: PictureSettings.Interpolation = .bilinear
+
+    @Flag(help: "Crop each picture to the model's aspect ratio (centred) before resizing, as Keras's crop_to_aspect_ratio.")
+    var cropToAspectRatio = false
+
+    @Flag(help: "Fit each picture inside the model's input and pad it with zeros, as Keras's pad_to_aspect_ratio.")
+    var padToAspectRatio = false
+
     func validate() throws {
         if directory.isEmpty { throw ValidationError("--data must name a directory or a .npz file") }
         if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
             throw ValidationError("--validation-split must be a fraction between 0 and 1, not \(validationSplit)")
         }
+        if cropToAspectRatio && padToAspectRatio {
+            throw ValidationError("--crop-to-aspect-ratio and --pad-to-aspect-ratio: choose one")
+        }
         if let classes, classes.split(separator: ",", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
             throw ValidationError("--classes must be folder names separated by commas, not '\(classes)'")
         }
         if !PictureFolders.holdsPictureFolders(directory) {
-            for (flag, given) in [("--classes", classes != nil), ("--cache-dir", cacheDir != nil)] where given {
+            for (flag, given) in [("--classes", classes != nil), ("--cache-dir", cacheDir != nil), ("--interpolation", interpolation != .bilinear),
+                                  ("--crop-to-aspect-ratio", cropToAspectRatio), ("--pad-to-aspect-ratio", padToAspectRatio)] where given {
                 throw ValidationError("\(flag) is for a folder of class folders of pictures; \(directory) is not one")
             }
         }
@@ -69,7 +84,8 @@ struct DataOptions: ParsableArguments {
         let shape = model.inputShape
         return PictureFolders(path: directory, height: shape.height, width: shape.width, channels: shape.channels,
                               classCount: model.classCount, validationSplit: validationSplit, seed: UInt32(seed),
-                              classes: classes.map { $0.split(separator: ",").map(String.init) }, cacheDirectory: cacheDir)
+                              classes: classes.map { $0.split(separator: ",").map(String.init) }, cacheDirectory: cacheDir,
+                              interpolation: interpolation, aspectRatio: cropToAspectRatio ? .crop : padToAspectRatio ? .pad : .stretch)
     }
 }
 

@@ -55,7 +55,7 @@ struct PredictCommand: ParsableCommand {
             (try ClassNames.resolve(file: classNames, stored: restored.data.classNames, classCount: network.classCount,
                                     isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1)),
              try inputs.map { try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels,
-                                                  byteScale: network.byteScale) })
+                                                  byteScale: network.byteScale, pictures: restored.data.pictures) })
         }
         try predict(files, model: network, parameters: restored.state.parameters.pointer, names: names,
                     blockSize: restored.microBatchSize)

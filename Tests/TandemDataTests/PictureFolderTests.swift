@@ -17,6 +17,8 @@ struct PictureFolderTests {
         let pixels: [String: [String: [Float]]]
         /// Per PNG of formats/, TensorFlow's decode_png at its own size: "rgb" and "grayscale".
         let formats: [String: [String: [UInt8]]]
+        /// Per variant (nearest, crop, pad, crop-nearest), per file, Keras's pixels at 16x16 RGB.
+        let variants: [String: [String: [Float]]]
     }
 
     static func expected() throws -> Expected {
@@ -65,6 +67,22 @@ struct PictureFolderTests {
         }
         #expect(worstPNG <= 0.5, "PNG: largest difference \(worstPNG)")
         #expect(worstJPEG <= 0.5, "JPEG: largest difference \(worstJPEG)")
+    }
+
+    @Test("Keras's interpolation='nearest', crop_to_aspect_ratio and pad_to_aspect_ratio (pictures of four aspect ratios): every pixel within the rounding to bytes",
+          arguments: ["nearest", "crop", "pad", "crop-nearest"])
+    func resizeVariantsAreKeras(variant: String) throws {
+        let expected = try #require(try Self.expected().variants[variant])
+        let folders = PictureFolders(path: Self.fixtures + "/flowers", height: 16, width: 16, channels: 3, classCount: 3, validationSplit: 0.25,
+                                     interpolation: variant.hasSuffix("nearest") ? .nearest : .bilinear,
+                                     aspectRatio: variant.hasPrefix("crop") ? .crop : variant == "pad" ? .pad : .stretch)
+        let tree = try #require(try folders.trees().first)
+        #expect(expected.count == tree.files.count)
+        for file in tree.files {
+            let ours = try folders.decode(tree.root + "/" + file), keras = try #require(expected[file])
+            let worst = zip(ours, keras).map { abs(Float($0) - $1) }.max()!
+            #expect(worst <= 0.5, "\(variant) \(file): largest difference \(worst)")
+        }
     }
 
     @Test("PNGs as TensorFlow reads them, exactly: RGBA and grey with alpha (alpha dropped, not composited), 16-bit (high byte), a palette; in RGB and in grey",

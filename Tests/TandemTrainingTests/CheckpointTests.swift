@@ -42,7 +42,8 @@ struct CheckpointTests {
     @Test("The micro-batch size (version 3) and the class names and picture decoding (version 4) are stored; a version 3 checkpoint reads with no class names, a version 2 one as m = 1")
     func storedSettingsAndOlderVersions() throws {
         var current = sample()
-        current.data = DataDescription(classNames: ["daisy", "rose", "tulip"], pictures: "16x16 RGB")
+        current.data = DataDescription(classNames: ["daisy", "rose", "tulip"],
+                                       pictures: PictureSettings(height: 16, width: 16, channels: 3, interpolation: .nearest, aspectRatio: .crop))
         let decoded = try Checkpoint(decoding: current.encoded(), path: "current.ckpt")
         #expect(decoded.microBatchSize == 8 && decoded.data == current.data)
         let dataBytes = 4 + Checkpoint.encode(current.data).utf8.count

@@ -10,7 +10,8 @@ makes of them (expected.json), for PictureFolderTests:
 - split/: the same kind of pictures as split/train/<class>/ and split/test/<class>/.
 - formats/: PNGs that TensorFlow reads its own way: RGBA, grey with alpha, 16-bit RGB, a palette.
 expected.json: for flowers/ with validation_split=0.25 and seed=7, the files Keras trains and validates
-on, in its order, and each file's pixels at 16x16 RGB (bilinear) and 16x16 grey, as Keras gives them.
+on, in its order, and each file's pixels at 16x16 RGB (bilinear) and 16x16 grey, as Keras gives them; and at
+16x16 RGB with interpolation="nearest", crop_to_aspect_ratio, pad_to_aspect_ratio, and crop with nearest.
 """
 import json
 import os
@@ -95,9 +96,14 @@ for mode in ["rgb", "grayscale"]:
     dataset = keras.utils.image_dataset_from_directory(directory, image_size=(16, 16), color_mode=mode, shuffle=False, batch_size=None)
     for path, (image, _) in zip(dataset.file_paths, dataset):
         pixels.setdefault(relative(path), {})[mode] = [round(float(value), 4) for value in image.numpy().reshape(-1)]
+variants = {}
+for name, options in [("nearest", dict(interpolation="nearest")), ("crop", dict(crop_to_aspect_ratio=True)),
+                      ("pad", dict(pad_to_aspect_ratio=True)), ("crop-nearest", dict(crop_to_aspect_ratio=True, interpolation="nearest"))]:
+    dataset = keras.utils.image_dataset_from_directory(directory, image_size=(16, 16), shuffle=False, batch_size=None, **options)
+    variants[name] = {relative(path): [round(float(value), 4) for value in image.numpy().reshape(-1)] for path, (image, _) in zip(dataset.file_paths, dataset)}
 expected = {"keras": keras.__version__, "tensorflow": tf.__version__, "classes": classes,
             "training": [relative(path) for path in training], "validation": [relative(path) for path in validation],
-            "pixels": pixels, "formats": format_pixels}
+            "pixels": pixels, "formats": format_pixels, "variants": variants}
 with open(os.path.join(here, "expected.json"), "w") as file:
     json.dump(expected, file)
 print(f"{len(paths)} files, classes {classes}; training {len(training)}, validation {len(validation)}")
