@@ -32,13 +32,17 @@ public struct PictureFolders: ImageDataset {
     public let chosenClasses: [String]?
     /// Where caches go instead of beside the pictures (for read-only data folders).
     public let cacheDirectory: String?
+    /// Whether pictures that cannot be read are left out (and counted) rather than ending the run.
+    public let skipsUnreadablePictures: Bool
 
     public static let extensions = [".png", ".jpg", ".jpeg"]
 
     public init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
                 seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil,
-                interpolation: PictureSettings.Interpolation = .bilinear, aspectRatio: PictureSettings.AspectRatio = .stretch) {
+                interpolation: PictureSettings.Interpolation = .bilinear, aspectRatio: PictureSettings.AspectRatio = .stretch,
+                skipsUnreadablePictures: Bool = false) {
         self.path = path
+        self.skipsUnreadablePictures = skipsUnreadablePictures
         settings = PictureSettings(height: height, width: width, channels: channels, interpolation: interpolation, aspectRatio: aspectRatio)
         self.classCount = classCount
         self.validationSplit = validationSplit
@@ -102,7 +106,7 @@ public struct PictureFolders: ImageDataset {
         guard classes.count == classCount else {
             throw InputFileError(path: root, problem: "has \(classes.count) class folders (\(classes.joined(separator: ", "))); the model has \(classCount) classes")
         }
-        guard classes.count <= 256 else { throw InputFileError(path: root, problem: "has more than 256 class folders") }
+        guard classes.count <= 255 else { throw InputFileError(path: root, problem: "has more than 255 class folders") }
         var files: [String] = [], labels: [UInt8] = []
         for (label, name) in classes.enumerated() {
             // os.walk's folders sorted by their whole path, each folder's files sorted: Keras's order.
@@ -171,10 +175,11 @@ public struct PictureFolders: ImageDataset {
             let indices = splitIndices(count: tree.files.count)
             order = split == .train ? indices.training : indices.validation
         }
-        let kept = keeping?(order.count) ?? 0..<order.count
-        let positions = Array(order[kept])
+        let readable = cache.unreadable.isEmpty ? order : order.filter { !cache.unreadable.contains(Int($0)) }
+        let kept = keeping?(readable.count) ?? 0..<readable.count
+        let positions = Array(readable[kept])
         return LabeledImages(rows: height, columns: width, channels: channels, bytes: cache.pixels,
-                             labels: positions.map { tree.labels[Int($0)] }, firstIndex: kept.lowerBound, fileCount: order.count,
+                             labels: positions.map { tree.labels[Int($0)] }, firstIndex: kept.lowerBound, fileCount: readable.count,
                              path: path, positions: positions)
     }
 
@@ -204,6 +209,17 @@ public struct PictureFolders: ImageDataset {
 
     struct Cache {
         let pixels: ImageBytes
+        /// Pictures that could not be read (`--skip-bad-images`): zeros in `pixels`, label byte 255.
+        let unreadable: Set<Int>
+    }
+
+    /// The label byte a cache holds for a picture that could not be read.
+    private static let unreadableLabel: UInt8 = 255
+
+    /// The pictures of `tree` its cache records as unreadable (`--skip-bad-images`), in order.
+    public func unreadablePictures(_ tree: Tree) throws -> [String] {
+        guard let cache = try validCache(tree, at: cachePath(tree)) else { return [] }
+        return cache.unreadable.sorted().map { tree.files[$0] }
     }
 
     /// A cache being built: the temporary file every builder writes its share of the pictures into.
@@ -253,7 +269,16 @@ public struct PictureFolders: ImageDataset {
         defer { close(descriptor) }
         let start = Self.pixelsOffset(build.tree.files.count)
         for (done, index) in pictures.enumerated() {
-            let pixels = try decode(build.tree.root + "/" + build.tree.files[index])
+            let pixels: [UInt8]
+            do {
+                pixels = try decode(build.tree.root + "/" + build.tree.files[index])
+            } catch is InputFileError where skipsUnreadablePictures {
+                // Zeros, and the label byte that marks the picture left out.
+                pixels = [UInt8](repeating: 0, count: imageSize)
+                guard withUnsafeBytes(of: Self.unreadableLabel, { pwrite(descriptor, $0.baseAddress, 1, off_t(Self.headerSize + index)) }) == 1 else {
+                    throw InputFileError(path: build.temporary, problem: "cannot write the picture cache: \(String(cString: strerror(errno)))")
+                }
+            }
             guard pixels.withUnsafeBytes({ pwrite(descriptor, $0.baseAddress, $0.count, off_t(start + index * imageSize)) }) == imageSize else {
                 throw InputFileError(path: build.temporary, problem: "cannot write the picture cache: \(String(cString: strerror(errno)))")
             }
@@ -314,9 +339,13 @@ public struct PictureFolders: ImageDataset {
         let crc = crc32(crc32(0, header, UInt32(Self.headerSize)), whole.baseAddress + Self.headerSize, UInt32(size - Self.headerSize))
         guard UInt32(crc) == UInt32(littleEndian: storedCRC) else { return nil }
         let labels = whole.baseAddress + Self.headerSize
-        guard (0..<count).allSatisfy({ labels[$0] == tree.labels[$0] }) else { return nil }
+        guard (0..<count).allSatisfy({ labels[$0] == tree.labels[$0] || labels[$0] == Self.unreadableLabel }) else { return nil }
+        let unreadable = Set((0..<count).filter { labels[$0] == Self.unreadableLabel })
+        if let first = unreadable.min(), !skipsUnreadablePictures {
+            throw InputFileError(path: tree.root + "/" + tree.files[first], problem: "cannot be read (\(unreadable.count) picture\(unreadable.count == 1 ? "" : "s") of \(tree.root) could not be when its cache was made); --skip-bad-images goes on without them")
+        }
         guard let pixels = ImageBytes(mapping: path, offset: Self.pixelsOffset(count), count: count * imageSize) else { return nil }
-        return Cache(pixels: pixels)
+        return Cache(pixels: pixels, unreadable: unreadable)
     }
 
     /// One picture as the model's input (`settings`).

@@ -52,6 +52,9 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Fit each picture inside the model's input and pad it with zeros, as Keras's pad_to_aspect_ratio.")
     var padToAspectRatio = false
 
+    @Flag(help: "Leave out pictures that cannot be read (counted in the start-up report) instead of stopping at the first.")
+    var skipBadImages = false
+
     func validate() throws {
         if directory.isEmpty { throw ValidationError("--data must name a directory or a .npz file") }
         if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
@@ -65,7 +68,8 @@ struct DataOptions: ParsableArguments {
         }
         if !PictureFolders.holdsPictureFolders(directory) {
             for (flag, given) in [("--classes", classes != nil), ("--cache-dir", cacheDir != nil), ("--interpolation", interpolation != .bilinear),
-                                  ("--crop-to-aspect-ratio", cropToAspectRatio), ("--pad-to-aspect-ratio", padToAspectRatio)] where given {
+                                  ("--crop-to-aspect-ratio", cropToAspectRatio), ("--pad-to-aspect-ratio", padToAspectRatio),
+                                  ("--skip-bad-images", skipBadImages)] where given {
                 throw ValidationError("\(flag) is for a folder of class folders of pictures; \(directory) is not one")
             }
         }
@@ -85,7 +89,8 @@ struct DataOptions: ParsableArguments {
         return PictureFolders(path: directory, height: shape.height, width: shape.width, channels: shape.channels,
                               classCount: model.classCount, validationSplit: validationSplit, seed: UInt32(seed),
                               classes: classes.map { $0.split(separator: ",").map(String.init) }, cacheDirectory: cacheDir,
-                              interpolation: interpolation, aspectRatio: cropToAspectRatio ? .crop : padToAspectRatio ? .pad : .stretch)
+                              interpolation: interpolation, aspectRatio: cropToAspectRatio ? .crop : padToAspectRatio ? .pad : .stretch,
+                              skipsUnreadablePictures: skipBadImages)
     }
 }
 

@@ -53,10 +53,17 @@ func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicato
     }
     let seconds = Date().timeIntervalSince(start)
     let decoded = builds.reduce(0) { $0 + $1.tree.files.count }
+    var unreadable = communicator.agree { () -> String in
+        guard communicator.isRoot else { return "" }
+        let files = try trees.flatMap { tree in try folders.unreadablePictures(tree).map { tree.root + "/" + $0 } }
+        return files.isEmpty ? "" : ", \(Format.grouped(files.count)) unreadable picture\(files.count == 1 ? "" : "s") left out (\(files[0])\(files.count > 1 ? ", …" : ""))"
+    }
+    communicator.broadcast(string: &unreadable, root: 0)
     return "picture folders, \(trees[0].classes.count) classes (\(trees[0].classes.joined(separator: ", "))), "
         + (folders.isSplitByFolders ? "train/ and test/" : "validation split \(folders.validationSplit!) with Keras's seed \(folders.seed)")
         + (builds.isEmpty ? ", cached"
                           : ", decoded \(Format.grouped(decoded)) pictures in \(Format.fixed(seconds, 1)) s, \(Format.grouped(Int((Double(decoded) / max(seconds, 1e-9)).rounded()))) pictures/s")
+        + unreadable
 }
 
 /// Rank 0's report while pictures are decoded: a line per 10% (with pictures/s), rewritten in place on

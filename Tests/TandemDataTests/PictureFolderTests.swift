@@ -133,6 +133,24 @@ struct PictureFolderTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".partial") }.isEmpty)
     }
 
+    @Test("--skip-bad-images: an unreadable picture is left out of the set it falls in and named; the same cache read without the flag is refused, naming it")
+    func unreadablePicturesLeftOut() throws {
+        let path = try Self.copy("split")
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        try Data("not a picture".utf8).write(to: URL(fileURLWithPath: path + "/train/rose/broken.png"))
+        let skipping = PictureFolders(path: path, height: 8, width: 8, channels: 3, classCount: 3, skipsUnreadablePictures: true)
+        let training = try skipping.load(.train, keeping: nil)
+        let tree = try skipping.trees()[0]
+        #expect(tree.files.count == 19 && training.count == 18 && training.fileCount == 18)
+        #expect(try skipping.unreadablePictures(tree) == ["rose/broken.png"])
+        #expect(!(training.positions ?? []).contains(Int32(tree.files.firstIndex(of: "rose/broken.png")!)))
+        let strict = PictureFolders(path: path, height: 8, width: 8, channels: 3, classCount: 3)
+        #expect(throws: InputFileError(path: path + "/train/rose/broken.png",
+                                       problem: "cannot be read (1 picture of \(path)/train could not be when its cache was made); --skip-bad-images goes on without them")) {
+            try strict.load(.train, keeping: nil)
+        }
+    }
+
     @Test("Refused in one line naming the folder or file: one tree without --validation-split, a split with train/ and test/, the wrong number of classes, an unknown --classes name, a picture that is not one")
     func refusals() throws {
         func problem(_ folders: PictureFolders) -> String? {

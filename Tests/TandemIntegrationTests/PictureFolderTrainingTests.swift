@@ -57,7 +57,7 @@ struct PictureFolderTrainingTests {
         #expect(resumed.status != 0 && resumed.standardError.contains("a resumed run keeps its classes"), "\(resumed.standardError)")
     }
 
-    @Test("Refused before training, in one line naming the folder: one tree without --validation-split, the wrong number of classes, a picture that is not one (no partial cache left), --classes on IDX data")
+    @Test("Refused before training, in one line naming the folder: one tree without --validation-split, the wrong number of classes, a picture that is not one (no partial cache left; --skip-bad-images leaves it out and says so), --classes on IDX data")
     func refusals() throws {
         let data = try Self.flowers()
         let model = Self.fixtures + "/picture-cnn.json"
@@ -74,6 +74,11 @@ struct PictureFolderTrainingTests {
         #expect(broken.status != 0 && broken.errorLines.filter { $0.hasPrefix("tandem: ") }.count == 1
                 && broken.standardError.contains("\(data)/tulip/bad.png: is not a PNG or JPEG picture"), "\(broken.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: data).allSatisfy { !$0.hasSuffix(".partial") && !$0.hasSuffix(".cache") })
+        // --skip-bad-images goes on without it, and says so.
+        let skipping = TandemProcess.mpirun(ranks: 2, ["train", "--model", model, "--data", data, "--validation-split", "0.25", "--epochs", "1",
+                                                       "--skip-bad-images", "--batch-size", "6", "--checkpoint-dir", TandemProcess.temporaryDirectory()])
+        #expect(skipping.status == 0 && skipping.lines.contains { $0.contains("1 unreadable picture left out (\(data)/tulip/bad.png)") },
+                "\(skipping.standardOutput)\(skipping.standardError)")
         let idx = TandemProcess.tandem(["train", "--classes", "a,b", "--epochs", "1"])
         #expect(idx.status == 64 && idx.standardError.contains("--classes is for a folder of class folders of pictures"), "\(idx.standardError)")
     }
