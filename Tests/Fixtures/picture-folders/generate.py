@@ -8,7 +8,8 @@ makes of them (expected.json), for PictureFolderTests:
   PNG and JPEG, some in a nested sub-folder; a hidden class folder and a text file Keras skips. Pictures
   of class k are brighter in channel k, so a model can learn them.
 - split/: the same kind of pictures as split/train/<class>/ and split/test/<class>/.
-- formats/: PNGs that TensorFlow reads its own way: RGBA, grey with alpha, 16-bit RGB, a palette.
+- formats/: PNGs that TensorFlow reads its own way: RGBA, grey with alpha, 16-bit RGB, a palette; a
+  progressive JPEG and one with an EXIF orientation, which TensorFlow does not apply.
 expected.json: for flowers/ with validation_split=0.25 and seed=7, the files Keras trains and validates
 on, in its order, and each file's pixels at 16x16 RGB (bilinear) and 16x16 grey, as Keras gives them; and at
 16x16 RGB with interpolation="nearest", crop_to_aspect_ratio, pad_to_aspect_ratio, and crop with nearest.
@@ -81,7 +82,13 @@ tf.io.write_file(os.path.join(formats, "grey-alpha.png"), tf.io.encode_png(rng.i
 tf.io.write_file(os.path.join(formats, "rgb-16-bit.png"), tf.io.encode_png(rng.integers(0, 65536, size=(10, 12, 3)).astype(np.uint16)))
 palette_png(os.path.join(formats, "palette.png"), rng.integers(0, 16, size=(10, 12)).astype(np.uint8),
             rng.integers(0, 256, size=(16, 3)).astype(np.uint8))
-format_pixels = {name: {mode: tf.io.decode_png(tf.io.read_file(os.path.join(formats, name)), channels=channels).numpy().reshape(-1).tolist()
+# JPEGs: progressive, and one whose EXIF says "rotate 90°" (orientation 6), which TensorFlow ignores.
+tf.io.write_file(os.path.join(formats, "progressive.jpg"), tf.io.encode_jpeg(picture(1, 10, 12), progressive=True, quality=90))
+plain = tf.io.encode_jpeg(picture(2, 10, 12), quality=90).numpy()
+exif = b"Exif\x00\x00" + b"II*\x00\x08\x00\x00\x00" + b"\x01\x00" + b"\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00" + b"\x00\x00\x00\x00"
+with open(os.path.join(formats, "exif-orientation-6.jpg"), "wb") as file:
+    file.write(plain[:2] + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + plain[2:])
+format_pixels = {name: {mode: tf.io.decode_image(tf.io.read_file(os.path.join(formats, name)), channels=channels).numpy().reshape(-1).tolist()
                         for mode, channels in [("rgb", 3), ("grayscale", 1)]}
                  for name in sorted(os.listdir(formats))}
 
