@@ -4,7 +4,7 @@ import Foundation
 /// Pictures kept as files in one folder per class, read as Keras's `image_dataset_from_directory` reads
 /// them: classes are the sub-folders' names in sorted order (hidden ones skipped) or `classes` in the
 /// order given; each class folder is walked recursively, folders in sorted path order and files in
-/// sorted order, keeping `.png`, `.jpg`, `.jpeg` (any case). Either `DIR/train/<class>/…` and
+/// sorted order, keeping `.png`, `.jpg`, `.jpeg` and `.bmp` (any case; Keras also reads `.gif`). Either `DIR/train/<class>/…` and
 /// `DIR/test/<class>/…`, or one tree of class folders of which `validationSplit` is held out for
 /// evaluation: the file list shuffled as NumPy's `RandomState(seed).shuffle` does (Keras's `seed`),
 /// then the last `Int(split · n)` files, as Keras's `subset="validation"`.
@@ -35,7 +35,8 @@ public struct PictureFolders: ImageDataset {
     /// Whether pictures that cannot be read are left out (and counted) rather than ending the run.
     public let skipsUnreadablePictures: Bool
 
-    public static let extensions = [".png", ".jpg", ".jpeg"]
+    /// Keras's formats but GIF.
+    public static let extensions = [".png", ".jpg", ".jpeg", ".bmp"]
 
     public init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
                 seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil,
@@ -127,7 +128,7 @@ public struct PictureFolders: ImageDataset {
                 labels += Array(repeating: UInt8(label), count: names.count)
             }
         }
-        guard !files.isEmpty else { throw InputFileError(path: root, problem: "holds no .png or .jpg pictures in its class folders") }
+        guard !files.isEmpty else { throw InputFileError(path: root, problem: "holds no .png, .jpg, .jpeg or .bmp pictures in its class folders") }
         return Tree(root: root, classes: classes, files: files, labels: labels)
     }
 
@@ -358,8 +359,10 @@ public struct PictureFolders: ImageDataset {
             decoded = try PredictionInput.decodePNG(bytes, grey: channels == 1, fail: fail)
         } else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
             decoded = try PredictionInput.decodeJPEG(bytes, grey: channels == 1, fail: fail)
+        } else if bytes.starts(with: [0x42, 0x4D]) {
+            decoded = try PredictionInput.decodeBMP(bytes, grey: channels == 1, fail: fail)
         } else {
-            throw fail("is not a PNG or JPEG picture")
+            throw fail("is not a PNG, JPEG or BMP picture")
         }
         return settings.convert(decoded.pixels, height: decoded.height, width: decoded.width)
     }

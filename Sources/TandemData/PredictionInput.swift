@@ -139,6 +139,38 @@ public struct PredictionInput {
         return Decoded(pixels: pixels, height: Int(image.height), width: Int(image.width), isColour: isColour)
     }
 
+    /// An uncompressed Windows bitmap (BI_RGB, 24 or 32 bits, rows bottom-up or top-down), as
+    /// TensorFlow's decode_bmp reads one: alpha dropped; grey (which TensorFlow refuses for BMPs)
+    /// converted with decode_png's weights.
+    static func decodeBMP(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+        func integer(_ offset: Int, _ size: Int) -> Int {
+            (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+        }
+        guard bytes.count >= 54, integer(14, 4) >= 40 else { throw fail("not a readable BMP: its header is cut short") }
+        let dataOffset = integer(10, 4), width = integer(18, 4), signedHeight = Int(Int32(truncatingIfNeeded: integer(22, 4)))
+        let bits = integer(28, 2), compression = integer(30, 4)
+        guard compression == 0, bits == 24 || bits == 32 else {
+            throw fail("a BMP of \(bits) bits per pixel, compression \(compression): only uncompressed 24- and 32-bit bitmaps are read (as TensorFlow's decode_bmp)")
+        }
+        let height = abs(signedHeight), stored = bits / 8, rowBytes = (width * stored + 3) / 4 * 4
+        guard width > 0, height > 0, width * height <= largestDecodedPixels, dataOffset >= 54, dataOffset + rowBytes * height <= bytes.count else {
+            throw fail("not a readable BMP: \(width)x\(height) pixels do not fit the file")
+        }
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for row in 0..<height {
+            let source = dataOffset + (signedHeight > 0 ? height - 1 - row : row) * rowBytes
+            for column in 0..<width {
+                for channel in 0..<3 { rgb[(row * width + column) * 3 + channel] = bytes[source + column * stored + 2 - channel] }
+            }
+        }
+        let pixels = grey ? (0..<width * height).map { pixel -> UInt8 in
+            let red = UInt32(rgb[3 * pixel]), green = UInt32(rgb[3 * pixel + 1]), blue = UInt32(rgb[3 * pixel + 2])
+            let weighted: UInt32 = 9797 * red + 19234 * green + 3737 * blue
+            return UInt8(weighted >> 15)
+        } : rgb
+        return Decoded(pixels: pixels, height: height, width: width, isColour: true)
+    }
+
     static func decodeJPEG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
         guard let handle = tjInitDecompress() else { throw fail("TurboJPEG could not start") }
         defer { tjDestroy(handle) }

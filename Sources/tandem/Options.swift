@@ -27,7 +27,7 @@ enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
 
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp(
-        "A directory with the four IDX files (train/t10k images and labels, .gz or plain); a NumPy .npz with x_train, y_train, x_test, y_test; or a folder of class folders of PNG/JPEG pictures, as Keras's image_dataset_from_directory reads them (DIR/train/<class>/ and DIR/test/<class>/, or one tree with --validation-split).",
+        "A directory with the four IDX files (train/t10k images and labels, .gz or plain); a NumPy .npz with x_train, y_train, x_test, y_test; or a folder of class folders of PNG, JPEG or BMP pictures, as Keras's image_dataset_from_directory reads them (DIR/train/<class>/ and DIR/test/<class>/, or one tree with --validation-split).",
         valueName: "dir|file.npz"))
     var directory: String = DatasetDirectory.defaultPath
 

@@ -9,7 +9,8 @@ makes of them (expected.json), for PictureFolderTests:
   of class k are brighter in channel k, so a model can learn them.
 - split/: the same kind of pictures as split/train/<class>/ and split/test/<class>/.
 - formats/: PNGs that TensorFlow reads its own way: RGBA, grey with alpha, 16-bit RGB, a palette; a
-  progressive JPEG and one with an EXIF orientation, which TensorFlow does not apply.
+  progressive JPEG and one with an EXIF orientation, which TensorFlow does not apply; 24- and 32-bit BMPs (in RGB only:
+  TensorFlow's decode_bmp refuses to give grey).
 expected.json: for flowers/ with validation_split=0.25 and seed=7, the files Keras trains and validates
 on, in its order, and each file's pixels at 16x16 RGB (bilinear) and 16x16 grey, as Keras gives them; and at
 16x16 RGB with interpolation="nearest", crop_to_aspect_ratio, pad_to_aspect_ratio, and crop with nearest.
@@ -88,8 +89,23 @@ plain = tf.io.encode_jpeg(picture(2, 10, 12), quality=90).numpy()
 exif = b"Exif\x00\x00" + b"II*\x00\x08\x00\x00\x00" + b"\x01\x00" + b"\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00" + b"\x00\x00\x00\x00"
 with open(os.path.join(formats, "exif-orientation-6.jpg"), "wb") as file:
     file.write(plain[:2] + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + plain[2:])
+def bmp(path, pixels, bits):
+    """An uncompressed Windows bitmap (BITMAPINFOHEADER, BI_RGB), rows bottom-up, BGR(A)."""
+    height, width = pixels.shape[:2]
+    channels = bits // 8
+    row = width * channels
+    padding = (4 - row % 4) % 4
+    body = b"".join(pixels[y][:, [2, 1, 0, 3][:channels]].tobytes() + b"\x00" * padding for y in reversed(range(height)))
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, bits, 0, len(body), 2835, 2835, 0, 0)
+    with open(path, "wb") as file:
+        file.write(b"BM" + struct.pack("<IHHI", 14 + 40 + len(body), 0, 0, 14 + 40) + info + body)
+
+
+bmp(os.path.join(formats, "rgb-24-bit.bmp"), picture(0, 10, 12), 24)
+rgba = np.concatenate([picture(1, 10, 12), rng.integers(0, 256, size=(10, 12, 1)).astype(np.uint8)], axis=2)
+bmp(os.path.join(formats, "rgba-32-bit.bmp"), rgba, 32)
 format_pixels = {name: {mode: tf.io.decode_image(tf.io.read_file(os.path.join(formats, name)), channels=channels).numpy().reshape(-1).tolist()
-                        for mode, channels in [("rgb", 3), ("grayscale", 1)]}
+                        for mode, channels in [("rgb", 3), ("grayscale", 1)] if not (name.endswith(".bmp") and channels == 1)}
                  for name in sorted(os.listdir(formats))}
 
 directory = os.path.join(here, "flowers")
