@@ -353,17 +353,7 @@ public struct PictureFolders: ImageDataset {
     public func decode(_ file: String) throws -> [UInt8] {
         func fail(_ problem: String) -> InputFileError { InputFileError(path: file, problem: problem) }
         guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot be read") }
-        let bytes = [UInt8](data)
-        let decoded: PredictionInput.Decoded
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
-            decoded = try PredictionInput.decodePNG(bytes, grey: channels == 1, fail: fail)
-        } else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
-            decoded = try PredictionInput.decodeJPEG(bytes, grey: channels == 1, fail: fail)
-        } else if bytes.starts(with: [0x42, 0x4D]) {
-            decoded = try PredictionInput.decodeBMP(bytes, grey: channels == 1, fail: fail)
-        } else {
-            throw fail("is not a PNG, JPEG or BMP picture")
-        }
+        let decoded = try PredictionInput.decodePicture([UInt8](data), grey: channels == 1, fail: fail)
         return settings.convert(decoded.pixels, height: decoded.height, width: decoded.width)
     }
 }

@@ -48,16 +48,14 @@ public struct PredictionInput {
                 Image(name: "\(name)[\(index)]", pixels: file.pixels[index * size..<(index + 1) * size].map { Float($0) * byteScale })
             }
             conversion = "uint8 \(scaling)"
-        } else if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) || bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
+        } else if let format = Self.pictureFormat(bytes) {
             guard channels == 1 || channels == 3 else {
                 throw fail("the model takes \(channels) channels; a picture gives 1 (grey) or 3 (RGB)")
             }
-            let isPNG = bytes[0] == 0x89
-            let decoded = try isPNG ? Self.decodePNG(bytes, grey: channels == 1, fail: fail)
-                                    : Self.decodeJPEG(bytes, grey: channels == 1, fail: fail)
+            let decoded = try Self.decodePicture(bytes, grey: channels == 1, fail: fail)
             let settings = pictures ?? PictureSettings(height: height, width: width, channels: channels)
             images = [Image(name: name, pixels: settings.convert(decoded.pixels, height: decoded.height, width: decoded.width).map { Float($0) * byteScale })]
-            var steps = ["\(isPNG ? "PNG" : "JPEG") \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
+            var steps = ["\(format) \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
             if decoded.isColour != (channels == 3) { steps.append(channels == 1 ? "converted to grey" : "grey repeated in R, G, B") }
             if (decoded.height, decoded.width) != (height, width) {
                 steps.append("resized to \(width)x\(height) (\(settings.interpolation.rawValue)\(settings.aspectRatio == .stretch ? "" : ", \(settings.aspectRatio == .crop ? "cropped" : "padded") to the aspect ratio")), rounded to bytes")
@@ -70,7 +68,7 @@ public struct PredictionInput {
             (images, conversion) = try Self.images(of: array, name: name, height: height, width: width, channels: channels,
                                                    byteScale: byteScale, fail: fail)
         } else {
-            throw fail("is not a PNG, JPEG, .npy or IDX image file")
+            throw fail("is not a PNG, JPEG, BMP, .npy or IDX image file")
         }
     }
 
@@ -137,6 +135,24 @@ public struct PredictionInput {
             pixels = (0..<pixelCount).map { UInt8(samples[4 * $0] >> shift) }
         }
         return Decoded(pixels: pixels, height: Int(image.height), width: Int(image.width), isColour: isColour)
+    }
+
+    /// PNG, JPEG or BMP, by the file's first bytes; nil for anything else.
+    static func pictureFormat(_ bytes: [UInt8]) -> String? {
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return "JPEG" }
+        if bytes.starts(with: [0x42, 0x4D]) { return "BMP" }
+        return nil
+    }
+
+    /// A PNG, JPEG or BMP picture decoded to grey or RGB as TensorFlow's decode_image decodes it.
+    static func decodePicture(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+        switch pictureFormat(bytes) {
+        case "PNG": try decodePNG(bytes, grey: grey, fail: fail)
+        case "JPEG": try decodeJPEG(bytes, grey: grey, fail: fail)
+        case "BMP": try decodeBMP(bytes, grey: grey, fail: fail)
+        default: throw fail("is not a PNG, JPEG or BMP picture")
+        }
     }
 
     /// An uncompressed Windows bitmap (BI_RGB, 24 or 32 bits, rows bottom-up or top-down), as

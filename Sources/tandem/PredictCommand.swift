@@ -22,7 +22,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A checkpoint file, or a directory (its newest checkpoint).", valueName: "path"))
     var checkpoint: String
 
-    @Argument(help: ArgumentHelp("Images: .png, .jpg/.jpeg, .npy (one image or a stack), IDX image files.", valueName: "input"))
+    @Argument(help: ArgumentHelp("Images: .png, .jpg/.jpeg, .bmp, .npy (one image or a stack), IDX image files.", valueName: "input"))
     var inputs: [String]
 
     @Option(help: ArgumentHelp("How many of the most probable classes to give.", valueName: "k"))
