@@ -101,7 +101,8 @@ public struct PredictionInput {
         let colourFlag: UInt32 = 2, alphaFlag: UInt32 = 1, linearFlag: UInt32 = 4
         let isColour = image.format & colourFlag != 0, hasAlpha = image.format & alphaFlag != 0
         let isSixteenBit = image.format & linearFlag != 0
-        // 16-bit: linear output keeps the stored samples, but premultiplies colour by alpha (undone below).
+        // 16-bit: linear output keeps the stored samples, but premultiplies colour by alpha; undone below,
+        // except where alpha is 0 (black, where TensorFlow keeps the stored colour; within 1 level elsewhere).
         image.format = colourFlag | alphaFlag | (isSixteenBit ? linearFlag : 0)
         let pixelCount = Int(image.width) * Int(image.height)
         // The samples at their own depth; a 16-bit one becomes a byte only after any grey conversion.
@@ -126,15 +127,19 @@ public struct PredictionInput {
         if !grey {
             pixels = (0..<3 * pixelCount).map { UInt8(samples[4 * ($0 / 3) + $0 % 3] >> shift) }
         } else if isColour {
-            pixels = (0..<pixelCount).map { pixel -> UInt8 in
-                let red: UInt32 = samples[4 * pixel], green: UInt32 = samples[4 * pixel + 1], blue: UInt32 = samples[4 * pixel + 2]
-                let weighted: UInt32 = 9797 * red + 19234 * green + 3737 * blue
-                return UInt8((weighted >> 15) >> shift)
-            }
+            pixels = (0..<pixelCount).map { UInt8(Self.greyLevel(samples[4 * $0], samples[4 * $0 + 1], samples[4 * $0 + 2]) >> shift) }
         } else {
             pixels = (0..<pixelCount).map { UInt8(samples[4 * $0] >> shift) }
         }
         return Decoded(pixels: pixels, height: Int(image.height), width: Int(image.width), isColour: isColour)
+    }
+
+    /// TensorFlow's grey from colour (libpng's rgb_to_gray as decode_png sets it): weights 0.299, 0.587,
+    /// 0.114 in 15-bit fixed point, rounded down.
+    @inline(__always)
+    static func greyLevel(_ red: UInt32, _ green: UInt32, _ blue: UInt32) -> UInt32 {
+        let weighted: UInt32 = 9797 * red + 19234 * green + 3737 * blue
+        return weighted >> 15
     }
 
     /// PNG, JPEG or BMP, by the file's first bytes; nil for anything else.
@@ -179,11 +184,7 @@ public struct PredictionInput {
                 for channel in 0..<3 { rgb[(row * width + column) * 3 + channel] = bytes[source + column * stored + 2 - channel] }
             }
         }
-        let pixels = grey ? (0..<width * height).map { pixel -> UInt8 in
-            let red = UInt32(rgb[3 * pixel]), green = UInt32(rgb[3 * pixel + 1]), blue = UInt32(rgb[3 * pixel + 2])
-            let weighted: UInt32 = 9797 * red + 19234 * green + 3737 * blue
-            return UInt8(weighted >> 15)
-        } : rgb
+        let pixels = grey ? (0..<width * height).map { UInt8(Self.greyLevel(UInt32(rgb[3 * $0]), UInt32(rgb[3 * $0 + 1]), UInt32(rgb[3 * $0 + 2]))) } : rgb
         return Decoded(pixels: pixels, height: height, width: width, isColour: true)
     }
 

@@ -102,6 +102,10 @@ def bmp(path, pixels, bits):
 
 
 bmp(os.path.join(formats, "rgb-24-bit.bmp"), picture(0, 10, 12), 24)
+alpha16 = rng.integers(0, 65536, size=(10, 12, 4)).astype(np.uint16)
+alpha16[0, :, 3] = 0        # fully transparent: TensorFlow still gives the stored colour
+alpha16[1, :, 3] = 65535
+tf.io.write_file(os.path.join(formats, "rgba-16-bit.png"), tf.io.encode_png(alpha16))
 rgba = np.concatenate([picture(1, 10, 12), rng.integers(0, 256, size=(10, 12, 1)).astype(np.uint8)], axis=2)
 bmp(os.path.join(formats, "rgba-32-bit.bmp"), rgba, 32)
 format_pixels = {name: {mode: tf.io.decode_image(tf.io.read_file(os.path.join(formats, name)), channels=channels).numpy().reshape(-1).tolist()
