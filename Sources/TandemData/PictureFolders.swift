@@ -85,7 +85,7 @@ public struct PictureFolders: ImageDataset {
                 throw InputFileError(path: path, problem: "holds train/ and test/ folders; --validation-split is for one tree of class folders")
             }
             let training = try tree(path + "/train", classes: chosenClasses)
-            let test = try tree(path + "/test", classes: training.classes)
+            let test = try tree(path + "/test", classes: training.classes, chosenBy: "train/ has")
             return [training, test]
         }
         guard validationSplit != nil else {
@@ -94,13 +94,14 @@ public struct PictureFolders: ImageDataset {
         return [try tree(path, classes: chosenClasses)]
     }
 
-    private func tree(_ root: String, classes chosen: [String]?) throws -> Tree {
+    /// `chosen`: the class folders to read, in label order (`chosenBy` says where they came from).
+    private func tree(_ root: String, classes chosen: [String]?, chosenBy: String = "--classes") throws -> Tree {
         let manager = FileManager.default
         let folders = try manager.contentsOfDirectory(atPath: root).filter { !$0.hasPrefix(".") && Self.isDirectory(root + "/" + $0) }
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
         if let chosen {
             for name in chosen where !folders.contains(name) {
-                throw InputFileError(path: root, problem: "has no class folder '\(name)' (--classes); it has \(folders.joined(separator: ", "))")
+                throw InputFileError(path: root, problem: "has no class folder '\(name)' (\(chosenBy) it); it has \(folders.joined(separator: ", "))")
             }
         }
         let classes = chosen ?? folders

@@ -162,7 +162,7 @@ struct PictureFolderTests {
         }
     }
 
-    @Test("Refused in one line naming the folder or file: one tree without --validation-split, a split with train/ and test/, the wrong number of classes, an unknown --classes name, a picture that is not one")
+    @Test("Refused in one line naming the folder or file: one tree without --validation-split, a split with train/ and test/, the wrong number of classes, an unknown --classes name, a file that is not a picture, a truncated JPEG, a 0×0 BMP, class folders without pictures, a test/ without one of train/'s classes")
     func refusals() throws {
         func problem(_ folders: PictureFolders) -> String? {
             do { try folders.validate(); _ = try folders.load(.train, keeping: nil); return nil } catch { return "\(error)" }
@@ -175,9 +175,31 @@ struct PictureFolderTests {
 
         let copy = try Self.copy("split")
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: copy).deletingLastPathComponent().path) }
+        let folders = PictureFolders(path: copy, height: 8, width: 8, channels: 3, classCount: 3)
         try Data("not a picture".utf8).write(to: URL(fileURLWithPath: copy + "/train/rose/broken.png"))
-        let message = problem(PictureFolders(path: copy, height: 8, width: 8, channels: 3, classCount: 3))
-        #expect(message?.hasPrefix(copy + "/train/rose/broken.png: ") == true, "\(message ?? "accepted")")
+        let message = problem(folders)
+        #expect(message?.hasPrefix(copy + "/train/rose/broken.png: is not a PNG, JPEG or BMP picture") == true, "\(message ?? "accepted")")
+        try FileManager.default.removeItem(atPath: copy + "/train/rose/broken.png")
+        // A JPEG cut short (TensorFlow refuses it too), and a BMP of 0×0 pixels.
+        let jpeg = try Data(contentsOf: URL(fileURLWithPath: copy + "/train/rose/rose_02.jpg"))
+        try jpeg.prefix(jpeg.count / 2).write(to: URL(fileURLWithPath: copy + "/train/rose/rose_02.jpg"))
+        #expect(problem(folders)?.hasPrefix(copy + "/train/rose/rose_02.jpg: not a readable JPEG: ") == true, "\(problem(folders) ?? "accepted")")
+        try jpeg.write(to: URL(fileURLWithPath: copy + "/train/rose/rose_02.jpg"))
+        var empty = Data("BM".utf8) + Data(count: 52)
+        empty[10] = 54
+        empty[14] = 40
+        empty[28] = 24
+        try empty.write(to: URL(fileURLWithPath: copy + "/train/tulip/empty.bmp"))
+        #expect(problem(folders) == "\(copy)/train/tulip/empty.bmp: not a readable BMP: 0x0 pixels do not fit the file")
+        try FileManager.default.removeItem(atPath: copy + "/train/tulip/empty.bmp")
+        // Class folders with no pictures; one class folder for a model of three classes.
+        for name in ["daisy", "rose", "tulip"] {
+            for file in try FileManager.default.contentsOfDirectory(atPath: copy + "/test/" + name) { try FileManager.default.removeItem(atPath: copy + "/test/\(name)/" + file) }
+        }
+        #expect(problem(folders)?.hasPrefix(copy + "/test: holds no .png, .jpg, .jpeg or .bmp pictures") == true, "\(problem(folders) ?? "accepted")")
+        try FileManager.default.removeItem(atPath: copy + "/test/rose")
+        try FileManager.default.removeItem(atPath: copy + "/test/tulip")
+        #expect(problem(folders) == "\(copy)/test: has no class folder 'rose' (train/ has it); it has daisy")
     }
 }
 
