@@ -4,7 +4,7 @@
 #
 #   Launch/fuzz.sh [--runs N | --seconds S] [TARGET…]     (default: every target, --runs 1000000)
 #
-# Targets: idx checkpoint model npy npz safetensors picture history. New inputs libFuzzer finds go to
+# Targets: idx checkpoint model npy npz safetensors picture pictureCache history. New inputs libFuzzer finds go to
 # .build-fuzz/corpus/TARGET (the committed seeds stay as they are); a crash leaves its input in
 # .build-fuzz/crash-* and the script exits non-zero. Prints each target's executions and time.
 set -euo pipefail
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
         *) targets+=("$1"); shift ;;
     esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(idx checkpoint model npy npz safetensors picture history)
+[ ${#targets[@]} -gt 0 ] || targets=(idx checkpoint model npy npz safetensors picture pictureCache history)
 swift build -c release --scratch-path .build-fuzz --product tandem-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >&2
 binary=$(swift build -c release --scratch-path .build-fuzz --show-bin-path)/tandem-fuzz

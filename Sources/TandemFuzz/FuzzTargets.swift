@@ -12,7 +12,7 @@ import TandemTraining
 /// - as a plain executable (`tandem-fuzz TARGET FILE…`), which replays inputs, e.g. the committed
 ///   corpus in Tests/Fuzz, in the ordinary test run.
 enum FuzzTarget: String, CaseIterable {
-    case idx, checkpoint, model, npy, npz, safetensors, picture, history
+    case idx, checkpoint, model, npy, npz, safetensors, picture, pictureCache, history
 
     /// A small model for the weight-file targets.
     static let weightsModel = try! Model(description: ModelDescription(compact: "input(4,4,1) conv2d(2,3,same,relu) flatten dense(3,softmax)"))
@@ -54,7 +54,30 @@ enum FuzzTarget: String, CaseIterable {
         case .safetensors:
             throughFile(".safetensors") { _ = try SafetensorsFile.read(model: Self.weightsModel, from: $0) }
         case .picture:
+            // The PNG, JPEG and BMP decoders in grey and in RGB, resized, cropped and padded.
             throughFile(".png") { _ = try PredictionInput(path: $0, height: 28, width: 28, channels: 1) }
+            throughFile(".png") {
+                _ = try PredictionInput(path: $0, height: 5, width: 9, channels: 3,
+                                        pictures: PictureSettings(height: 5, width: 9, channels: 3, interpolation: .nearest, aspectRatio: .crop))
+            }
+            throughFile(".png") {
+                _ = try PredictionInput(path: $0, height: 9, width: 5, channels: 3, pictures: PictureSettings(height: 9, width: 5, channels: 3, aspectRatio: .pad))
+            }
+        case .pictureCache:
+            // The bytes as the cache of a folder of one picture: rejected (and rebuilt) unless intact.
+            let root = Self.scratch + "-folder"
+            if !FileManager.default.fileExists(atPath: root + "/a/one.bmp") {
+                try! FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)
+                var bitmap = [UInt8]("BM".utf8) + [UInt8](repeating: 0, count: 52) + [UInt8](repeating: 90, count: 8)
+                (bitmap[10], bitmap[14], bitmap[18], bitmap[22], bitmap[26], bitmap[28]) = (54, 40, 2, 1, 1, 24)
+                FileManager.default.createFile(atPath: root + "/a/one.bmp", contents: Data(bitmap))
+                FileManager.default.createFile(atPath: root + "/a/two.bmp", contents: Data(bitmap))
+            }
+            let folders = PictureFolders(path: root, height: 2, width: 2, channels: 3, classCount: 1, validationSplit: 0.5, skipsUnreadablePictures: true)
+            let tree = try! folders.trees()[0]
+            FileManager.default.createFile(atPath: folders.cachePath(tree), contents: Data(bytes))
+            let images = try! folders.load(.train, keeping: nil)
+            precondition(images.count == 1 && images.pixels.count == 2 * 12)
         case .history:
             _ = try? TrainingHistory.rows(of: Data(bytes), through: 3, format: .csv, path: "fuzz.csv")
             _ = try? TrainingHistory.rows(of: Data(bytes), through: 3, format: .jsonLines, path: "fuzz.jsonl")

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 here=Tests/Fuzz
 tandem=.build/release/tandem
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-mkdir -p $here/{idx,checkpoint,model,npy,npz,safetensors,picture,history}
+mkdir -p $here/{idx,checkpoint,model,npy,npz,safetensors,picture,pictureCache,history}
 python3 - "$here" "$work" <<'PY'
 import gzip, struct, sys
 import numpy as np
