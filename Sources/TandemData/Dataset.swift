@@ -101,6 +101,7 @@ extension ImageDataset {
 /// What a run evaluates on each epoch: the dataset's test set, or part of its training data held out
 /// (`--validation-split`), whose metrics Keras calls `val_loss` and `val_accuracy`.
 public enum EvaluationSet: String, Codable, Sendable {
+    /// The raw value names the set in reports: `test`, `validation`.
     case test, validation
     /// The prefix of the metrics' names, as Keras's history has them.
     public var metricPrefix: String { self == .test ? "test" : "val" }

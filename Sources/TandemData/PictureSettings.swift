@@ -25,12 +25,16 @@ public struct PictureSettings: Codable, Equatable, Sendable {
 
     /// `16x16 RGB, bilinear, cropped to the aspect ratio, rounded to bytes`.
     public var description: String {
-        let aspect = switch aspectRatio {
-        case .stretch: ""
-        case .crop: ", cropped to the aspect ratio"
-        case .pad: ", padded to the aspect ratio"
+        "\(height)x\(width) \(channels == 1 ? "grey" : "RGB"), \(resizing), rounded to bytes"
+    }
+
+    /// `bilinear`, `nearest, padded to the aspect ratio`.
+    var resizing: String {
+        switch aspectRatio {
+        case .stretch: interpolation.rawValue
+        case .crop: interpolation.rawValue + ", cropped to the aspect ratio"
+        case .pad: interpolation.rawValue + ", padded to the aspect ratio"
         }
-        return "\(height)x\(width) \(channels == 1 ? "grey" : "RGB"), \(interpolation.rawValue)\(aspect), rounded to bytes"
     }
 
     /// For a cache file's name: `16x16x3-bilinear-stretch`.

@@ -58,7 +58,7 @@ public struct PredictionInput {
             var steps = ["\(format) \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
             if decoded.isColour != (channels == 3) { steps.append(channels == 1 ? "converted to grey" : "grey repeated in R, G, B") }
             if (decoded.height, decoded.width) != (height, width) {
-                steps.append("resized to \(width)x\(height) (\(settings.interpolation.rawValue)\(settings.aspectRatio == .stretch ? "" : ", \(settings.aspectRatio == .crop ? "cropped" : "padded") to the aspect ratio")), rounded to bytes")
+                steps.append("resized to \(width)x\(height) (\(settings.resizing)), rounded to bytes")
             }
             steps.append(scaling)
             conversion = steps.joined(separator: ", ")
@@ -82,7 +82,7 @@ public struct PredictionInput {
         let isColour: Bool
     }
 
-    static func decodePNG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+    private static func decodePNG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
         var image = png_image()
         tandem_png_image_init(&image)
         defer { png_image_free(&image) }
@@ -163,7 +163,7 @@ public struct PredictionInput {
     /// An uncompressed Windows bitmap (BI_RGB, 24 or 32 bits, rows bottom-up or top-down), as
     /// TensorFlow's decode_bmp reads one: alpha dropped; grey (which TensorFlow refuses for BMPs)
     /// converted with decode_png's weights.
-    static func decodeBMP(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+    private static func decodeBMP(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
         func integer(_ offset: Int, _ size: Int) -> Int {
             (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
         }
@@ -188,7 +188,7 @@ public struct PredictionInput {
         return Decoded(pixels: pixels, height: height, width: width, isColour: true)
     }
 
-    static func decodeJPEG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
+    private static func decodeJPEG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
         guard let handle = tjInitDecompress() else { throw fail("TurboJPEG could not start") }
         defer { tjDestroy(handle) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colourspace: Int32 = 0

@@ -77,7 +77,7 @@ public struct Checkpoint {
 
     // MARK: Encoding
 
-    /// The recipe as compact JSON with sorted keys.
+    /// A value stored as JSON (the recipe, the data description): compact, keys sorted.
     static func encode<Value: Encodable>(_ value: Value) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -59,8 +59,8 @@ struct EvaluateCommand: ParsableCommand {
             console.line(report.json(checkpoint: restored.path, full: self.report, parameterDigest: restored.state.parameterDigest))
         } else {
             console.line("Checkpoint: \(restored.path) (epoch \(restored.state.completedEpochs), seed \(restored.seed), global batch \(restored.globalBatchSize))")
-            let set = dataset.evaluationSet == .test ? "Test" : "Validation"
-            console.line("\(set) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set.lowercased()) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen)) in \(Format.fixed(seconds, 1))s on \(communicator.size) rank\(communicator.size == 1 ? "" : "s")")
+            let set = dataset.evaluationSet.rawValue
+            console.line("\(set.capitalized) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen)) in \(Format.fixed(seconds, 1))s on \(communicator.size) rank\(communicator.size == 1 ? "" : "s")")
             if self.report { console.line(); console.line(report.text); console.line() }
             console.line("parameters sha256: \(restored.state.parameterDigest)")
         }

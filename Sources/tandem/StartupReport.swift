@@ -64,7 +64,7 @@ struct StartupReport {
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
             ("loss", lossDescription
                 + (configuration.recipe.labelSmoothing == 0 ? "" : ", label smoothing \(configuration.recipe.labelSmoothing)")),
-            ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) \(configuration.evaluationSet == .test ? "test" : "validation"))"),
+            ("data", "\(dataPath) (\(Format.grouped(trainer.training.count)) train, \(Format.grouped(testCount)) \(configuration.evaluationSet.rawValue))"),
             ("input", trainer.training.pixels.isEmpty ? "floats as they are" : model.byteScaleDescription),
             ("seed", "\(configuration.seed)"),
             ("epochs", resumedFrom.map { "\(configuration.epochs), resuming \(resumePoint) from \($0)" } ?? "\(configuration.epochs)"),

@@ -285,8 +285,8 @@ struct TrainCommand: ParsableCommand {
         case let .finished(evaluation):
             run.verifyRanksAgree(at: "the end of training")
             if let evaluation {
-                let set = configuration.evaluationSet == .test ? "Test" : "Validation"
-                console.line("\(set) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set.lowercased()) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
+                let set = configuration.evaluationSet.rawValue
+                console.line("\(set.capitalized) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")
             }
             console.line("parameters sha256: \(state.parameterDigest)")
             communicator.finalize()
