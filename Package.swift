@@ -33,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CTandemXSMM", path: "Sources/CTandemXSMM", providers: [.apt(["libxsmm-dev"])]),
         .systemLibrary(name: "CTandemZlib", path: "Sources/CTandemZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CTandemHDF5", path: "Sources/CTandemHDF5", providers: [.apt(["libhdf5-dev"])]),
-        .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev", "libgif-dev"])]),
         .systemLibrary(name: "CTandemCrypto", path: "Sources/CTandemCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 

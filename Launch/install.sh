@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what Tandem needs from Debian: Open MPI, OpenBLAS, libxsmm, zlib, libpng, TurboJPEG, HDF5, OpenSSL's libcrypto, pkg-config and the Fashion-MNIST
+# Installs what Tandem needs from Debian: Open MPI, OpenBLAS, libxsmm, zlib, libpng, TurboJPEG, giflib, HDF5, OpenSSL's libcrypto, pkg-config and the Fashion-MNIST
 # dataset (into /usr/share/datasets/fashion-mnist). Swift itself must already be on the PATH.
 set -euo pipefail
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev libxsmm-dev zlib1g-dev libpng-dev libturbojpeg0-dev libhdf5-dev libssl-dev pkg-config python3-venv dataset-fashion-mnist)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev libxsmm-dev zlib1g-dev libpng-dev libturbojpeg0-dev libgif-dev libhdf5-dev libssl-dev pkg-config python3-venv dataset-fashion-mnist)
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

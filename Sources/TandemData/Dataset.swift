@@ -140,6 +140,10 @@ public struct DatasetDirectory: ImageDataset {
                 + (path == Self.defaultPath ? " (install Debian's dataset-fashion-mnist, or pass --data DIR)" : ""))
         }
         guard isDirectory.boolValue else { throw InputFileError(path: path, problem: "is not a directory") }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        guard entries.contains(where: { $0.hasPrefix("train-") || $0.hasPrefix("t10k-") }) else {
+            throw InputFileError(path: path, problem: "holds neither IDX files (train-images-idx3-ubyte[.gz], …) nor class folders of pictures")
+        }
         for split in [Split.train, .test] {
             _ = try file(split, "images-idx3-ubyte")
             _ = try file(split, "labels-idx1-ubyte")

@@ -4,12 +4,12 @@ import Foundation
 /// Pictures kept as files in one folder per class, read as Keras's `image_dataset_from_directory` reads
 /// them: classes are the sub-folders' names in sorted order (hidden ones skipped) or `classes` in the
 /// order given; each class folder is walked recursively, folders in sorted path order and files in
-/// sorted order, keeping `.png`, `.jpg`, `.jpeg` and `.bmp` (any case; Keras also reads `.gif`). Either `DIR/train/<class>/…` and
+/// sorted order, keeping `.png`, `.jpg`, `.jpeg`, `.bmp` and `.gif` (any case). Either `DIR/train/<class>/…` and
 /// `DIR/test/<class>/…`, or one tree of class folders of which `validationSplit` is held out for
 /// evaluation: the file list shuffled as NumPy's `RandomState(seed).shuffle` does (Keras's `seed`),
 /// then the last `Int(split · n)` files, as Keras's `subset="validation"`.
 ///
-/// Each picture is decoded once, converted to grey or RGB, resized bilinearly to the model's input and
+/// Each picture is decoded once, converted to grey, RGB or RGBA, resized to the model's input and
 /// rounded to a byte, into a cache file beside the class folders (or under `cacheDirectory`): later
 /// runs, and every rank of a host, map it. The cache is keyed by every file's name, size and
 /// modification time and the decoding settings, checked by a CRC-32 of its contents, and written to a
@@ -20,7 +20,7 @@ public struct PictureFolders: ImageDataset {
     public let settings: PictureSettings
     public var height: Int { settings.height }
     public var width: Int { settings.width }
-    /// 1 (grey) or 3 (RGB).
+    /// 1 (grey), 3 (RGB) or 4 (RGBA).
     public var channels: Int { settings.channels }
     /// The model's classes, which must be the number of class folders.
     public let classCount: Int
@@ -35,8 +35,8 @@ public struct PictureFolders: ImageDataset {
     /// Whether pictures that cannot be read are left out (and counted) rather than ending the run.
     public let skipsUnreadablePictures: Bool
 
-    /// Keras's formats but GIF.
-    public static let extensions = [".png", ".jpg", ".jpeg", ".bmp"]
+    /// Keras's formats.
+    public static let extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif"]
 
     public init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
                 seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil,
@@ -106,7 +106,7 @@ public struct PictureFolders: ImageDataset {
         }
         let classes = chosen ?? folders
         guard classes.count == classCount else {
-            throw InputFileError(path: root, problem: "has \(classes.count) class folders (\(classes.joined(separator: ", "))); the model has \(classCount) classes")
+            throw InputFileError(path: root, problem: "has \(classes.count) class folder\(classes.count == 1 ? "" : "s") (\(classes.joined(separator: ", "))); the model has \(classCount) classes")
         }
         guard classes.count <= 255 else { throw InputFileError(path: root, problem: "has more than 255 class folders") }
         var files: [String] = [], labels: [UInt8] = []
@@ -129,7 +129,7 @@ public struct PictureFolders: ImageDataset {
                 labels += Array(repeating: UInt8(label), count: names.count)
             }
         }
-        guard !files.isEmpty else { throw InputFileError(path: root, problem: "holds no .png, .jpg, .jpeg or .bmp pictures in its class folders") }
+        guard !files.isEmpty else { throw InputFileError(path: root, problem: "holds no \(Self.extensions.dropLast().joined(separator: ", ")) or \(Self.extensions.last!) pictures in its class folders") }
         return Tree(root: root, classes: classes, files: files, labels: labels)
     }
 
@@ -154,8 +154,8 @@ public struct PictureFolders: ImageDataset {
 
     public func validate() throws {
         guard Self.isDirectory(path) else { throw InputFileError(path: path, problem: "data directory does not exist") }
-        guard channels == 1 || channels == 3 else {
-            throw InputFileError(path: path, problem: "the model takes \(channels) channels; pictures are read as 1 (grey) or 3 (RGB)")
+        guard [1, 3, 4].contains(channels) else {
+            throw InputFileError(path: path, problem: "the model takes \(channels) channels; pictures are read as 1 (grey), 3 (RGB) or 4 (RGBA)")
         }
         let trees = try trees()
         if trees.count == 1 {
@@ -196,7 +196,7 @@ public struct PictureFolders: ImageDataset {
 
     /// Names, sizes and modification times of every file, with the settings: what the cache was made from.
     private func key(_ tree: Tree) throws -> UInt64 {
-        var text = "tandem-pictures 1 \(settings.fileNamePart) rounded\n"
+        var text = "tandem-pictures 2 \(settings.fileNamePart) rounded\n"
         for (file, label) in zip(tree.files, tree.labels) {
             let attributes = try FileManager.default.attributesOfItem(atPath: tree.root + "/" + file)
             let size = attributes[.size] as? Int ?? -1
@@ -354,7 +354,7 @@ public struct PictureFolders: ImageDataset {
     public func decode(_ file: String) throws -> [UInt8] {
         func fail(_ problem: String) -> InputFileError { InputFileError(path: file, problem: problem) }
         guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot be read") }
-        let decoded = try PredictionInput.decodePicture([UInt8](data), grey: channels == 1, fail: fail)
+        let decoded = try PictureDecoder.decode([UInt8](data), channels: channels, fail: fail)
         return settings.convert(decoded.pixels, height: decoded.height, width: decoded.width)
     }
 }

@@ -1,5 +1,5 @@
-/// How a picture becomes a model's input, as Keras's `image_dataset_from_directory` makes it: grey or
-/// RGB, resized to the input's size by `interpolation` (TensorFlow's `tf.image.resize`, half-pixel
+/// How a picture becomes a model's input, as Keras's `image_dataset_from_directory` makes it: grey,
+/// RGB or RGBA, resized to the input's size by `interpolation` (TensorFlow's `tf.image.resize`, half-pixel
 /// centres, no antialiasing), the whole picture stretched, or first cropped to the input's aspect ratio
 /// (`crop_to_aspect_ratio`, Keras's `smart_resize`), or fitted inside it and padded with zeros
 /// (`pad_to_aspect_ratio`, `tf.image.resize_with_pad`); then rounded to bytes, which Keras does not do
@@ -10,7 +10,7 @@ public struct PictureSettings: Codable, Equatable, Sendable {
 
     public var height: Int
     public var width: Int
-    /// 1 (grey) or 3 (RGB).
+    /// 1 (grey), 3 (RGB) or 4 (RGBA): Keras's `color_mode` grayscale, rgb, rgba.
     public var channels: Int
     public var interpolation = Interpolation.bilinear
     public var aspectRatio = AspectRatio.stretch
@@ -25,8 +25,11 @@ public struct PictureSettings: Codable, Equatable, Sendable {
 
     /// `16x16 RGB, bilinear, cropped to the aspect ratio, rounded to bytes`.
     public var description: String {
-        "\(height)x\(width) \(channels == 1 ? "grey" : "RGB"), \(resizing), rounded to bytes"
+        "\(height)x\(width) \(colourMode), \(resizing), rounded to bytes"
     }
+
+    /// `grey`, `RGB` or `RGBA`.
+    var colourMode: String { channels == 1 ? "grey" : channels == 3 ? "RGB" : "RGBA" }
 
     /// `bilinear`, `nearest, padded to the aspect ratio`.
     var resizing: String {

@@ -1,8 +1,7 @@
-import CTandemImage
 import Foundation
 
 /// Images handed to `tandem predict`, converted to a model's input (height × width × channels, HWC,
-/// floats; bytes times the model's byte scale, 1/255 or 1): PNG and JPEG files (libpng's simplified API, TurboJPEG), NumPy `.npy` arrays of one
+/// floats; bytes times the model's byte scale, 1/255 or 1): PNG, JPEG, BMP and GIF files (`PictureDecoder`), NumPy `.npy` arrays of one
 /// image or a stack of them, and IDX image files. Every conversion made is stated in `conversion`.
 public struct PredictionInput {
     /// One image: its name (`file.png`, `file.npy[3]`) and its pixels at the model's input shape.
@@ -17,9 +16,8 @@ public struct PredictionInput {
     public let conversion: String?
 
     public static let largestFileBytes = 512 << 20
-    public static let largestDecodedPixels = 1 << 28
 
-    /// Reads `path` for a model whose input is `height` × `width` × `channels` (1 or 3 for pictures),
+    /// Reads `path` for a model whose input is `height` × `width` × `channels` (1, 3 or 4 for pictures),
     /// multiplying bytes by `byteScale` (`Model.byteScale`); pictures as `pictures` (a model trained on
     /// folders of pictures: how its checkpoint says they were read), else bilinearly stretched.
     public init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255, pictures: PictureSettings? = nil) throws {
@@ -48,15 +46,18 @@ public struct PredictionInput {
                 Image(name: "\(name)[\(index)]", pixels: file.pixels[index * size..<(index + 1) * size].map { Float($0) * byteScale })
             }
             conversion = "uint8 \(scaling)"
-        } else if let format = Self.pictureFormat(bytes) {
-            guard channels == 1 || channels == 3 else {
-                throw fail("the model takes \(channels) channels; a picture gives 1 (grey) or 3 (RGB)")
+        } else if let format = PictureDecoder.format(bytes) {
+            guard [1, 3, 4].contains(channels) else {
+                throw fail("the model takes \(channels) channels; a picture gives 1 (grey), 3 (RGB) or 4 (RGBA)")
             }
-            let decoded = try Self.decodePicture(bytes, grey: channels == 1, fail: fail)
+            let decoded = try PictureDecoder.decode(bytes, channels: channels, fail: fail)
             let settings = pictures ?? PictureSettings(height: height, width: width, channels: channels)
             images = [Image(name: name, pixels: settings.convert(decoded.pixels, height: decoded.height, width: decoded.width).map { Float($0) * byteScale })]
-            var steps = ["\(format) \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")"]
-            if decoded.isColour != (channels == 3) { steps.append(channels == 1 ? "converted to grey" : "grey repeated in R, G, B") }
+            var steps = ["\(format) \(decoded.width)x\(decoded.height) \(decoded.isColour ? "RGB" : "grey")\(decoded.hasAlpha ? " with alpha" : "")"]
+            if decoded.isColour && channels == 1 { steps.append("converted to grey") }
+            if !decoded.isColour && channels > 1 { steps.append("grey repeated in R, G, B") }
+            if decoded.hasAlpha && channels < 4 { steps.append("alpha dropped") }
+            if !decoded.hasAlpha && channels == 4 { steps.append("opaque alpha added") }
             if (decoded.height, decoded.width) != (height, width) {
                 steps.append("resized to \(width)x\(height) (\(settings.resizing)), rounded to bytes")
             }
@@ -68,143 +69,8 @@ public struct PredictionInput {
             (images, conversion) = try Self.images(of: array, name: name, height: height, width: width, channels: channels,
                                                    byteScale: byteScale, fail: fail)
         } else {
-            throw fail("is not a PNG, JPEG, BMP, .npy or IDX image file")
+            throw fail("is not a PNG, JPEG, BMP, GIF, .npy or IDX image file")
         }
-    }
-
-    // MARK: Pictures
-
-    /// A decoded picture: 8-bit pixels in the channels asked for, and whether the file itself was in colour.
-    struct Decoded {
-        let pixels: [UInt8]
-        let height: Int
-        let width: Int
-        let isColour: Bool
-    }
-
-    private static func decodePNG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
-        var image = png_image()
-        tandem_png_image_init(&image)
-        defer { png_image_free(&image) }
-        func message() -> String {
-            withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
-        guard bytes.withUnsafeBytes({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0 else {
-            throw fail("not a readable PNG: \(message())")
-        }
-        guard Int(image.width) * Int(image.height) <= largestDecodedPixels else { throw fail("\(image.width)x\(image.height) pixels is too large") }
-        // Read as TensorFlow's decode_png reads (what Keras's image_dataset_from_directory uses): alpha
-        // dropped, not composited; palettes expanded; 16-bit samples cut to their high byte; a colour
-        // picture wanted in grey converted with its weights (0.299, 0.587, 0.114 in 15-bit fixed
-        // point, rounded down). libpng's simplified API would composite alpha, treat 16-bit samples as
-        // linear light and convert colour to grey in linear light (up to 50 levels apart).
-        let colourFlag: UInt32 = 2, alphaFlag: UInt32 = 1, linearFlag: UInt32 = 4
-        let isColour = image.format & colourFlag != 0, hasAlpha = image.format & alphaFlag != 0
-        let isSixteenBit = image.format & linearFlag != 0
-        // 16-bit: linear output keeps the stored samples, but premultiplies colour by alpha; undone below,
-        // except where alpha is 0 (black, where TensorFlow keeps the stored colour; within 1 level elsewhere).
-        image.format = colourFlag | alphaFlag | (isSixteenBit ? linearFlag : 0)
-        let pixelCount = Int(image.width) * Int(image.height)
-        // The samples at their own depth; a 16-bit one becomes a byte only after any grey conversion.
-        var samples: [UInt32]
-        if isSixteenBit {
-            var wide = [UInt16](repeating: 0, count: 4 * pixelCount)
-            guard png_image_finish_read(&image, nil, &wide, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
-            samples = wide.map(UInt32.init)
-            if hasAlpha {
-                for pixel in 0..<pixelCount where samples[4 * pixel + 3] > 0 {
-                    let alpha = samples[4 * pixel + 3]
-                    for channel in 0..<3 { samples[4 * pixel + channel] = min(65535, (samples[4 * pixel + channel] * 65535 + alpha / 2) / alpha) }
-                }
-            }
-        } else {
-            var bytes = [UInt8](repeating: 0, count: 4 * pixelCount)
-            guard png_image_finish_read(&image, nil, &bytes, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
-            samples = bytes.map(UInt32.init)
-        }
-        let shift: UInt32 = isSixteenBit ? 8 : 0
-        let pixels: [UInt8]
-        if !grey {
-            pixels = (0..<3 * pixelCount).map { UInt8(samples[4 * ($0 / 3) + $0 % 3] >> shift) }
-        } else if isColour {
-            pixels = (0..<pixelCount).map { UInt8(Self.greyLevel(samples[4 * $0], samples[4 * $0 + 1], samples[4 * $0 + 2]) >> shift) }
-        } else {
-            pixels = (0..<pixelCount).map { UInt8(samples[4 * $0] >> shift) }
-        }
-        return Decoded(pixels: pixels, height: Int(image.height), width: Int(image.width), isColour: isColour)
-    }
-
-    /// TensorFlow's grey from colour (libpng's rgb_to_gray as decode_png sets it): weights 0.299, 0.587,
-    /// 0.114 in 15-bit fixed point, rounded down.
-    @inline(__always)
-    static func greyLevel(_ red: UInt32, _ green: UInt32, _ blue: UInt32) -> UInt32 {
-        let weighted: UInt32 = 9797 * red + 19234 * green + 3737 * blue
-        return weighted >> 15
-    }
-
-    /// PNG, JPEG or BMP, by the file's first bytes; nil for anything else.
-    static func pictureFormat(_ bytes: [UInt8]) -> String? {
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
-        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return "JPEG" }
-        if bytes.starts(with: [0x42, 0x4D]) { return "BMP" }
-        return nil
-    }
-
-    /// A PNG, JPEG or BMP picture decoded to grey or RGB as TensorFlow's decode_image decodes it.
-    static func decodePicture(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
-        switch pictureFormat(bytes) {
-        case "PNG": try decodePNG(bytes, grey: grey, fail: fail)
-        case "JPEG": try decodeJPEG(bytes, grey: grey, fail: fail)
-        case "BMP": try decodeBMP(bytes, grey: grey, fail: fail)
-        default: throw fail("is not a PNG, JPEG or BMP picture")
-        }
-    }
-
-    /// An uncompressed Windows bitmap (BI_RGB, 24 or 32 bits, rows bottom-up or top-down), as
-    /// TensorFlow's decode_bmp reads one: alpha dropped; grey (which TensorFlow refuses for BMPs)
-    /// converted with decode_png's weights.
-    private static func decodeBMP(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
-        func integer(_ offset: Int, _ size: Int) -> Int {
-            (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
-        }
-        guard bytes.count >= 54, integer(14, 4) >= 40 else { throw fail("not a readable BMP: its header is cut short") }
-        let dataOffset = integer(10, 4), width = integer(18, 4), signedHeight = Int(Int32(truncatingIfNeeded: integer(22, 4)))
-        let bits = integer(28, 2), compression = integer(30, 4)
-        guard compression == 0, bits == 24 || bits == 32 else {
-            throw fail("a BMP of \(bits) bits per pixel, compression \(compression): only uncompressed 24- and 32-bit bitmaps are read (as TensorFlow's decode_bmp)")
-        }
-        let height = abs(signedHeight), stored = bits / 8, rowBytes = (width * stored + 3) / 4 * 4
-        guard width > 0, height > 0, width * height <= largestDecodedPixels, dataOffset >= 54, dataOffset + rowBytes * height <= bytes.count else {
-            throw fail("not a readable BMP: \(width)x\(height) pixels do not fit the file")
-        }
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        for row in 0..<height {
-            let source = dataOffset + (signedHeight > 0 ? height - 1 - row : row) * rowBytes
-            for column in 0..<width {
-                for channel in 0..<3 { rgb[(row * width + column) * 3 + channel] = bytes[source + column * stored + 2 - channel] }
-            }
-        }
-        let pixels = grey ? (0..<width * height).map { UInt8(Self.greyLevel(UInt32(rgb[3 * $0]), UInt32(rgb[3 * $0 + 1]), UInt32(rgb[3 * $0 + 2]))) } : rgb
-        return Decoded(pixels: pixels, height: height, width: width, isColour: true)
-    }
-
-    private static func decodeJPEG(_ bytes: [UInt8], grey: Bool, fail: (String) -> InputFileError) throws -> Decoded {
-        guard let handle = tjInitDecompress() else { throw fail("TurboJPEG could not start") }
-        defer { tjDestroy(handle) }
-        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colourspace: Int32 = 0
-        var input = bytes
-        guard tjDecompressHeader3(handle, &input, UInt(input.count), &width, &height, &subsampling, &colourspace) == 0 else {
-            throw fail("not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
-        }
-        guard width > 0, height > 0, Int(width) * Int(height) <= largestDecodedPixels else { throw fail("\(width)x\(height) pixels is too large") }
-        let channels = grey ? 1 : 3
-        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
-        let format = grey ? Int32(TJPF_GRAY.rawValue) : Int32(TJPF_RGB.rawValue)
-        // TensorFlow's decode_jpeg (what Keras reads pictures with) uses the fast integer DCT by default.
-        guard tjDecompress2(handle, &input, UInt(input.count), &pixels, width, 0, height, format, Int32(TJFLAG_FASTDCT)) == 0 else {
-            throw fail("not a readable JPEG: \(String(cString: tjGetErrorStr2(handle)))")
-        }
-        return Decoded(pixels: pixels, height: Int(height), width: Int(width), isColour: colourspace != Int32(TJCS_GRAY.rawValue))
     }
 
     // MARK: Arrays

@@ -27,7 +27,7 @@ enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
 
 struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp(
-        "A directory with the four IDX files (train/t10k images and labels, .gz or plain); a NumPy .npz with x_train, y_train, x_test, y_test; or a folder of class folders of PNG, JPEG or BMP pictures, as Keras's image_dataset_from_directory reads them (DIR/train/<class>/ and DIR/test/<class>/, or one tree with --validation-split).",
+        "A directory with the four IDX files (train/t10k images and labels, .gz or plain); a NumPy .npz with x_train, y_train, x_test, y_test; or a folder of class folders of PNG, JPEG, BMP or GIF pictures, as Keras's image_dataset_from_directory reads them (DIR/train/<class>/ and DIR/test/<class>/, or one tree with --validation-split).",
         valueName: "dir|file.npz"))
     var directory: String = DatasetDirectory.defaultPath
 
@@ -55,6 +55,17 @@ struct DataOptions: ParsableArguments {
     @Flag(help: "Leave out pictures that cannot be read (counted in the start-up report) instead of stopping at the first.")
     var skipBadImages = false
 
+    /// Keras's `color_mode`; the model's input channels decide it, so the flag only checks them.
+    enum ColourMode: String, ExpressibleByArgument, CaseIterable {
+        case grayscale, rgb, rgba
+        var channels: Int { self == .grayscale ? 1 : self == .rgb ? 3 : 4 }
+    }
+
+    @Option(name: .customLong("color-mode"), help: ArgumentHelp(
+        "Keras's color_mode for pictures (default: what the model's input channels ask, 1, 3 or 4); given, it must agree with them.",
+        valueName: "grayscale|rgb|rgba"))
+    var colourMode: ColourMode?
+
     func validate() throws {
         if directory.isEmpty { throw ValidationError("--data must name a directory or a .npz file") }
         if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
@@ -69,7 +80,7 @@ struct DataOptions: ParsableArguments {
         if !PictureFolders.holdsPictureFolders(directory) {
             for (flag, given) in [("--classes", classes != nil), ("--cache-dir", cacheDir != nil), ("--interpolation", interpolation != .bilinear),
                                   ("--crop-to-aspect-ratio", cropToAspectRatio), ("--pad-to-aspect-ratio", padToAspectRatio),
-                                  ("--skip-bad-images", skipBadImages)] where given {
+                                  ("--skip-bad-images", skipBadImages), ("--color-mode", colourMode != nil)] where given {
                 throw ValidationError("\(flag) is for a folder of class folders of pictures; \(directory) is not one")
             }
         }
@@ -86,6 +97,9 @@ struct DataOptions: ParsableArguments {
             throw UsageError("--seed \(seed) is beyond Keras's seeds (below 2^32), which choose a picture folder's validation files")
         }
         let shape = model.inputShape
+        if let colourMode, colourMode.channels != shape.channels {
+            throw UsageError("--color-mode \(colourMode.rawValue) gives \(colourMode.channels) channel\(colourMode.channels == 1 ? "" : "s"); the model's input is \(shape.height)x\(shape.width)x\(shape.channels)")
+        }
         return PictureFolders(path: directory, height: shape.height, width: shape.width, channels: shape.channels,
                               classCount: model.classCount, validationSplit: validationSplit, seed: UInt32(seed),
                               classes: classes.map { $0.split(separator: ",").map(String.init) }, cacheDirectory: cacheDir,

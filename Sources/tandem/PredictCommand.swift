@@ -8,9 +8,9 @@ import TandemTraining
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Classify images with a checkpoint: PNG and JPEG files, NumPy .npy arrays, IDX image files.",
+        abstract: "Classify images with a checkpoint: PNG, JPEG, BMP and GIF files, NumPy .npy arrays, IDX image files.",
         discussion: """
-            Pictures are converted to the model's input (grey or RGB, resized bilinearly, scaled by 1/255, or \
+            Pictures are converted to the model's input (grey, RGB or RGBA, resized as the checkpoint's data was, scaled by 1/255, or \
             taken as 0-255 by a model that starts with Rescaling) and the conversion is stated; a uint8 .npy or \
             IDX file is scaled the same way, a float .npy taken as is. \
             Prints the top-k classes with their probabilities, or one record per image with --json or --csv. \
@@ -22,7 +22,7 @@ struct PredictCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A checkpoint file, or a directory (its newest checkpoint).", valueName: "path"))
     var checkpoint: String
 
-    @Argument(help: ArgumentHelp("Images: .png, .jpg/.jpeg, .bmp, .npy (one image or a stack), IDX image files.", valueName: "input"))
+    @Argument(help: ArgumentHelp("Images: .png, .jpg/.jpeg, .bmp, .gif, .npy (one image or a stack), IDX image files.", valueName: "input"))
     var inputs: [String]
 
     @Option(help: ArgumentHelp("How many of the most probable classes to give.", valueName: "k"))

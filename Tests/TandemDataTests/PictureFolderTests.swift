@@ -15,7 +15,7 @@ struct PictureFolderTests {
         let validation: [String]
         /// Per file, Keras's pixels at 16x16: "rgb" and "grayscale".
         let pixels: [String: [String: [Float]]]
-        /// Per PNG of formats/, TensorFlow's decode_png at its own size: "rgb" and "grayscale".
+        /// Per file of formats/, TensorFlow's decode_image at its own size: "rgb", and "grayscale" and "rgba" where TensorFlow gives them.
         let formats: [String: [String: [UInt8]]]
         /// Per variant (nearest, crop, pad, crop-nearest), per file, Keras's pixels at 16x16 RGB.
         let variants: [String: [String: [Float]]]
@@ -85,17 +85,46 @@ struct PictureFolderTests {
         }
     }
 
-    @Test("Pictures as TensorFlow reads them, exactly: PNGs in RGBA and grey with alpha (alpha dropped, not composited), 16-bit (high byte), a palette; a progressive JPEG, and one whose EXIF orientation TensorFlow ignores (so does Tandem); 24- and 32-bit BMPs; in RGB and in grey",
-          arguments: [3, 1])
-    func pngFormatsAreTensorFlows(channels: Int) throws {
+    static let colourModes = [1: "grayscale", 3: "rgb", 4: "rgba"]
+
+    @Test("Pictures as TensorFlow reads them, exactly: PNGs in RGBA and grey with alpha (alpha dropped or kept, not composited), 16-bit (high byte), a palette; a progressive JPEG, and one whose EXIF orientation TensorFlow ignores (so does Tandem); CMYK JPEGs with and without Adobe's inverted inks; 24- and 32-bit BMPs; GIFs (interlaced, transparent, offset first frames, no trailer); in grey, RGB and RGBA",
+          arguments: [3, 1, 4])
+    func formatsAreTensorFlows(channels: Int) throws {
         let expected = try Self.expected()
         let folders = PictureFolders(path: Self.fixtures + "/formats", height: 10, width: 12, channels: channels, classCount: 1)
-        #expect(expected.formats.count == 9)
+        #expect(expected.formats.count == 16)
+        var compared = 0
         for (name, pixels) in expected.formats where name != "rgba-16-bit.png" {
-            guard let theirs = pixels[channels == 3 ? "rgb" : "grayscale"] else { continue }   // TensorFlow gives no grey BMP
+            guard let theirs = pixels[Self.colourModes[channels]!] else { continue }   // TensorFlow refuses: see the next test
             let ours = try folders.decode(Self.fixtures + "/formats/" + name)
             #expect(ours == theirs, "\(name): largest difference \(zip(ours, theirs).map { abs(Int($0) - Int($1)) }.max() ?? -1), \(ours.count) against \(theirs.count) values")
+            compared += 1
         }
+        #expect(compared == [1: 6, 3: 15, 4: 6][channels])
+    }
+
+    @Test("Where TensorFlow refuses a colour mode (grey from a BMP, GIF or CMYK JPEG; RGBA from a JPEG or GIF), Tandem converts TensorFlow's RGB: grey by decode_png's weights, alpha opaque")
+    func conversionsWhereTensorFlowRefuses() throws {
+        let expected = try Self.expected()
+        let grey = PictureFolders(path: Self.fixtures + "/formats", height: 10, width: 12, channels: 1, classCount: 1)
+        let rgba = PictureFolders(path: Self.fixtures + "/formats", height: 10, width: 12, channels: 4, classCount: 1)
+        var converted = (grey: 0, rgba: 0)
+        for (name, pixels) in expected.formats {
+            let rgb = try #require(pixels["rgb"])
+            if pixels["grayscale"] == nil {
+                let levels = (0..<120).map { (pixel: Int) -> UInt8 in
+                    UInt8(PictureDecoder.greyLevel(UInt32(rgb[3 * pixel]), UInt32(rgb[3 * pixel + 1]), UInt32(rgb[3 * pixel + 2])))
+                }
+                #expect(try grey.decode(Self.fixtures + "/formats/" + name) == levels, "\(name)")
+                converted.grey += 1
+            }
+            if pixels["rgba"] == nil {
+                let opaque = (0..<480).map { (index: Int) -> UInt8 in index % 4 == 3 ? 255 : rgb[3 * (index / 4) + index % 4] }
+                #expect(try rgba.decode(Self.fixtures + "/formats/" + name) == opaque, "\(name)")
+                converted.rgba += 1
+            }
+        }
+        #expect(converted.grey == 9 && converted.rgba == 9)
     }
 
     @Test("A 16-bit PNG with alpha, the one known difference: libpng's simplified API premultiplies 16-bit colour by alpha, so a fully transparent pixel (the first row) comes out black where TensorFlow keeps its stored colour; the others within 1 level",
@@ -162,7 +191,7 @@ struct PictureFolderTests {
         }
     }
 
-    @Test("Refused in one line naming the folder or file: one tree without --validation-split, a split with train/ and test/, the wrong number of classes, an unknown --classes name, a file that is not a picture, a truncated JPEG, a 0×0 BMP, class folders without pictures, a test/ without one of train/'s classes")
+    @Test("Refused in one line naming the folder or file: one tree without --validation-split, a split with train/ and test/, the wrong number of classes, an unknown --classes name, a file that is not a picture, a truncated JPEG, a 0×0 BMP, class folders without pictures, a test/ without one of train/'s classes, one class folder, an empty folder")
     func refusals() throws {
         func problem(_ folders: PictureFolders) -> String? {
             do { try folders.validate(); _ = try folders.load(.train, keeping: nil); return nil } catch { return "\(error)" }
@@ -178,7 +207,7 @@ struct PictureFolderTests {
         let folders = PictureFolders(path: copy, height: 8, width: 8, channels: 3, classCount: 3)
         try Data("not a picture".utf8).write(to: URL(fileURLWithPath: copy + "/train/rose/broken.png"))
         let message = problem(folders)
-        #expect(message?.hasPrefix(copy + "/train/rose/broken.png: is not a PNG, JPEG or BMP picture") == true, "\(message ?? "accepted")")
+        #expect(message?.hasPrefix(copy + "/train/rose/broken.png: is not a PNG, JPEG, BMP or GIF picture") == true, "\(message ?? "accepted")")
         try FileManager.default.removeItem(atPath: copy + "/train/rose/broken.png")
         // A JPEG cut short (TensorFlow refuses it too), and a BMP of 0×0 pixels.
         let jpeg = try Data(contentsOf: URL(fileURLWithPath: copy + "/train/rose/rose_02.jpg"))
@@ -196,10 +225,40 @@ struct PictureFolderTests {
         for name in ["daisy", "rose", "tulip"] {
             for file in try FileManager.default.contentsOfDirectory(atPath: copy + "/test/" + name) { try FileManager.default.removeItem(atPath: copy + "/test/\(name)/" + file) }
         }
-        #expect(problem(folders)?.hasPrefix(copy + "/test: holds no .png, .jpg, .jpeg or .bmp pictures") == true, "\(problem(folders) ?? "accepted")")
+        #expect(problem(folders)?.hasPrefix(copy + "/test: holds no .png, .jpg, .jpeg, .bmp or .gif pictures") == true, "\(problem(folders) ?? "accepted")")
         try FileManager.default.removeItem(atPath: copy + "/test/rose")
         try FileManager.default.removeItem(atPath: copy + "/test/tulip")
         #expect(problem(folders) == "\(copy)/test: has no class folder 'rose' (train/ has it); it has daisy")
+
+        // One class folder for a model of three classes; an empty data folder (neither IDX files nor class folders).
+        let one = try Self.copy("flowers")
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: one).deletingLastPathComponent().path) }
+        for name in ["rose", "tulip"] { try FileManager.default.removeItem(atPath: one + "/" + name) }
+        #expect(problem(PictureFolders(path: one, height: 8, width: 8, channels: 3, classCount: 3, validationSplit: 0.25)) == "\(one): has 1 class folder (daisy); the model has 3 classes")
+        let emptyFolder = URL(fileURLWithPath: one).deletingLastPathComponent().path + "/empty"
+        try FileManager.default.createDirectory(atPath: emptyFolder, withIntermediateDirectories: false)
+        #expect(!PictureFolders.holdsPictureFolders(emptyFolder))
+        #expect(throws: InputFileError(path: emptyFolder, problem: "holds neither IDX files (train-images-idx3-ubyte[.gz], …) nor class folders of pictures")) {
+            try DatasetDirectory(path: emptyFolder).validate()
+        }
+    }
+
+    @Test("Damaged GIFs refused in one line: cut short in its first frame, a colour beyond its palette, no frame at all; damage after the first frame is read up to the damage, as TensorFlow does")
+    func damagedGIFs() throws {
+        let gif = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/formats/gif-global-palette.gif")))
+        func problem(_ bytes: [UInt8]) -> String? {
+            do { _ = try PictureDecoder.decode(bytes, channels: 3) { InputFileError(path: "x.gif", problem: $0) }; return nil } catch { return "\(error)" }
+        }
+        #expect(problem(Array(gif.prefix(gif.count - 40)))?.hasPrefix("x.gif: not a readable GIF: ") == true)
+        #expect(problem(Array(gif.prefix(13 + 768) + [0x3B])) == "x.gif: not a readable GIF: it holds no picture")
+        // A 2-colour global palette (flag 0x80, size bits 0) while the frame's indices reach 255.
+        var small = Array(gif.prefix(13)) + Array(gif[13..<19]) + Array(gif[(13 + 768)...])
+        small[10] = 0x80
+        #expect(problem(small)?.hasPrefix("x.gif: not a readable GIF: colour ") == true, "\(problem(small) ?? "accepted")")
+        let animated = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/formats/gif-animated-offset.gif")))
+        let whole = try PictureDecoder.decode(animated, channels: 3) { InputFileError(path: "x.gif", problem: $0) }
+        let cut = try PictureDecoder.decode(Array(animated.dropLast(20)), channels: 3) { InputFileError(path: "x.gif", problem: $0) }
+        #expect(cut.pixels == whole.pixels)
     }
 }
 

@@ -72,7 +72,7 @@ struct PictureFolderTrainingTests {
         try Data("junk".utf8).write(to: URL(fileURLWithPath: data + "/tulip/bad.png"))
         let broken = TandemProcess.mpirun(ranks: 2, ["train", "--model", model, "--data", data, "--validation-split", "0.25", "--epochs", "1"])
         #expect(broken.status != 0 && broken.errorLines.filter { $0.hasPrefix("tandem: ") }.count == 1
-                && broken.standardError.contains("\(data)/tulip/bad.png: is not a PNG, JPEG or BMP picture"), "\(broken.standardError)")
+                && broken.standardError.contains("\(data)/tulip/bad.png: is not a PNG, JPEG, BMP or GIF picture"), "\(broken.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: data).allSatisfy { !$0.hasSuffix(".partial") && !$0.hasSuffix(".cache") })
         // --skip-bad-images goes on without it, and says so.
         let skipping = TandemProcess.mpirun(ranks: 2, ["train", "--model", model, "--data", data, "--validation-split", "0.25", "--epochs", "1",

@@ -2,7 +2,7 @@
 """Folders of pictures in the layout Keras's image_dataset_from_directory reads, and what real Keras
 makes of them (expected.json), for PictureFolderTests:
 
-    /root/.cache/tandem-peer-venv/bin/python Tests/Fixtures/picture-folders/generate.py   (Keras 3 + TensorFlow)
+    /root/.cache/tandem-peer-venv/bin/python Tests/Fixtures/picture-folders/generate.py   (Keras 3 + TensorFlow + Pillow)
 
 - flowers/: one tree, classes daisy, rose, tulip (sorted), pictures of several sizes as RGB PNG, grey
   PNG and JPEG, some in a nested sub-folder; a hidden class folder and a text file Keras skips. Pictures
@@ -10,7 +10,10 @@ makes of them (expected.json), for PictureFolderTests:
 - split/: the same kind of pictures as split/train/<class>/ and split/test/<class>/.
 - formats/: PNGs that TensorFlow reads its own way: RGBA, grey with alpha, 16-bit RGB, a palette; a
   progressive JPEG and one with an EXIF orientation, which TensorFlow does not apply; 24- and 32-bit BMPs (in RGB only:
-  TensorFlow's decode_bmp refuses to give grey).
+  TensorFlow's decode_bmp refuses to give grey); GIFs (a global and a local palette, interlaced, a
+  transparent colour, a first frame placed on a larger frame's canvas, no trailer) and CMYK JPEGs with
+  and without Adobe's inverted inks (written with Pillow). TensorFlow's pixels for each at its own size
+  in grey, RGB and RGBA where TensorFlow gives them.
 expected.json: for flowers/ with validation_split=0.25 and seed=7, the files Keras trains and validates
 on, in its order, and each file's pixels at 16x16 RGB (bilinear) and 16x16 grey, as Keras gives them; and at
 16x16 RGB with interpolation="nearest", crop_to_aspect_ratio, pad_to_aspect_ratio, and crop with nearest.
@@ -108,8 +111,72 @@ alpha16[1, :, 3] = 65535
 tf.io.write_file(os.path.join(formats, "rgba-16-bit.png"), tf.io.encode_png(alpha16))
 rgba = np.concatenate([picture(1, 10, 12), rng.integers(0, 256, size=(10, 12, 1)).astype(np.uint8)], axis=2)
 bmp(os.path.join(formats, "rgba-32-bit.bmp"), rgba, 32)
-format_pixels = {name: {mode: tf.io.decode_image(tf.io.read_file(os.path.join(formats, name)), channels=channels).numpy().reshape(-1).tolist()
-                        for mode, channels in [("rgb", 3), ("grayscale", 1)] if not (name.endswith(".bmp") and channels == 1)}
+
+
+def gif(path, frames, screen, palette, transparent=None, trailer=True):
+    """A GIF of `frames` [(left, top, indices (height, width), interlaced, local palette or None)], LZW-coded
+    without compression: a clear code before every 250 pixels keeps every code 9 bits wide."""
+    def table(colours):
+        return bytes(np.asarray(colours, dtype=np.uint8).reshape(-1))
+    def lzw(indices):
+        codes = []
+        for start in range(0, len(indices), 250):
+            codes += [256] + [int(value) for value in indices[start:start + 250]]
+        codes.append(257)
+        bits = sum(code << (9 * position) for position, code in enumerate(codes))
+        data = bits.to_bytes((9 * len(codes) + 7) // 8, "little")
+        return bytes([8]) + b"".join(bytes([len(data[i:i + 255])]) + data[i:i + 255] for i in range(0, len(data), 255)) + b"\x00"
+    out = b"GIF89a" + struct.pack("<HHBBB", screen[0], screen[1], 0xF7, 0, 0) + table(palette)
+    for number, (left, top, indices, interlaced, local) in enumerate(frames):
+        if number == 0 and transparent is not None:
+            out += b"\x21\xF9\x04\x01\x00\x00" + bytes([transparent]) + b"\x00"
+        height, width = indices.shape
+        rows = [*range(0, height, 8), *range(4, height, 8), *range(2, height, 4), *range(1, height, 2)] if interlaced else range(height)
+        flags = (0x40 if interlaced else 0) | (0x87 if local is not None else 0)
+        out += b"\x2C" + struct.pack("<HHHHB", left, top, width, height, flags) + (table(local) if local is not None else b"")
+        out += lzw(np.concatenate([indices[row] for row in rows]))
+    with open(path, "wb") as file:
+        file.write(out + (b"\x3B" if trailer else b""))
+
+
+# GIFs and CMYK JPEGs, from their own generator so the files above stay as they were.
+extra = np.random.default_rng(5)
+colours = lambda: extra.integers(0, 256, size=(256, 3))
+indices = lambda height, width: extra.integers(0, 256, size=(height, width))
+gif(os.path.join(formats, "gif-global-palette.gif"), [(0, 0, indices(10, 12), False, None)], (12, 10), colours())
+# Interlaced, with a local palette, colour 5 transparent (black in TensorFlow's first frame).
+transparent_indices = indices(10, 12)
+transparent_indices[::3, ::2] = 5
+gif(os.path.join(formats, "gif-interlaced-transparent.gif"), [(0, 0, transparent_indices, True, colours())], (12, 10), colours(), transparent=5)
+# The canvas is the largest frame, not the logical screen: the first frame is placed at its offset, cut at the canvas.
+gif(os.path.join(formats, "gif-animated-offset.gif"), [(4, 3, indices(10, 12), False, None), (0, 0, indices(4, 6), False, colours())],
+    (40, 30), colours())
+gif(os.path.join(formats, "gif-small-first-frame.gif"), [(1, 2, indices(6, 8), False, None), (0, 0, indices(10, 12), False, None)],
+    (12, 10), colours())
+gif(os.path.join(formats, "gif-no-trailer.gif"), [(0, 0, indices(10, 12), False, None)], (12, 10), colours(), trailer=False)
+# CMYK JPEGs: Adobe's (inks stored inverted, as Pillow writes them) and one without the Adobe segment.
+from PIL import Image  # noqa: E402  (Pillow writes CMYK JPEGs; TensorFlow cannot)
+import io  # noqa: E402
+buffer = io.BytesIO()
+Image.fromarray(extra.integers(0, 256, size=(10, 12, 4)).astype(np.uint8), "CMYK").save(buffer, "JPEG", quality=95)
+adobe = buffer.getvalue()
+with open(os.path.join(formats, "cmyk-adobe.jpg"), "wb") as file:
+    file.write(adobe)
+start = adobe.index(b"\xff\xee")
+with open(os.path.join(formats, "cmyk.jpg"), "wb") as file:
+    file.write(adobe[:start] + adobe[start + 2 + struct.unpack(">H", adobe[start + 2:start + 4])[0]:])
+
+
+def decoded(name, channels):
+    """TensorFlow's decode_image at the file's own size, or None where TensorFlow refuses the channel count."""
+    try:
+        return tf.io.decode_image(tf.io.read_file(os.path.join(formats, name)), channels=channels, expand_animations=False).numpy().reshape(-1).tolist()
+    except tf.errors.InvalidArgumentError:
+        return None
+
+
+format_pixels = {name: {mode: pixels for mode, channels in [("rgb", 3), ("grayscale", 1), ("rgba", 4)]
+                        if (pixels := decoded(name, channels)) is not None}
                  for name in sorted(os.listdir(formats))}
 
 directory = os.path.join(here, "flowers")
