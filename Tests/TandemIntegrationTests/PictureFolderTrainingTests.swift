@@ -81,6 +81,47 @@ struct PictureFolderTrainingTests {
                 "\(skipping.standardOutput)\(skipping.standardError)")
         let idx = TandemProcess.tandem(["train", "--classes", "a,b", "--epochs", "1"])
         #expect(idx.status == 64 && idx.standardError.contains("--classes is for a folder of class folders of pictures"), "\(idx.standardError)")
+        let grey = TandemProcess.tandem(["train", "--model", model, "--data", data, "--validation-split", "0.25", "--color-mode", "grayscale"])
+        #expect(grey.status != 0 && grey.standardError.contains("--color-mode grayscale gives 1 channel; the model's input is 16x16x3"), "\(grey.standardError)")
+    }
+
+    /// `data` made read-only where it lies: a read-only bind mount as root (whom permissions do not stop), else
+    /// permissions; nil where neither can be made. The closure undoes it.
+    static func makeReadOnly(_ data: String) -> (() -> Void)? {
+        if getuid() == 0 {
+            let bound = TandemProcess.run("/bin/mount", ["--bind", data, data], timeout: 30).status == 0
+            guard bound else { return nil }
+            guard TandemProcess.run("/bin/mount", ["-o", "remount,bind,ro", data], timeout: 30).status == 0 else {
+                _ = TandemProcess.run("/bin/umount", [data], timeout: 30)
+                return nil
+            }
+            return { _ = TandemProcess.run("/bin/umount", [data], timeout: 30) }
+        }
+        guard chmod(data, 0o555) == 0 else { return nil }
+        return { chmod(data, 0o755) }
+    }
+
+    @Test("A read-only data folder: without --cache-dir, one line naming the cache that cannot be written and --cache-dir (no rank hangs); with --cache-dir the cache goes there and training runs",
+          .enabled(if: { () -> Bool in
+              // Needs a read-only folder: a bind mount as root, or permissions otherwise.
+              let probe = TandemProcess.temporaryDirectory()
+              guard let undo = PictureFolderTrainingTests.makeReadOnly(probe) else { return false }
+              undo()
+              return true
+          }()))
+    func readOnlyFolder() throws {
+        let data = try Self.flowers(), caches = TandemProcess.temporaryDirectory()
+        let undo = try #require(Self.makeReadOnly(data))
+        defer { undo() }
+        let run = ["train", "--model", Self.fixtures + "/picture-cnn.json", "--data", data, "--validation-split", "0.25", "--epochs", "1",
+                   "--batch-size", "6", "--checkpoint-dir", TandemProcess.temporaryDirectory()]
+        let refused = TandemProcess.mpirun(ranks: 2, run, timeout: 60)
+        #expect(refused.status != 0 && refused.errorLines.filter { $0.hasPrefix("tandem: ") }.count == 1
+                && refused.standardError.contains("cannot write the picture cache here (a read-only data folder? pass --cache-dir DIR)"),
+                "\(refused.standardError)")
+        let cached = TandemProcess.mpirun(ranks: 2, run + ["--cache-dir", caches])
+        #expect(cached.status == 0, "\(cached.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: caches).contains { $0.hasPrefix(".tandem-pictures-") && $0.hasSuffix(".cache") })
     }
 }
 
