@@ -54,8 +54,9 @@ enum FuzzTarget: String, CaseIterable {
         case .safetensors:
             throughFile(".safetensors") { _ = try SafetensorsFile.read(model: Self.weightsModel, from: $0) }
         case .picture:
-            // The PNG, JPEG and BMP decoders in grey and in RGB, resized, cropped and padded.
+            // The PNG, JPEG, BMP and GIF decoders in grey, RGB and RGBA, resized, cropped and padded.
             throughFile(".png") { _ = try PredictionInput(path: $0, height: 28, width: 28, channels: 1) }
+            throughFile(".png") { _ = try PredictionInput(path: $0, height: 7, width: 7, channels: 4) }
             throughFile(".png") {
                 _ = try PredictionInput(path: $0, height: 5, width: 9, channels: 3,
                                         pictures: PictureSettings(height: 5, width: 9, channels: 3, interpolation: .nearest, aspectRatio: .crop))
