@@ -81,7 +81,7 @@ public struct NumpyArchive: ImageDataset {
                   memcmp(file.baseAddress + nameStart, memberName, memberName.count) == 0 else { continue }
             let start = nameStart + memberName.count + littleEndian16(header + 28)
             guard start + length <= fileLength else { continue }
-            let checksum = crc32(0, file.baseAddress + start, UInt32(length))
+            let checksum = crc32_z(0, file.baseAddress + start, length)
             if checksum == UInt(entry.checksum) { return (file, start) }
         }
         return nil

@@ -35,6 +35,9 @@ public struct PictureFolders: ImageDataset {
     /// Whether pictures that cannot be read are left out (and counted) rather than ending the run.
     public let skipsUnreadablePictures: Bool
 
+    /// The caches found intact so far, so each is read through for its CRC once per process, not at every load.
+    private let checkedCaches = CheckedCaches()
+
     /// Keras's formats.
     public static let extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif"]
 
@@ -295,7 +298,7 @@ public struct PictureFolders: ImageDataset {
         guard let whole = ImageBytes(mapping: build.temporary, offset: 0, count: size) else {
             throw InputFileError(path: build.temporary, problem: "cannot read back the picture cache being built")
         }
-        let crc = UInt32(crc32(0, whole.baseAddress, UInt32(size)))
+        let crc = UInt32(crc32_z(0, whole.baseAddress, size))
         let descriptor = open(build.temporary, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw InputFileError(path: build.temporary, problem: "cannot open the picture cache being built") }
         defer { close(descriptor) }
@@ -331,15 +334,20 @@ public struct PictureFolders: ImageDataset {
     private func validCache(_ tree: Tree, at path: String) throws -> Cache? {
         let count = tree.files.count
         let expectedSize = Self.pixelsOffset(count) + count * imageSize
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == expectedSize,
-              let whole = ImageBytes(mapping: path, offset: 0, count: size) else { return nil }
+        guard let stamp = CheckedCaches.Stamp(path), stamp.size == expectedSize,
+              let whole = ImageBytes(mapping: path, offset: 0, count: stamp.size) else { return nil }
+        let size = stamp.size
         var header = Array(whole[0..<Self.headerSize])
         let storedKey = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
         let storedCRC = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 16, as: UInt32.self) }
         header.replaceSubrange(16..<20, with: [0, 0, 0, 0])
         guard Array(header[0..<8]) == Self.magic, UInt64(littleEndian: storedKey) == (try key(tree)) else { return nil }
-        let crc = crc32(crc32(0, header, UInt32(Self.headerSize)), whole.baseAddress + Self.headerSize, UInt32(size - Self.headerSize))
-        guard UInt32(crc) == UInt32(littleEndian: storedCRC) else { return nil }
+        if !checkedCaches.contains(path, stamp) {
+            let crc = crc32_z(crc32_z(0, header, Self.headerSize), whole.baseAddress + Self.headerSize, size - Self.headerSize)
+            guard UInt32(crc) == UInt32(littleEndian: storedCRC) else { return nil }
+            // Only if the file checked is still the one stamped (not replaced meanwhile).
+            if CheckedCaches.Stamp(path) == stamp { checkedCaches.insert(path, stamp) }
+        }
         let labels = whole.baseAddress + Self.headerSize
         guard (0..<count).allSatisfy({ labels[$0] == tree.labels[$0] || labels[$0] == Self.unreadableLabel }) else { return nil }
         let unreadable = Set((0..<count).filter { labels[$0] == Self.unreadableLabel })
@@ -357,6 +365,30 @@ public struct PictureFolders: ImageDataset {
         let decoded = try PictureDecoder.decode([UInt8](data), channels: channels, fail: fail)
         return settings.convert(decoded.pixels, height: decoded.height, width: decoded.width)
     }
+}
+
+/// Which cache files a `PictureFolders` (and its copies) found intact: each file's device, inode, size and
+/// modification time when its CRC checked out. A file replaced or rewritten since is checked again.
+final class CheckedCaches: @unchecked Sendable {   // `stamps` only under `lock`
+    struct Stamp: Equatable {
+        let device: UInt64, inode: UInt64, size: Int, seconds: Int, nanoseconds: Int
+
+        init?(_ path: String) {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return nil }
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+            size = Int(status.st_size)
+            seconds = Int(status.st_mtim.tv_sec)
+            nanoseconds = Int(status.st_mtim.tv_nsec)
+        }
+    }
+
+    private let lock = NSLock()
+    private var stamps: [String: Stamp] = [:]
+
+    func contains(_ path: String, _ stamp: Stamp) -> Bool { lock.withLock { stamps[path] == stamp } }
+    func insert(_ path: String, _ stamp: Stamp) { lock.withLock { stamps[path] = stamp } }
 }
 
 /// FNV-1a, 64 bits: a cache's key and name.

@@ -118,7 +118,7 @@ public struct Checkpoint {
         append(parameters)
         append(firstMoment)
         append(secondMoment)
-        append(UInt32(bytes.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32($0.count)) }))
+        append(UInt32(bytes.withUnsafeBufferPointer { crc32_z(0, $0.baseAddress, $0.count) }))
         return bytes
     }
 
@@ -160,7 +160,7 @@ public struct Checkpoint {
             throw fail(bytes.count < expected ? "truncated: \(bytes.count) of \(expected) bytes" : "\(bytes.count - expected) unexpected trailing bytes")
         }
         let stored = integer(expected - 4, as: UInt32.self)
-        let computed = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32(expected - 4))) }
+        let computed = bytes.withUnsafeBufferPointer { UInt32(crc32_z(0, $0.baseAddress, expected - 4)) }
         guard stored == computed else { throw fail("checksum mismatch: the file is corrupt") }
         guard let description = String(validating: bytes[88..<88 + descriptionLength], as: UTF8.self) else {
             throw fail("model description is not UTF-8")
