@@ -1,5 +1,5 @@
 /// `--validation-split F` on IDX or `.npz` data, as Keras's `fit(validation_split=F)`: the training
-/// arrays' last samples, from `ceil(n · (1 − F))` on and not shuffled, are held out and evaluated each
+/// arrays' last samples, from `floor(n · (1 − F))` on and not shuffled, are held out and evaluated each
 /// epoch instead of the test set (as `val_loss`, `val_accuracy`); the rest train (`--limit` then takes
 /// the first of those). The test set is not read.
 public struct HeldOutTrainingData: ImageDataset {
@@ -15,9 +15,10 @@ public struct HeldOutTrainingData: ImageDataset {
     public var evaluationSet: EvaluationSet { .validation }
     public func validate() throws { try base.validate() }
 
-    /// Where the held-out samples of `count` training samples begin: Keras's `split_at`.
+    /// Where the held-out samples of `count` training samples begin: Keras's `split_at`
+    /// (`int(math.floor(n * (1.0 - F)))` in `train_validation_split`, the same float64 arithmetic).
     public static func splitPoint(count: Int, fraction: Double) -> Int {
-        Int((Double(count) * (1 - fraction)).rounded(.up))
+        Int((Double(count) * (1 - fraction)).rounded(.down))
     }
 
     public func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages {

@@ -273,10 +273,12 @@ struct HeldOutTrainingDataTests {
     static let colour = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/npz/colour-uint8.npz").path
 
-    @Test("Keras's split point, ceil(n · (1 − F)): 640 images at 0.1 train on 576 and hold out 64; the held-out part is the last 64 training images, not the test set, sharded by the keeping range")
+    @Test("Keras's split point, floor(n · (1 − F)), as Keras 3.15's train_validation_split gave it for (n, F) = (640, 0.1), (10, 0.33), (7, 0.5), (9, 0.25), (1001, 0.3), (60000, 0.1), (3, 0.1); the held-out part is the last 64 of 640 training images, not the test set, sharded by the keeping range")
     func lastSamplesAreHeldOut() throws {
-        #expect(HeldOutTrainingData.splitPoint(count: 10, fraction: 0.25) == 8)
-        #expect(HeldOutTrainingData.splitPoint(count: 640, fraction: 0.1) == 576)
+        let keras = [(640, 0.1, 576), (10, 0.33, 6), (7, 0.5, 3), (9, 0.25, 6), (1001, 0.3, 700), (60000, 0.1, 54000), (3, 0.1, 2)]
+        for (count, fraction, splitAt) in keras {
+            #expect(HeldOutTrainingData.splitPoint(count: count, fraction: fraction) == splitAt, "\(count) at \(fraction)")
+        }
         let base = NumpyArchive(path: Self.colour, classCount: 10)
         let held = HeldOutTrainingData(base: base, fraction: 0.1)
         #expect(held.evaluationSet == .validation)
@@ -289,6 +291,6 @@ struct HeldOutTrainingDataTests {
         #expect(shard.firstIndex == 16 && shard.fileCount == 64 && Array(shard.labels) == Array(all.labels[592..<624]))
         let limited = try held.load(.train, keeping: { 0..<min(100, $0) })
         #expect(limited.count == 100 && Array(limited.labels) == Array(all.labels[..<100]))
-        #expect(throws: InputFileError.self) { try HeldOutTrainingData(base: base, fraction: 0.0001).load(.test, keeping: nil) }
+        #expect(throws: InputFileError.self) { try HeldOutTrainingData(base: base, fraction: 0.999).load(.test, keeping: nil) }
     }
 }
