@@ -39,12 +39,12 @@ let package = Package(
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
         .target(name: "TandemCore", dependencies: ["CBLAS", "CTandemXSMM"], swiftSettings: targetCPUSettings),
-        // IDX files, NumPy .npz archives (through ZIPFoundation) and the datasets they hold; pictures to predict on.
+        // IDX files, NumPy .npz archives (through ZIPFoundation) and the datasets they hold; folders of pictures; pictures to predict on.
         .target(name: "TandemData", dependencies: ["CTandemZlib", "CTandemImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.
         .target(name: "TandemMPI", dependencies: ["CMPI"], swiftSettings: targetCPUSettings),
         // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark; SHA-256 (libcrypto).
-        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemMPI", "CTandemZlib", "CTandemCrypto"],
+        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemInterchange", "TandemMPI", "CTandemZlib", "CTandemCrypto"],
                 swiftSettings: targetCPUSettings),
         // Files other tools read and write: Keras's .keras and .weights.h5 (libhdf5), safetensors, ONNX
         // (swift-protobuf, with code generated once from onnx.proto).
@@ -65,7 +65,7 @@ let package = Package(
 
         .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
         .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "CTandemZlib"]),
+        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "TandemInterchange", "CTandemZlib"]),
         .testTarget(name: "TandemInterchangeTests", dependencies: ["TandemInterchange"]),
         // Runs the real `tandem` binary, alone and under a real `mpirun`.
         .testTarget(name: "TandemIntegrationTests", dependencies: ["TandemTraining"]),

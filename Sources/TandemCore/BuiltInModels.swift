@@ -1,12 +1,9 @@
 import Foundation
 
-// The models `--model` knows by name. Each one's recipe (epochs, optimiser, schedule) is in
-// TandemTraining's `TrainingDefaults`.
+// The descriptions of the models `--model` knows by name; TandemTraining's `BuiltInModel` names them
+// and gives each its recipe.
 
 extension ModelDescription {
-    /// Models `--model` accepts by name.
-    public static let builtIn: [String: ModelDescription] = ["tutorial": tutorial, "fashion-strong": fashionStrong]
-
     /// The Keras tutorial's model for 28×28 grey images and 10 classes (its typos fixed; conv4–conv6
     /// have no activation in the original, kept so). The default of `tandem train`.
     public static let tutorial = try! ModelDescription(compact:

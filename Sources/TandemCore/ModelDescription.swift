@@ -177,23 +177,9 @@ public struct ModelDescription: Sendable, Equatable {
     }
 }
 
-// MARK: Built-in models
+// MARK: The compact form
 
 extension ModelDescription {
-    /// A model by built-in name, or from a file of Keras JSON.
-    public static func named(_ nameOrPath: String) throws -> ModelDescription {
-        if let model = builtIn[nameOrPath] { return model }
-        guard FileManager.default.fileExists(atPath: nameOrPath) else {
-            throw ModelDefinitionError("\(nameOrPath): no such file, and not a built-in model (\(builtIn.keys.sorted().joined(separator: ", ")))")
-        }
-        guard let data = FileManager.default.contents(atPath: nameOrPath) else {
-            throw ModelDefinitionError("\(nameOrPath): cannot be read")
-        }
-        guard data.count <= 16 << 20 else { throw ModelDefinitionError("\(nameOrPath): \(data.count) bytes is too large for a model description") }
-        guard let text = String(data: data, encoding: .utf8) else { throw ModelDefinitionError("\(nameOrPath): not UTF-8 text") }
-        return try ModelDescription(json: text, source: nameOrPath)
-    }
-
     /// The compact form checkpoints of format version 1 stored (`input(28,28,1) conv2d(64,3,same,relu)
     /// maxpool(2) flatten dense(10,softmax)`), as Keras configurations named as Keras names them.
     public init(compact text: String, name: String = "sequential") throws {

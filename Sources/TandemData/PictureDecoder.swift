@@ -81,9 +81,12 @@ enum PictureDecoder {
         let pixelCount = Int(image.width) * Int(image.height)
         // The samples at their own depth; a 16-bit one becomes a byte only after any grey conversion.
         var samples: [UInt32]
+        // Buffers are touched only as rows are decoded: a file whose data ends early costs no more than it holds.
         if isSixteenBit {
-            var wide = [UInt16](repeating: 0, count: 4 * pixelCount)
-            guard png_image_finish_read(&image, nil, &wide, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+            let wide = try [UInt16](unsafeUninitializedCapacity: 4 * pixelCount) { buffer, count in
+                guard png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+                count = 4 * pixelCount
+            }
             samples = wide.map(UInt32.init)
             if hasAlpha {
                 for pixel in 0..<pixelCount where samples[4 * pixel + 3] > 0 {
@@ -92,8 +95,10 @@ enum PictureDecoder {
                 }
             }
         } else {
-            var bytes = [UInt8](repeating: 0, count: 4 * pixelCount)
-            guard png_image_finish_read(&image, nil, &bytes, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+            let bytes = try [UInt8](unsafeUninitializedCapacity: 4 * pixelCount) { buffer, count in
+                guard png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil) != 0 else { throw fail("not a readable PNG: \(message())") }
+                count = 4 * pixelCount
+            }
             samples = bytes.map(UInt32.init)
         }
         let shift: UInt32 = isSixteenBit ? 8 : 0
@@ -199,7 +204,8 @@ enum PictureDecoder {
 
     /// A GIF's first frame as TensorFlow's decode_gif gives it: on a canvas as large as the largest frame
     /// (not the GIF's logical screen), black where the frame does not reach or its transparent colour is.
-    /// Later frames are only measured; a file damaged after its first frame is read up to the damage.
+    /// A file cut short after its first frame is read up to the cut (frames not read whole do not count
+    /// towards the canvas, where TensorFlow counts their stated size).
     private static func decodeGIF(_ bytes: [UInt8], channels: Int, fail: (String) -> InputFileError) throws -> Picture {
         try bytes.withUnsafeBufferPointer { buffer in
             var source = tandem_gif_source(bytes: buffer.baseAddress, count: buffer.count, offset: 0)
@@ -223,32 +229,39 @@ enum PictureDecoder {
                     }
                     let descriptor = file.pointee.Image
                     let frameWidth = Int(descriptor.Width), frameHeight = Int(descriptor.Height)
-                    width = max(width, frameWidth)
-                    height = max(height, frameHeight)
-                    guard width * height <= largestDecodedPixels else { throw fail("\(width)x\(height) pixels is too large") }
+                    guard frameWidth > 0, frameHeight > 0, frameWidth * frameHeight <= largestDecodedPixels else {
+                        if first == nil { throw fail("not a readable GIF: its first frame is \(frameWidth)x\(frameHeight) pixels") }
+                        break reading
+                    }
                     if first == nil {
-                        guard frameWidth > 0, frameHeight > 0 else { throw fail("not a readable GIF: its first frame is \(frameWidth)x\(frameHeight)") }
                         guard let map = descriptor.ColorMap ?? file.pointee.SColorMap else { throw fail("not a readable GIF: its first frame has no colour map") }
                         let colours = Array(UnsafeBufferPointer(start: map.pointee.Colors, count: Int(map.pointee.ColorCount)))
-                        var indices = [UInt8](repeating: 0, count: frameWidth * frameHeight)
-                        // Interlaced rows arrive in four passes: every 8th from 0, every 8th from 4, every 4th from 2, every 2nd from 1.
+                        // Interlaced rows arrive in four passes: every 8th from 0, every 8th from 4, every 4th from 2,
+                        // every 2nd from 1. Memory is touched only as rows arrive: a frame whose data ends early costs
+                        // no more than the file holds.
                         let passes = descriptor.Interlace ? [(0, 8), (4, 8), (2, 4), (1, 2)] : [(0, 1)]
-                        for (start, step) in passes {
-                            for row in stride(from: start, to: frameHeight, by: step) {
-                                let status = indices.withUnsafeMutableBufferPointer { DGifGetLine(file, $0.baseAddress! + row * frameWidth, Int32(frameWidth)) }
-                                guard status == GIF_OK else { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                        let indices = try [UInt8](unsafeUninitializedCapacity: frameWidth * frameHeight) { buffer, count in
+                            for (start, step) in passes {
+                                for row in stride(from: start, to: frameHeight, by: step)
+                                where DGifGetLine(file, buffer.baseAddress! + row * frameWidth, Int32(frameWidth)) != GIF_OK {
+                                    throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))")
+                                }
                             }
+                            count = frameWidth * frameHeight
                         }
                         first = (descriptor, indices, colours)
                     } else {
-                        // Skip the frame's compressed data without decoding it.
-                        var size: Int32 = 0
-                        var block: UnsafeMutablePointer<GifByteType>?
-                        guard DGifGetCode(file, &size, &block) == GIF_OK else { break reading }
-                        while block != nil {
-                            guard DGifGetCodeNext(file, &block) == GIF_OK else { break reading }
+                        // Decoded and dropped, as TensorFlow decodes every frame: one whose pixels end early fails the
+                        // file there too. Only a frame read whole counts towards the canvas.
+                        var line = [UInt8](repeating: 0, count: frameWidth)
+                        for _ in 0..<frameHeight where DGifGetLine(file, &line, Int32(frameWidth)) != GIF_OK {
+                            if file.pointee.Error == D_GIF_ERR_EOF_TOO_SOON { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                            break reading
                         }
                     }
+                    width = max(width, frameWidth)
+                    height = max(height, frameHeight)
+                    guard width * height <= largestDecodedPixels else { throw fail("\(width)x\(height) pixels is too large") }
                 case EXTENSION_RECORD_TYPE:
                     var code: Int32 = 0
                     var block: UnsafeMutablePointer<GifByteType>?

@@ -50,33 +50,9 @@ public enum LaunchEnvironment {
     }
 }
 
-/// Writes whole lines to standard error (unbuffered, so they survive an abort that follows).
-public enum StandardError {
-    public static func write(_ line: String) {
-        var text = line
-        if !text.hasSuffix("\n") { text += "\n" }
-        text.utf8CString.withUnsafeBufferPointer { bytes in
-            _ = Glibc.write(2, bytes.baseAddress, bytes.count - 1)
-        }
-    }
-}
-
 /// A Swift string from a NUL-terminated C character buffer.
 func string(fromNullTerminated characters: some Collection<CChar>) -> String {
     String(decoding: characters.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// Writes whole lines to standard output in one system call each, so lines from several ranks
-/// never interleave mid-line.
-public enum StandardOutput {
-    public static func write(_ line: String) {
-        fflush(nil)
-        var text = line
-        if !text.hasSuffix("\n") { text += "\n" }
-        text.utf8CString.withUnsafeBufferPointer { bytes in
-            _ = Glibc.write(1, bytes.baseAddress, bytes.count - 1)
-        }
-    }
 }
 
 extension ProcessHost {

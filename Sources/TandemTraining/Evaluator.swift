@@ -18,7 +18,6 @@ public struct Evaluation: Sendable, Equatable {
     public var seen: Int { seenByClass.reduce(0, +) }
     public var correct: Int { correctByClass.reduce(0, +) }
     public var accuracy: Double { Double(correct) / Double(seen) }
-    public var accuracyByClass: [Double] { zip(correctByClass, seenByClass).map { Double($0) / Double(max($1, 1)) } }
 
     /// The share of samples whose true class is among the model's `k` highest scores.
     public func topKAccuracy(_ k: Int) -> Double {

@@ -59,15 +59,3 @@ public struct RestoredRun {
                            globalBatchSize: metadata.1, microBatchSize: metadata.3, trainingSamples: metadata.2, recipe: recipe, data: data)
     }
 }
-
-extension Communicator {
-    /// Broadcasts a string of any length from `root`.
-    public func broadcast(string: inout String, root: Int) {
-        var bytes = Array(string.utf8)
-        var count = bytes.count
-        broadcast(&count, root: root)
-        if rank != root { bytes = [UInt8](repeating: 0, count: count) }
-        bytes.withUnsafeMutableBytes { if count > 0 { broadcast($0.baseAddress!, byteCount: count, root: root) } }
-        string = String(decoding: bytes, as: UTF8.self)
-    }
-}

@@ -160,38 +160,3 @@ public struct InjectedFailure: Sendable, Equatable {
         self.mode = mode
     }
 }
-
-/// A problem every rank detects identically (a bad option, a batch that does not divide): reported
-/// once, by rank 0, and every rank exits with status 64 without aborting.
-public struct UsageError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// What `tandem train` takes where a flag is not given: Keras's defaults (the tutorial's recipe: 7
-/// epochs, batch 32, Adam 0.001), or the recipe a built-in model brings with it.
-public struct TrainingDefaults: Sendable {
-    public var epochs = 7
-    public var globalBatchSize = 32
-    public var recipe = Recipe()
-
-    public init() {}
-
-    /// The defaults of built-in model `name`; Keras's for any other model.
-    public static func forModel(named name: String?) -> TrainingDefaults {
-        var defaults = TrainingDefaults()
-        switch name {
-        case "fashion-strong":
-            // Models/fashion-strong.json: 22 epochs fit 15 minutes at -np 2 on 2 cores (README, Results;
-            // the first recipe's 20 epochs fell 0.04 points short of 94% there).
-            defaults.epochs = 22
-            defaults.recipe.optimizer.kind = .adamw
-            defaults.recipe.learningRate = 0.003
-            defaults.recipe.warmupEpochs = 1
-            defaults.recipe.schedule = .cosine
-        default:
-            break
-        }
-        return defaults
-    }
-}

@@ -28,7 +28,7 @@ struct TrainingBenchCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var subset: TrainingSubsetOptions
     @OptionGroup var choice: ModelChoiceOptions
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var convolution: ConvolutionOptions
     @OptionGroup var distributed: DistributedOptions
 
     @Flag(help: "Use random images instead of the dataset (no disk reads).")
@@ -71,43 +71,24 @@ struct TrainingBenchCommand: ParsableCommand {
 
     func run() throws {
         let communicator = distributed.makeCommunicator()
-        let choice = self.choice, convolution = model.convolution.algorithm
-        let network = communicator.agree { try choice.model(convolution: convolution) }
-        var configuration = TrainingConfiguration()
-        // The model's own recipe (a built-in's defaults) unless flags say otherwise: the steps `train` would run.
-        let recipe = self.recipe
-        configuration.recipe = communicator.agree {
-            try recipe.newRun(model: choice, defaults: TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial").recipe).recipe
-        }
-        configuration.globalBatchSize = batchSize
-        configuration.microBatchSize = microBatch.size
-        configuration.threads = distributed.threads.resolved
-        configuration.allreduce = distributed.allreduce
-        configuration.separateWait = separateWait && communicator.size > 1
-        let seed = configuration.seed, data = self.data
-        let dataset = communicator.agree { try data.dataset(for: network, seed: seed) }
-        _ = preparePictureCaches(dataset, communicator: communicator)
-        let subset = self.subset
-        let training = communicator.agree {
-            if synthetic {
-                return Benchmark.syntheticImages(count: max(subset.limit ?? 60_000, batchSize), shape: network.inputShape,
-                                                 classes: network.classCount, seed: 1).withByteScale(network.byteScale)
-            }
-            try dataset.validate()
-            let training = try dataset.load(.train, keeping: subset.range).withByteScale(network.byteScale)
-            try training.checkFits(network)
-            return training
-        }
-        let state = TrainingState(model: network, seed: configuration.seed, optimizer: configuration.recipe.optimizer)
-        let trainer = Trainer(model: network, training: training, state: state, configuration: configuration, communicator: communicator,
-                              threads: distributed.makeThreads())
+        var request = TrainingRequest()
+        request.model = choice.source
+        request.convolution = convolution.algorithm
+        request.data = data.source
+        request.limit = subset.limit
+        request.globalBatchSize = batchSize
+        request.microBatchSize = microBatch.size
+        request.recipe = recipe.overrides
+        request.allreduce = distributed.allreduce
+        let (trainer, dataPath) = TrainingSession.benchmarkTrainer(request, syntheticImages: synthetic ? subset.limit ?? 60_000 : nil,
+                                                                   separateWait: separateWait, communicator: communicator,
+                                                                   threads: distributed.makeThreads())
         var options = Benchmark.Options()
         options.steps = steps
         options.warmupSteps = warmup
         options.repeats = repeats
         options.measureGEMM = gemm
-        let report = Benchmark(trainer: trainer, options: options,
-                               dataDescription: synthetic ? "synthetic" : dataset.path).run()
+        let report = Benchmark(trainer: trainer, options: options, dataDescription: dataPath).run()
         if communicator.isRoot {
             print(BenchmarkTable(report: report).text)
             fflush(nil)

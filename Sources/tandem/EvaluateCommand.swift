@@ -14,7 +14,7 @@ struct EvaluateCommand: ParsableCommand {
     var checkpoint: String
 
     @OptionGroup var data: DataOptions
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var convolution: ConvolutionOptions
     @OptionGroup var distributed: DistributedOptions
 
     @Flag(help: "Per-class precision, recall, F1 and support, the confusion matrix and top-k accuracy.")
@@ -35,10 +35,12 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
-        let restored = RestoredRun.restore(checkpoint, convolution: model.convolution.algorithm, communicator: communicator)
+        let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, communicator: communicator)
         let data = self.data
-        let dataset = communicator.agree { try data.dataset(for: restored.model, seed: restored.seed) }
-        _ = preparePictureCaches(dataset, communicator: communicator)
+        let dataset = communicator.agree { try data.source.dataset(for: restored.model, seed: restored.seed) }
+        let decoding = DecodingProgress()
+        _ = preparePictureCaches(dataset, communicator: communicator, progress: decoding.update)
+        decoding.finish()
         let classNames = self.classNames, dataPath = data.directory
         let (shard, names) = communicator.agree {
             try dataset.validate()

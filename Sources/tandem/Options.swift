@@ -86,25 +86,17 @@ struct DataOptions: ParsableArguments {
         }
     }
 
-    /// The dataset for `model`, its labels checked against the model's classes; `seed` chooses a
-    /// picture folder's validation files (Keras's `seed`).
-    func dataset(for model: Model, seed: UInt64) throws -> any ImageDataset {
-        guard PictureFolders.holdsPictureFolders(directory) else {
-            let arrays = openDataset(directory, classCount: model.classCount)
-            return validationSplit.map { HeldOutTrainingData(base: arrays, fraction: $0) } ?? arrays
-        }
-        guard seed <= UInt64(UInt32.max) else {
-            throw UsageError("--seed \(seed) is beyond Keras's seeds (below 2^32), which choose a picture folder's validation files")
-        }
-        let shape = model.inputShape
-        if let colourMode, colourMode.channels != shape.channels {
-            throw UsageError("--color-mode \(colourMode.rawValue) gives \(colourMode.channels) channel\(colourMode.channels == 1 ? "" : "s"); the model's input is \(shape.height)x\(shape.width)x\(shape.channels)")
-        }
-        return PictureFolders(path: directory, height: shape.height, width: shape.width, channels: shape.channels,
-                              classCount: model.classCount, validationSplit: validationSplit, seed: UInt32(seed),
-                              classes: classes.map { $0.split(separator: ",").map(String.init) }, cacheDirectory: cacheDir,
-                              interpolation: interpolation, aspectRatio: cropToAspectRatio ? .crop : padToAspectRatio ? .pad : .stretch,
-                              skipsUnreadablePictures: skipBadImages)
+    /// The data as the library takes it.
+    var source: DataSource {
+        var source = DataSource(path: directory)
+        source.validationSplit = validationSplit
+        source.classes = classes.map { $0.split(separator: ",").map(String.init) }
+        source.cacheDirectory = cacheDir
+        source.interpolation = interpolation
+        source.aspectRatio = cropToAspectRatio ? .crop : padToAspectRatio ? .pad : .stretch
+        source.skipsUnreadablePictures = skipBadImages
+        source.channels = colourMode?.channels
+        return source
     }
 }
 
@@ -116,9 +108,6 @@ struct TrainingSubsetOptions: ParsableArguments {
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be a positive number of images, not \(limit)") }
     }
-
-    /// The first `limit` of a file's `count` images.
-    func range(count: Int) -> Range<Int> { 0..<min(limit ?? count, count) }
 }
 
 /// `--model`, for the commands that build a model rather than read one from a checkpoint.
@@ -128,29 +117,20 @@ struct ModelChoiceOptions: ParsableArguments {
         valueName: "name|file"))
     var nameOrPath: String?
 
-    /// The description (the tutorial's by default), or one line saying why not.
-    func description() throws -> ModelDescription {
-        guard let path = nameOrPath, path.hasSuffix(".keras") else { return try ModelDescription.named(nameOrPath ?? "tutorial") }
-        return try ModelDescription(json: KerasArchive.configuration(path: path), source: path)
-    }
+    var source: ModelSource { ModelSource(nameOrPath) }
 
-    /// The model built from `description()`; a layer the description cannot be built with (an
-    /// unsupported layer or option, a size out of range) is reported with the file it came from.
-    func model(convolution: ConvolutionAlgorithm?) throws -> Model {
-        let description = try description()
-        do {
-            return try Model(description: description, convolution: convolution)
-        } catch let error as ModelDefinitionError {
-            guard let path = nameOrPath, !"\(error)".hasPrefix(path + ": ") else { throw error }
-            throw ModelDefinitionError("\(path): \(error)")
-        }
-    }
+    /// The model (the tutorial's by default), or one line saying why not.
+    func model(convolution: ConvolutionAlgorithm?) throws -> Model { try source.model(convolution: convolution) }
 }
 
-struct ModelOptions: ParsableArguments {
+/// `--convolution`, for the commands that build a model.
+struct ConvolutionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How 3x3 convolutions are computed: auto (Winograd where it applies, F(4x4) or F(2x2) by layer), im2col, winograd (F(2x2,3x3)) or winograd4x4 (F(4x4,3x3)).",
                                valueName: "kind"))
     var convolution: ConvolutionChoice = .auto
+
+    /// What the layers are built with (nil: each layer's own choice).
+    var algorithm: ConvolutionAlgorithm? { convolution.algorithm }
 }
 
 struct DistributedOptions: ParsableArguments {
@@ -224,46 +204,6 @@ struct MicroBatchOptions: ParsableArguments {
     }
 }
 
-/// Prints on rank 0 only, flushed at once so that lines arrive through mpirun as they happen.
-struct Console {
-    let communicator: Communicator
-
-    func line(_ text: String = "") {
-        guard communicator.isRoot else { return }
-        print(text)
-        fflush(nil)
-    }
-
-    func warning(_ text: String) {
-        guard communicator.isRoot else { return }
-        StandardError.write("tandem: warning: \(text)")
-    }
-}
-
-/// Formats numbers for reports without Foundation's locale machinery.
-enum Format {
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let rounded = (abs(value) * scale).rounded()
-        let integer = Int(rounded / scale)
-        var fraction = String(Int(rounded - Double(integer) * scale))
-        while fraction.count < digits { fraction = "0" + fraction }
-        return (value < 0 && rounded > 0 ? "-" : "") + "\(integer)" + (digits > 0 ? "." + fraction : "")
-    }
-
-    static func grouped(_ value: Int) -> String {
-        let digits = String(abs(value))
-        var result = ""
-        for (index, character) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
-            result.append(character)
-        }
-        return (value < 0 ? "-" : "") + result
-    }
-}
-
 /// The optimiser and learning-rate flags. Each is optional: a fresh run takes Keras's default for
 /// what is not given; a resumed run takes the checkpoint's recipe, and refuses a flag that disagrees.
 struct RecipeOptions: ParsableArguments {
@@ -315,54 +255,19 @@ struct RecipeOptions: ParsableArguments {
         }
     }
 
-    /// The recipe flags given, for the start-up report.
-    var given: [String] {
-        [("--optimizer", optimizer != nil), ("--learning-rate", learningRate != nil), ("--lr-scaling", lrScaling != nil),
-         ("--warmup-epochs", warmupEpochs != nil), ("--schedule", schedule != nil), ("--weight-decay", weightDecay != nil),
-         ("--momentum", momentum != nil), ("--nesterov", nesterov), ("--rho", rho != nil), ("--label-smoothing", labelSmoothing != nil)]
-            .filter(\.1).map(\.0)
-    }
-
-    /// A new run's recipe: `defaults`, then the model's own compile settings (`CompiledRecipe`), then the
-    /// flags; with where it came from, in words.
-    func newRun(model choice: ModelChoiceOptions, defaults: Recipe) throws -> (recipe: Recipe, origin: String) {
-        let compiled: CompiledRecipe
-        do {
-            compiled = try CompiledRecipe(description: choice.description(), base: defaults, ignoringOptimizer: optimizer != nil)
-        } catch let error as CompiledSettingsError {
-            throw UsageError("\(choice.nameOrPath ?? "tutorial"): compile_config: \(error)")
-        }
-        let sources = (compiled.taken.isEmpty ? [] : ["the model's compile_config (\(compiled.taken.joined(separator: ", ")))"])
-            + (given.isEmpty ? [] : [given.joined(separator: ", ")])
-        return (try applied(to: compiled.recipe, resumed: false), sources.isEmpty ? "defaults" : sources.joined(separator: "; then "))
-    }
-
-    /// `base` with the flags given applied. For a resumed run (`base` from the checkpoint) a flag
-    /// that differs is refused, naming the flag and both values.
-    func applied(to base: Recipe, resumed: Bool) throws -> Recipe {
-        var recipe = base
-        let kind = optimizer ?? base.optimizer.kind
-        if weightDecay != nil, kind != .adamw { throw UsageError("--weight-decay applies to --optimizer adamw only") }
-        if momentum != nil, kind != .sgd && kind != .rmsprop { throw UsageError("--momentum applies to --optimizer sgd and rmsprop only") }
-        if nesterov, kind != .sgd { throw UsageError("--nesterov applies to --optimizer sgd only") }
-        if rho != nil, kind != .rmsprop { throw UsageError("--rho applies to --optimizer rmsprop only") }
-        func set<Value: Equatable>(_ flag: String, _ given: Value?, _ path: WritableKeyPath<Recipe, Value>) throws {
-            guard let given else { return }
-            if resumed, recipe[keyPath: path] != given {
-                throw UsageError("\(flag) \(given) differs from the checkpoint's \(recipe[keyPath: path]); a resumed run keeps its recipe (leave \(flag) out)")
-            }
-            recipe[keyPath: path] = given
-        }
-        try set("--optimizer", optimizer, \.optimizer.kind)
-        try set("--learning-rate", learningRate, \.learningRate)
-        try set("--lr-scaling", lrScaling, \.learningRateScaling)
-        try set("--warmup-epochs", warmupEpochs, \.warmupEpochs)
-        try set("--schedule", schedule, \.schedule)
-        try set("--weight-decay", weightDecay, \.optimizer.weightDecay)
-        try set("--momentum", momentum, \.optimizer.momentum)
-        try set("--nesterov", nesterov ? true : nil, \.optimizer.nesterov)
-        try set("--rho", rho, \.optimizer.rho)
-        try set("--label-smoothing", labelSmoothing, \.labelSmoothing)
-        return recipe
+    /// The flags as the library takes them.
+    var overrides: RecipeOverrides {
+        var overrides = RecipeOverrides()
+        overrides.optimizer = optimizer
+        overrides.learningRate = learningRate
+        overrides.learningRateScaling = lrScaling
+        overrides.warmupEpochs = warmupEpochs
+        overrides.schedule = schedule
+        overrides.weightDecay = weightDecay
+        overrides.momentum = momentum
+        overrides.nesterov = nesterov
+        overrides.rho = rho
+        overrides.labelSmoothing = labelSmoothing
+        return overrides
     }
 }

@@ -38,7 +38,7 @@ struct PredictCommand: ParsableCommand {
                                valueName: "file"))
     var classNames: String?
 
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var convolution: ConvolutionOptions
 
     func validate() throws {
         if inputs.isEmpty { throw ValidationError("name at least one image file to classify") }
@@ -48,7 +48,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let communicator = SingleProcessCommunicator()
-        let restored = RestoredRun.restore(checkpoint, convolution: model.convolution.algorithm, communicator: communicator)
+        let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, communicator: communicator)
         let network = restored.model, shape = network.inputShape
         // Every input is read and checked before anything is printed; a bad one ends the run with one line.
         let (names, files) = communicator.agree {

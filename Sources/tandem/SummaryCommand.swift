@@ -9,11 +9,11 @@ struct SummaryCommand: ParsableCommand {
         commandName: "summary", abstract: "Print the model's layers, output shapes and parameter counts, as Keras's model.summary().")
 
     @OptionGroup var choice: ModelChoiceOptions
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var convolution: ConvolutionOptions
 
     func run() throws {
         let network = SingleProcessCommunicator().agree {
-            try choice.model(convolution: model.convolution.algorithm)
+            try choice.model(convolution: convolution.algorithm)
         }
         print(ModelSummary(model: network).text)
     }

@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var subset: TrainingSubsetOptions
     @OptionGroup var choice: ModelChoiceOptions
-    @OptionGroup var model: ModelOptions
+    @OptionGroup var convolution: ConvolutionOptions
     @OptionGroup var distributed: DistributedOptions
 
     @Option(help: ArgumentHelp("Total epochs to train; a resumed run continues up to this number. (default: 7, a built-in model's own, or the checkpoint's)",
@@ -87,8 +87,6 @@ struct TrainCommand: ParsableCommand {
     @Option(help: .hidden)
     var injectFailure: String?
 
-    static let defaultSeed: UInt64 = 1
-
     func validate() throws {
         if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, not \(epochs)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, not \(batchSize)") }
@@ -105,161 +103,51 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// The run as the library takes it.
+    var request: TrainingRequest {
+        var request = TrainingRequest()
+        request.model = choice.nameOrPath.map(ModelSource.init)
+        request.convolution = convolution.algorithm
+        request.data = data.source
+        request.limit = subset.limit
+        request.epochs = epochs
+        request.globalBatchSize = batchSize
+        request.microBatchSize = microBatch.size
+        request.recipe = recipe.overrides
+        request.seed = seed
+        request.checkpointDirectory = checkpointDir
+        request.checkpointEverySteps = checkpointEvery
+        request.keepCheckpoints = keep
+        request.continuesAfterCheckpointFailure = checkpointFailure == .warn
+        request.resume = resume
+        request.initialWeights = initialWeights
+        request.evaluateEveryEpoch = evaluateEveryEpoch
+        request.allreduce = distributed.allreduce
+        request.injectedFailure = injectFailure.flatMap(InjectedFailure.init)
+        return request
+    }
+
     func run() throws {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
         Preemption.install()
-
-        // The run's identity: from the options, or from the checkpoint being resumed.
-        var resumeFrom = resume
-        if resume == "auto", let checkpointDir {
-            // Rank 0 looks (other hosts may not see its disk) and tells everyone.
-            var found = communicator.isRoot && !CheckpointDirectory.checkpoints(in: checkpointDir).isEmpty ? 1 : 0
-            communicator.broadcast(&found, root: 0)
-            resumeFrom = found == 1 ? checkpointDir : nil
-        }
-        let restored = resumeFrom.map { RestoredRun.restore($0, convolution: model.convolution.algorithm, communicator: communicator) }
-        let defaults = TrainingDefaults.forModel(named: choice.nameOrPath ?? "tutorial")
-        // A resumed run goes on to the epochs it started with (those its schedule decays over).
-        let epochs = self.epochs ?? restored.map { $0.recipe.decayEpochs > 0 ? $0.recipe.decayEpochs : defaults.epochs } ?? defaults.epochs
-        var configuration = TrainingConfiguration()
-        configuration.epochs = epochs
-        configuration.allreduce = distributed.allreduce
-        configuration.checkpointDirectory = checkpointDir
-        configuration.checkpointEverySteps = checkpointEvery
-        configuration.keepCheckpoints = keep
-        configuration.continuesAfterCheckpointFailure = checkpointFailure == .warn
-        configuration.evaluateEveryEpoch = evaluateEveryEpoch
-        configuration.injectedFailure = injectFailure.flatMap(InjectedFailure.init)
-        configuration.globalBatchSize = batchSize ?? restored?.globalBatchSize ?? defaults.globalBatchSize
-        configuration.microBatchSize = microBatch.size ?? restored?.microBatchSize
-        configuration.threads = distributed.threads.resolved
-        configuration.seed = seed ?? restored?.seed ?? Self.defaultSeed
-
-        communicator.agree {
-            if let restored {
-                if let seed, seed != restored.seed {
-                    throw UsageError("--seed \(seed) differs from the checkpoint's seed \(restored.seed); a resumed run keeps its seed")
-                }
-                if let batchSize, batchSize != restored.globalBatchSize {
-                    throw UsageError("--batch-size \(batchSize) differs from the checkpoint's global batch \(restored.globalBatchSize); a resumed run keeps its batch")
-                }
-                if let size = microBatch.size, size != restored.microBatchSize {
-                    throw UsageError("--micro-batch \(size) differs from the checkpoint's micro-batch \(restored.microBatchSize); a resumed run keeps it (it decides the bits)")
-                }
-                configuration.recipe = try recipe.applied(to: restored.recipe, resumed: true)
-                if restored.recipe.schedule == .cosine, epochs != restored.recipe.decayEpochs {
-                    throw UsageError("--epochs \(epochs) differs from the \(restored.recipe.decayEpochs) epochs the checkpoint's cosine schedule decays over; a resumed run keeps its schedule")
-                }
-                if restored.state.completedEpochs >= epochs, resume != "auto" {
-                    throw UsageError("\(restored.path) has already completed \(restored.state.completedEpochs) epochs; pass --epochs above that to continue")
-                }
-            } else {
-                (configuration.recipe, configuration.recipeOrigin) = try recipe.newRun(model: self.choice, defaults: defaults.recipe)
-                configuration.recipe.decayEpochs = epochs
+        let decoding = DecodingProgress()
+        let start = TrainingSession.start(request, communicator: communicator, threads: distributed.makeThreads(),
+                                          decodingProgress: decoding.update)
+        decoding.finish()
+        guard case let .ready(session) = start else {
+            if case let .complete(checkpoint, epochs, digest) = start {
+                console.line("\(checkpoint): the run is complete (\(epochs) epochs); nothing to do")
+                console.line("parameters sha256: \(digest)")
             }
-            if let checkpointDir { try CheckpointDirectory.prepare(checkpointDir, isRoot: communicator.isRoot) }
-        }
-
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let recipeJSON = (try? encoder.encode(configuration.recipe)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        communicator.agreeOnSettings([
-            // Not --data: hosts may hold the same data at different paths.
-            ("--model", choice.nameOrPath ?? "tutorial"), ("--limit", "\(subset.limit ?? -1)"),
-            ("--seed", "\(configuration.seed)"), ("--batch-size", "\(configuration.globalBatchSize)"), ("--epochs", "\(epochs)"),
-            ("--micro-batch", configuration.microBatchSize.map(String.init) ?? "the model's default"),
-            ("the optimiser or its schedule", recipeJSON), ("--allreduce", "\(distributed.allreduce)"),
-            // Only rank 0 writes; whether there is a directory decides the collectives at each checkpoint.
-            ("--checkpoint-dir", checkpointDir == nil ? "none" : "given"), ("--checkpoint-every", "\(checkpointEvery ?? 0)"),
-            ("--resume", resume ?? ""),
-            ("--initial-weights", initialWeights ?? ""), ("--evaluate-every-epoch", "\(evaluateEveryEpoch)"),
-        ])
-
-        // --resume auto on a run that has finished: nothing to do (a requeued job may start once more).
-        if resume == "auto", let restored, restored.state.completedEpochs >= epochs {
-            console.line("\(restored.path): the run is complete (\(restored.state.completedEpochs) epochs); nothing to do")
-            console.line("parameters sha256: \(restored.state.parameterDigest)")
             communicator.finalize()
             return
         }
-        let choice = self.choice, convolution = model.convolution.algorithm
-        let network = communicator.agree {
-            if let restored {
-                // The same command line may continue a run (--resume auto): the same model is fine.
-                if let given = choice.nameOrPath, try choice.description() != restored.model.description {
-                    throw UsageError("--model \(given) is not the checkpoint's model (\(restored.model.description.name)); a resumed run keeps its model")
-                }
-                return restored.model
-            }
-            return try choice.model(convolution: convolution)
-        }
-        let runSeed = configuration.seed, data = self.data
-        let dataset = communicator.agree { try data.dataset(for: network, seed: runSeed) }
-        let pictures = preparePictureCaches(dataset, communicator: communicator)
-        configuration.data = communicator.agree {
-            let data = try (dataset as? PictureFolders)?.dataDescription() ?? DataDescription()
-            if let restored, !restored.data.isEmpty || !data.isEmpty, restored.data != data {
-                throw UsageError("--data \(dataset.path) gives classes \(data.classNames?.joined(separator: ", ") ?? "without names"); the checkpoint was trained on \(restored.data.classNames?.joined(separator: ", ") ?? "data without class names"), and a resumed run keeps its classes")
-            }
-            return data
-        }
-        configuration.evaluationSet = dataset.evaluationSet
-        let subset = self.subset
-        let microBatchSize = configuration.microBatchSize(for: network)
-        let (training, testShard) = communicator.agree {
-            try dataset.validate()
-            let training = try dataset.load(.train, keeping: subset.range).withByteScale(network.byteScale)
-            let testShard = try dataset.load(.test, keeping: {
-                Evaluator.shard(count: $0, blockSize: microBatchSize, rank: communicator.rank, of: communicator.size)
-            }).withByteScale(network.byteScale)
-            for images in [training, testShard] { try images.checkFits(network) }
-            if training.count < configuration.globalBatchSize {
-                throw UsageError("\(training.count) training images are fewer than one global batch of \(configuration.globalBatchSize)")
-            }
-            if let restored, restored.trainingSamples != training.count {
-                throw UsageError("the checkpoint was trained on \(restored.trainingSamples) images per epoch, this run has \(training.count); pass the same --limit to resume")
-            }
-            // Last of the checks, so that a bad input is named first: a new run would overwrite another
-            // run's checkpoints of the same names.
-            if restored == nil, communicator.isRoot, let checkpointDir,
-               let newest = CheckpointDirectory.checkpoints(in: checkpointDir).first {
-                throw UsageError("--checkpoint-dir \(checkpointDir) already holds another run's checkpoints (newest \(newest.name)); continue that run with --resume auto, or name an empty directory")
-            }
-            return (training, testShard)
-        }
-
-        // Rank 0's state goes to everyone; then every rank checks that it holds the same bits.
-        let state = restored?.state ?? TrainingState(model: network, seed: configuration.seed, optimizer: configuration.recipe.optimizer)
-        if let initialWeights {
-            let weights: [Float]? = communicator.agree {
-                if restored != nil {
-                    // With --resume auto the same command continues the run it started: the weights are the checkpoint's.
-                    guard resume == "auto" else { throw UsageError("--initial-weights starts a new run; a resumed run goes on from its checkpoint's weights") }
-                    return nil
-                }
-                return communicator.isRoot ? try WeightsFormat.readWeights(model: network, from: initialWeights) : nil
-            }
-            if let weights { state.parameters.copy(from: weights) }   // rank 0's; the broadcast below gives them to all
-        }
-        state.broadcast(from: 0, communicator: communicator)
-        let checksums = communicator.allreduceMinimumAndMaximum(state.checksum())
-        if checksums.minimum != checksums.maximum {
-            Fatal.fail("start-up: ranks hold different parameters after the broadcast", communicator: communicator)
-        }
-
-        let threads = distributed.makeThreads()
-        let trainer = Trainer(model: network, training: training, state: state, configuration: configuration,
-                              communicator: communicator, threads: threads)
-        let evaluator = Evaluator(model: network, shard: testShard, totalCount: testShard.fileCount, blockSize: microBatchSize,
-                                  communicator: communicator, threads: threads, labelSmoothing: configuration.recipe.labelSmoothing,
-                                  preparedWith: trainer.prepared)
-        let run = TrainingRun(trainer: trainer, evaluator: evaluator)
+        let run = session.run, state = session.state, configuration = session.configuration
         run.printsRankFingerprints = rankFingerprints
         let verbosity = verbose.resolved
-        let report = StartupReport(communicator: communicator, configuration: configuration, model: network, trainer: trainer,
-                                   testCount: testShard.fileCount, dataPath: dataset.path + (pictures.map { ": " + $0 } ?? ""),
-                                   resumedFrom: restored?.path)
+        let report = StartupReport(communicator: communicator, configuration: configuration, model: session.model, trainer: session.trainer,
+                                   testCount: session.evaluator.totalCount, dataPath: session.dataDescription, resumedFrom: session.restored?.path)
         if verbosity != .silent { report.print(to: console) }
         report.warn(to: console)
         switch verbosity {
@@ -275,15 +163,8 @@ struct TrainCommand: ParsableCommand {
             if let writer { run.observers.append(writer) }
         }
 
-        communicator.agree {
-            let steps = run.stepsIntoEpoch
-            if !(0..<trainer.sampler.stepsPerEpoch).contains(steps) {
-                throw UsageError("\(restored?.path ?? "the checkpoint"): its \(state.optimizer.step) steps do not fit \(state.completedEpochs) epochs of \(trainer.sampler.stepsPerEpoch) steps")
-            }
-        }
-        switch run.run() {
+        switch session.train() {
         case let .finished(evaluation):
-            run.verifyRanksAgree(at: "the end of training")
             if let evaluation {
                 let set = configuration.evaluationSet.rawValue
                 console.line("\(set.capitalized) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen))")

@@ -85,7 +85,7 @@ struct InterchangeTests {
         let path = Self.temporaryPath("model.keras")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try parameters.withUnsafeBufferPointer { try WeightsFormat.keras.write(model: Self.model, parameters: $0.baseAddress!, to: path) }
-        #expect(try ModelDescription(json: KerasArchive.configuration(path: path), source: path) == Self.model.description)
+        #expect(try ModelDescription(json: KerasModelArchive.configuration(path: path), source: path) == Self.model.description)
         #expect(try WeightsFormat.readWeights(model: Self.model, from: path).map(\.bitPattern) == parameters.map(\.bitPattern))
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TandemCore
 import TandemData
+import TandemInterchange
 
 /// A `.keras` archive real Keras wrote (`model.save`) gives the same model description as its JSON.
 struct KerasArchiveTests {
@@ -11,7 +12,7 @@ struct KerasArchiveTests {
     @Test("config.json of a .keras archive describes the same model as model.to_json(), compile settings included",
           arguments: ["dropout-cnn", "basic-classification", "functional-chain"])
     func sameModelAsJSON(name: String) throws {
-        let archived = try ModelDescription(json: KerasArchive.configuration(path: Self.fixtures.appendingPathComponent("\(name).keras").path),
+        let archived = try ModelDescription(json: KerasModelArchive.configuration(path: Self.fixtures.appendingPathComponent("\(name).keras").path),
                                             source: "\(name).keras")
         let json = try ModelDescription(json: String(contentsOf: Self.fixtures.appendingPathComponent("\(name).json"), encoding: .utf8),
                                         source: "\(name).json")
@@ -29,11 +30,11 @@ struct KerasArchiveTests {
         try Data("not a zip".utf8).write(to: URL(fileURLWithPath: notZip))
         defer { try? FileManager.default.removeItem(atPath: notZip) }
         #expect(throws: InputFileError(path: notZip, problem: "not a readable .keras (zip) archive")) {
-            try KerasArchive.configuration(path: notZip)
+            try KerasModelArchive.configuration(path: notZip)
         }
         let npz = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("npz/grey-float32.npz").path
         #expect(throws: InputFileError(path: npz, problem: "has no config.json: not a Keras 3 .keras archive")) {
-            try KerasArchive.configuration(path: npz)
+            try KerasModelArchive.configuration(path: npz)
         }
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import TandemData
 import TandemMPI
-import TandemTraining
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +11,11 @@ import Glibc
 /// temporary file (hosts without a shared file system) leave the decoding to rank 0, and build their
 /// own host's cache when they load. The waits are not timed by the stall watchdog: decoding may take
 /// longer than --stall-timeout. A failure is reported once, by the lowest rank that met it, and every
-/// rank ends. Returns the start-up report's words for the data; nil for other datasets.
-func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator) -> String? {
+/// rank ends. `progress` is called on rank 0 as its share is decoded with (pictures done over all ranks,
+/// pictures in all, seconds so far): every rank has an equal share. Returns the start-up report's words
+/// for the data; nil for other datasets.
+public func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator,
+                                 progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)? = nil) -> String? {
     guard let folders = dataset as? PictureFolders else { return nil }
     let trees = communicator.agree { try folders.trees() }
     var suffix = "\(getpid())"
@@ -32,18 +34,17 @@ func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicato
         let shared = communicator.allreduceMinimumAndMaximum(seesAll).minimum == 1
         let (part, parts) = shared ? (communicator.rank, communicator.size) : (0, 1)
         let total = builds.reduce(0) { $0 + $1.tree.files.count }
-        let progress = DecodingProgress(total: total, isReporting: communicator.isRoot)
+        let report = communicator.isRoot ? progress : nil
         let outcome = Result {
             guard part < parts, shared || communicator.isRoot else { return }
             var done = 0
             for build in builds {
                 let share = shardRange(build.tree.files.count, part: part, of: parts)
-                try folders.decode(share, of: build) { progress.update(done: (done + $0) * parts) }
+                try folders.decode(share, of: build) { report?(min((done + $0) * parts, total), total, Date().timeIntervalSince(start)) }
                 done += share.count
             }
         }
         communicator.barrierWithoutStallWatch()
-        progress.finish()
         let failed = communicator.allreduceMinimumAndMaximum((try? outcome.get()) == nil ? 1 : 0).maximum == 1
         if failed, communicator.isRoot { for build in builds { unlink(build.temporary) } }
         communicator.agree {
@@ -64,36 +65,4 @@ func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicato
         + (builds.isEmpty ? ", cached"
                           : ", decoded \(Format.grouped(decoded)) pictures in \(Format.fixed(seconds, 1)) s, \(Format.grouped(Int((Double(decoded) / max(seconds, 1e-9)).rounded()))) pictures/s")
         + unreadable
-}
-
-/// Rank 0's report while pictures are decoded: a line per 10% (with pictures/s), rewritten in place on
-/// a terminal. Rank 0's own share stands for the whole: every rank has an equal share.
-final class DecodingProgress {
-    let total: Int
-    let isReporting: Bool
-    private let start = Date()
-    private var reportedTenths = 0
-    private let onTerminal = Terminal.standardOutputIsTerminal
-
-    init(total: Int, isReporting: Bool) {
-        self.total = total
-        self.isReporting = isReporting
-    }
-
-    func update(done: Int) {
-        guard isReporting, total > 0 else { return }
-        let done = min(done, total), tenths = 10 * done / total
-        guard tenths > reportedTenths else { return }
-        reportedTenths = tenths
-        let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-        let text = "Decoding pictures: \(10 * tenths)% (\(Format.grouped(done)) of \(Format.grouped(total))), \(Int(rate.rounded())) pictures/s"
-        if onTerminal { print("\r" + text, terminator: "") } else { print(text) }
-        fflush(nil)
-    }
-
-    func finish() {
-        guard isReporting, onTerminal, reportedTenths > 0 else { return }
-        print("")
-        fflush(nil)
-    }
 }

@@ -1,0 +1,46 @@
+import TandemCore
+import TandemData
+
+/// Where a run's images come from and how they are read: a directory of IDX files, a NumPy `.npz`, or a
+/// folder of class folders of pictures (Keras's `image_dataset_from_directory`), with the part of the
+/// training data held out for validation.
+public struct DataSource: Sendable {
+    public var path: String
+    /// The fraction of the training data evaluated each epoch instead of the test set.
+    public var validationSplit: Double?
+    /// For picture folders: the class folders in label order (nil: all, sorted).
+    public var classes: [String]?
+    /// For picture folders: where the decoded caches go (nil: beside the pictures).
+    public var cacheDirectory: String?
+    public var interpolation = PictureSettings.Interpolation.bilinear
+    public var aspectRatio = PictureSettings.AspectRatio.stretch
+    public var skipsUnreadablePictures = false
+    /// For picture folders: the channels Keras's `color_mode` names (1, 3, 4), checked against the model's;
+    /// nil: the model's.
+    public var channels: Int?
+
+    public init(path: String = DatasetDirectory.defaultPath) { self.path = path }
+
+    public var isPictureFolders: Bool { PictureFolders.holdsPictureFolders(path) }
+
+    /// The dataset for `model`, its labels checked against the model's classes; `seed` chooses a
+    /// picture folder's validation files (Keras's `seed`).
+    public func dataset(for model: Model, seed: UInt64) throws -> any ImageDataset {
+        guard isPictureFolders else {
+            let arrays = openDataset(path, classCount: model.classCount)
+            return validationSplit.map { HeldOutTrainingData(base: arrays, fraction: $0) } ?? arrays
+        }
+        guard seed <= UInt64(UInt32.max) else {
+            throw UsageError("--seed \(seed) is beyond Keras's seeds (below 2^32), which choose a picture folder's validation files")
+        }
+        let shape = model.inputShape
+        if let channels, channels != shape.channels {
+            let mode = [1: "grayscale", 3: "rgb", 4: "rgba"][channels] ?? "\(channels) channels"
+            throw UsageError("--color-mode \(mode) gives \(channels) channel\(channels == 1 ? "" : "s"); the model's input is \(shape.height)x\(shape.width)x\(shape.channels)")
+        }
+        return PictureFolders(path: path, height: shape.height, width: shape.width, channels: shape.channels,
+                              classCount: model.classCount, validationSplit: validationSplit, seed: UInt32(seed),
+                              classes: classes, cacheDirectory: cacheDirectory, interpolation: interpolation, aspectRatio: aspectRatio,
+                              skipsUnreadablePictures: skipsUnreadablePictures)
+    }
+}
