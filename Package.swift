@@ -18,7 +18,9 @@ let targetCPUSettings: [SwiftSetting] = {
 let package = Package(
     name: "Tandem",
     products: [
-        .executable(name: "tandem", targets: ["tandem"]),
+        .executable(name: "tandem", targets: ["TandemCommandLine"]),
+        // `import Tandem`: train a Keras model from Swift (Examples/TrainTutorial uses it as another package would).
+        .library(name: "Tandem", targets: ["Tandem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,8 +55,10 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["ONNX/onnx.proto", "ONNX/generate.sh"]),
-        // The command line.
-        .executableTarget(name: "tandem", dependencies: [
+        // The library's API: a training job configured in Swift, over TandemTraining's session.
+        .target(name: "Tandem", dependencies: ["TandemTraining"]),
+        // The command line (the `tandem` executable).
+        .executableTarget(name: "TandemCommandLine", dependencies: [
             "TandemTraining", "TandemInterchange",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -18,11 +18,18 @@ public final class MPICommunicator: Communicator {
     private var incomingCount = 0
     private var cachedPartition: (count: Int, counts: [Int32], displacements: [Int32])?
     private let watchdog: StallWatchdog?
+    /// Whether this communicator initialised MPI, and so finalises it (a library's caller may have done both).
+    private let initialisedMPI: Bool
 
-    /// Initialises MPI (once per process). `stallTimeout` seconds in one collective end the job.
+    /// Initialises MPI unless the process already has. `stallTimeout` seconds in one collective end the job.
     public init(stallTimeout: Double?) {
-        var provided: Int32 = 0
-        MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
+        var initialised: Int32 = 0
+        MPI_Initialized(&initialised)
+        initialisedMPI = initialised == 0
+        if initialisedMPI {
+            var provided: Int32 = 0
+            MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
+        }
         var rank: Int32 = 0, size: Int32 = 0
         MPI_Comm_rank(tandem_mpi_comm_world(), &rank)
         MPI_Comm_size(tandem_mpi_comm_world(), &size)
@@ -183,7 +190,7 @@ public final class MPICommunicator: Communicator {
 
     public func finalize() {
         watchdog?.stop()
-        MPI_Finalize()
+        if initialisedMPI { MPI_Finalize() }
     }
 }
 

@@ -4,14 +4,23 @@ import TandemMPI
 import Glibc
 #endif
 
+/// A start-up step that failed on some rank, thrown on every rank by `Communicator.agreeing`.
+public struct StartupFailure: Error, CustomStringConvertible {
+    /// This rank's own error; nil where the step failed only on other ranks.
+    public let error: Error?
+    /// Whether this rank reports the failure: the lowest rank that failed.
+    public let reports: Bool
+    /// The exit status a command line ends with: 64 for a usage error, 1 otherwise.
+    public var exitStatus: Int32 { error is UsageError ? 64 : 1 }
+    public var description: String { error.map { "\($0)" } ?? "a start-up step failed on another rank" }
+}
+
 extension Communicator {
-    /// Runs a start-up step on every rank and makes the ranks agree on its outcome before anyone goes on.
-    ///
-    /// If it fails anywhere, the lowest failing rank prints its error once (a `UsageError` plainly, any
-    /// other error as `rank r/N on HOST: …`) and every rank exits with status 64 (usage) or 1, so a
-    /// problem on one rank (a data file missing on one host) neither hangs the job nor prints N times.
-    /// Collective: every rank must call it, in the same order.
-    public func agree<T>(_ body: () throws -> T) -> T {
+    /// Runs a start-up step on every rank and makes the ranks agree on its outcome before anyone goes on:
+    /// if it fails anywhere, every rank throws a `StartupFailure`, the lowest failing rank's holding its
+    /// error, so a problem on one rank (a data file missing on one host) neither hangs the job nor is
+    /// reported N times. Collective: every rank must call it, in the same order.
+    public func agreeing<T>(_ body: () throws -> T) throws -> T {
         var outcome: Result<T, Error>
         do { outcome = .success(try body()) } catch { outcome = .failure(error) }
         let failedRank: Int64
@@ -20,28 +29,41 @@ extension Communicator {
         switch outcome {
         case let .success(value) where lowest == Int64.max:
             return value
-        case let .failure(error) where lowest == Int64(rank):
-            if error is UsageError || size == 1 || self is SingleProcessCommunicator {
-                StandardError.write("tandem: error: \(error)")
-            } else {
-                StandardError.write("tandem: " + Fatal.line("\(error)", communicator: self))
-            }
-            finishAndExit(error is UsageError ? 64 : 1)
         case let .failure(error):
-            finishAndExit(error is UsageError ? 64 : 1)
+            throw StartupFailure(error: error, reports: lowest == Int64(rank))
         default:
-            // Another rank failed; it reports the problem.
-            finishAndExit(1)
+            throw StartupFailure(error: nil, reports: false)
         }
     }
 
-    /// Ends the job unless every rank was given the same `settings` (flag, value): what decides the
-    /// result or the collectives each rank makes. A rank started with another command line (an MPMD
-    /// launch, a wrapper script that differs per host) would train another run, be noticed only at the
-    /// first checkpoint, or wait in a collective the others never enter. Each setting's value is
-    /// hashed; rank 0's hashes are broadcast; rank 0 names every rank that differs and the first flag
-    /// it differs in, and all exit with status 64. Collective.
-    public func agreeOnSettings(_ settings: [(flag: String, value: String)]) {
+    /// `agreeing`, for a command line: a failure is reported once, by the lowest failing rank (a
+    /// `UsageError` plainly, any other error as `rank r/N on HOST: …`), and every rank exits with status
+    /// 64 (usage) or 1.
+    public func agree<T>(_ body: () throws -> T) -> T {
+        do { return try agreeing(body) } catch { end(after: error) }
+    }
+
+    /// Ends every rank after a start-up failure thrown by `agreeing` (reported by the rank that holds it),
+    /// or after any other error this rank met alone.
+    public func end(after error: Error) -> Never {
+        let failure = error as? StartupFailure ?? StartupFailure(error: error, reports: true)
+        if let reported = failure.error, failure.reports {
+            if reported is UsageError || size == 1 || self is SingleProcessCommunicator {
+                StandardError.write("tandem: error: \(reported)")
+            } else {
+                StandardError.write("tandem: " + Fatal.line("\(reported)", communicator: self))
+            }
+        }
+        finishAndExit(failure.exitStatus)
+    }
+
+    /// Throws a `StartupFailure` (a `UsageError` on every rank, reported by rank 0) unless every rank was
+    /// given the same `settings` (flag, value): what decides the result or the collectives each rank
+    /// makes. A rank started with another command line (an MPMD launch, a wrapper script that differs
+    /// per host) would train another run, be noticed only at the first checkpoint, or wait in a
+    /// collective the others never enter. Each setting's value is hashed; rank 0's hashes are
+    /// broadcast; rank 0's error names every rank that differs and the first flag it differs in. Collective.
+    public func agreeingOnSettings(_ settings: [(flag: String, value: String)]) throws {
         guard size > 1 else { return }
         var hashes = settings.map { setting -> UInt64 in
             var hasher = SHA256()
@@ -57,11 +79,9 @@ extension Communicator {
         allreduceSum(differences.pointer, count: size)
         let differing = (0..<size).filter { differences[$0] != 0 }
         guard !differing.isEmpty else { return }
-        if isRoot {
-            let described = differing.map { "rank \($0) (\(settings[Int(differences[$0]) - 1].flag))" }
-            StandardError.write("tandem: error: \(described.joined(separator: ", ")) started with settings other than rank 0's; start every rank with the same command line")
-        }
-        finishAndExit(64)
+        let described = differing.map { "rank \($0) (\(settings[Int(differences[$0]) - 1].flag))" }
+        throw StartupFailure(error: UsageError("\(described.joined(separator: ", ")) started with settings other than rank 0's; start every rank with the same command line"),
+                             reports: isRoot)
     }
 
     /// Finalizes MPI and exits; for ends every rank reaches together.

@@ -10,17 +10,16 @@ import Glibc
 /// writes its pictures into it, rank 0 seals it (CRC, fsync, rename). Ranks that do not see rank 0's
 /// temporary file (hosts without a shared file system) leave the decoding to rank 0, and build their
 /// own host's cache when they load. The waits are not timed by the stall watchdog: decoding may take
-/// longer than --stall-timeout. A failure is reported once, by the lowest rank that met it, and every
-/// rank ends. `progress` is called on rank 0 as its share is decoded with (pictures done over all ranks,
+/// longer than --stall-timeout. A failure throws a `StartupFailure` on every rank. `progress` is called on rank 0 as its share is decoded with (pictures done over all ranks,
 /// pictures in all, seconds so far): every rank has an equal share. Returns the start-up report's words
 /// for the data; nil for other datasets.
 public func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator,
-                                 progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)? = nil) -> String? {
+                                 progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)? = nil) throws -> String? {
     guard let folders = dataset as? PictureFolders else { return nil }
-    let trees = communicator.agree { try folders.trees() }
+    let trees = try communicator.agreeing { try folders.trees() }
     var suffix = "\(getpid())"
     communicator.broadcast(string: &suffix, root: 0)
-    var needed = communicator.agree { () -> String in
+    var needed = try communicator.agreeing { () -> String in
         guard communicator.isRoot else { return "" }
         let indices = try trees.indices.filter { try !folders.hasValidCache(trees[$0]) }
         for index in indices { try folders.beginCache(folders.cacheBuild(trees[index], temporarySuffix: suffix)) }
@@ -47,14 +46,14 @@ public func preparePictureCaches(_ dataset: any ImageDataset, communicator: Comm
         communicator.barrierWithoutStallWatch()
         let failed = communicator.allreduceMinimumAndMaximum((try? outcome.get()) == nil ? 1 : 0).maximum == 1
         if failed, communicator.isRoot { for build in builds { unlink(build.temporary) } }
-        communicator.agree {
+        try communicator.agreeing {
             try outcome.get()
             if communicator.isRoot, !failed { for build in builds { try folders.finishCache(build) } }
         }
     }
     let seconds = Date().timeIntervalSince(start)
     let decoded = builds.reduce(0) { $0 + $1.tree.files.count }
-    var unreadable = communicator.agree { () -> String in
+    var unreadable = try communicator.agreeing { () -> String in
         guard communicator.isRoot else { return "" }
         let files = try trees.flatMap { tree in try folders.unreadablePictures(tree).map { tree.root + "/" + $0 } }
         return files.isEmpty ? "" : ", \(Format.grouped(files.count)) unreadable picture\(files.count == 1 ? "" : "s") left out (\(files[0])\(files.count > 1 ? ", …" : ""))"

@@ -15,11 +15,16 @@ public struct RestoredRun {
     public let recipe: Recipe
     public let data: DataDescription
 
+    /// `restoring`, for a command line: a bad checkpoint ends every rank with rank 0's message.
+    public static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
+        do { return try restoring(path, convolution: convolution, communicator: communicator) } catch { communicator.end(after: error) }
+    }
+
     /// Rank 0 reads `path` (a file, or a directory's newest checkpoint) and broadcasts everything,
     /// the optimiser's state included, so no rank reads a file another rank may still be writing.
-    /// Collective; a bad checkpoint ends every rank with rank 0's message.
-    public static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
-        let loaded: (path: String, checkpoint: Checkpoint, model: Model)? = communicator.agree {
+    /// Collective; a bad checkpoint throws a `StartupFailure` on every rank (rank 0's holding the problem).
+    public static func restoring(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) throws -> RestoredRun {
+        let loaded: (path: String, checkpoint: Checkpoint, model: Model)? = try communicator.agreeing {
             guard communicator.isRoot else { return nil }
             let (resolved, checkpoint) = try Checkpoint.load(path) { damaged in
                 StandardError.write("tandem: warning: \(damaged); skipped, using an older checkpoint")

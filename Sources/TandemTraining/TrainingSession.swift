@@ -42,7 +42,8 @@ public struct TrainingRequest {
 /// A training run made ready on every rank from a `TrainingRequest`: the checkpoint-directory policy,
 /// the recipe over the checkpoint's, the ranks' agreement on the settings, the data (picture caches
 /// decoded), the state broadcast from rank 0 and checked. Collective: every rank makes one, in step. A
-/// problem is reported once, by the lowest rank that met it, and every rank ends (`Communicator.agree`).
+/// problem throws a `StartupFailure` on every rank, the lowest rank that met it holding the error
+/// (`Communicator.agreeing`): nothing hangs, nothing exits.
 public final class TrainingSession {
     public let communicator: Communicator
     public let configuration: TrainingConfiguration
@@ -67,7 +68,7 @@ public final class TrainingSession {
     /// Prepares the run on every rank. `decodingProgress` reports the decoding of picture folders on rank 0
     /// (pictures done, in all, seconds).
     public static func start(_ request: TrainingRequest, communicator: Communicator, threads: WorkerThreads,
-                             decodingProgress: ((Int, Int, Double) -> Void)? = nil) -> Start {
+                             decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> Start {
         // The run's identity: from the request, or from the checkpoint being resumed.
         var resumeFrom = request.resume
         if request.resume == "auto", let directory = request.checkpointDirectory {
@@ -76,7 +77,7 @@ public final class TrainingSession {
             communicator.broadcast(&found, root: 0)
             resumeFrom = found == 1 ? directory : nil
         }
-        let restored = resumeFrom.map { RestoredRun.restore($0, convolution: request.convolution, communicator: communicator) }
+        let restored = try resumeFrom.map { try RestoredRun.restoring($0, convolution: request.convolution, communicator: communicator) }
         let defaults = TrainingDefaults.forModel(named: request.model?.name ?? "tutorial")
         // A resumed run goes on to the epochs it started with (those its schedule decays over).
         let epochs = request.epochs ?? restored.map { $0.recipe.decayEpochs > 0 ? $0.recipe.decayEpochs : defaults.epochs } ?? defaults.epochs
@@ -94,7 +95,7 @@ public final class TrainingSession {
         configuration.threads = threads.count
         configuration.seed = request.seed ?? restored?.seed ?? TrainingRequest.defaultSeed
 
-        communicator.agree {
+        try communicator.agreeing {
             if let restored {
                 if let seed = request.seed, seed != restored.seed {
                     throw UsageError("--seed \(seed) differs from the checkpoint's seed \(restored.seed); a resumed run keeps its seed")
@@ -122,7 +123,7 @@ public final class TrainingSession {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let recipeJSON = (try? encoder.encode(configuration.recipe)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        communicator.agreeOnSettings([
+        try communicator.agreeingOnSettings([
             // Not the data's path: hosts may hold the same data at different paths.
             ("--model", request.model?.name ?? "tutorial"), ("--limit", "\(request.limit ?? -1)"),
             ("--seed", "\(configuration.seed)"), ("--batch-size", "\(configuration.globalBatchSize)"), ("--epochs", "\(epochs)"),
@@ -138,7 +139,7 @@ public final class TrainingSession {
         if request.resume == "auto", let restored, restored.state.completedEpochs >= epochs {
             return .complete(checkpoint: restored.path, epochs: restored.state.completedEpochs, parameterDigest: restored.state.parameterDigest)
         }
-        let network = communicator.agree {
+        let network = try communicator.agreeing {
             if let restored {
                 // The same request may continue a run (`auto`): the same model is fine.
                 if let given = request.model, try given.description() != restored.model.description {
@@ -149,9 +150,9 @@ public final class TrainingSession {
             return try (request.model ?? ModelSource()).model(convolution: request.convolution)
         }
         let runSeed = configuration.seed
-        let dataset = communicator.agree { try request.data.dataset(for: network, seed: runSeed) }
-        let pictures = preparePictureCaches(dataset, communicator: communicator, progress: decodingProgress)
-        configuration.data = communicator.agree {
+        let dataset = try communicator.agreeing { try request.data.dataset(for: network, seed: runSeed) }
+        let pictures = try preparePictureCaches(dataset, communicator: communicator, progress: decodingProgress)
+        configuration.data = try communicator.agreeing {
             let data = try (dataset as? PictureFolders)?.dataDescription() ?? DataDescription()
             if let restored, !restored.data.isEmpty || !data.isEmpty, restored.data != data {
                 throw UsageError("--data \(dataset.path) gives classes \(data.classNames?.joined(separator: ", ") ?? "without names"); the checkpoint was trained on \(restored.data.classNames?.joined(separator: ", ") ?? "data without class names"), and a resumed run keeps its classes")
@@ -161,7 +162,7 @@ public final class TrainingSession {
         configuration.evaluationSet = dataset.evaluationSet
         let microBatchSize = configuration.microBatchSize(for: network)
         let keeping = request.limit.map { limit in { (count: Int) in 0..<min(limit, count) } }
-        let (training, testShard) = communicator.agree {
+        let (training, testShard) = try communicator.agreeing {
             try dataset.validate()
             let training = try dataset.load(.train, keeping: keeping).withByteScale(network.byteScale)
             let testShard = try dataset.load(.test, keeping: {
@@ -186,7 +187,7 @@ public final class TrainingSession {
         // Rank 0's state goes to everyone; then every rank checks that it holds the same bits.
         let state = restored?.state ?? TrainingState(model: network, seed: configuration.seed, optimizer: configuration.recipe.optimizer)
         if let initialWeights = request.initialWeights {
-            let weights: [Float]? = communicator.agree {
+            let weights: [Float]? = try communicator.agreeing {
                 if restored != nil {
                     // With `auto` the same request continues the run it started: the weights are the checkpoint's.
                     guard request.resume == "auto" else { throw UsageError("--initial-weights starts a new run; a resumed run goes on from its checkpoint's weights") }
@@ -208,7 +209,7 @@ public final class TrainingSession {
                                   communicator: communicator, threads: threads, labelSmoothing: configuration.recipe.labelSmoothing,
                                   preparedWith: trainer.prepared)
         let run = TrainingRun(trainer: trainer, evaluator: evaluator)
-        communicator.agree {
+        try communicator.agreeing {
             let steps = run.stepsIntoEpoch
             if !(0..<trainer.sampler.stepsPerEpoch).contains(steps) {
                 throw UsageError("\(restored?.path ?? "the checkpoint"): its \(state.optimizer.step) steps do not fit \(state.completedEpochs) epochs of \(trainer.sampler.stepsPerEpoch) steps")
@@ -244,12 +245,12 @@ public final class TrainingSession {
     /// A trainer for `tandem bench`: a new run of `request`'s model, recipe and data (or `syntheticImages`
     /// of the model's shape), no test set, no checkpoints.
     public static func benchmarkTrainer(_ request: TrainingRequest, syntheticImages: Int?, separateWait: Bool,
-                                        communicator: Communicator, threads: WorkerThreads) -> (trainer: Trainer, dataPath: String) {
+                                        communicator: Communicator, threads: WorkerThreads) throws -> (trainer: Trainer, dataPath: String) {
         let source = request.model ?? ModelSource()
-        let network = communicator.agree { try source.model(convolution: request.convolution) }
+        let network = try communicator.agreeing { try source.model(convolution: request.convolution) }
         var configuration = TrainingConfiguration()
         // The model's own recipe (a built-in's defaults) unless the request says otherwise: the steps a run would make.
-        configuration.recipe = communicator.agree {
+        configuration.recipe = try communicator.agreeing {
             try request.recipe.newRun(model: source, defaults: TrainingDefaults.forModel(named: source.name).recipe).recipe
         }
         configuration.globalBatchSize = request.globalBatchSize ?? TrainingDefaults().globalBatchSize
@@ -258,10 +259,10 @@ public final class TrainingSession {
         configuration.allreduce = request.allreduce
         configuration.separateWait = separateWait && communicator.size > 1
         let seed = configuration.seed, globalBatchSize = configuration.globalBatchSize
-        let dataset = communicator.agree { try request.data.dataset(for: network, seed: seed) }
-        if syntheticImages == nil { _ = preparePictureCaches(dataset, communicator: communicator) }
+        let dataset = try communicator.agreeing { try request.data.dataset(for: network, seed: seed) }
+        if syntheticImages == nil { _ = try preparePictureCaches(dataset, communicator: communicator) }
         let keeping = request.limit.map { limit in { (count: Int) in 0..<min(limit, count) } }
-        let training = communicator.agree {
+        let training = try communicator.agreeing {
             if let syntheticImages {
                 return Benchmark.syntheticImages(count: max(syntheticImages, globalBatchSize), shape: network.inputShape,
                                                  classes: network.classCount, seed: 1).withByteScale(network.byteScale)

@@ -144,10 +144,10 @@ struct DatasetDirectoryValidationTests {
         }
     }
 
-    @Test("An empty directory is refused")
+    @Test("An empty directory is refused as holding neither IDX files nor class folders")
     func emptyDirectory() throws {
         try withTemporaryDirectory { directory in
-            expectInputFileError(path: directory, mentioning: ["missing", "train-images-idx3-ubyte"]) {
+            expectInputFileError(path: directory, mentioning: ["neither", "train-images-idx3-ubyte", "class folders"]) {
                 try DatasetDirectory(path: directory).validate()
             }
         }

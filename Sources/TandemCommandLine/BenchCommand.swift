@@ -80,9 +80,14 @@ struct TrainingBenchCommand: ParsableCommand {
         request.microBatchSize = microBatch.size
         request.recipe = recipe.overrides
         request.allreduce = distributed.allreduce
-        let (trainer, dataPath) = TrainingSession.benchmarkTrainer(request, syntheticImages: synthetic ? subset.limit ?? 60_000 : nil,
-                                                                   separateWait: separateWait, communicator: communicator,
-                                                                   threads: distributed.makeThreads())
+        let trainer: Trainer, dataPath: String
+        do {
+            (trainer, dataPath) = try TrainingSession.benchmarkTrainer(request, syntheticImages: synthetic ? subset.limit ?? 60_000 : nil,
+                                                                       separateWait: separateWait, communicator: communicator,
+                                                                       threads: distributed.makeThreads())
+        } catch {
+            communicator.end(after: error)
+        }
         var options = Benchmark.Options()
         options.steps = steps
         options.warmupSteps = warmup

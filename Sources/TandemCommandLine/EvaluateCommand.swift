@@ -39,7 +39,7 @@ struct EvaluateCommand: ParsableCommand {
         let data = self.data
         let dataset = communicator.agree { try data.source.dataset(for: restored.model, seed: restored.seed) }
         let decoding = DecodingProgress()
-        _ = preparePictureCaches(dataset, communicator: communicator, progress: decoding.update)
+        do { _ = try preparePictureCaches(dataset, communicator: communicator, progress: decoding.update) } catch { communicator.end(after: error) }
         decoding.finish()
         let classNames = self.classNames, dataPath = data.directory
         let (shard, names) = communicator.agree {

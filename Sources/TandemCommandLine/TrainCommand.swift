@@ -132,8 +132,13 @@ struct TrainCommand: ParsableCommand {
         let console = Console(communicator: communicator)
         Preemption.install()
         let decoding = DecodingProgress()
-        let start = TrainingSession.start(request, communicator: communicator, threads: distributed.makeThreads(),
-                                          decodingProgress: decoding.update)
+        let start: TrainingSession.Start
+        do {
+            start = try TrainingSession.start(request, communicator: communicator, threads: distributed.makeThreads(),
+                                              decodingProgress: decoding.update)
+        } catch {
+            communicator.end(after: error)
+        }
         decoding.finish()
         guard case let .ready(session) = start else {
             if case let .complete(checkpoint, epochs, digest) = start {
