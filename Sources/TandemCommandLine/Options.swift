@@ -271,3 +271,10 @@ struct RecipeOptions: ParsableArguments {
         return overrides
     }
 }
+
+/// `--class-names FILE`, for the commands that name classes.
+struct ClassNameOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Class names, one per line in label order (default: the checkpoint's, from its folders of pictures; Fashion-MNIST's for its data; otherwise class 0, class 1, …).",
+                               valueName: "file"))
+    var classNames: String?
+}
