@@ -3,17 +3,20 @@ import Foundation
 import PackageDescription
 
 /// Swift's default x86-64 target has no AVX, so the element-wise kernels (Winograd transforms,
-/// pooling, ReLU) would run as SSE. `haswell` (AVX2 + FMA: Intel 2013+, AMD Zen and later) made
-/// training 7% faster here and gives the same bits (no FMA contraction in Swift); AVX-512 gained
-/// nothing more. Override with TANDEM_TARGET_CPU=<cpu> (`native`, `x86-64` for any x86-64 machine).
-let targetCPUSettings: [SwiftSetting] = {
+/// pooling, the fixed-point conversion) would run as SSE. `haswell` (AVX2 + FMA: Intel 2013+, AMD Zen
+/// and later) trains 1.64× (tutorial), 1.44× (fashion-strong) and 1.09× (MLP) as fast as `x86-64` and
+/// gives the same bits (no FMA contraction in Swift): Launch/target-cpu-bench.sh,
+/// Launch/results/target-cpu/. Override with TANDEM_TARGET_CPU=<cpu> (`native`, `x86-64` for any
+/// x86-64 machine); a binary started on a CPU without what it was built for says so in one line
+/// (CTandemCPU) instead of dying with an illegal instruction.
+let targetCPU: String? = {
     #if arch(x86_64)
-    let cpu = ProcessInfo.processInfo.environment["TANDEM_TARGET_CPU"] ?? "haswell"
-    return [.unsafeFlags(["-target-cpu", cpu])]
+    return ProcessInfo.processInfo.environment["TANDEM_TARGET_CPU"] ?? "haswell"
     #else
-    return []
+    return nil
     #endif
 }()
+let targetCPUSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
 let package = Package(
     name: "Tandem",
@@ -38,6 +41,8 @@ let package = Package(
         .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev", "libgif-dev"])]),
         .systemLibrary(name: "CTandemCrypto", path: "Sources/CTandemCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // Plain C for any x86-64: which CPU the Swift modules were built for, checked before main runs.
+        .target(name: "CTandemCPU", cSettings: [.define("TANDEM_TARGET_CPU", to: "\"\(targetCPU ?? "unknown")\"")]),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
         .target(name: "TandemCore", dependencies: ["CBLAS", "CTandemXSMM"], swiftSettings: targetCPUSettings),
@@ -59,7 +64,7 @@ let package = Package(
         .target(name: "Tandem", dependencies: ["TandemTraining"]),
         // The command line (the `tandem` executable).
         .executableTarget(name: "TandemCommandLine", dependencies: [
-            "TandemTraining", "TandemInterchange",
+            "TandemTraining", "TandemInterchange", "CTandemCPU",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -69,7 +74,7 @@ let package = Package(
 
         .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
         .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "TandemInterchange", "CTandemZlib"]),
+        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "TandemInterchange", "CTandemZlib", "CTandemCPU"]),
         .testTarget(name: "TandemInterchangeTests", dependencies: ["TandemInterchange"]),
         // Runs the real `tandem` binary, alone and under a real `mpirun`.
         .testTarget(name: "TandemIntegrationTests", dependencies: ["TandemTraining"]),
