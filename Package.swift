@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], exclude: ["ONNX/onnx.proto", "ONNX/generate.sh"]),
         // The library's API: a training job configured in Swift, over TandemTraining's session.
-        .target(name: "Tandem", dependencies: ["TandemTraining"]),
+        .target(name: "Tandem", dependencies: ["TandemTraining", "TandemInterchange"]),
         // The command line (the `tandem` executable).
         .executableTarget(name: "TandemCommandLine", dependencies: [
             "TandemTraining", "TandemInterchange", "CTandemCPU",
@@ -76,6 +76,8 @@ let package = Package(
         .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "TandemInterchange", "CTandemZlib", "CTandemCPU"]),
         .testTarget(name: "TandemInterchangeTests", dependencies: ["TandemInterchange"]),
+        // The library's API as a user calls it.
+        .testTarget(name: "TandemLibraryTests", dependencies: ["Tandem"]),
         // Runs the real `tandem` binary, alone and under a real `mpirun`.
         .testTarget(name: "TandemIntegrationTests", dependencies: ["TandemTraining"]),
     ]

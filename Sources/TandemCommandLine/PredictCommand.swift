@@ -61,46 +61,30 @@ struct PredictCommand: ParsableCommand {
                     blockSize: restored.microBatchSize)
     }
 
-    /// The images in the checkpoint's canonical blocks (its micro-batch size), so that each image's
-    /// probabilities are those evaluation computes for it in the same place of a block.
+    /// Prints each image's most probable classes, computed in the checkpoint's canonical blocks.
     private func predict(_ files: [PredictionInput], model: Model, parameters: UnsafeMutablePointer<Float>, names: [String],
                          blockSize: Int) throws {
-        let workspace = ModelWorkspace(model: model, capacity: blockSize)
-        model.prepare(parameters: parameters, workspace: workspace)
-        let classes = model.classCount, k = min(topK, classes)
         let images = files.flatMap { file in file.images.map { (file, $0) } }
-        var probabilities = [Float](repeating: 0, count: classes * blockSize)
+        let probabilities = Prediction.probabilities(of: images.map(\.1.pixels), model: model, parameters: parameters, blockSize: blockSize)
+        let k = min(topK, model.classCount)
         if csv { print("input,class,name,probability") }
         var printedConversion: String?
-        for start in stride(from: 0, to: images.count, by: blockSize) {
-            let block = images[start..<min(start + blockSize, images.count)]
-            for (slot, (_, image)) in block.enumerated() {
-                image.pixels.withUnsafeBufferPointer { (workspace.input + slot * model.inputShape.count).update(from: $0.baseAddress!, count: $0.count) }
+        for ((file, image), probabilities) in zip(images, probabilities) {
+            if let conversion = file.conversion, !json, !csv, printedConversion != file.path {
+                print("\(file.path): \(conversion)")
+                printedConversion = file.path
             }
-            workspace.count = block.count
-            let logits = model.forward(parameters: parameters, workspace: workspace)
-            for (slot, (file, image)) in block.enumerated() {
-                if let conversion = file.conversion, !json, !csv, printedConversion != file.path {
-                    print("\(file.path): \(conversion)")
-                    printedConversion = file.path
-                }
-                let p = slot * classes
-                probabilities.withUnsafeMutableBufferPointer {
-                    SoftmaxCrossEntropy.probabilities(logits: logits + p, classes: classes, into: $0.baseAddress! + p)
-                }
-                let ranked = (0..<classes).sorted { probabilities[p + $0] > probabilities[p + $1] || (probabilities[p + $0] == probabilities[p + $1] && $0 < $1) }
-                let top = Array(ranked.prefix(k))
-                if json {
-                    let record: [String: Any] = [
-                        "input": image.name, "class": top[0], "name": names[top[0]], "probability": Double(probabilities[p + top[0]]),
-                        "top_k": top.map { ["class": $0, "name": names[$0], "probability": Double(probabilities[p + $0])] as [String: Any] },
-                    ]
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self))
-                } else if csv {
-                    print([Self.csvField(image.name), "\(top[0])", Self.csvField(names[top[0]]), "\(probabilities[p + top[0]])"].joined(separator: ","))
-                } else {
-                    print("\(image.name): " + top.map { "\(names[$0]) \(Format.fixed(Double(probabilities[p + $0]), 4))" }.joined(separator: ", "))
-                }
+            let top = Array(Prediction.ranked(probabilities).prefix(k))
+            if json {
+                let record: [String: Any] = [
+                    "input": image.name, "class": top[0], "name": names[top[0]], "probability": Double(probabilities[top[0]]),
+                    "top_k": top.map { ["class": $0, "name": names[$0], "probability": Double(probabilities[$0])] as [String: Any] },
+                ]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self))
+            } else if csv {
+                print([Self.csvField(image.name), "\(top[0])", Self.csvField(names[top[0]]), "\(probabilities[top[0]])"].joined(separator: ","))
+            } else {
+                print("\(image.name): " + top.map { "\(names[$0]) \(Format.fixed(Double(probabilities[$0]), 4))" }.joined(separator: ", "))
             }
         }
     }

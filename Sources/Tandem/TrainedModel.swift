@@ -1,0 +1,109 @@
+import TandemCore
+import TandemData
+import TandemInterchange
+import TandemMPI
+import TandemTraining
+
+/// A model brought back from a checkpoint, in this process: evaluated, asked for predictions, exported.
+///
+/// ```swift
+/// let trained = try TrainedModel(checkpoint: "runs/a")
+/// print(try trained.evaluate().accuracy)
+/// for prediction in try trained.predict(["shoe.png"]) { print(prediction) }
+/// try trained.export(to: "model.onnx")
+/// ```
+public final class TrainedModel {
+    private let restored: RestoredRun
+
+    /// Reads `checkpoint`: a file, or a directory's newest usable checkpoint.
+    public init(checkpoint: String) throws {
+        do {
+            restored = try RestoredRun.restoring(checkpoint, convolution: nil, communicator: SingleProcessCommunicator())
+        } catch let failure as StartupFailure {
+            throw TandemError(failure.description)
+        }
+    }
+
+    /// The checkpoint file read.
+    public var checkpoint: String { restored.path }
+    /// The epochs it was trained for.
+    public var epochs: Int { restored.state.completedEpochs }
+    /// The sha256 of its parameters, as `tandem train` prints it.
+    public var parameterDigest: String { restored.state.parameterDigest }
+    /// The classes' names: those of the folders of pictures it was trained on, Fashion-MNIST's for a
+    /// model of its shape, else `class 0`, `class 1`, … (as `tandem predict` names them).
+    public var classNames: [String] {
+        let shape = restored.model.inputShape
+        return (try? ClassNames.resolve(file: nil, stored: restored.data.classNames, classCount: restored.model.classCount,
+                                        isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1))) ?? []
+    }
+
+    /// The loss and accuracy on `data`'s test set (or, with `validationSplit`, the training data held out
+    /// as the run held it out), in the blocks the run evaluated in: the figures `tandem evaluate` gives.
+    public func evaluate(data: String = DatasetDirectory.defaultPath, validationSplit: Double? = nil) throws -> EvaluationSummary {
+        let communicator = SingleProcessCommunicator()
+        var source = DataSource(path: data)
+        source.validationSplit = validationSplit
+        do {
+            let dataset = try source.dataset(for: restored.model, seed: restored.seed)
+            _ = try preparePictureCaches(dataset, communicator: communicator)
+            try dataset.validate()
+            let images = try dataset.load(.test, keeping: nil).withByteScale(restored.model.byteScale)
+            try images.checkFits(restored.model)
+            let evaluator = Evaluator(model: restored.model, shard: images, totalCount: images.fileCount, blockSize: restored.microBatchSize,
+                                      communicator: communicator, threads: WorkerThreads(count: 1), labelSmoothing: restored.recipe.labelSmoothing)
+            return EvaluationSummary(evaluator.evaluate(parameters: restored.state.parameters.pointer))
+        } catch let failure as StartupFailure {
+            throw TandemError(failure.description)
+        } catch {
+            throw TandemError("\(error)")
+        }
+    }
+
+    /// Each picture (PNG, JPEG, BMP, GIF), `.npy` image or stack, or IDX image file's predictions, converted
+    /// to the model's input as its training data was.
+    public func predict(_ paths: [String]) throws -> [PredictionSummary] {
+        let model = restored.model, shape = model.inputShape
+        let inputs: [PredictionInput]
+        do {
+            inputs = try paths.map {
+                try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels,
+                                    byteScale: model.byteScale, pictures: restored.data.pictures)
+            }
+        } catch {
+            throw TandemError("\(error)")
+        }
+        let images = inputs.flatMap(\.images)
+        let probabilities = Prediction.probabilities(of: images.map(\.pixels), model: model, parameters: restored.state.parameters.pointer,
+                                                     blockSize: restored.microBatchSize)
+        let names = classNames
+        return zip(images, probabilities).map { image, probabilities in
+            PredictionSummary(input: image.name, ranked: Prediction.ranked(probabilities).map { (names[$0], probabilities[$0]) })
+        }
+    }
+
+    /// Writes the model and its weights as `.keras`, `.weights.h5`, `.onnx` or `.safetensors`, by `path`'s extension.
+    public func export(to path: String) throws {
+        guard let format = WeightsFormat(path: path) else {
+            throw TandemError("\(path): name a .keras, .weights.h5, .onnx or .safetensors file")
+        }
+        do {
+            try format.write(model: restored.model, parameters: restored.state.parameters.pointer, data: restored.data, to: path)
+        } catch {
+            throw TandemError("\(error)")
+        }
+    }
+}
+
+/// One image's classes, from the most probable down.
+public struct PredictionSummary: Sendable, CustomStringConvertible {
+    /// The file, or `file.npy[3]` for one image of a stack.
+    public let input: String
+    /// Every class's name and probability, the most probable first.
+    public let ranked: [(name: String, probability: Float)]
+
+    /// `shoe.png: Ankle boot 0.9721, Sneaker 0.0204, Sandal 0.0061`.
+    public var description: String {
+        "\(input): " + ranked.prefix(3).map { "\($0.name) \(Format.fixed(Double($0.probability), 4))" }.joined(separator: ", ")
+    }
+}
