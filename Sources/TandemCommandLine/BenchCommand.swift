@@ -71,15 +71,9 @@ struct TrainingBenchCommand: ParsableCommand {
 
     func run() throws {
         let communicator = distributed.makeCommunicator()
-        var request = TrainingRequest()
-        request.model = choice.source
-        request.convolution = convolution.algorithm
-        request.data = data.source
-        request.limit = subset.limit
+        var request = TrainingRequest(model: choice, convolution: convolution, data: data, subset: subset, microBatch: microBatch,
+                                      recipe: recipe, distributed: distributed)
         request.globalBatchSize = batchSize
-        request.microBatchSize = microBatch.size
-        request.recipe = recipe.overrides
-        request.allreduce = distributed.allreduce
         let trainer: Trainer, dataPath: String
         do {
             (trainer, dataPath) = try TrainingSession.benchmarkTrainer(request, syntheticImages: synthetic ? subset.limit ?? 60_000 : nil,

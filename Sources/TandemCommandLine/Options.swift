@@ -278,3 +278,18 @@ struct ClassNameOptions: ParsableArguments {
                                valueName: "file"))
     var classNames: String?
 }
+
+extension TrainingRequest {
+    /// The settings `train` and `bench` take alike.
+    init(model: ModelChoiceOptions, convolution: ConvolutionOptions, data: DataOptions, subset: TrainingSubsetOptions,
+         microBatch: MicroBatchOptions, recipe: RecipeOptions, distributed: DistributedOptions) {
+        self.init()
+        self.model = model.nameOrPath.map(ModelSource.init)
+        self.convolution = convolution.algorithm
+        self.data = data.source
+        limit = subset.limit
+        microBatchSize = microBatch.size
+        self.recipe = recipe.overrides
+        allreduce = distributed.allreduce
+    }
+}

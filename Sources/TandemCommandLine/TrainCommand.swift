@@ -105,15 +105,10 @@ struct TrainCommand: ParsableCommand {
 
     /// The run as the library takes it.
     var request: TrainingRequest {
-        var request = TrainingRequest()
-        request.model = choice.nameOrPath.map(ModelSource.init)
-        request.convolution = convolution.algorithm
-        request.data = data.source
-        request.limit = subset.limit
+        var request = TrainingRequest(model: choice, convolution: convolution, data: data, subset: subset, microBatch: microBatch,
+                                      recipe: recipe, distributed: distributed)
         request.epochs = epochs
         request.globalBatchSize = batchSize
-        request.microBatchSize = microBatch.size
-        request.recipe = recipe.overrides
         request.seed = seed
         request.checkpointDirectory = checkpointDir
         request.checkpointEverySteps = checkpointEvery
@@ -122,7 +117,6 @@ struct TrainCommand: ParsableCommand {
         request.resume = resume
         request.initialWeights = initialWeights
         request.evaluateEveryEpoch = evaluateEveryEpoch
-        request.allreduce = distributed.allreduce
         request.injectedFailure = injectFailure.flatMap(InjectedFailure.init)
         return request
     }
