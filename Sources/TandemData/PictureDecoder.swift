@@ -242,9 +242,10 @@ enum PictureDecoder {
                         let passes = descriptor.Interlace ? [(0, 8), (4, 8), (2, 4), (1, 2)] : [(0, 1)]
                         let indices = try [UInt8](unsafeUninitializedCapacity: frameWidth * frameHeight) { buffer, count in
                             for (start, step) in passes {
-                                for row in stride(from: start, to: frameHeight, by: step)
-                                where DGifGetLine(file, buffer.baseAddress! + row * frameWidth, Int32(frameWidth)) != GIF_OK {
-                                    throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))")
+                                for row in stride(from: start, to: frameHeight, by: step) {
+                                    guard DGifGetLine(file, buffer.baseAddress! + row * frameWidth, Int32(frameWidth)) == GIF_OK else {
+                                        throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))")
+                                    }
                                 }
                             }
                             count = frameWidth * frameHeight
@@ -254,9 +255,11 @@ enum PictureDecoder {
                         // Decoded and dropped, as TensorFlow decodes every frame: one whose pixels end early fails the
                         // file there too. Only a frame read whole counts towards the canvas.
                         var line = [UInt8](repeating: 0, count: frameWidth)
-                        for _ in 0..<frameHeight where DGifGetLine(file, &line, Int32(frameWidth)) != GIF_OK {
-                            if file.pointee.Error == D_GIF_ERR_EOF_TOO_SOON { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
-                            break reading
+                        for _ in 0..<frameHeight {
+                            guard DGifGetLine(file, &line, Int32(frameWidth)) == GIF_OK else {
+                                if file.pointee.Error == D_GIF_ERR_EOF_TOO_SOON { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                                break reading
+                            }
                         }
                     }
                     width = max(width, frameWidth)

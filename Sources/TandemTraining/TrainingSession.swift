@@ -43,7 +43,8 @@ public struct TrainingRequest {
 /// the recipe over the checkpoint's, the ranks' agreement on the settings, the data (picture caches
 /// decoded), the state broadcast from rank 0 and checked. Collective: every rank makes one, in step. A
 /// problem throws a `StartupFailure` on every rank, the lowest rank that met it holding the error
-/// (`Communicator.agreeing`): nothing hangs, nothing exits.
+/// (`Communicator.agreeing`): nothing hangs, nothing exits. (Ranks holding different parameters after
+/// the broadcast, a broken invariant rather than bad input, still end the job through `Fatal`.)
 public final class TrainingSession {
     public let communicator: Communicator
     public let configuration: TrainingConfiguration
