@@ -1,3 +1,4 @@
+import CTandemZlib
 import Foundation
 import Testing
 @testable import TandemData
@@ -137,7 +138,7 @@ struct PictureFolderTests {
         #expect(zip(ours[row...], theirs[row...]).allSatisfy { abs(Int($0) - Int($1)) <= 1 })
     }
 
-    @Test("The cache: made once, mapped by later loads, rebuilt when a picture changes or the cache is damaged; the images read are the decoded pictures")
+    @Test("The cache: made once, mapped by later loads, rebuilt when a picture changes, the cache is damaged or comes from another version; the images read are the decoded pictures")
     func cache() throws {
         let path = try Self.copy("split")
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
@@ -176,6 +177,17 @@ struct PictureFolderTests {
         // Damaged in place after this value found it intact (its CRC is read once per process): still seen.
         try damage()
         #expect(try prepare() == 1)
+        // A cache from another version of Tandem: another magic, or another key for the same files (the
+        // key's text starts with the cache format's version), with a CRC that matches: rebuilt.
+        for (offset, byte) in [(7, UInt8(ascii: "0")), (8, 0xA5)] {
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: cache)))
+            bytes[offset] = byte
+            bytes.replaceSubrange(16..<20, with: [0, 0, 0, 0])
+            let crc = UInt32(crc32(0, bytes, UInt32(bytes.count)))
+            withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange(16..<20, with: $0) }
+            try Data(bytes).write(to: URL(fileURLWithPath: cache))
+            #expect(try prepare() == 1, "byte \(offset)")
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".partial") }.isEmpty)
     }
 
