@@ -7,7 +7,10 @@ set -euo pipefail
 source "$(dirname "$0")/mpi-env.sh"
 cd "$repository"
 (cd Examples/TrainTutorial && swift build -c release >&2)
-library=$(Examples/TrainTutorial/.build/release/TrainTutorial 3200 | tee /dev/stderr | grep 'parameters sha256')
+# (Not `tee /dev/stderr`: reopening standard error truncates it when it is a log file.)
+output=$(Examples/TrainTutorial/.build/release/TrainTutorial 3200)
+echo "$output" >&2
+library=$(grep 'parameters sha256' <<< "$output")
 command=$("$TANDEM_BINARY" train --epochs 1 --limit 3200 --verbose 0 | grep 'parameters sha256')
 if [ "$library" != "$command" ]; then
     echo "library-check: the library gave '$library', the command line '$command'" >&2
