@@ -33,43 +33,29 @@ public final class TrainedModel {
     /// The classes' names: those of the folders of pictures it was trained on, Fashion-MNIST's for a
     /// model of its shape, else `class 0`, `class 1`, … (as `tandem predict` names them).
     public var classNames: [String] {
-        let shape = restored.model.inputShape
-        return (try? ClassNames.resolve(file: nil, stored: restored.data.classNames, classCount: restored.model.classCount,
-                                        isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1))) ?? []
+        (try? restored.predictionClassNames(file: nil)) ?? []   // without a file, nothing is read
     }
 
     /// The loss and accuracy on `data`'s test set (or, with `validationSplit`, the training data held out
     /// as the run held it out), in the blocks the run evaluated in: the figures `tandem evaluate` gives.
     public func evaluate(data: String = DatasetDirectory.defaultPath, validationSplit: Double? = nil) throws -> EvaluationSummary {
-        let communicator = SingleProcessCommunicator()
         var source = DataSource(path: data)
         source.validationSplit = validationSplit
         do {
-            let dataset = try source.dataset(for: restored.model, seed: restored.seed)
-            _ = try preparePictureCaches(dataset, communicator: communicator)
-            try dataset.validate()
-            let images = try dataset.load(.test, keeping: nil).withByteScale(restored.model.byteScale)
-            try images.checkFits(restored.model)
-            let evaluator = Evaluator(model: restored.model, shard: images, totalCount: images.fileCount, blockSize: restored.microBatchSize,
-                                      communicator: communicator, threads: WorkerThreads(count: 1), labelSmoothing: restored.recipe.labelSmoothing)
+            let (evaluator, _) = try restored.evaluator(on: source, communicator: SingleProcessCommunicator(), threads: WorkerThreads(count: 1))
             return EvaluationSummary(evaluator.evaluate(parameters: restored.state.parameters.pointer))
         } catch let failure as StartupFailure {
             throw TandemError(failure.description)
-        } catch {
-            throw TandemError("\(error)")
         }
     }
 
     /// Each picture (PNG, JPEG, BMP, GIF), `.npy` image or stack, or IDX image file's predictions, converted
     /// to the model's input as its training data was.
     public func predict(_ paths: [String]) throws -> [PredictionSummary] {
-        let model = restored.model, shape = model.inputShape
+        let model = restored.model
         let inputs: [PredictionInput]
         do {
-            inputs = try paths.map {
-                try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels,
-                                    byteScale: model.byteScale, pictures: restored.data.pictures)
-            }
+            inputs = try paths.map(restored.predictionInput)
         } catch {
             throw TandemError("\(error)")
         }

@@ -81,9 +81,10 @@ public struct TrainingJob: Sendable {
         } catch let failure as StartupFailure {
             throw TandemError(failure.description)
         }
-        guard case let .ready(session) = start else {
-            if case let .complete(_, epochs, digest) = start { return TrainingResult(epochs: epochs, evaluation: nil, parameterDigest: digest) }
-            fatalError("unreachable")
+        let session: TrainingSession
+        switch start {
+        case let .ready(ready): session = ready
+        case let .complete(_, epochs, digest): return TrainingResult(epochs: epochs, evaluation: nil, parameterDigest: digest)
         }
         let observer = EpochObserver(onEpoch)
         session.run.observers.append(observer)

@@ -36,23 +36,20 @@ struct EvaluateCommand: ParsableCommand {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
         let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, communicator: communicator)
-        let data = self.data
-        let dataset = communicator.agree { try data.source.dataset(for: restored.model, seed: restored.seed) }
         let decoding = DecodingProgress()
-        do { _ = try preparePictureCaches(dataset, communicator: communicator, progress: decoding.update) } catch { communicator.end(after: error) }
+        let (evaluator, set): (Evaluator, EvaluationSet)
+        do {
+            (evaluator, set) = try restored.evaluator(on: data.source, communicator: communicator, threads: distributed.makeThreads(),
+                                                      decodingProgress: decoding.update)
+        } catch {
+            communicator.end(after: error)
+        }
         decoding.finish()
         let classNames = self.classNames, dataPath = data.directory
-        let (shard, names) = communicator.agree {
-            try dataset.validate()
-            let shard = try dataset.load(.test, keeping: {
-                Evaluator.shard(count: $0, blockSize: restored.microBatchSize, rank: communicator.rank, of: communicator.size)
-            }).withByteScale(restored.model.byteScale)
-            try shard.checkFits(restored.model)
-            return (shard, try ClassNames.resolve(file: classNames.classNames, stored: restored.data.classNames, classCount: restored.model.classCount,
-                                                 isFashionMNIST: dataPath.lowercased().contains("fashion")))
+        let names = communicator.agree {
+            try ClassNames.resolve(file: classNames.classNames, stored: restored.data.classNames, classCount: restored.model.classCount,
+                                   isFashionMNIST: dataPath.lowercased().contains("fashion"))
         }
-        let evaluator = Evaluator(model: restored.model, shard: shard, totalCount: shard.fileCount, blockSize: restored.microBatchSize,
-                                  communicator: communicator, threads: distributed.makeThreads(), labelSmoothing: restored.recipe.labelSmoothing)
         let start = monotonicSeconds()
         let evaluation = evaluator.evaluate(parameters: restored.state.parameters.pointer)
         let seconds = monotonicSeconds() - start
@@ -61,8 +58,7 @@ struct EvaluateCommand: ParsableCommand {
             console.line(report.json(checkpoint: restored.path, full: self.report, parameterDigest: restored.state.parameterDigest))
         } else {
             console.line("Checkpoint: \(restored.path) (epoch \(restored.state.completedEpochs), seed \(restored.seed), global batch \(restored.globalBatchSize))")
-            let set = dataset.evaluationSet.rawValue
-            console.line("\(set.capitalized) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen)) in \(Format.fixed(seconds, 1))s on \(communicator.size) rank\(communicator.size == 1 ? "" : "s")")
+            console.line("\(set.rawValue.capitalized) loss: \(Format.fixed(evaluation.meanLoss, 4)) - \(set.rawValue) accuracy: \(Format.fixed(evaluation.accuracy, 4)) (\(evaluation.correct)/\(evaluation.seen)) in \(Format.fixed(seconds, 1))s on \(communicator.size) rank\(communicator.size == 1 ? "" : "s")")
             if self.report { console.line(); console.line(report.text); console.line() }
             console.line("parameters sha256: \(restored.state.parameterDigest)")
         }

@@ -11,6 +11,7 @@ extension AllreduceAlgorithm: ExpressibleByArgument {}
 extension LearningRateSchedule: ExpressibleByArgument {}
 extension OptimizerSettings.Kind: ExpressibleByArgument {}
 extension PictureSettings.Interpolation: ExpressibleByArgument {}
+extension PictureSettings.ColourMode: ExpressibleByArgument {}
 
 /// `--convolution auto|im2col|winograd|winograd4x4`.
 enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
@@ -56,15 +57,10 @@ struct DataOptions: ParsableArguments {
     var skipBadImages = false
 
     /// Keras's `color_mode`; the model's input channels decide it, so the flag only checks them.
-    enum ColourMode: String, ExpressibleByArgument, CaseIterable {
-        case grayscale, rgb, rgba
-        var channels: Int { self == .grayscale ? 1 : self == .rgb ? 3 : 4 }
-    }
-
     @Option(name: .customLong("color-mode"), help: ArgumentHelp(
         "Keras's color_mode for pictures (default: what the model's input channels ask, 1, 3 or 4); given, it must agree with them.",
         valueName: "grayscale|rgb|rgba"))
-    var colourMode: ColourMode?
+    var colourMode: PictureSettings.ColourMode?
 
     func validate() throws {
         if directory.isEmpty { throw ValidationError("--data must name a directory or a .npz file") }
@@ -95,7 +91,7 @@ struct DataOptions: ParsableArguments {
         source.interpolation = interpolation
         source.aspectRatio = cropToAspectRatio ? .crop : padToAspectRatio ? .pad : .stretch
         source.skipsUnreadablePictures = skipBadImages
-        source.channels = colourMode?.channels
+        source.colourMode = colourMode
         return source
     }
 }

@@ -49,13 +49,10 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let communicator = SingleProcessCommunicator()
         let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, communicator: communicator)
-        let network = restored.model, shape = network.inputShape
+        let network = restored.model
         // Every input is read and checked before anything is printed; a bad one ends the run with one line.
         let (names, files) = communicator.agree {
-            (try ClassNames.resolve(file: classNames, stored: restored.data.classNames, classCount: network.classCount,
-                                    isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1)),
-             try inputs.map { try PredictionInput(path: $0, height: shape.height, width: shape.width, channels: shape.channels,
-                                                  byteScale: network.byteScale, pictures: restored.data.pictures) })
+            (try restored.predictionClassNames(file: classNames), try inputs.map(restored.predictionInput))
         }
         try predict(files, model: network, parameters: restored.state.parameters.pointer, names: names,
                     blockSize: restored.microBatchSize)

@@ -28,7 +28,7 @@ enum PictureDecoder {
 
     /// `bytes` in `channels` channels (1, 3 or 4).
     static func decode(_ bytes: [UInt8], channels: Int, fail: (String) -> InputFileError) throws -> Picture {
-        precondition([1, 3, 4].contains(channels))
+        precondition(PictureSettings.ColourMode(channels: channels) != nil)
         switch format(bytes) {
         case "PNG": return try decodePNG(bytes, channels: channels, fail: fail)
         case "JPEG": return try decodeJPEG(bytes, channels: channels, fail: fail)
@@ -215,26 +215,33 @@ enum PictureDecoder {
             var first: (descriptor: GifImageDesc, indices: [UInt8], colours: [GifColorType])?
             var transparentIndex: Int32 = -1, sawControlBlock = false
             var width = 0, height = 0
+            func unreadable(_ problem: String? = nil) -> InputFileError {
+                fail("not a readable GIF: \(problem ?? gifMessage(file.pointee.Error))")
+            }
+            /// A record that cannot be read: the file is refused before its first frame, read up to here after it.
+            func endOfReadableRecords(_ problem: String? = nil) throws {
+                if first == nil { throw unreadable(problem) }
+            }
             reading: while true {
                 var record = UNDEFINED_RECORD_TYPE
                 guard DGifGetRecordType(file, &record) == GIF_OK else {
-                    if first == nil { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                    try endOfReadableRecords()
                     break
                 }
                 switch record {
                 case IMAGE_DESC_RECORD_TYPE:
                     guard DGifGetImageDesc(file) == GIF_OK else {
-                        if first == nil { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                        try endOfReadableRecords()
                         break reading
                     }
                     let descriptor = file.pointee.Image
                     let frameWidth = Int(descriptor.Width), frameHeight = Int(descriptor.Height)
                     guard frameWidth > 0, frameHeight > 0, frameWidth * frameHeight <= largestDecodedPixels else {
-                        if first == nil { throw fail("not a readable GIF: its first frame is \(frameWidth)x\(frameHeight) pixels") }
+                        try endOfReadableRecords("its first frame is \(frameWidth)x\(frameHeight) pixels")
                         break reading
                     }
                     if first == nil {
-                        guard let map = descriptor.ColorMap ?? file.pointee.SColorMap else { throw fail("not a readable GIF: its first frame has no colour map") }
+                        guard let map = descriptor.ColorMap ?? file.pointee.SColorMap else { throw unreadable("its first frame has no colour map") }
                         let colours = Array(UnsafeBufferPointer(start: map.pointee.Colors, count: Int(map.pointee.ColorCount)))
                         // Interlaced rows arrive in four passes: every 8th from 0, every 8th from 4, every 4th from 2,
                         // every 2nd from 1. Memory is touched only as rows arrive: a frame whose data ends early costs
@@ -244,7 +251,7 @@ enum PictureDecoder {
                             for (start, step) in passes {
                                 for row in stride(from: start, to: frameHeight, by: step) {
                                     guard DGifGetLine(file, buffer.baseAddress! + row * frameWidth, Int32(frameWidth)) == GIF_OK else {
-                                        throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))")
+                                        throw unreadable()
                                     }
                                 }
                             }
@@ -257,7 +264,7 @@ enum PictureDecoder {
                         var line = [UInt8](repeating: 0, count: frameWidth)
                         for _ in 0..<frameHeight {
                             guard DGifGetLine(file, &line, Int32(frameWidth)) == GIF_OK else {
-                                if file.pointee.Error == D_GIF_ERR_EOF_TOO_SOON { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                                if file.pointee.Error == D_GIF_ERR_EOF_TOO_SOON { throw unreadable() }
                                 break reading
                             }
                         }
@@ -269,7 +276,7 @@ enum PictureDecoder {
                     var code: Int32 = 0
                     var block: UnsafeMutablePointer<GifByteType>?
                     guard DGifGetExtension(file, &code, &block) == GIF_OK else {
-                        if first == nil { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                        try endOfReadableRecords()
                         break reading
                     }
                     // The first graphic control block before the first frame says which colour is transparent.
@@ -280,7 +287,7 @@ enum PictureDecoder {
                     }
                     while block != nil {
                         guard DGifGetExtensionNext(file, &block) == GIF_OK else {
-                            if first == nil { throw fail("not a readable GIF: \(gifMessage(file.pointee.Error))") }
+                            try endOfReadableRecords()
                             break reading
                         }
                     }
@@ -290,7 +297,7 @@ enum PictureDecoder {
                     break
                 }
             }
-            guard let first else { throw fail("not a readable GIF: it holds no picture") }
+            guard let first else { throw unreadable("it holds no picture") }
             let left = Int(first.descriptor.Left), top = Int(first.descriptor.Top)
             let frameWidth = Int(first.descriptor.Width)
             var rgb = [UInt8](repeating: 0, count: width * height * 3)
@@ -299,7 +306,7 @@ enum PictureDecoder {
                     let index = first.indices[(row - top) * frameWidth + column - left]
                     if Int32(index) == transparentIndex { continue }
                     guard Int(index) < first.colours.count else {
-                        throw fail("not a readable GIF: colour \(index) is outside its colour map of \(first.colours.count)")
+                        throw unreadable("colour \(index) is outside its colour map of \(first.colours.count)")
                     }
                     let colour = first.colours[Int(index)], pixel = 3 * (row * width + column)
                     (rgb[pixel], rgb[pixel + 1], rgb[pixel + 2]) = (colour.Red, colour.Green, colour.Blue)

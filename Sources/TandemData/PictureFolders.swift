@@ -157,7 +157,7 @@ public struct PictureFolders: ImageDataset {
 
     public func validate() throws {
         guard Self.isDirectory(path) else { throw InputFileError(path: path, problem: "data directory does not exist") }
-        guard [1, 3, 4].contains(channels) else {
+        guard PictureSettings.ColourMode(channels: channels) != nil else {
             throw InputFileError(path: path, problem: "the model takes \(channels) channels; pictures are read as 1 (grey), 3 (RGB) or 4 (RGBA)")
         }
         let trees = try trees()

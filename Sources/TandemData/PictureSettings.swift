@@ -29,7 +29,29 @@ public struct PictureSettings: Codable, Equatable, Sendable {
     }
 
     /// `grey`, `RGB` or `RGBA`.
-    var colourMode: String { channels == 1 ? "grey" : channels == 3 ? "RGB" : "RGBA" }
+    var colourMode: String { ColourMode(channels: channels)?.name ?? "\(channels) channels" }
+
+    /// Keras's `color_mode`: the channels a picture is read in (`grayscale` 1, `rgb` 3, `rgba` 4).
+    public enum ColourMode: String, CaseIterable, Sendable {
+        case grayscale, rgb, rgba
+
+        public var channels: Int {
+            switch self {
+            case .grayscale: 1
+            case .rgb: 3
+            case .rgba: 4
+            }
+        }
+
+        /// `grey`, `RGB`, `RGBA`.
+        var name: String { self == .grayscale ? "grey" : rawValue.uppercased() }
+
+        /// The mode a model's input of `channels` channels reads pictures in; nil for another count.
+        public init?(channels: Int) {
+            guard let mode = Self.allCases.first(where: { $0.channels == channels }) else { return nil }
+            self = mode
+        }
+    }
 
     /// `bilinear`, `nearest, padded to the aspect ratio`.
     var resizing: String {

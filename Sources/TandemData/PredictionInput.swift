@@ -47,7 +47,7 @@ public struct PredictionInput {
             }
             conversion = "uint8 \(scaling)"
         } else if let format = PictureDecoder.format(bytes) {
-            guard [1, 3, 4].contains(channels) else {
+            guard PictureSettings.ColourMode(channels: channels) != nil else {
                 throw fail("the model takes \(channels) channels; a picture gives 1 (grey), 3 (RGB) or 4 (RGBA)")
             }
             let decoded = try PictureDecoder.decode(bytes, channels: channels, fail: fail)

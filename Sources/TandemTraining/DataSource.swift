@@ -15,9 +15,8 @@ public struct DataSource: Sendable {
     public var interpolation = PictureSettings.Interpolation.bilinear
     public var aspectRatio = PictureSettings.AspectRatio.stretch
     public var skipsUnreadablePictures = false
-    /// For picture folders: the channels Keras's `color_mode` names (1, 3, 4), checked against the model's;
-    /// nil: the model's.
-    public var channels: Int?
+    /// For picture folders: Keras's `color_mode`, checked against the model's input channels; nil: the model's.
+    public var colourMode: PictureSettings.ColourMode?
 
     public init(path: String = DatasetDirectory.defaultPath) { self.path = path }
 
@@ -34,9 +33,8 @@ public struct DataSource: Sendable {
             throw UsageError("--seed \(seed) is beyond Keras's seeds (below 2^32), which choose a picture folder's validation files")
         }
         let shape = model.inputShape
-        if let channels, channels != shape.channels {
-            let mode = [1: "grayscale", 3: "rgb", 4: "rgba"][channels] ?? "\(channels) channels"
-            throw UsageError("--color-mode \(mode) gives \(channels) channel\(channels == 1 ? "" : "s"); the model's input is \(shape.height)x\(shape.width)x\(shape.channels)")
+        if let colourMode, colourMode.channels != shape.channels {
+            throw UsageError("--color-mode \(colourMode.rawValue) gives \(colourMode.channels) channel\(colourMode.channels == 1 ? "" : "s"); the model's input is \(shape.height)x\(shape.width)x\(shape.channels)")
         }
         return PictureFolders(path: path, height: shape.height, width: shape.width, channels: shape.channels,
                               classCount: model.classCount, validationSplit: validationSplit, seed: UInt32(seed),

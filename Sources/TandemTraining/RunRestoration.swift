@@ -64,3 +64,44 @@ public struct RestoredRun {
                            globalBatchSize: metadata.1, microBatchSize: metadata.3, trainingSamples: metadata.2, recipe: recipe, data: data)
     }
 }
+
+extension RestoredRun {
+    /// An evaluator of the checkpoint's model on `source`'s test set (or, with a validation split, the
+    /// training data the run held out), sharded across `communicator`'s ranks in the checkpoint's
+    /// micro-batches so that the figures do not depend on the rank count; with the set it evaluates.
+    /// Collective; a problem throws a `StartupFailure` on every rank. `decodingProgress` as in
+    /// `preparePictureCaches`.
+    public func evaluator(on source: DataSource, communicator: Communicator, threads: WorkerThreads,
+                          decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> (evaluator: Evaluator, set: EvaluationSet) {
+        let dataset = try communicator.agreeing { try source.dataset(for: model, seed: seed) }
+        _ = try preparePictureCaches(dataset, communicator: communicator, progress: decodingProgress)
+        let shard = try communicator.agreeing {
+            try dataset.validate()
+            let shard = try dataset.load(.test, keeping: {
+                Evaluator.shard(count: $0, blockSize: microBatchSize, rank: communicator.rank, of: communicator.size)
+            }).withByteScale(model.byteScale)
+            try shard.checkFits(model)
+            return shard
+        }
+        let evaluator = Evaluator(model: model, shard: shard, totalCount: shard.fileCount, blockSize: microBatchSize,
+                                  communicator: communicator, threads: threads, labelSmoothing: recipe.labelSmoothing)
+        return (evaluator, dataset.evaluationSet)
+    }
+}
+
+extension RestoredRun {
+    /// An image file to predict on, converted to the model's input as its training data was.
+    public func predictionInput(_ path: String) throws -> PredictionInput {
+        let shape = model.inputShape
+        return try PredictionInput(path: path, height: shape.height, width: shape.width, channels: shape.channels,
+                                   byteScale: model.byteScale, pictures: data.pictures)
+    }
+
+    /// The names predictions give the classes: `file`'s, the checkpoint's (folders of pictures), Fashion-MNIST's
+    /// for a model of its shape, or `class 0`, `class 1`, ….
+    public func predictionClassNames(file: String?) throws -> [String] {
+        let shape = model.inputShape
+        return try ClassNames.resolve(file: file, stored: data.classNames, classCount: model.classCount,
+                                      isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1))
+    }
+}

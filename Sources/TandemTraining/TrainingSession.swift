@@ -37,6 +37,11 @@ public struct TrainingRequest {
     public static let defaultSeed: UInt64 = 1
 
     public init() {}
+
+    /// Which of the training set's images are read: the first `limit`, or all.
+    var trainingImages: ((Int) -> Range<Int>)? {
+        limit.map { limit in { count in 0..<min(limit, count) } }
+    }
 }
 
 /// A training run made ready on every rank from a `TrainingRequest`: the checkpoint-directory policy,
@@ -162,10 +167,9 @@ public final class TrainingSession {
         }
         configuration.evaluationSet = dataset.evaluationSet
         let microBatchSize = configuration.microBatchSize(for: network)
-        let keeping = request.limit.map { limit in { (count: Int) in 0..<min(limit, count) } }
         let (training, testShard) = try communicator.agreeing {
             try dataset.validate()
-            let training = try dataset.load(.train, keeping: keeping).withByteScale(network.byteScale)
+            let training = try dataset.load(.train, keeping: request.trainingImages).withByteScale(network.byteScale)
             let testShard = try dataset.load(.test, keeping: {
                 Evaluator.shard(count: $0, blockSize: microBatchSize, rank: communicator.rank, of: communicator.size)
             }).withByteScale(network.byteScale)
@@ -262,14 +266,13 @@ public final class TrainingSession {
         let seed = configuration.seed, globalBatchSize = configuration.globalBatchSize
         let dataset = try communicator.agreeing { try request.data.dataset(for: network, seed: seed) }
         if syntheticImages == nil { _ = try preparePictureCaches(dataset, communicator: communicator) }
-        let keeping = request.limit.map { limit in { (count: Int) in 0..<min(limit, count) } }
         let training = try communicator.agreeing {
             if let syntheticImages {
                 return Benchmark.syntheticImages(count: max(syntheticImages, globalBatchSize), shape: network.inputShape,
                                                  classes: network.classCount, seed: 1).withByteScale(network.byteScale)
             }
             try dataset.validate()
-            let training = try dataset.load(.train, keeping: keeping).withByteScale(network.byteScale)
+            let training = try dataset.load(.train, keeping: request.trainingImages).withByteScale(network.byteScale)
             try training.checkFits(network)
             return training
         }

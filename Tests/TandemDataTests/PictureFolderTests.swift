@@ -86,8 +86,6 @@ struct PictureFolderTests {
         }
     }
 
-    static let colourModes = [1: "grayscale", 3: "rgb", 4: "rgba"]
-
     @Test("Pictures as TensorFlow reads them, exactly: PNGs in RGBA and grey with alpha (alpha dropped or kept, not composited), 16-bit (high byte), a palette; a progressive JPEG, and one whose EXIF orientation TensorFlow ignores (so does Tandem); CMYK JPEGs with and without Adobe's inverted inks; 24- and 32-bit BMPs; GIFs (interlaced, transparent, offset first frames, no trailer); in grey, RGB and RGBA",
           arguments: [3, 1, 4])
     func formatsAreTensorFlows(channels: Int) throws {
@@ -96,7 +94,7 @@ struct PictureFolderTests {
         #expect(expected.formats.count == 16)
         var compared = 0
         for (name, pixels) in expected.formats where name != "rgba-16-bit.png" {
-            guard let theirs = pixels[Self.colourModes[channels]!] else { continue }   // TensorFlow refuses: see the next test
+            guard let theirs = pixels[PictureSettings.ColourMode(channels: channels)!.rawValue] else { continue }   // TensorFlow refuses: see the next test
             let ours = try folders.decode(Self.fixtures + "/formats/" + name)
             #expect(ours == theirs, "\(name): largest difference \(zip(ours, theirs).map { abs(Int($0) - Int($1)) }.max() ?? -1), \(ours.count) against \(theirs.count) values")
             compared += 1
