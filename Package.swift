@@ -1,22 +1,5 @@
 // swift-tools-version:6.0
-import Foundation
 import PackageDescription
-
-/// Swift's default x86-64 target has no AVX, so the element-wise kernels (Winograd transforms,
-/// pooling, the fixed-point conversion) would run as SSE. `haswell` (AVX2 + FMA: Intel 2013+, AMD Zen
-/// and later) trains 1.64× (tutorial), 1.44× (fashion-strong) and 1.09× (MLP) as fast as `x86-64` and
-/// gives the same bits (no FMA contraction in Swift): Launch/target-cpu-bench.sh,
-/// Launch/results/target-cpu/. Override with TANDEM_TARGET_CPU=<cpu> (`native`, `x86-64` for any
-/// x86-64 machine); a binary started on a CPU without what it was built for says so in one line
-/// (CTandemCPU) instead of dying with an illegal instruction.
-let targetCPU: String? = {
-    #if arch(x86_64)
-    return ProcessInfo.processInfo.environment["TANDEM_TARGET_CPU"] ?? "haswell"
-    #else
-    return nil
-    #endif
-}()
-let targetCPUSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
 let package = Package(
     name: "Tandem",
@@ -41,18 +24,18 @@ let package = Package(
         .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev", "libgif-dev"])]),
         .systemLibrary(name: "CTandemCrypto", path: "Sources/CTandemCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        // Plain C for any x86-64: which CPU the Swift modules were built for, checked before main runs.
-        .target(name: "CTandemCPU", cSettings: [.define("TANDEM_TARGET_CPU", to: "\"\(targetCPU ?? "unknown")\"")]),
+        // The vector loops that gain most from wide registers (Winograd transforms, the fixed-point
+        // conversion), compiled for portable, AVX2 and AVX-512 CPUs and chosen when the program loads.
+        .target(name: "CTandemKernels"),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
-        .target(name: "TandemCore", dependencies: ["CBLAS", "CTandemXSMM"], swiftSettings: targetCPUSettings),
+        .target(name: "TandemCore", dependencies: ["CBLAS", "CTandemXSMM", "CTandemKernels"]),
         // IDX files, NumPy .npz archives (through ZIPFoundation) and the datasets they hold; folders of pictures; pictures to predict on.
         .target(name: "TandemData", dependencies: ["CTandemZlib", "CTandemImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Communicators (MPI and single-process), the fixed-order allreduce, the fatal path.
-        .target(name: "TandemMPI", dependencies: ["CMPI"], swiftSettings: targetCPUSettings),
+        .target(name: "TandemMPI", dependencies: ["CMPI"]),
         // Sampling and sharding, one training step, evaluation, checkpoints, the benchmark; SHA-256 (libcrypto).
-        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemInterchange", "TandemMPI", "CTandemZlib", "CTandemCrypto"],
-                swiftSettings: targetCPUSettings),
+        .target(name: "TandemTraining", dependencies: ["TandemCore", "TandemData", "TandemInterchange", "TandemMPI", "CTandemZlib", "CTandemCrypto"]),
         // Files other tools read and write: Keras's .keras and .weights.h5 (libhdf5), safetensors, ONNX
         // (swift-protobuf, with code generated once from onnx.proto).
         .target(name: "TandemInterchange", dependencies: [
@@ -64,7 +47,7 @@ let package = Package(
         .target(name: "Tandem", dependencies: ["TandemTraining", "TandemInterchange"]),
         // The command line (the `tandem` executable).
         .executableTarget(name: "TandemCommandLine", dependencies: [
-            "TandemTraining", "TandemInterchange", "CTandemCPU",
+            "TandemTraining", "TandemInterchange",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -74,7 +57,7 @@ let package = Package(
 
         .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
         .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "TandemInterchange", "CTandemZlib", "CTandemCPU"]),
+        .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "TandemInterchange", "CTandemZlib"]),
         .testTarget(name: "TandemInterchangeTests", dependencies: ["TandemInterchange"]),
         // The library's API as a user calls it.
         .testTarget(name: "TandemLibraryTests", dependencies: ["Tandem"]),

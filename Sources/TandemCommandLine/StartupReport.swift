@@ -1,4 +1,3 @@
-import CTandemCPU
 import Foundation
 import TandemCore
 import TandemMPI
@@ -56,7 +55,7 @@ struct StartupReport {
         let rows: [(String, String)] = [
             ("ranks", "\(communicator.size) on \(hosts.count) host\(hosts.count == 1 ? "" : "s") (\(hostSummary))"),
             ("threads per rank", "\(threads) (OpenBLAS \(BLASThreads.coreName), \(BLASThreads.current) thread each); \(cores) cores on \(communicator.hostName)"),
-            ("built for", "\(String(cString: tandem_target_cpu())) CPUs (Tandem's own loops; TANDEM_TARGET_CPU when built)"),
+            ("kernels", KernelLevel.summary),
             ("global batch", "\(configuration.globalBatchSize), \(Format.grouped(sampler.stepsPerEpoch)) steps per epoch"),
             ("micro-batch", "\(sampler.microBatchSize) (\(microBatches) per step, \(rankShare) per rank): each one's sums rounded once, the same weights at any rank and thread count"),
             ("learning rate", learningRateDescription),

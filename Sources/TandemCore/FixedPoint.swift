@@ -1,3 +1,5 @@
+import CTandemKernels
+
 /// Sums of floats whose bits do not depend on the order of the additions.
 ///
 /// Float addition is not associative, so a sum over a global batch computed in floats depends on how
@@ -56,7 +58,7 @@ public struct FixedPointFormat: Sendable, Equatable {
 
     // 1.5·2^52: adding it to a double of magnitude below 2^51 rounds it to the nearest integer (ties to
     // even) and leaves that integer in the low mantissa bits, where subtracting the constant's own bit
-    // pattern reads it out as an Int64 — a conversion that vectorises without AVX-512.
+    // pattern reads it out as an Int64 (the C kernel vectorises the same steps).
     private static let roundingConstant = 6_755_399_441_055_744.0
     private static let roundingConstantBits = Int64(bitPattern: roundingConstant.bitPattern)
 
@@ -72,91 +74,24 @@ public struct FixedPointFormat: Sendable, Equatable {
     /// finite (the sums are then meaningless and must not be used).
     @inline(__always)
     public func accumulate(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
-        round(values, count: count, into: sums, adding: true)
+        tandem_fixed_point_round(values, count, sums, scale, scaledLimit, 1) != 0
     }
 
     /// `sums[i] = fixedPoint(values[i])` for every `i`: the first addend of a sum, with no pass to clear it
     /// first. False as `accumulate`.
     @inline(__always)
     public func store(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
-        round(values, count: count, into: sums, adding: false)
-    }
-
-    /// One vectorised pass: scale, range check, round to the nearest integer, then add or store.
-    @inline(__always)
-    private func round(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>, adding: Bool) -> Bool {
-        let scale = SIMD8<Double>(repeating: self.scale)
-        let upper = SIMD8<Double>(repeating: scaledLimit), lower = -upper
-        let constant = SIMD8<Double>(repeating: Self.roundingConstant)
-        let constantBits = SIMD8<Int64>(repeating: Self.roundingConstantBits)
-        var inRange = SIMDMask<SIMD8<Int64>>(repeating: true)
-        var index = 0
-        while index + 8 <= count {
-            let scaled = SIMD8<Double>(UnsafeRawPointer(values + index).loadUnaligned(as: SIMD8<Float>.self)) * scale
-            // Both comparisons are false for NaN.
-            inRange = inRange .& (scaled .< upper) .& (scaled .> lower)
-            var integers = unsafeBitCast(scaled + constant, to: SIMD8<Int64>.self) &- constantBits
-            if adding { integers &+= UnsafeRawPointer(sums + index).loadUnaligned(as: SIMD8<Int64>.self) }
-            UnsafeMutableRawPointer(sums + index).storeBytes(of: integers, as: SIMD8<Int64>.self)
-            index += 8
-        }
-        var allInRange = all(inRange)
-        while index < count {
-            if let integer = fixedPoint(values[index]) {
-                sums[index] = adding ? sums[index] &+ integer : integer
-            } else {
-                allInRange = false
-            }
-            index += 1
-        }
-        return allInRange
+        tandem_fixed_point_round(values, count, sums, scale, scaledLimit, 0) != 0
     }
 
     /// The value a sum stands for, rounded to a double (exact below 2^53 units).
     @inline(__always)
     public func value(_ sum: Int64) -> Double { Double(sum) * inverseScale }
 
-    /// `floats[i] = Float(value(sums[i]))`, or of `sums[i] + second[i]`.
+    /// `floats[i] = Float(value(sums[i]))`, or of `sums[i] + second[i]`: rounded once to a double, then
+    /// once to a float (the optimiser's update from exact sums converts the same way).
     public func convert(_ sums: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>? = nil, count: Int,
                         to floats: UnsafeMutablePointer<Float>) {
-        let inverseScale = self.inverseScale
-        Elementwise.forEachGroup(count) { index, width in
-            Elementwise.store(convert(sums + index, second.map { $0 + index }, width: width, inverseScale: inverseScale),
-                              floats, index, width: width)
-        }
-    }
-
-    /// `Float(value(sums[i] + (second?[i] ?? 0)))` for `i` in `0..<width` (`width` ≤ 16), zeros in the
-    /// lanes beyond: the conversion `convert` and the optimiser's update from exact sums share, so both
-    /// give the same bits.
-    @inline(__always)
-    func convert(_ sums: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?, width: Int, inverseScale: Double) -> SIMD16<Float> {
-        @inline(__always) func load(_ pointer: UnsafePointer<Int64>) -> SIMD16<Int64> {
-            if width == 16 { return UnsafeRawPointer(pointer).loadUnaligned(as: SIMD16<Int64>.self) }
-            var integers = SIMD16<Int64>()
-            for lane in 0..<width { integers[lane] = pointer[lane] }
-            return integers
-        }
-        var integers = load(sums)
-        if let second { integers &+= load(second) }
-        let low = Self.exactDoubles(integers.lowHalf) * inverseScale, high = Self.exactDoubles(integers.highHalf) * inverseScale
-        return SIMD16<Float>(lowHalf: Self.floats(low), highHalf: Self.floats(high))
-    }
-
-    /// `Double(x)` lane by lane, correctly rounded, without a scalar conversion per lane (x86-64 before
-    /// AVX-512 has no vector one): x = hi·2³² + lo, both halves exact as doubles (each put into the
-    /// mantissa of a power of two, which is then subtracted), so their sum is rounded once, as `Double(x)` is.
-    @inline(__always)
-    static func exactDoubles(_ x: SIMD8<Int64>) -> SIMD8<Double> {
-        let high = x &>> 32, low = x & 0xFFFF_FFFF
-        let lowDouble = unsafeBitCast(low | 0x4330_0000_0000_0000, to: SIMD8<Double>.self) - 0x1p52
-        let highDouble = unsafeBitCast(high &+ 0x4338_0000_0000_0000, to: SIMD8<Double>.self) - 0x1.8p52
-        return highDouble * 0x1p32 + lowDouble
-    }
-
-    /// `Float(x)` lane by lane (round to nearest, as the scalar conversion).
-    @inline(__always)
-    static func floats(_ x: SIMD8<Double>) -> SIMD8<Float> {
-        SIMD8<Float>(Float(x[0]), Float(x[1]), Float(x[2]), Float(x[3]), Float(x[4]), Float(x[5]), Float(x[6]), Float(x[7]))
+        tandem_fixed_point_values(sums, second, count, inverseScale, floats)
     }
 }

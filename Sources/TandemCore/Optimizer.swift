@@ -1,3 +1,4 @@
+import CTandemKernels
 import Foundation
 
 /// The optimiser and its settings, as Keras 3 defines them. Stored in checkpoints: they decide how a
@@ -88,106 +89,79 @@ public final class Optimizer: @unchecked Sendable {
         }
     }
 
-    /// The gradient of element group `index` with its regularisers' part added.
-    @inline(__always)
-    private func regularized(_ gradient: SIMD16<Float>, theta: SIMD16<Float>, _ index: Int, width: Int) -> SIMD16<Float> {
-        guard let penalties else { return gradient }
-        let sign = SIMD16<Float>(repeating: 0).replacing(with: 1, where: theta .> 0).replacing(with: -1, where: theta .< 0)
-        return gradient + Elementwise.load(penalties.l1.pointer, index, width: width) * sign
-            + Elementwise.load(penalties.twiceL2.pointer, index, width: width) * theta
-    }
-
     /// Applies one update with `gradient` (the gradient of the batch's mean loss, one float per weight).
     public func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>, learningRate: Float) {
         precondition(parameters.count == firstMoment.count)
         step += 1
-        update(parameters.pointer, range: 0..<parameters.count, learningRate: learningRate) { index, width in
-            Elementwise.load(gradient, index, width: width)
+        forEachRun(of: 0..<parameters.count, learningRate: learningRate) { run, settings in
+            apply(settings, to: parameters.pointer, run: run, gradient: gradient + run.lowerBound)
         }
     }
 
     /// Applies one update to elements `range` of `parameters`, whose gradient is the exact sums
     /// `first[i] + (second?[i] ?? 0)` for `i` in `0..<range.count`, in `format` (converted as
-    /// `format.convert` does, in the same pass). Call `beginStep()` once first, on every rank.
+    /// `format.convert` does, a few thousand at a time). Call `beginStep()` once first, on every rank.
     public func update(_ parameters: UnsafeMutablePointer<Float>, exactSums first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?,
                        format: FixedPointFormat, range: Range<Int>, learningRate: Float) {
-        let inverseScale = format.inverseScale, base = range.lowerBound
-        update(parameters, range: range, learningRate: learningRate) { index, width in
-            format.convert(first + (index - base), second.map { $0 + (index - base) }, width: width, inverseScale: inverseScale)
+        let base = range.lowerBound, chunkSize = 4096
+        // 16 KB on the stack: the step loop allocates nothing.
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: chunkSize) { gradient in
+            forEachRun(of: range, learningRate: learningRate) { run, settings in
+                for start in stride(from: run.lowerBound, to: run.upperBound, by: chunkSize) {
+                    let chunk = start..<min(start + chunkSize, run.upperBound)
+                    tandem_fixed_point_values(first + (start - base), second.map { $0 + (start - base) }, chunk.count,
+                                              format.inverseScale, gradient.baseAddress!)
+                    apply(settings, to: parameters, run: chunk, gradient: gradient.baseAddress!)
+                }
+            }
         }
     }
 
     /// Counts the step an update of shares (`update(_:exactSums:…)`) makes.
     public func beginStep() { step += 1 }
 
-    /// Elements `range`, in runs that are all trainable or all not (AdamW decays only the former).
-    private func update(_ theta: UnsafeMutablePointer<Float>, range: Range<Int>, learningRate: Float,
-                        gradient: (Int, Int) -> SIMD16<Float>) {
+    /// Elements `range`, in runs that are all trainable or all not (AdamW decays only the former), each
+    /// with the step's settings for the kernel.
+    private func forEachRun(of range: Range<Int>, learningRate: Float, _ body: (Range<Int>, TandemOptimizerStep) -> Void) {
+        var settings = TandemOptimizerStep()
+        settings.learningRate = learningRate
+        settings.epsilon = self.settings.epsilon
+        settings.momentum = self.settings.momentum
+        settings.nesterov = self.settings.nesterov ? 1 : 0
+        settings.rho = self.settings.rho
+        switch self.settings.kind {
+        case .adam, .adamw:
+            let (beta1, beta2) = (self.settings.beta1, self.settings.beta2), t = Float(step)
+            settings.kind = TandemOptimizerAdam
+            settings.stepSize = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
+            settings.oneMinusBeta1 = 1 - beta1
+            settings.oneMinusBeta2 = 1 - beta2
+            settings.decay = self.settings.weightDecay * learningRate
+        case .sgd: settings.kind = TandemOptimizerSGD
+        case .rmsprop: settings.kind = TandemOptimizerRMSprop
+        }
+        let decaying = self.settings.kind == .adamw
         var start = range.lowerBound
         for trainable in trainableRanges + [range.upperBound..<range.upperBound] where start < range.upperBound {
             let frozen = start..<min(max(trainable.lowerBound, start), range.upperBound)
-            if !frozen.isEmpty { update(theta, run: frozen, decays: false, learningRate: learningRate, gradient: gradient) }
-            let decaying = frozen.upperBound..<min(max(trainable.upperBound, frozen.upperBound), range.upperBound)
-            if !decaying.isEmpty { update(theta, run: decaying, decays: true, learningRate: learningRate, gradient: gradient) }
-            start = decaying.upperBound
+            settings.decays = 0
+            if !frozen.isEmpty { body(frozen, settings) }
+            let trained = frozen.upperBound..<min(max(trainable.upperBound, frozen.upperBound), range.upperBound)
+            settings.decays = decaying ? 1 : 0
+            if !trained.isEmpty { body(trained, settings) }
+            start = trained.upperBound
         }
     }
 
-    // The updates run over SIMD16 groups (the pointers may alias as far as the compiler knows, so a
-    // scalar loop would stay scalar); each element gets the same IEEE operations in the same order as
-    // one at a time, so the bits do not depend on the grouping, on where a run starts, or on which
-    // rank updates the element.
-
-    @inline(__always)
-    private func update(_ theta: UnsafeMutablePointer<Float>, run: Range<Int>, decays: Bool, learningRate: Float,
-                        gradient: (Int, Int) -> SIMD16<Float>) {
-        let m = firstMoment.pointer, v = secondMoment.pointer
-        switch settings.kind {
-        case .adam, .adamw:
-            let (beta1, beta2, epsilon) = (settings.beta1, settings.beta2, settings.epsilon)
-            let t = Float(step)
-            let stepSize = learningRate * (1 - Foundation.pow(beta2, t)).squareRoot() / (1 - Foundation.pow(beta1, t))
-            let oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2
-            let decay = settings.kind == .adamw && decays ? settings.weightDecay * learningRate : nil
-            Elementwise.forEachGroup(run.count) { offset, width in
-                let index = run.lowerBound + offset
-                var value = Elementwise.load(theta, index, width: width)
-                let gradientValue = regularized(gradient(index, width), theta: value, index, width: width)
-                let previousMean = Elementwise.load(m, index, width: width), previousVariance = Elementwise.load(v, index, width: width)
-                let mean = previousMean + (gradientValue - previousMean) * oneMinusBeta1
-                let variance = previousVariance + (gradientValue * gradientValue - previousVariance) * oneMinusBeta2
-                Elementwise.store(mean, m, index, width: width)
-                Elementwise.store(variance, v, index, width: width)
-                if let decay { value = value - value * decay }
-                Elementwise.store(value - (mean * stepSize) / (variance.squareRoot() + epsilon), theta, index, width: width)
-            }
-        case .sgd:
-            let momentum = settings.momentum, nesterov = settings.nesterov
-            Elementwise.forEachGroup(run.count) { offset, width in
-                let index = run.lowerBound + offset
-                let value = Elementwise.load(theta, index, width: width)
-                let gradientValue = regularized(gradient(index, width), theta: value, index, width: width)
-                guard momentum != 0 else {
-                    return Elementwise.store(value - learningRate * gradientValue, theta, index, width: width)
-                }
-                let updated = momentum * Elementwise.load(m, index, width: width) - learningRate * gradientValue
-                Elementwise.store(updated, m, index, width: width)
-                Elementwise.store(value + (nesterov ? momentum * updated - learningRate * gradientValue : updated), theta, index, width: width)
-            }
-        case .rmsprop:
-            let (rho, momentum, epsilon) = (settings.rho, settings.momentum, settings.epsilon)
-            Elementwise.forEachGroup(run.count) { offset, width in
-                let index = run.lowerBound + offset
-                let value = Elementwise.load(theta, index, width: width)
-                let gradientValue = regularized(gradient(index, width), theta: value, index, width: width)
-                let average = rho * Elementwise.load(v, index, width: width) + (1 - rho) * (gradientValue * gradientValue)
-                Elementwise.store(average, v, index, width: width)
-                let increment = (learningRate * gradientValue) / (average + epsilon).squareRoot()
-                guard momentum > 0 else { return Elementwise.store(value - increment, theta, index, width: width) }
-                let velocity = momentum * Elementwise.load(m, index, width: width) + increment
-                Elementwise.store(velocity, m, index, width: width)
-                Elementwise.store(value - velocity, theta, index, width: width)
-            }
-        }
+    /// Updates elements `run` of `theta` and of the moments, `gradient` holding the run's gradient. The
+    /// kernel gives each element the same IEEE operations in the same order, so the bits depend neither
+    /// on where a run starts nor on which rank updates the element.
+    private func apply(_ settings: TandemOptimizerStep, to theta: UnsafeMutablePointer<Float>, run: Range<Int>,
+                       gradient: UnsafePointer<Float>) {
+        var settings = settings
+        let first = run.lowerBound
+        tandem_optimizer_update(&settings, theta + first, firstMoment.pointer + first, secondMoment.pointer + first, gradient,
+                                penalties.map { UnsafePointer($0.l1.pointer + first) }, penalties.map { UnsafePointer($0.twiceL2.pointer + first) },
+                                run.count)
     }
 }

@@ -15,6 +15,11 @@ public struct StartupFailure: Error, CustomStringConvertible {
     public var description: String { error.map { "\($0)" } ?? "a start-up step failed on another rank" }
 }
 
+/// `TANDEM_KERNELS` named a level this rank cannot run, or no level at all.
+struct KernelLevelError: Error, CustomStringConvertible {
+    let description: String
+}
+
 extension Communicator {
     /// Runs a start-up step on every rank and makes the ranks agree on its outcome before anyone goes on:
     /// if it fails anywhere, every rank throws a `StartupFailure`, the lowest failing rank's holding its
@@ -33,6 +38,14 @@ extension Communicator {
             throw StartupFailure(error: error, reports: lowest == Int64(rank))
         default:
             throw StartupFailure(error: nil, reports: false)
+        }
+    }
+
+    /// Fails on every rank unless each one follows `TANDEM_KERNELS` (a rank on another host may lack the
+    /// level it names): the first agreed step of a run, an evaluation or a benchmark.
+    public func agreeingOnKernelLevel() throws {
+        try agreeing {
+            if let problem = KernelLevel.environmentProblem { throw KernelLevelError(description: problem) }
         }
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import TandemData
-import TandemTraining
 
 /// `tandem evaluate --report`: per-class precision, recall, F1 and support (as scikit-learn's
 /// `classification_report` lays them out), the confusion matrix and top-k accuracy; as text or JSON.

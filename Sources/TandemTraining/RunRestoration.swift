@@ -24,6 +24,7 @@ public struct RestoredRun {
     /// the optimiser's state included, so no rank reads a file another rank may still be writing.
     /// Collective; a bad checkpoint throws a `StartupFailure` on every rank (rank 0's holding the problem).
     public static func restoring(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) throws -> RestoredRun {
+        try communicator.agreeingOnKernelLevel()
         let loaded: (path: String, checkpoint: Checkpoint, model: Model)? = try communicator.agreeing {
             guard communicator.isRoot else { return nil }
             let (resolved, checkpoint) = try Checkpoint.load(path) { damaged in

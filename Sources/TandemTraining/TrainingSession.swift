@@ -75,6 +75,7 @@ public final class TrainingSession {
     /// (pictures done, in all, seconds).
     public static func start(_ request: TrainingRequest, communicator: Communicator, threads: WorkerThreads,
                              decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> Start {
+        try communicator.agreeingOnKernelLevel()
         // The run's identity: from the request, or from the checkpoint being resumed.
         var resumeFrom = request.resume
         if request.resume == "auto", let directory = request.checkpointDirectory {
@@ -251,6 +252,7 @@ public final class TrainingSession {
     /// of the model's shape), no test set, no checkpoints.
     public static func benchmarkTrainer(_ request: TrainingRequest, syntheticImages: Int?, separateWait: Bool,
                                         communicator: Communicator, threads: WorkerThreads) throws -> (trainer: Trainer, dataPath: String) {
+        try communicator.agreeingOnKernelLevel()
         let source = request.model ?? ModelSource()
         let network = try communicator.agreeing { try source.model(convolution: request.convolution) }
         var configuration = TrainingConfiguration()

@@ -48,8 +48,8 @@ struct TandemProcess {
     }
 
     /// `mpirun -np ranks tandem arguments…`, oversubscribed and yielding when ranks outnumber cores.
-    static func mpirun(ranks: Int, _ arguments: [String], timeout: Double = 240) -> Outcome {
-        run("/usr/bin/mpirun", mpirunOptions(ranks: ranks) + [binary] + arguments, timeout: timeout)
+    static func mpirun(ranks: Int, _ arguments: [String], timeout: Double = 240, environment: [String: String] = [:]) -> Outcome {
+        run("/usr/bin/mpirun", mpirunOptions(ranks: ranks) + [binary] + arguments, timeout: timeout, environment: environment)
     }
 
     static func mpirunOptions(ranks: Int) -> [String] {
@@ -64,12 +64,13 @@ struct TandemProcess {
 
     /// Starts `executable` and waits for it (terminating it after `timeout` seconds); `whileRunning`
     /// is called once the process has started.
-    static func run(_ executable: String, _ arguments: [String], timeout: Double,
+    /// `environment` is added to `childEnvironment`.
+    static func run(_ executable: String, _ arguments: [String], timeout: Double, environment: [String: String] = [:],
                     whileRunning: ((Process) -> Void)? = nil) -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.environment = childEnvironment
+        process.environment = childEnvironment.merging(environment) { $1 }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error

@@ -1,0 +1,497 @@
+// The kernels themselves, written once and included by one file per CPU level, which sets the target
+// (a `#pragma clang attribute` around the include) and names the table (KERNEL_TABLE).
+//
+// Bits: the same on every level. Channels are independent lanes, so the vector width changes nothing;
+// each value goes through the same IEEE operations in the order written (C evaluates left to right, as
+// Swift did when these kernels were Swift), and FP_CONTRACT OFF keeps clang from fusing a multiply and
+// an add, which only some levels could do.
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+// The vectors never cross a function boundary (every helper is inlined), so their calling convention does not matter.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#include "KernelTable.h"
+#include <stdint.h>
+#include <string.h>
+
+// 16 channels at a time, whatever the level: one AVX-512 register, two AVX2 ones, four SSE2 ones.
+#define LANES 16
+typedef float Vector __attribute__((vector_size(LANES * sizeof(float))));
+typedef int32_t VectorMask __attribute__((vector_size(LANES * sizeof(float))));
+
+#define KERNEL static inline __attribute__((always_inline))
+
+// `lanes` floats from `p`, zeros in the lanes beyond (the last group of a channel count that is not a
+// multiple of 16). With `lanes` a constant 16, a plain unaligned load.
+KERNEL Vector load(const float *p, long lanes) {
+    Vector v = {0};
+    memcpy(&v, p, (size_t)lanes * sizeof(float));
+    return v;
+}
+
+KERNEL void store(float *p, Vector v, long lanes) { memcpy(p, &v, (size_t)lanes * sizeof(float)); }
+
+// max(v, 0), with NaN and −0 to +0 (as `v > 0 ? v : 0`).
+KERNEL Vector relu(Vector v) { return (Vector)((VectorMask)v & (VectorMask)(v > 0)); }
+
+// Runs `body(channel, lanes)` over 0..<channels: whole groups of 16 (with `lanes` a constant the
+// loads and stores compile to single instructions), then the rest.
+#define FOR_CHANNEL_GROUPS(channels, body)                                                       \
+    do {                                                                                         \
+        long channel_ = 0;                                                                       \
+        for (; channel_ + LANES <= (channels); channel_ += LANES) body(channel_, LANES);         \
+        if (channel_ < (channels)) body(channel_, (channels) - channel_);                        \
+    } while (0)
+
+// MARK: - F(4×4, 3×3) (Lavin & Gray 2016, points 0, ±1, ±2, ∞): 6×6 input tiles, 4×4 output tiles
+//
+//     Bᵀ = [4  0 −5  0  1  0;   G = [ 1/4     0     0 ;   Aᵀ = [1  1  1  1  1  0;
+//           0 −4 −4  1  1  0;        −1/6  −1/6  −1/6 ;         0  1 −1  2 −2  0;
+//           0  4 −4 −1  1  0;        −1/6   1/6  −1/6 ;         0  1  1  4  4  0;
+//           0 −2 −1  2  1  0;        1/24  1/12   1/6 ;         0  1 −1  8 −8  1]
+//           0  2 −1 −2  1  0;        1/24 −1/12   1/6 ;
+//           0  4  0 −5  0  1]          0     0     1  ]
+//
+// Every 2-D transform is its 1-D transform applied to the columns, then to the rows.
+
+// Bᵀ d for a column of six values.
+KERNEL void input6(const Vector d[6], Vector out[6]) {
+    Vector a = d[4] - d[2] * 4.0f, b = d[1] * 4.0f - d[3];
+    Vector c = d[4] - d[2], e = (d[1] - d[3]) * 2.0f;
+    out[0] = d[0] * 4.0f - d[2] * 5.0f + d[4];
+    out[1] = a - b;
+    out[2] = a + b;
+    out[3] = c - e;
+    out[4] = c + e;
+    out[5] = d[1] * 4.0f - d[3] * 5.0f + d[5];
+}
+
+// Aᵀ m for a column of six values.
+KERNEL void output6(const Vector m[6], Vector out[4]) {
+    Vector sum12 = m[1] + m[2], difference12 = m[1] - m[2], sum34 = m[3] + m[4], difference34 = m[3] - m[4];
+    out[0] = m[0] + sum12 + sum34;
+    out[1] = difference12 + difference34 * 2.0f;
+    out[2] = sum12 + sum34 * 4.0f;
+    out[3] = difference12 + difference34 * 8.0f + m[5];
+}
+
+// A y for a column of four values: the adjoint of output6.
+KERNEL void outputGradient6(const Vector y[4], Vector out[6]) {
+    Vector even1 = y[0] + y[2], odd1 = y[1] + y[3];
+    Vector even2 = y[0] + y[2] * 4.0f, odd2 = y[1] * 2.0f + y[3] * 8.0f;
+    out[0] = y[0];
+    out[1] = even1 + odd1;
+    out[2] = even1 - odd1;
+    out[3] = even2 + odd2;
+    out[4] = even2 - odd2;
+    out[5] = y[3];
+}
+
+// G g for a column of three values.
+KERNEL void kernel6(const Vector g[3], Vector out[6]) {
+    Vector outer = g[0] + g[2], outerWeighted = g[0] * (1.0f / 24.0f) + g[2] * (1.0f / 6.0f), middle = g[1] * (1.0f / 12.0f);
+    out[0] = g[0] * (1.0f / 4.0f);
+    out[1] = -(outer + g[1]) * (1.0f / 6.0f);
+    out[2] = -(outer - g[1]) * (1.0f / 6.0f);
+    out[3] = outerWeighted + middle;
+    out[4] = outerWeighted - middle;
+    out[5] = g[2];
+}
+
+// Gᵀ u for a column of six values: the adjoint of kernel6.
+KERNEL void kernelGradient6(const Vector u[6], Vector out[3]) {
+    Vector sum12 = u[1] + u[2], difference12 = u[2] - u[1], sum34 = u[3] + u[4], difference34 = u[3] - u[4];
+    out[0] = u[0] * (1.0f / 4.0f) - sum12 * (1.0f / 6.0f) + sum34 * (1.0f / 24.0f);
+    out[1] = difference12 * (1.0f / 6.0f) + difference34 * (1.0f / 12.0f);
+    out[2] = sum34 * (1.0f / 6.0f) - sum12 * (1.0f / 6.0f) + u[5];
+}
+
+// MARK: - F(2×2, 3×3): 4×4 input tiles, 2×2 output tiles
+//
+//     Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 −1 −1]
+
+// Bᵀ d for a column of four values.
+KERNEL void input4(const Vector d[4], Vector out[4]) {
+    out[0] = d[0] - d[2];
+    out[1] = d[1] + d[2];
+    out[2] = d[2] - d[1];
+    out[3] = d[1] - d[3];
+}
+
+// Aᵀ m for a column of four values.
+KERNEL void output4(const Vector m[4], Vector out[2]) {
+    out[0] = m[0] + m[1] + m[2];
+    out[1] = m[1] - m[2] - m[3];
+}
+
+// A y for a column of two values: the adjoint of output4.
+KERNEL void outputGradient4(const Vector y[2], Vector out[4]) {
+    out[0] = y[0];
+    out[1] = y[0] + y[1];
+    out[2] = y[0] - y[1];
+    out[3] = -y[1];
+}
+
+// G g for a column of three values.
+KERNEL void kernel4(const Vector g[3], Vector out[4]) {
+    out[0] = g[0];
+    out[1] = (g[0] + g[1] + g[2]) * 0.5f;
+    out[2] = (g[0] - g[1] + g[2]) * 0.5f;
+    out[3] = g[2];
+}
+
+// Gᵀ u for a column of four values: the adjoint of kernel4.
+KERNEL void kernelGradient4(const Vector u[4], Vector out[3]) {
+    Vector half = (u[1] + u[2]) * 0.5f;
+    out[0] = u[0] + half;
+    out[1] = (u[1] - u[2]) * 0.5f;
+    out[2] = half + u[3];
+}
+
+// MARK: - Both sizes: columns, then rows
+
+// The 2-D transform of one tile, for one group of channels: `in[i][j]` (rows × columns) becomes
+// `out[i][j]` (outRows × outColumns) as `T in Tᵀ`, T being `transform` (columns in, outRows out).
+#define TRANSFORM_2D(transform, in, rows, columns, out, outRows, outColumns)                \
+    do {                                                                                    \
+        Vector column_[rows], image_[columns][outRows];                                     \
+        for (int j = 0; j < (columns); j++) {                                               \
+            for (int i = 0; i < (rows); i++) column_[i] = in[i][j];                         \
+            transform(column_, image_[j]);                                                  \
+        }                                                                                   \
+        for (int i = 0; i < (outRows); i++) {                                               \
+            Vector row_[columns];                                                           \
+            for (int j = 0; j < (columns); j++) row_[j] = image_[j][i];                     \
+            transform(row_, out[i]);                                                        \
+        }                                                                                   \
+    } while (0)
+
+KERNEL void inputTile4x4(const float *corner, long rowStride, long columnStride, float *destination, long elementStride,
+                         long channel, long lanes) {
+    Vector d[6][6], v[6][6];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) d[i][j] = load(corner + i * rowStride + j * columnStride + channel, lanes);
+    TRANSFORM_2D(input6, d, 6, 6, v, 6, 6);
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) store(destination + (6 * i + j) * elementStride + channel, v[i][j], lanes);
+}
+
+KERNEL void inputTile2x2(const float *corner, long rowStride, long columnStride, float *destination, long elementStride,
+                         long channel, long lanes) {
+    Vector d[4][4], v[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) d[i][j] = load(corner + i * rowStride + j * columnStride + channel, lanes);
+    TRANSFORM_2D(input4, d, 4, 4, v, 4, 4);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) store(destination + (4 * i + j) * elementStride + channel, v[i][j], lanes);
+}
+
+static void winograd_input(int tile, const float *padded, long paddedWidth, long tileRows, long tileColumns, long channels,
+                           float *transformed, long elementStride) {
+    const long rowStride = paddedWidth * channels;
+    for (long tileRow = 0; tileRow < tileRows; tileRow++) {
+        for (long tileColumn = 0; tileColumn < tileColumns; tileColumn++) {
+            const float *corner = padded + (tile * tileRow * paddedWidth + tile * tileColumn) * channels;
+            float *destination = transformed + (tileRow * tileColumns + tileColumn) * channels;
+#define INPUT_4(channel, lanes) inputTile4x4(corner, rowStride, channels, destination, elementStride, channel, lanes)
+#define INPUT_2(channel, lanes) inputTile2x2(corner, rowStride, channels, destination, elementStride, channel, lanes)
+            if (tile == 4) FOR_CHANNEL_GROUPS(channels, INPUT_4);
+            else FOR_CHANNEL_GROUPS(channels, INPUT_2);
+#undef INPUT_4
+#undef INPUT_2
+        }
+    }
+}
+
+// Writes the `rows × columns` of `y` inside the plane, plus bias and ReLU.
+KERNEL void finishTile(Vector y[4][4], float *corner, long rowStride, long columnStride, long rows, long columns,
+                       const float *bias, int applyRelu, long channel, long lanes) {
+    Vector biasValue = bias ? load(bias + channel, lanes) : (Vector){0};
+    for (long i = 0; i < rows; i++) {
+        for (long j = 0; j < columns; j++) {
+            Vector value = y[i][j];
+            if (bias) value = value + biasValue;
+            store(corner + i * rowStride + j * columnStride + channel, applyRelu ? relu(value) : value, lanes);
+        }
+    }
+}
+
+KERNEL void outputTile4x4(const float *source, long elementStride, float *corner, long rowStride, long columnStride,
+                          long rows, long columns, const float *bias, int applyRelu, long channel, long lanes) {
+    Vector m[6][6], y[4][4];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) m[i][j] = load(source + (6 * i + j) * elementStride + channel, lanes);
+    TRANSFORM_2D(output6, m, 6, 6, y, 4, 4);
+    finishTile(y, corner, rowStride, columnStride, rows, columns, bias, applyRelu, channel, lanes);
+}
+
+KERNEL void outputTile2x2(const float *source, long elementStride, float *corner, long rowStride, long columnStride,
+                          long rows, long columns, const float *bias, int applyRelu, long channel, long lanes) {
+    Vector m[4][4], y[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) m[i][j] = load(source + (4 * i + j) * elementStride + channel, lanes);
+    TRANSFORM_2D(output4, m, 4, 4, y, 2, 2);
+    finishTile(y, corner, rowStride, columnStride, rows, columns, bias, applyRelu, channel, lanes);
+}
+
+static void winograd_output(int tile, const float *products, long elementStride, long tileRows, long tileColumns,
+                            float *plane, long height, long width, long channels, const float *bias, int applyRelu) {
+    const long rowStride = width * channels;
+    for (long tileRow = 0; tileRow < tileRows; tileRow++) {
+        for (long tileColumn = 0; tileColumn < tileColumns; tileColumn++) {
+            const long row = tile * tileRow, column = tile * tileColumn;
+            const long rows = height - row < tile ? height - row : tile, columns = width - column < tile ? width - column : tile;
+            const float *source = products + (tileRow * tileColumns + tileColumn) * channels;
+            float *corner = plane + (row * width + column) * channels;
+#define OUTPUT_4(channel, lanes) \
+    outputTile4x4(source, elementStride, corner, rowStride, channels, rows, columns, bias, applyRelu, channel, lanes)
+#define OUTPUT_2(channel, lanes) \
+    outputTile2x2(source, elementStride, corner, rowStride, channels, rows, columns, bias, applyRelu, channel, lanes)
+            if (tile == 4) FOR_CHANNEL_GROUPS(channels, OUTPUT_4);
+            else FOR_CHANNEL_GROUPS(channels, OUTPUT_2);
+#undef OUTPUT_4
+#undef OUTPUT_2
+        }
+    }
+}
+
+// The tile's output gradient, zero past the plane's edge.
+KERNEL void loadGradientTile(const float *corner, long rowStride, long columnStride, long rows, long columns, int tile,
+                             Vector y[4][4], long channel, long lanes) {
+    for (int i = 0; i < tile; i++)
+        for (int j = 0; j < tile; j++)
+            y[i][j] = i < rows && j < columns ? load(corner + i * rowStride + j * columnStride + channel, lanes) : (Vector){0};
+}
+
+KERNEL void outputGradientTile4x4(const float *corner, long rowStride, long columnStride, long rows, long columns,
+                                  float *destination, long elementStride, long channel, long lanes) {
+    Vector y[4][4], v[6][6];
+    loadGradientTile(corner, rowStride, columnStride, rows, columns, 4, y, channel, lanes);
+    TRANSFORM_2D(outputGradient6, y, 4, 4, v, 6, 6);
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) store(destination + (6 * i + j) * elementStride + channel, v[i][j], lanes);
+}
+
+KERNEL void outputGradientTile2x2(const float *corner, long rowStride, long columnStride, long rows, long columns,
+                                  float *destination, long elementStride, long channel, long lanes) {
+    Vector y[4][4], v[4][4];
+    loadGradientTile(corner, rowStride, columnStride, rows, columns, 2, y, channel, lanes);
+    TRANSFORM_2D(outputGradient4, y, 2, 2, v, 4, 4);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) store(destination + (4 * i + j) * elementStride + channel, v[i][j], lanes);
+}
+
+static void winograd_output_gradient(int tile, const float *plane, long height, long width, long channels, long tileRows,
+                                     long tileColumns, float *transformed, long elementStride) {
+    const long rowStride = width * channels;
+    for (long tileRow = 0; tileRow < tileRows; tileRow++) {
+        for (long tileColumn = 0; tileColumn < tileColumns; tileColumn++) {
+            const long row = tile * tileRow, column = tile * tileColumn;
+            const long rows = height - row < tile ? height - row : tile, columns = width - column < tile ? width - column : tile;
+            const float *corner = plane + (row * width + column) * channels;
+            float *destination = transformed + (tileRow * tileColumns + tileColumn) * channels;
+#define GRADIENT_4(channel, lanes) \
+    outputGradientTile4x4(corner, rowStride, channels, rows, columns, destination, elementStride, channel, lanes)
+#define GRADIENT_2(channel, lanes) \
+    outputGradientTile2x2(corner, rowStride, channels, rows, columns, destination, elementStride, channel, lanes)
+            if (tile == 4) FOR_CHANNEL_GROUPS(channels, GRADIENT_4);
+            else FOR_CHANNEL_GROUPS(channels, GRADIENT_2);
+#undef GRADIENT_4
+#undef GRADIENT_2
+        }
+    }
+}
+
+KERNEL void kernelTile(int tile, const float *kernel, long tapStride, int rotated, float *destination, long elementStride,
+                       long channel, long lanes) {
+    Vector g[3][3], u[6][6];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) g[i][j] = load(kernel + (rotated ? 8 - (3 * i + j) : 3 * i + j) * tapStride + channel, lanes);
+    const int side = tile + 2;
+    if (tile == 4) TRANSFORM_2D(kernel6, g, 3, 3, u, 6, 6);
+    else TRANSFORM_2D(kernel4, g, 3, 3, u, 4, 4);
+    for (int i = 0; i < side; i++)
+        for (int j = 0; j < side; j++) store(destination + (side * i + j) * elementStride + channel, u[i][j], lanes);
+}
+
+static void winograd_kernel(int tile, const float *kernel, long tapStride, int rotated, float *transformed, long elementStride,
+                            long channels) {
+#define KERNEL_GROUP(channel, lanes) kernelTile(tile, kernel, tapStride, rotated, transformed, elementStride, channel, lanes)
+    FOR_CHANNEL_GROUPS(channels, KERNEL_GROUP);
+#undef KERNEL_GROUP
+}
+
+KERNEL void kernelGradientTile(int tile, const float *source, long elementStride, float *destination, long tapStride,
+                               long channel, long lanes) {
+    const int side = tile + 2;
+    Vector u[6][6], g[3][3];
+    for (int i = 0; i < side; i++)
+        for (int j = 0; j < side; j++) u[i][j] = load(source + (side * i + j) * elementStride + channel, lanes);
+    if (tile == 4) TRANSFORM_2D(kernelGradient6, u, 6, 6, g, 3, 3);
+    else TRANSFORM_2D(kernelGradient4, u, 4, 4, g, 3, 3);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) store(destination + (3 * i + j) * tapStride + channel, g[i][j], lanes);
+}
+
+static void winograd_kernel_gradient(int tile, const float *transformed, long elementStride, float *kernelGradient,
+                                     long tapStride, long channels) {
+#define GRADIENT_GROUP(channel, lanes) kernelGradientTile(tile, transformed, elementStride, kernelGradient, tapStride, channel, lanes)
+    FOR_CHANNEL_GROUPS(channels, GRADIENT_GROUP);
+#undef GRADIENT_GROUP
+}
+
+// MARK: - Fixed point
+
+// 1.5·2^52: adding it to a double of magnitude below 2^51 rounds it to the nearest integer (ties to
+// even) and leaves that integer in the low mantissa bits, where subtracting the constant's own bit
+// pattern reads it out: a conversion that vectorises without AVX-512's.
+static const double roundingConstant = 6755399441055744.0;
+
+typedef float Floats8 __attribute__((vector_size(8 * sizeof(float))));
+typedef double Doubles8 __attribute__((vector_size(8 * sizeof(double))));
+typedef int64_t Integers8 __attribute__((vector_size(8 * sizeof(int64_t))));
+typedef uint64_t Unsigned8 __attribute__((vector_size(8 * sizeof(uint64_t))));
+
+// Eight values at a time; unsigned integer arithmetic in effect (vector integer overflow wraps), so a
+// sum past the range wraps and is then refused instead of being undefined.
+KERNEL int roundGroups(const float *values, long count, int64_t *sums, double scale, double limit, int adding) {
+    Integers8 constantBits;
+    memcpy(&constantBits, &(Doubles8){roundingConstant, roundingConstant, roundingConstant, roundingConstant,
+                                      roundingConstant, roundingConstant, roundingConstant, roundingConstant},
+           sizeof constantBits);
+    Integers8 inRange = ~(Integers8){0};
+    for (long i = 0; i + 8 <= count; i += 8) {
+        Floats8 floats;
+        memcpy(&floats, values + i, sizeof floats);
+        Doubles8 scaled = __builtin_convertvector(floats, Doubles8) * scale;
+        // Both comparisons are false for NaN.
+        inRange &= (scaled < limit) & (scaled > -limit);
+        Integers8 integers = (Integers8)(scaled + roundingConstant) - constantBits;
+        if (adding) {
+            Integers8 previous;
+            memcpy(&previous, sums + i, sizeof previous);
+            integers += previous;
+        }
+        memcpy(sums + i, &integers, sizeof integers);
+    }
+    for (int lane = 0; lane < 8; lane++) {
+        if (!inRange[lane]) return 0;
+    }
+    return 1;
+}
+
+static int fixed_point_round(const float *values, long count, int64_t *sums, double scale, double limit, int adding) {
+    int inRange = adding ? roundGroups(values, count, sums, scale, limit, 1) : roundGroups(values, count, sums, scale, limit, 0);
+    for (long i = count - count % 8; i < count; i++) {
+        double scaled = (double)values[i] * scale;
+        inRange &= scaled < limit && scaled > -limit;
+        uint64_t bits, constantBits;
+        double shifted = scaled + roundingConstant;
+        memcpy(&bits, &shifted, sizeof bits);
+        memcpy(&constantBits, &roundingConstant, sizeof constantBits);
+        sums[i] = (int64_t)((adding ? (uint64_t)sums[i] : 0) + (bits - constantBits));
+    }
+    return inRange;
+}
+
+// Σ = first[i] + second[i] (wrapping, as the allreduce's integer sums), then Float(Double(Σ) · inverseScale).
+// Double(Σ) is computed exactly rounded without a scalar conversion per lane (x86-64 has a vector one
+// only with AVX-512 DQ): Σ = hi·2³² + lo, both halves exact as doubles (each put into the mantissa of a
+// power of two, which is then subtracted), so their sum is rounded once, as Double(Σ) is.
+KERNEL Doubles8 exactDoubles(Integers8 x) {
+    Integers8 high = x >> 32, low = x & 0xFFFFFFFF;
+    Integers8 lowBits = low | 0x4330000000000000, highBits = high + 0x4338000000000000;
+    Doubles8 lowDouble, highDouble;
+    memcpy(&lowDouble, &lowBits, sizeof lowDouble);
+    memcpy(&highDouble, &highBits, sizeof highDouble);
+    return (highDouble - 0x1.8p52) * 0x1p32 + (lowDouble - 0x1p52);
+}
+
+KERNEL void valuesOfSums(const int64_t *first, const int64_t *second, long lanes, double inverseScale, float *values) {
+    Unsigned8 sums = {0}, more = {0};
+    memcpy(&sums, first, (size_t)lanes * sizeof(int64_t));
+    if (second) {
+        memcpy(&more, second, (size_t)lanes * sizeof(int64_t));
+        sums += more;
+    }
+    Floats8 floats = __builtin_convertvector(exactDoubles((Integers8)sums) * inverseScale, Floats8);
+    memcpy(values, &floats, (size_t)lanes * sizeof(float));
+}
+
+static void fixed_point_values(const int64_t *first, const int64_t *second, long count, double inverseScale, float *values) {
+    long i = 0;
+    for (; i + 8 <= count; i += 8) valuesOfSums(first + i, second ? second + i : NULL, 8, inverseScale, values + i);
+    if (i < count) valuesOfSums(first + i, second ? second + i : NULL, count - i, inverseScale, values + i);
+}
+
+// MARK: - Optimiser updates (Optimizer.swift gives the formulas)
+
+KERNEL Vector splat(float value) { return (Vector){0} + value; }
+
+// The gradient with the regularisers' part added: g + l1 · sign(θ) + 2 l2 · θ.
+KERNEL Vector regularized(Vector gradient, Vector theta, const float *l1, const float *twiceL2, long index, long lanes) {
+    if (!l1) return gradient;
+    Vector sign = (Vector)(((VectorMask)splat(1) & (VectorMask)(theta > 0)) | ((VectorMask)splat(-1) & (VectorMask)(theta < 0)));
+    return gradient + load(l1 + index, lanes) * sign + load(twiceL2 + index, lanes) * theta;
+}
+
+KERNEL void updateGroup(const TandemOptimizerStep *step, float *theta, float *m, float *v, const float *gradient,
+                        const float *l1, const float *twiceL2, long index, long lanes) {
+    Vector value = load(theta + index, lanes);
+    Vector g = regularized(load(gradient + index, lanes), value, l1, twiceL2, index, lanes);
+    switch (step->kind) {
+    case TandemOptimizerAdam: {
+        Vector previousMean = load(m + index, lanes), previousVariance = load(v + index, lanes);
+        Vector mean = previousMean + (g - previousMean) * step->oneMinusBeta1;
+        Vector variance = previousVariance + (g * g - previousVariance) * step->oneMinusBeta2;
+        store(m + index, mean, lanes);
+        store(v + index, variance, lanes);
+        if (step->decays) value = value - value * step->decay;
+        store(theta + index, value - (mean * step->stepSize) / (__builtin_elementwise_sqrt(variance) + step->epsilon), lanes);
+        break;
+    }
+    case TandemOptimizerSGD: {
+        if (step->momentum == 0) {
+            store(theta + index, value - step->learningRate * g, lanes);
+            break;
+        }
+        Vector updated = step->momentum * load(m + index, lanes) - step->learningRate * g;
+        store(m + index, updated, lanes);
+        store(theta + index, value + (step->nesterov ? step->momentum * updated - step->learningRate * g : updated), lanes);
+        break;
+    }
+    case TandemOptimizerRMSprop: {
+        Vector average = step->rho * load(v + index, lanes) + (1 - step->rho) * (g * g);
+        store(v + index, average, lanes);
+        Vector increment = (step->learningRate * g) / __builtin_elementwise_sqrt(average + step->epsilon);
+        if (step->momentum > 0) {
+            Vector velocity = step->momentum * load(m + index, lanes) + increment;
+            store(m + index, velocity, lanes);
+            store(theta + index, value - velocity, lanes);
+        } else {
+            store(theta + index, value - increment, lanes);
+        }
+        break;
+    }
+    }
+}
+
+static void optimizer_update(const TandemOptimizerStep *settings, float *theta, float *m, float *v, const float *gradient,
+                             const float *l1, const float *twiceL2, long count) {
+    // A copy the stores to the weights cannot alias, so its fields stay in registers.
+    const TandemOptimizerStep step = *settings;
+#define UPDATE_GROUP(index, lanes) updateGroup(&step, theta, m, v, gradient, l1, twiceL2, index, lanes)
+    FOR_CHANNEL_GROUPS(count, UPDATE_GROUP);
+#undef UPDATE_GROUP
+}
+
+const KernelTable KERNEL_TABLE = {
+    .winograd_input = winograd_input,
+    .winograd_output = winograd_output,
+    .winograd_output_gradient = winograd_output_gradient,
+    .winograd_kernel = winograd_kernel,
+    .winograd_kernel_gradient = winograd_kernel_gradient,
+    .fixed_point_round = fixed_point_round,
+    .fixed_point_values = fixed_point_values,
+    .optimizer_update = optimizer_update,
+};

@@ -1,0 +1,26 @@
+// The kernels of one CPU level, as KernelBodies.h defines them (internal to CTandemKernels).
+#ifndef TANDEM_KERNEL_TABLE_H
+#define TANDEM_KERNEL_TABLE_H
+
+#include "tandem_kernels.h"
+
+typedef struct KernelTable {
+    void (*_Nonnull winograd_input)(int, const float *_Nonnull, long, long, long, long, float *_Nonnull, long);
+    void (*_Nonnull winograd_output)(int, const float *_Nonnull, long, long, long, float *_Nonnull, long, long, long,
+                                     const float *_Nullable, int);
+    void (*_Nonnull winograd_output_gradient)(int, const float *_Nonnull, long, long, long, long, long, float *_Nonnull, long);
+    void (*_Nonnull winograd_kernel)(int, const float *_Nonnull, long, int, float *_Nonnull, long, long);
+    void (*_Nonnull winograd_kernel_gradient)(int, const float *_Nonnull, long, float *_Nonnull, long, long);
+    int (*_Nonnull fixed_point_round)(const float *_Nonnull, long, int64_t *_Nonnull, double, double, int);
+    void (*_Nonnull fixed_point_values)(const int64_t *_Nonnull, const int64_t *_Nullable, long, double, float *_Nonnull);
+    void (*_Nonnull optimizer_update)(const TandemOptimizerStep *_Nonnull, float *_Nonnull, float *_Nonnull, float *_Nonnull,
+                                      const float *_Nonnull, const float *_Nullable, const float *_Nullable, long);
+} KernelTable;
+
+extern const KernelTable tandem_portable_kernels;
+#if defined(__x86_64__)
+extern const KernelTable tandem_avx2_kernels;
+extern const KernelTable tandem_avx512_kernels;
+#endif
+
+#endif

@@ -1,0 +1,97 @@
+import Testing
+@testable import TandemCore
+
+/// The C kernels compiled per CPU level (portable, AVX2, AVX-512) give the same bits as one another,
+/// on channel and element counts that are and are not multiples of the vector width, so a level
+/// changes only speed. Each test runs the same work at every level this processor has (switching the
+/// level in this process) and compares every float bit for bit with the portable level's.
+@Suite(.serialized)
+struct KernelLevelTests {
+    static let levels = KernelLevel.allCases.filter(\.isSupported)
+
+    /// `body`'s result at every level this CPU runs, keyed by level; the level in use is restored after.
+    static func atEveryLevel<Result>(_ body: () -> Result) -> [(KernelLevel, Result)] {
+        let original = KernelLevel.current
+        defer { original.use() }
+        return levels.map { level in
+            #expect(level.use())
+            return (level, body())
+        }
+    }
+
+    static func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+
+    /// Every level's result equals the first level's (portable), element for element.
+    static func expectAgreement<Element: Equatable>(_ results: [(KernelLevel, [Element])]) {
+        for (level, result) in results.dropFirst() {
+            let differing = zip(result, results[0].1).filter { $0 != $1 }.count
+            #expect(result.count == results[0].1.count && differing == 0,
+                    "\(level): \(differing) of \(result.count) values differ from \(results[0].0)'s")
+        }
+    }
+
+    @Test("Winograd F(2×2) and F(4×4) convolutions, forward and backward, with ReLU and bias, agree bit for bit at every level",
+          arguments: [ConvolutionAlgorithm.winograd, .winograd4x4], [(channels: 3, filters: 5), (channels: 16, filters: 16), (channels: 19, filters: 37)])
+    func winogradAgrees(algorithm: ConvolutionAlgorithm, shape: (channels: Int, filters: Int)) throws {
+        // 7×9: edge tiles on both sides for either tile size.
+        let layer = try Conv2D(inputShape: TensorShape(height: 7, width: 9, channels: shape.channels), filters: shape.filters,
+                               kernelSize: 3, padding: .same, activation: .relu, algorithm: algorithm)
+        let results = Self.atEveryLevel { () -> [UInt32] in
+            let harness = LayerHarness(layer, count: 3, seed: 11)
+            let output = harness.forward()
+            let gradients = harness.backward(outputGradient: randomValues(output.count, seed: 12))
+            return Self.bits(output) + Self.bits(gradients.input) + Self.bits(gradients.parameters)
+        }
+        Self.expectAgreement(results)
+    }
+
+    @Test("Fixed-point rounding (storing and adding) and the conversion back agree bit for bit at every level, out-of-range values included",
+          arguments: [1, 8, 13, 1000])
+    func fixedPointAgrees(count: Int) {
+        let format = FixedPointFormat.gradient(addends: 64)
+        let outOfRange = count > 8 ? [Float.nan, .infinity, Float(format.limit) * 2] : []
+        let results = Self.atEveryLevel { () -> [Int64] in
+            var values = randomValues(count, seed: UInt64(count), scale: 1000), outcome: [Int64] = []
+            for (index, bad) in ([nil] + outOfRange.map(Optional.some)).enumerated() {
+                if let bad { values[index * 3 % count] = bad }
+                let sums = AlignedBuffer<Int64>(count: count), floats = FloatBuffer(count: count)
+                let stored = format.store(values, count: count, into: sums.pointer)
+                let added = format.accumulate(values, count: count, into: sums.pointer)
+                #expect(stored == added && stored == (bad == nil))
+                format.convert(sums.pointer, sums.pointer, count: count, to: floats.pointer)
+                outcome += sums.array + floats.array.map { Int64($0.bitPattern) } + [stored ? 1 : 0]
+            }
+            return outcome
+        }
+        Self.expectAgreement(results)
+    }
+
+    @Test("Each optimiser's update (from floats and from exact sums), with regularisers and frozen weights, agrees bit for bit at every level",
+          arguments: OptimizerSettings.Kind.allCases)
+    func optimizerAgrees(kind: OptimizerSettings.Kind) {
+        let count = 1037
+        var settings = OptimizerSettings()
+        settings.kind = kind
+        settings.momentum = 0.9
+        settings.nesterov = kind == .sgd
+        let format = FixedPointFormat.gradient(addends: 8)
+        let gradient = randomValues(count, seed: 3, scale: 0.1)
+        let sums = AlignedBuffer<Int64>(count: count)
+        _ = format.store(gradient, count: count, into: sums.pointer)
+        let results = Self.atEveryLevel { () -> [UInt32] in
+            let optimizer = Optimizer(parameterCount: count, settings: settings, trainableRanges: [0..<500, 600..<count],
+                                      regularization: [(weights: 100..<700, regularizer: Regularizer(l1: 0.01, l2: 0.001))])
+            let parameters = FloatBuffer(randomValues(count, seed: 4))
+            for _ in 0..<3 { optimizer.update(parameters: parameters, gradient: gradient, learningRate: 0.01) }
+            for _ in 0..<3 {
+                optimizer.beginStep()
+                // Two shares, as two ranks would update them.
+                optimizer.update(parameters.pointer, exactSums: sums.pointer, nil, format: format, range: 0..<300, learningRate: 0.01)
+                optimizer.update(parameters.pointer, exactSums: sums.pointer + 300, sums.pointer + 300, format: format,
+                                 range: 300..<count, learningRate: 0.01)
+            }
+            return Self.bits(parameters.array) + Self.bits(optimizer.firstMoment.array) + Self.bits(optimizer.secondMoment.array)
+        }
+        Self.expectAgreement(results)
+    }
+}
