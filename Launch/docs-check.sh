@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 graphs=.build-docs/symbol-graphs
 archive=${1:-.build-docs/Tandem.doccarchive}
 rm -rf "$graphs" && mkdir -p "$graphs"
+# The graphs are written when the module compiles: make it compile even if nothing changed since the last check.
+touch Sources/Tandem/*.swift
 swift build --scratch-path .build-docs --target Tandem \
     -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$PWD/$graphs" -Xswiftc -symbol-graph-minimum-access-level -Xswiftc public >&2
 python3 - "$graphs/Tandem.symbols.json" <<'PY'

@@ -17,3 +17,26 @@ if [ "$library" != "$command" ]; then
     exit 1
 fi
 echo "library-check: Examples/TrainTutorial and tandem train agree: $library"
+
+# The same package as a versioned dependency, which is how a package of its own would name it: SwiftPM
+# refuses a dependency whose targets set unsafeFlags when it loads the package graph, so resolving this
+# commit through a file:// git URL at a tag, and loading the graph, proves that it can be depended on
+# by version (the build itself is the path dependency's above).
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+git clone -q --bare "$repository" "$scratch/Tandem.git"
+git -C "$scratch/Tandem.git" tag -l | xargs -r git -C "$scratch/Tandem.git" tag -d >/dev/null
+git -C "$scratch/Tandem.git" tag 1.0.0 "$(git rev-parse HEAD)"
+mkdir -p "$scratch/Versioned/Sources/TrainTutorial"
+cp Examples/TrainTutorial/Sources/TrainTutorial/main.swift "$scratch/Versioned/Sources/TrainTutorial/"
+cat > "$scratch/Versioned/Package.swift" <<PACKAGE
+// swift-tools-version:6.0
+import PackageDescription
+let package = Package(
+    name: "Versioned",
+    dependencies: [.package(url: "file://$scratch/Tandem.git", exact: "1.0.0")],
+    targets: [.executableTarget(name: "TrainTutorial", dependencies: [.product(name: "Tandem", package: "Tandem")])]
+)
+PACKAGE
+(cd "$scratch/Versioned" && swift package resolve >&2 && swift package show-dependencies >&2)
+echo "library-check: Tandem $(git rev-parse --short HEAD) resolves as a versioned dependency (file:// URL, tag 1.0.0)"

@@ -38,8 +38,9 @@ public final class TrainedModel {
 
     /// The loss and accuracy on `data`'s test set (or, with `validationSplit`, the training data held out
     /// as the run held it out), in the blocks the run evaluated in: the figures `tandem evaluate` gives.
-    public func evaluate(data: String = DatasetDirectory.defaultPath, validationSplit: Double? = nil) throws -> EvaluationSummary {
-        var source = DataSource(path: data)
+    /// `data` nil is Debian's Fashion-MNIST (`/usr/share/datasets/fashion-mnist`).
+    public func evaluate(data: String? = nil, validationSplit: Double? = nil) throws -> EvaluationSummary {
+        var source = DataSource(path: data ?? DatasetDirectory.defaultPath)
         source.validationSplit = validationSplit
         do {
             let (evaluator, _) = try restored.evaluator(on: source, communicator: SingleProcessCommunicator(), threads: WorkerThreads(count: 1))

@@ -46,17 +46,14 @@ public struct TrainingJob: Sendable {
     /// The tutorial's model on Debian's Fashion-MNIST, everything else at its default.
     public init() {}
 
-    /// Trains, collectively on every rank of `communicator`; by default MPI's world when the process was
-    /// started by a launcher (mpirun, srun; MPI initialised here unless the caller has), else this
-    /// process alone. `onEpoch` is called after every epoch, on every rank. Throws `TandemError` for a
-    /// problem with the model, the data, the settings or a checkpoint, on every rank, so no rank waits
-    /// for the others. A communicator made here is finalised at the end: under MPI, pass your own to run
-    /// more than one job in a process.
-    public func run(communicator: Communicator? = nil, onEpoch: (@Sendable (EpochSummary) -> Void)? = nil) throws -> TrainingResult {
-        let created = communicator == nil
-        let communicator = communicator ?? (LaunchEnvironment.isUnderLauncher ? MPICommunicator(stallTimeout: nil) : SingleProcessCommunicator())
-        // A communicator made here is finalised here (under MPI, once per process: one such job per process).
-        defer { if created { communicator.finalize() } }
+    /// Trains, collectively on every rank of `ranks`; by default `Ranks.launched()`, finalised at the end.
+    /// `onEpoch` is called after every epoch, on every rank. Throws `TandemError` for a problem with the
+    /// model, the data, the settings or a checkpoint, on every rank, so no rank waits for the others.
+    /// Under MPI, pass your own `Ranks` to run more than one job in a process.
+    public func run(on ranks: Ranks? = nil, onEpoch: (@Sendable (EpochSummary) -> Void)? = nil) throws -> TrainingResult {
+        let communicator = (ranks ?? Ranks.launched()).communicator
+        // Ranks made here are finalised here (under MPI, once per process: one such job per process).
+        defer { if ranks == nil { communicator.finalize() } }
         var request = TrainingRequest()
         request.model = ModelSource(model)
         var data = DataSource(path: self.data)

@@ -75,8 +75,8 @@ private struct BiasAndActivation: ChannelKernel {
 /// as EfficientNet and MobileNetV3 write them. Applied in place after the layer's linear output, which
 /// it keeps, after the layer's own saved values, for backward: these functions' derivatives need their
 /// input, not only their output.
-public struct TrailingActivation: Sendable, Equatable {
-    public let function: PointwiseFunction
+package struct TrailingActivation: Sendable, Equatable {
+    package let function: PointwiseFunction
 
     /// Floats kept for backward, for a block of `outputs` floats of output.
     func savedCount(outputs: Int) -> Int { outputs }

@@ -1,32 +1,32 @@
 /// An element-wise function on its own: Keras's `Activation` (any function `PointwiseFunction` knows;
 /// softmax as the last layer only), `ReLU` (max_value, negative_slope, threshold), `LeakyReLU`, `ELU`,
 /// and `Softmax` over the last axis (the last layer only).
-public struct ActivationLayer: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let function: PointwiseFunction
+package struct ActivationLayer: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let function: PointwiseFunction
     /// The Keras class it was built from, for `tandem summary`.
-    public let kind: String
+    package let kind: String
 
-    public var outputShape: TensorShape { inputShape }
-    public var summaryDetail: String { function.name }
-    public var outputActivation: PointwiseFunction { function }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { inputShape }
+    package var summaryDetail: String { function.name }
+    package var outputActivation: PointwiseFunction { function }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "activation", inputShape: TensorShape, function: PointwiseFunction, kind: String = "Activation") {
+    package init(name: String = "activation", inputShape: TensorShape, function: PointwiseFunction, kind: String = "Activation") {
         self.name = name
         self.inputShape = inputShape
         self.function = function
         self.kind = kind
     }
 
-    public init(name: String = "activation", inputShape: TensorShape, activation: KerasActivation) {
+    package init(name: String = "activation", inputShape: TensorShape, activation: KerasActivation) {
         self.init(name: name, inputShape: inputShape, function: PointwiseFunction(activation))
     }
 
-    public static let kerasClassNames = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"]
+    package static let kerasClassNames = ["Activation", "ReLU", "LeakyReLU", "ELU", "Softmax"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         let function: PointwiseFunction
         switch configuration.className {
         case "ReLU":
@@ -49,11 +49,11 @@ public struct ActivationLayer: KerasLayer {
         self.init(name: configuration.name, inputShape: inputShape, function: function, kind: configuration.className)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         function.forward(memory.input, into: memory.output, count: memory.count * inputShape.count)
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         function.backward(input: memory.input, output: memory.output, gradient: memory.outputGradient,
                           into: inputGradient, count: memory.count * inputShape.count)

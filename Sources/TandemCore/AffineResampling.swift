@@ -1,25 +1,25 @@
 /// Where an output pixel `(x, y)` reads its input: `(a0·x + a1·y + a2, b0·x + b1·y + b2)` (Keras's
 /// transform `[a0, a1, a2, b0, b1, b2, 0, 0]`).
-public struct AffineTransform: Sendable, Equatable {
-    public var a0, a1, a2, b0, b1, b2: Float
+package struct AffineTransform: Sendable, Equatable {
+    package var a0, a1, a2, b0, b1, b2: Float
 
-    public init(a0: Float, a1: Float, a2: Float, b0: Float, b1: Float, b2: Float) {
+    package init(a0: Float, a1: Float, a2: Float, b0: Float, b1: Float, b2: Float) {
         (self.a0, self.a1, self.a2, self.b0, self.b1, self.b2) = (a0, a1, a2, b0, b1, b2)
     }
 }
 
 /// How Keras's image augmentations (`RandomTranslation`, `RandomRotation`) read an image back after a
 /// geometric transform: TensorFlow's `ImageProjectiveTransformV3`, with its interpolations and fill modes.
-public struct AffineResampling: Sendable, Equatable {
-    public enum FillMode: String, Sendable { case reflect, wrap, nearest, constant }
-    public enum Interpolation: String, Sendable { case bilinear, nearest }
+package struct AffineResampling: Sendable, Equatable {
+    package enum FillMode: String, Sendable { case reflect, wrap, nearest, constant }
+    package enum Interpolation: String, Sendable { case bilinear, nearest }
 
-    public let shape: TensorShape
-    public let fillMode: FillMode
-    public let interpolation: Interpolation
-    public let fillValue: Float
+    package let shape: TensorShape
+    package let fillMode: FillMode
+    package let interpolation: Interpolation
+    package let fillValue: Float
 
-    public init(shape: TensorShape, fillMode: FillMode = .reflect, interpolation: Interpolation = .bilinear, fillValue: Float = 0) {
+    package init(shape: TensorShape, fillMode: FillMode = .reflect, interpolation: Interpolation = .bilinear, fillValue: Float = 0) {
         self.shape = shape
         self.fillMode = fillMode
         self.interpolation = interpolation
@@ -37,7 +37,7 @@ public struct AffineResampling: Sendable, Equatable {
     }
 
     /// One image through `transform`.
-    public func resample(_ input: UnsafePointer<Float>, transform: AffineTransform, into output: UnsafeMutablePointer<Float>) {
+    package func resample(_ input: UnsafePointer<Float>, transform: AffineTransform, into output: UnsafeMutablePointer<Float>) {
         let (height, width, channels) = (shape.height, shape.width, shape.channels)
         let (a0, a1, a2, b0, b1, b2) = (transform.a0, transform.a1, transform.a2, transform.b0, transform.b1, transform.b2)
         func pixel(_ row: Int, _ column: Int, _ channel: Int) -> Float {

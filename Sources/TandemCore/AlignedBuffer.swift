@@ -7,11 +7,11 @@ import Glibc
 /// Every large buffer in Tandem (parameters, gradients, Adam moments, activations, scratch, the
 /// fixed-point gradient sums) is one of these, allocated once before training so that the step itself
 /// never allocates.
-public final class AlignedBuffer<Element: Numeric & BitwiseCopyable>: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<Element>
-    public let count: Int
+package final class AlignedBuffer<Element: Numeric & BitwiseCopyable>: @unchecked Sendable {
+    package let pointer: UnsafeMutablePointer<Element>
+    package let count: Int
 
-    public init(count: Int) {
+    package init(count: Int) {
         precondition(count >= 0, "AlignedBuffer count must not be negative")
         var raw: UnsafeMutableRawPointer?
         // 64 bytes: one cache line, one AVX-512 register.
@@ -22,30 +22,30 @@ public final class AlignedBuffer<Element: Numeric & BitwiseCopyable>: @unchecked
         self.count = count
     }
 
-    public convenience init(_ values: [Element]) {
+    package convenience init(_ values: [Element]) {
         self.init(count: values.count)
         copy(from: values)
     }
 
     deinit { free(pointer) }
 
-    public var buffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+    package var buffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 
-    public subscript(index: Int) -> Element {
+    package subscript(index: Int) -> Element {
         get { pointer[index] }
         set { pointer[index] = newValue }
     }
 
-    public var array: [Element] { Array(buffer) }
+    package var array: [Element] { Array(buffer) }
 
-    public func fill(with value: Element) { pointer.update(repeating: value, count: count) }
+    package func fill(with value: Element) { pointer.update(repeating: value, count: count) }
 
-    public func copy(from values: [Element]) {
+    package func copy(from values: [Element]) {
         precondition(values.count == count, "AlignedBuffer.copy: \(values.count) values into \(count)")
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 }
 
-public typealias FloatBuffer = AlignedBuffer<Float>
+package typealias FloatBuffer = AlignedBuffer<Float>
 /// Sums in a `FixedPointFormat`: exact, so the same bits whatever order they were added in.
-public typealias FixedPointBuffer = AlignedBuffer<Int64>
+package typealias FixedPointBuffer = AlignedBuffer<Int64>

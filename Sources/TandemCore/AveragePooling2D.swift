@@ -1,32 +1,32 @@
 /// Average pooling; Keras's `AveragePooling2D` (pool size, strides, `valid` or `same` padding). A
 /// window clipped by `same` padding averages the input it covers, as TensorFlow does.
-public struct AveragePooling2D: KerasLayer {
-    public let name: String
+package struct AveragePooling2D: KerasLayer {
+    package let name: String
     let windows: PoolingWindows
 
-    public var inputShape: TensorShape { windows.input }
-    public var outputShape: TensorShape { windows.output }
-    public var poolSize: Extent2D { windows.size }
-    public var strides: Extent2D { windows.strides }
-    public var padding: Padding { windows.padding }
-    public var kind: String { "AveragePooling2D" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var inputShape: TensorShape { windows.input }
+    package var outputShape: TensorShape { windows.output }
+    package var poolSize: Extent2D { windows.size }
+    package var strides: Extent2D { windows.strides }
+    package var padding: Padding { windows.padding }
+    package var kind: String { "AveragePooling2D" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "average_pooling2d", inputShape: TensorShape, poolSize: Extent2D, strides: Extent2D? = nil,
+    package init(name: String = "average_pooling2d", inputShape: TensorShape, poolSize: Extent2D, strides: Extent2D? = nil,
                 padding: Padding = .valid) throws {
         self.name = name
         windows = try PoolingWindows(name: name, kind: "AveragePooling2D", inputShape: inputShape, size: poolSize,
                                      strides: strides ?? poolSize, padding: padding)
     }
 
-    public static let kerasClassNames = ["AveragePooling2D"]
+    package static let kerasClassNames = ["AveragePooling2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         name = configuration.name
         windows = try PoolingWindows(keras: configuration, inputShape: inputShape)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, rowStride = inputShape.width * channels
         for sample in 0..<memory.count {
             let input = memory.input + sample * inputShape.count, output = memory.output + sample * outputShape.count
@@ -40,7 +40,7 @@ public struct AveragePooling2D: KerasLayer {
     }
 
     /// Each output's gradient, divided by its window's size, is added to every element of the window.
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradients = memory.inputGradient else { return }
         let channels = inputShape.channels, rowStride = inputShape.width * channels
         inputGradients.update(repeating: 0, count: memory.count * inputShape.count)

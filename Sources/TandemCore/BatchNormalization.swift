@@ -12,20 +12,20 @@ import Foundation
 ///
 /// Weights, in Keras's order: `gamma` (if `scale`), `beta` (if `center`), then the non-trainable
 /// `moving_mean` and `moving_variance`.
-public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let momentum: Float
-    public let epsilon: Float
-    public let scale: Bool
-    public let center: Bool
+package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let momentum: Float
+    package let epsilon: Float
+    package let scale: Bool
+    package let center: Bool
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "BatchNormalization" }
-    public var channels: Int { inputShape.channels }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "BatchNormalization" }
+    package var channels: Int { inputShape.channels }
     var positions: Int { inputShape.height * inputShape.width }
 
-    public init(name: String = "batch_normalization", inputShape: TensorShape, momentum: Float = 0.99,
+    package init(name: String = "batch_normalization", inputShape: TensorShape, momentum: Float = 0.99,
                 epsilon: Float = 1e-3, scale: Bool = true, center: Bool = true) {
         self.name = name
         self.inputShape = inputShape
@@ -35,9 +35,9 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         self.center = center
     }
 
-    public static let kerasClassNames = ["BatchNormalization"]
+    package static let kerasClassNames = ["BatchNormalization"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.require("axis", isOneOf: [.number(-1), .number(3), .number(inputShape.isVector ? 1 : 3), .array([.number(-1)])])
         try configuration.require("renorm", isOneOf: [.bool(false)])
         try configuration.requireNormalizationDefaults()
@@ -47,7 +47,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
                   scale: try configuration.flag("scale", default: true), center: try configuration.flag("center", default: true))
     }
 
-    public var parameterBlocks: [ParameterBlock] {
+    package var parameterBlocks: [ParameterBlock] {
         (scale ? [ParameterBlock(name: "gamma", shape: [channels])] : [])
             + (center ? [ParameterBlock(name: "beta", shape: [channels])] : [])
             + [ParameterBlock(name: "moving_mean", shape: [channels], trainable: false),
@@ -60,13 +60,13 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     var movingVarianceOffset: Int { movingMeanOffset + channels }
 
     /// Inference: per channel, the multiplier and the offset of `y = x·a + b`.
-    public var preparedCount: Int { 2 * channels }
+    package var preparedCount: Int { 2 * channels }
     /// Training: x̂ of the block normalised, for its backward pass.
-    public func savedCount(samples: Int) -> Int { samples * inputShape.count }
+    package func savedCount(samples: Int) -> Int { samples * inputShape.count }
     /// Per-channel factors computed once per call.
-    public func scratchCount(samples: Int) -> Int { 3 * channels }
+    package func scratchCount(samples: Int) -> Int { 3 * channels }
 
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         let base = parameters.baseAddress!
         if let gammaOffset { (base + gammaOffset).update(repeating: 1, count: channels) }
         if let betaOffset { (base + betaOffset).update(repeating: 0, count: channels) }
@@ -99,18 +99,18 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         }
     }
 
-    public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
+    package func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
         affine(parameters: parameters, mean: parameters + movingMeanOffset, variance: parameters + movingVarianceOffset,
                into: prepared)
     }
 
     /// Inference: the moving statistics.
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         apply(memory.prepared, input: memory.input, output: memory.output, count: memory.count)
     }
 
     /// The gradient of the inference pass (moving statistics held constant).
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let parameters = memory.parameters, gradient = memory.parameterGradient
         let mean = parameters + movingMeanOffset, variance = parameters + movingVarianceOffset
         gradient.update(repeating: 0, count: parameterCount)
@@ -132,7 +132,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     // MARK: Training, with the global batch's statistics
 
-    public func channelSums(of input: UnsafePointer<Float>, count: Int, centeredOn mean: UnsafePointer<Float>?,
+    package func channelSums(of input: UnsafePointer<Float>, count: Int, centeredOn mean: UnsafePointer<Float>?,
                             into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: channels)
         for position in 0..<count * positions {
@@ -145,7 +145,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         }
     }
 
-    public func normalize(_ memory: LayerMemory, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
+    package func normalize(_ memory: LayerMemory, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
         let factors = memory.scratch
         affine(parameters: memory.parameters, mean: mean, variance: variance, into: factors)
         apply(factors, input: memory.input, output: memory.output, count: memory.count)
@@ -156,7 +156,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         }
     }
 
-    public func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {
+    package func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: 2 * channels)
         for position in 0..<memory.count * positions {
             let dy = memory.outputGradient + position * channels
@@ -170,7 +170,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     }
 
     /// `dx = gamma / sqrt(variance + epsilon) · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)`.
-    public func inputGradient(_ memory: LayerMemory, variance: UnsafePointer<Float>, sums: UnsafePointer<Float>, count: Int) {
+    package func inputGradient(_ memory: LayerMemory, variance: UnsafePointer<Float>, sums: UnsafePointer<Float>, count: Int) {
         guard let inputGradient = memory.inputGradient else { return }
         // scratch: [factor | mean of dy | mean of dy·x̂], per channel.
         let factors = memory.scratch, means = memory.scratch + channels, inverseCount = 1 / Float(count)
@@ -187,7 +187,7 @@ public struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         }
     }
 
-    public func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
+    package func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
         for channel in 0..<channels {
             let movingMean = parameters + movingMeanOffset + channel, movingVariance = parameters + movingVarianceOffset + channel
             movingMean.pointee = movingMean.pointee * momentum + mean[channel] * (1 - momentum)

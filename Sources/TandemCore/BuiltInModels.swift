@@ -6,7 +6,7 @@ import Foundation
 extension ModelDescription {
     /// The Keras tutorial's model for 28×28 grey images and 10 classes (its typos fixed; conv4–conv6
     /// have no activation in the original, kept so). The default of `tandem train`.
-    public static let tutorial = try! ModelDescription(compact:
+    package static let tutorial = try! ModelDescription(compact:
         "input(28,28,1) conv2d(64,3,same,relu) conv2d(32,3,same,relu) maxpool(2) conv2d(32,3,same,relu) "
         + "conv2d(16,3,same,linear) maxpool(2) conv2d(16,3,same,linear) conv2d(8,3,same,linear) maxpool(2) "
         + "flatten dense(128,relu) dense(10,softmax)", name: "tutorial")
@@ -15,7 +15,7 @@ extension ModelDescription {
     /// 128), global average pooling, Dense 128 with dropout 0.2; horizontal flips and shifts of up to two
     /// pixels in training. Models/fashion-strong.json as real Keras wrote it (Models/fashion_strong.py),
     /// one layer a line; a test checks that the two agree.
-    public static let fashionStrong = try! ModelDescription(json: #"""
+    package static let fashionStrong = try! ModelDescription(json: #"""
 {"module":"keras","class_name":"Sequential","config":{"name":"fashion_strong","trainable":true,"dtype":{"module":"keras","class_name":"DTypePolicy","config":{"name":"float32"},"registered_name":null},"layers":[
     {"module":"keras.layers","class_name":"InputLayer","config":{"batch_shape":[null,28,28,1],"dtype":"float32","sparse":false,"ragged":false,"name":"input_layer","optional":false},"registered_name":null},
     {"module":"keras.layers","class_name":"RandomFlip","config":{"name":"random_flip","trainable":true,"dtype":{"module":"keras","class_name":"DTypePolicy","config":{"name":"float32"},"registered_name":null},"data_format":"channels_last","seed":null,"mode":"horizontal"},"registered_name":null,"build_config":{"input_shape":[null,28,28,1]}},

@@ -3,22 +3,22 @@
 /// `label_smoothing`. Tandem trains every model with softmax cross-entropy on its logits, with the
 /// loss's label smoothing as the recipe's default (`CompiledRecipe`); what else the file says is compared
 /// with what Tandem does, and every difference is said at start-up.
-public struct CompiledLoss: Sendable, Equatable {
+package struct CompiledLoss: Sendable, Equatable {
     /// Keras's class name (`SparseCategoricalCrossentropy`) or the name it was compiled with.
-    public let name: String
-    public let fromLogits: Bool
-    public let labelSmoothing: Double
+    package let name: String
+    package let fromLogits: Bool
+    package let labelSmoothing: Double
 
-    public static let crossEntropyNames: Set<String> = ["SparseCategoricalCrossentropy", "CategoricalCrossentropy",
+    package static let crossEntropyNames: Set<String> = ["SparseCategoricalCrossentropy", "CategoricalCrossentropy",
                                                         "sparse_categorical_crossentropy", "categorical_crossentropy"]
-    public static let binaryCrossEntropyNames: Set<String> = ["BinaryCrossentropy", "binary_crossentropy"]
+    package static let binaryCrossEntropyNames: Set<String> = ["BinaryCrossentropy", "binary_crossentropy"]
 
     /// A loss Tandem trains as the file says (with its label smoothing) for a model with `output`.
-    public func matches(_ output: ModelOutput) -> Bool {
+    package func matches(_ output: ModelOutput) -> Bool {
         (output.isBinary ? Self.binaryCrossEntropyNames : Self.crossEntropyNames).contains(name)
     }
 
-    public init(name: String, fromLogits: Bool = false, labelSmoothing: Double = 0) {
+    package init(name: String, fromLogits: Bool = false, labelSmoothing: Double = 0) {
         self.name = name
         self.fromLogits = fromLogits
         self.labelSmoothing = labelSmoothing
@@ -39,7 +39,7 @@ public struct CompiledLoss: Sendable, Equatable {
     }
 
     /// What start-up says where the file's loss and Tandem's training differ, one line each.
-    public func differences(output: ModelOutput, lastLayer: String) -> [String] {
+    package func differences(output: ModelOutput, lastLayer: String) -> [String] {
         guard matches(output) else {
             return ["the model was compiled with loss '\(name)'; Tandem trains it with \(output.isBinary ? "binary" : "softmax") cross-entropy"]
         }

@@ -1,19 +1,19 @@
 /// Keras's `Concatenate`: the inputs side by side along one axis (channels by default, as DenseNet and
 /// Inception join their branches; height or width for images), in call order.
-public struct Concatenate: MergeLayer, KerasLayer {
-    public enum Axis: String, Sendable { case height, width, channels }
+package struct Concatenate: MergeLayer, KerasLayer {
+    package enum Axis: String, Sendable { case height, width, channels }
 
-    public let name: String
-    public let axis: Axis
-    public let inputShapes: [TensorShape]
-    public let outputShape: TensorShape
+    package let name: String
+    package let axis: Axis
+    package let inputShapes: [TensorShape]
+    package let outputShape: TensorShape
 
-    public var inputShape: TensorShape { inputShapes[0] }
-    public var kind: String { "Concatenate" }
-    public var summaryDetail: String { axis == .channels ? "" : "along \(axis.rawValue)" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var inputShape: TensorShape { inputShapes[0] }
+    package var kind: String { "Concatenate" }
+    package var summaryDetail: String { axis == .channels ? "" : "along \(axis.rawValue)" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "concatenate", axis: Axis = .channels, inputShapes: [TensorShape]) throws {
+    package init(name: String = "concatenate", axis: Axis = .channels, inputShapes: [TensorShape]) throws {
         guard !inputShapes.isEmpty else { throw ModelDefinitionError("\(name): a merge layer needs at least one input") }
         let first = inputShapes[0]
         func matches(_ shape: TensorShape) -> Bool {
@@ -37,9 +37,9 @@ public struct Concatenate: MergeLayer, KerasLayer {
         }
     }
 
-    public static let kerasClassNames = ["Concatenate"]
+    package static let kerasClassNames = ["Concatenate"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         let shapes = context.inputShapes.isEmpty ? [inputShape] : context.inputShapes
         let axisNumber = try configuration.integer("axis", default: -1, in: -4...3)
         let axis: Axis? = if shapes.allSatisfy(\.isVector) {
@@ -79,7 +79,7 @@ public struct Concatenate: MergeLayer, KerasLayer {
         }
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let inputs = memory.inputs!, rowWidth = outputShape.extent(axis) * inner, rows = memory.count * outer
         forEachPart { index, offset, width in
             for row in 0..<rows {
@@ -88,7 +88,7 @@ public struct Concatenate: MergeLayer, KerasLayer {
         }
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let rowWidth = outputShape.extent(axis) * inner, rows = memory.count * outer
         forEachPart { index, offset, width in
             guard let gradient = memory.inputGradients![index] else { return }

@@ -1,6 +1,6 @@
 /// How a `Conv2D` computes its products. Both give the same function to within rounding; each is
 /// deterministic, so a given choice gives the same bits on every run and every rank.
-public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
+package enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// Patches copied into a matrix, then one GEMM per pass. Any kernel size, stride and padding.
     case im2col
     /// Winograd F(2×2, 3×3): 2.25× fewer multiplies. 3×3 kernels, stride 1, `same` padding only.
@@ -12,13 +12,13 @@ public enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
 }
 
 /// A height and a width: a kernel, a stride, a pool window. `3` means 3×3.
-public struct Extent2D: Equatable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
-    public let height: Int
-    public let width: Int
-    public init(height: Int, width: Int) { self.height = height; self.width = width }
-    public init(integerLiteral value: Int) { self.init(height: value, width: value) }
-    public var area: Int { height * width }
-    public var description: String { "\(height)x\(width)" }
+package struct Extent2D: Equatable, Sendable, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    package let height: Int
+    package let width: Int
+    package init(height: Int, width: Int) { self.height = height; self.width = width }
+    package init(integerLiteral value: Int) { self.init(height: value, width: value) }
+    package var area: Int { height * width }
+    package var description: String { "\(height)x\(width)" }
 }
 
 /// A 2-D convolution with optional bias and an activation; Keras's `Conv2D` (channels last, no
@@ -27,38 +27,38 @@ public struct Extent2D: Equatable, Sendable, ExpressibleByIntegerLiteral, Custom
 ///
 /// Parameters, in flat-buffer order: `kernel` as `[kernelHeight][kernelWidth][inputChannels][filters]`
 /// (Keras's HWIO layout), then `bias[filters]` if `useBias`.
-public struct Conv2D: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let outputShape: TensorShape
-    public let filters: Int
-    public let kernelSize: Extent2D
-    public let strides: Extent2D
-    public let dilation: Extent2D
-    public let padding: Padding
-    public let activation: Activation
-    public let useBias: Bool
-    public let kernelInitializer: Initializer
-    public let biasInitializer: Initializer
-    public let algorithm: ConvolutionAlgorithm
+package struct Conv2D: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let outputShape: TensorShape
+    package let filters: Int
+    package let kernelSize: Extent2D
+    package let strides: Extent2D
+    package let dilation: Extent2D
+    package let padding: Padding
+    package let activation: Activation
+    package let useBias: Bool
+    package let kernelInitializer: Initializer
+    package let biasInitializer: Initializer
+    package let algorithm: ConvolutionAlgorithm
     /// Any other activation Keras names (silu, gelu, …), after `activation` (then linear).
-    public let trailing: TrailingActivation?
+    package let trailing: TrailingActivation?
     /// Where each output position's kernel taps fall on the input.
     let windows: ConvolutionWindows
 
-    public var kind: String { "Conv2D" }
-    public var summaryDetail: String {
+    package var kind: String { "Conv2D" }
+    package var summaryDetail: String {
         "\(outputActivation.name), \(algorithm.rawValue)" + (dilation == 1 ? "" : ", dilation \(dilation)")
     }
     /// The extent of the input one output reads: the kernel, spread by the dilation.
-    public var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
-    public var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(.hidden(activation)) }
+    package var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
+    package var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(.hidden(activation)) }
 
     /// - Parameter algorithm: `nil` picks Winograd where it applies and pays (3×3, stride 1, `same`,
     ///   more than one input channel; F(4×4) for kernels of up to 128×128 channels on planes of at least
     ///   3×3, where its fewer multiplies outweigh its larger transforms and its memory is small, F(2×2)
     ///   for the others), im2col elsewhere.
-    public init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
+    package init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
                 dilation: Extent2D = 1, padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
                 biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil, trailing: TrailingActivation? = nil) throws {
         guard filters > 0 else { throw ModelDefinitionError("\(name): Conv2D needs a positive number of filters") }
@@ -87,9 +87,9 @@ public struct Conv2D: KerasLayer {
         self.trailing = trailing
     }
 
-    public static let kerasClassNames = ["Conv2D"]
+    package static let kerasClassNames = ["Conv2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         let widths = 1...KerasLayerConfiguration.largestWidth, extents = 1...KerasLayerConfiguration.largestExtent
         try configuration.requireChannelsLast()
         try configuration.require("groups", isOneOf: [.number(1)])
@@ -115,26 +115,26 @@ public struct Conv2D: KerasLayer {
     /// The bias, or nil without one.
     func bias(_ parameters: UnsafePointer<Float>) -> UnsafePointer<Float>? { useBias ? parameters + kernelCount : nil }
 
-    public var parameterBlocks: [ParameterBlock] {
+    package var parameterBlocks: [ParameterBlock] {
         [ParameterBlock(name: "kernel", shape: [kernelSize.height, kernelSize.width, inputShape.channels, filters])]
             + (useBias ? [ParameterBlock(name: "bias", shape: [filters])] : [])
     }
 
-    public var forwardMultiplyAdds: Int { outputShape.height * outputShape.width * kernelSize.area * inputShape.channels * filters }
+    package var forwardMultiplyAdds: Int { outputShape.height * outputShape.width * kernelSize.area * inputShape.channels * filters }
 
-    public var preparedCount: Int { algorithm == .im2col ? 0 : winogradPreparedCount }
-    public func savedCount(samples: Int) -> Int {
+    package var preparedCount: Int { algorithm == .im2col ? 0 : winogradPreparedCount }
+    package func savedCount(samples: Int) -> Int {
         algorithmSavedCount(samples: samples) + (trailing?.savedCount(outputs: samples * outputShape.count) ?? 0)
     }
     /// What the algorithm keeps; the trailing activation's input follows it.
     private func algorithmSavedCount(samples: Int) -> Int {
         algorithm == .im2col ? im2colSavedCount(samples: samples) : winogradSavedCount(samples: samples)
     }
-    public func scratchCount(samples: Int) -> Int {
+    package func scratchCount(samples: Int) -> Int {
         algorithm == .im2col ? im2colScratchCount(samples: samples) : winogradScratchCount(samples: samples)
     }
 
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         kernelInitializer.fill(parameters.baseAddress!, count: kernelCount, fanIn: kernelSize.area * inputShape.channels,
                                fanOut: kernelSize.area * filters, generator: &generator)
         if useBias {
@@ -142,11 +142,11 @@ public struct Conv2D: KerasLayer {
         }
     }
 
-    public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
+    package func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
         if algorithm != .im2col { prepareWinogradKernels(parameters: parameters, prepared: prepared) }
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         switch algorithm {
         case .im2col: forwardIm2col(memory)
         case .winograd, .winograd4x4: forwardWinograd(memory)
@@ -156,7 +156,7 @@ public struct Conv2D: KerasLayer {
                           keeping: memory.saved + algorithmSavedCount(samples: memory.count))
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let count = memory.count
         trailing?.backward(output: memory.output, gradient: memory.outputGradient,
                            input: memory.saved + algorithmSavedCount(samples: count), count: count * outputShape.count)

@@ -2,19 +2,19 @@
 /// `CenterCrop` of an image at least as large as the crop (the margin's odd row or column at the
 /// bottom and right, as Keras's `diff // 2`). The input gradient is the output gradient with zero
 /// margins put back.
-public struct Cropping2D: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let margins: Margins
+package struct Cropping2D: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let margins: Margins
 
-    public var outputShape: TensorShape {
+    package var outputShape: TensorShape {
         TensorShape(height: inputShape.height - margins.top - margins.bottom, width: inputShape.width - margins.left - margins.right,
                     channels: inputShape.channels)
     }
-    public let kind: String
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package let kind: String
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "cropping2d", inputShape: TensorShape, margins: Margins, kind: String = "Cropping2D") throws {
+    package init(name: String = "cropping2d", inputShape: TensorShape, margins: Margins, kind: String = "Cropping2D") throws {
         guard inputShape.height - margins.top - margins.bottom > 0, inputShape.width - margins.left - margins.right > 0 else {
             throw ModelDefinitionError("\(name): cropping \(margins.top), \(margins.bottom), \(margins.left), \(margins.right) leaves nothing of \(inputShape)")
         }
@@ -24,9 +24,9 @@ public struct Cropping2D: KerasLayer {
         self.kind = kind
     }
 
-    public static let kerasClassNames = ["Cropping2D", "CenterCrop"]
+    package static let kerasClassNames = ["Cropping2D", "CenterCrop"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         guard configuration.className == "CenterCrop" else {
             try self.init(name: configuration.name, inputShape: inputShape, margins: Margins(keras: configuration, key: "cropping"))
@@ -43,11 +43,11 @@ public struct Cropping2D: KerasLayer {
                       kind: "CenterCrop")
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         margins.copy(inner: memory.output, innerShape: outputShape, outer: memory.input, samples: memory.count, intoOuter: false)
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         inputGradient.update(repeating: 0, count: memory.count * inputShape.count)
         margins.copy(inner: memory.outputGradient, innerShape: outputShape, outer: inputGradient, samples: memory.count, intoOuter: true)

@@ -3,24 +3,24 @@
 /// Parameters, in flat-buffer order: `kernel[inputs][units]` (Keras's layout), then `bias[units]` if
 /// `useBias`. With a softmax (output layer only) the layer outputs logits; the softmax is fused into
 /// `SoftmaxCrossEntropy`.
-public struct Dense: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let units: Int
-    public let activation: KerasActivation
-    public let useBias: Bool
-    public let kernelInitializer: Initializer
-    public let biasInitializer: Initializer
+package struct Dense: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let units: Int
+    package let activation: KerasActivation
+    package let useBias: Bool
+    package let kernelInitializer: Initializer
+    package let biasInitializer: Initializer
     /// Any other activation Keras names (silu, gelu, …), after `activation` (then linear).
-    public let trailing: TrailingActivation?
+    package let trailing: TrailingActivation?
 
-    public var outputShape: TensorShape { .vector(units) }
-    public var kind: String { "Dense" }
-    public var summaryDetail: String { outputActivation.name }
-    public var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(activation) }
+    package var outputShape: TensorShape { .vector(units) }
+    package var kind: String { "Dense" }
+    package var summaryDetail: String { outputActivation.name }
+    package var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(activation) }
     var inputs: Int { inputShape.count }
 
-    public init(name: String = "dense", inputShape: TensorShape, units: Int, activation: KerasActivation,
+    package init(name: String = "dense", inputShape: TensorShape, units: Int, activation: KerasActivation,
                 useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 trailing: TrailingActivation? = nil) throws {
         guard inputShape.isVector else {
@@ -37,9 +37,9 @@ public struct Dense: KerasLayer {
         self.trailing = trailing
     }
 
-    public static let kerasClassNames = ["Dense"]
+    package static let kerasClassNames = ["Dense"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         let initializers = try configuration.kernelAndBiasInitializers()
         try configuration.require("lora_rank", isOneOf: [])
         let (activation, trailing) = try configuration.activation()
@@ -49,24 +49,24 @@ public struct Dense: KerasLayer {
                       kernelInitializer: initializers.kernel, biasInitializer: initializers.bias, trailing: trailing)
     }
 
-    public var parameterBlocks: [ParameterBlock] {
+    package var parameterBlocks: [ParameterBlock] {
         [ParameterBlock(name: "kernel", shape: [inputs, units])] + (useBias ? [ParameterBlock(name: "bias", shape: [units])] : [])
     }
 
-    public var forwardMultiplyAdds: Int { inputs * units }
+    package var forwardMultiplyAdds: Int { inputs * units }
 
     /// The block's output gradient and input gradient, transposed (see `backward`).
-    public func scratchCount(samples: Int) -> Int { samples * (units + inputs) }
+    package func scratchCount(samples: Int) -> Int { samples * (units + inputs) }
     /// The trailing activation's input, for backward.
-    public func savedCount(samples: Int) -> Int { trailing?.savedCount(outputs: samples * units) ?? 0 }
+    package func savedCount(samples: Int) -> Int { trailing?.savedCount(outputs: samples * units) ?? 0 }
 
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         kernelInitializer.fill(parameters.baseAddress!, count: inputs * units, fanIn: inputs, fanOut: units, generator: &generator)
         if useBias { biasInitializer.fill(parameters.baseAddress! + inputs * units, count: units, fanIn: units, fanOut: units, generator: &generator) }
     }
 
     /// `output[n][units] = input[n][inputs] · kernel + bias`: one GEMM for the block.
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let count = memory.count
         if useBias {
             let bias = memory.parameters + inputs * units
@@ -82,7 +82,7 @@ public struct Dense: KerasLayer {
     /// the samples' output gradients summed in order, and the input gradient
     /// `outputGradient · kernelᵀ`, computed transposed as `kernel · outputGradientᵀ`: the product with a
     /// transposed kernel runs at a third of the speed on a block of a few samples.
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let count = memory.count
         trailing?.backward(output: memory.output, gradient: memory.outputGradient, input: memory.saved, count: count * units)
         applyActivationGradient(activation.hidden, output: memory.output, gradient: memory.outputGradient,

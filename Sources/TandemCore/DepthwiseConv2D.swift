@@ -5,32 +5,32 @@
 /// Parameters, in flat-buffer order: `depthwise_kernel` as `[kernelHeight][kernelWidth][channels]
 /// [depthMultiplier]` (Keras's layout), then `bias[channels · depthMultiplier]` if `useBias`. A direct
 /// loop over the taps, channels innermost (contiguous in NHWC); every sum runs in a fixed order.
-public struct DepthwiseConv2D: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let outputShape: TensorShape
-    public let depthMultiplier: Int
-    public let kernelSize: Extent2D
-    public let strides: Extent2D
-    public let dilation: Extent2D
-    public let padding: Padding
-    public let activation: Activation
-    public let useBias: Bool
-    public let kernelInitializer: Initializer
-    public let biasInitializer: Initializer
+package struct DepthwiseConv2D: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let outputShape: TensorShape
+    package let depthMultiplier: Int
+    package let kernelSize: Extent2D
+    package let strides: Extent2D
+    package let dilation: Extent2D
+    package let padding: Padding
+    package let activation: Activation
+    package let useBias: Bool
+    package let kernelInitializer: Initializer
+    package let biasInitializer: Initializer
     /// Any other activation Keras names (silu, gelu, …), after `activation` (then linear).
-    public let trailing: TrailingActivation?
+    package let trailing: TrailingActivation?
     let windows: ConvolutionWindows
 
-    public var kind: String { "DepthwiseConv2D" }
-    public var summaryDetail: String { outputActivation.name + (dilation == 1 ? "" : ", dilation \(dilation)") }
-    public var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(.hidden(activation)) }
+    package var kind: String { "DepthwiseConv2D" }
+    package var summaryDetail: String { outputActivation.name + (dilation == 1 ? "" : ", dilation \(dilation)") }
+    package var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(.hidden(activation)) }
     /// The trailing activation's input, for backward.
-    public func savedCount(samples: Int) -> Int { trailing?.savedCount(outputs: samples * outputShape.count) ?? 0 }
+    package func savedCount(samples: Int) -> Int { trailing?.savedCount(outputs: samples * outputShape.count) ?? 0 }
     /// The extent of the input one output reads: the kernel, spread by the dilation.
-    public var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
+    package var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
 
-    public init(name: String = "depthwise_conv2d", inputShape: TensorShape, kernelSize: Extent2D, depthMultiplier: Int = 1,
+    package init(name: String = "depthwise_conv2d", inputShape: TensorShape, kernelSize: Extent2D, depthMultiplier: Int = 1,
                 strides: Extent2D = 1, dilation: Extent2D = 1, padding: Padding, activation: Activation = .linear,
                 useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
                 trailing: TrailingActivation? = nil) throws {
@@ -52,9 +52,9 @@ public struct DepthwiseConv2D: KerasLayer {
         self.trailing = trailing
     }
 
-    public static let kerasClassNames = ["DepthwiseConv2D"]
+    package static let kerasClassNames = ["DepthwiseConv2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try self.init(keras: configuration, inputShape: inputShape, kernelKey: "depthwise")
     }
 
@@ -82,14 +82,14 @@ public struct DepthwiseConv2D: KerasLayer {
 
     var kernelCount: Int { kernelSize.area * inputShape.channels * depthMultiplier }
 
-    public var parameterBlocks: [ParameterBlock] {
+    package var parameterBlocks: [ParameterBlock] {
         [ParameterBlock(name: "depthwise_kernel", shape: [kernelSize.height, kernelSize.width, inputShape.channels, depthMultiplier])]
             + (useBias ? [ParameterBlock(name: "bias", shape: [outputShape.channels])] : [])
     }
 
-    public var forwardMultiplyAdds: Int { outputShape.count * kernelSize.area }
+    package var forwardMultiplyAdds: Int { outputShape.count * kernelSize.area }
 
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         // Keras's fans for a (kh, kw, channels, multiplier) kernel.
         kernelInitializer.fill(parameters.baseAddress!, count: kernelCount, fanIn: kernelSize.area * inputShape.channels,
                                fanOut: kernelSize.area * depthMultiplier, generator: &generator)
@@ -110,7 +110,7 @@ public struct DepthwiseConv2D: KerasLayer {
         }
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, multiplier = depthMultiplier, outputChannels = outputShape.channels
         memory.output.update(repeating: 0, count: memory.count * outputShape.count)
         for sample in 0..<memory.count {
@@ -131,7 +131,7 @@ public struct DepthwiseConv2D: KerasLayer {
         trailing?.forward(memory.output, count: memory.count * outputShape.count, keeping: memory.saved)
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let channels = inputShape.channels, multiplier = depthMultiplier, outputChannels = outputShape.channels
         let gradient = memory.outputGradient
         trailing?.backward(output: memory.output, gradient: gradient, input: memory.saved, count: memory.count * outputShape.count)

@@ -9,25 +9,25 @@
 /// (`RandomStream.sample`), so it is the same whichever rank computes the sample. It is not Keras's
 /// mask (TensorFlow draws from its own generator): the same distribution, other draws. The `seed` in
 /// a Keras configuration is not used; the run's `--seed` decides.
-public struct Dropout: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let rate: Float
+package struct Dropout: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let rate: Float
     /// The layer's position in the model.
-    public let position: Int
+    package let position: Int
     /// The mask's extent per sample: the input's along each axis that draws, 1 along each that shares a draw.
-    public let noiseShape: TensorShape
-    public let kind: String
+    package let noiseShape: TensorShape
+    package let kind: String
 
-    public var outputShape: TensorShape { inputShape }
-    public var summaryDetail: String {
+    package var outputShape: TensorShape { inputShape }
+    package var summaryDetail: String {
         noiseShape == inputShape ? "rate \(rate)" : "rate \(rate), noise_shape (None, \(inputShape.isVector ? "\(noiseShape.channels)" : "\(noiseShape.height), \(noiseShape.width), \(noiseShape.channels)"))"
     }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var parameterBlocks: [ParameterBlock] { [] }
     /// The scaled masks of the last forward pass, for backward.
-    public func savedCount(samples: Int) -> Int { samples * inputShape.count }
+    package func savedCount(samples: Int) -> Int { samples * inputShape.count }
 
-    public init(name: String = "dropout", inputShape: TensorShape, rate: Float, position: Int,
+    package init(name: String = "dropout", inputShape: TensorShape, rate: Float, position: Int,
                 noiseShape: TensorShape? = nil, kind: String = "Dropout") throws {
         guard rate >= 0, rate < 1 else { throw ModelDefinitionError("\(name): rate \(rate) must be in [0, 1)") }
         self.name = name
@@ -38,9 +38,9 @@ public struct Dropout: KerasLayer {
         self.kind = kind
     }
 
-    public static let kerasClassNames = ["Dropout", "SpatialDropout2D"]
+    package static let kerasClassNames = ["Dropout", "SpatialDropout2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         guard configuration.config["rate"] != nil else { throw configuration.error("rate is missing") }
         let rate = try configuration.number("rate", default: 0, in: 0...0.999_999)
         let noiseShape: TensorShape
@@ -75,7 +75,7 @@ public struct Dropout: KerasLayer {
         return noise.count == 1 ? .vector(noise[0]) : TensorShape(height: noise[0], width: noise[1], channels: noise[2])
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let count = inputShape.count, masks = memory.saved
         if memory.samples.training && rate > 0 {
             let scale = 1 / (1 - rate)
@@ -109,7 +109,7 @@ public struct Dropout: KerasLayer {
         }
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         for index in 0..<memory.count * inputShape.count { inputGradient[index] = memory.outputGradient[index] * memory.saved[index] }
     }

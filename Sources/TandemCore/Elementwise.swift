@@ -2,10 +2,10 @@ import Foundation
 
 /// Element-wise loops over flat buffers, written over `SIMD16<Float>` groups so that they vectorise
 /// regardless of whether the compiler can prove the pointers do not overlap.
-public enum Elementwise {
+package enum Elementwise {
     /// `destination[i] += source[i]`.
     @inline(__always)
-    public static func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+    package static func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
         var index = 0
         while index + WideChannelVector.width <= count {
             (WideChannelVector.load(destination + index) + WideChannelVector.load(source + index)).store(to: destination + index)

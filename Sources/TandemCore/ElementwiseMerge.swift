@@ -5,22 +5,22 @@
 ///
 /// `Maximum` and `Minimum` compare inputs left to right and keep the earlier one on a tie, so its
 /// gradient goes to the earlier input, as TensorFlow's does.
-public struct ElementwiseMerge: MergeLayer, KerasLayer {
-    public enum Operation: String, Sendable, CaseIterable {
+package struct ElementwiseMerge: MergeLayer, KerasLayer {
+    package enum Operation: String, Sendable, CaseIterable {
         case add = "Add", subtract = "Subtract", multiply = "Multiply", average = "Average"
         case maximum = "Maximum", minimum = "Minimum"
     }
 
-    public let name: String
-    public let operation: Operation
-    public let inputShapes: [TensorShape]
-    public let outputShape: TensorShape
+    package let name: String
+    package let operation: Operation
+    package let inputShapes: [TensorShape]
+    package let outputShape: TensorShape
 
-    public var inputShape: TensorShape { inputShapes[0] }
-    public var kind: String { operation.rawValue }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var inputShape: TensorShape { inputShapes[0] }
+    package var kind: String { operation.rawValue }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String, operation: Operation, inputShapes: [TensorShape]) throws {
+    package init(name: String, operation: Operation, inputShapes: [TensorShape]) throws {
         guard !inputShapes.isEmpty else { throw ModelDefinitionError("\(name): a merge layer needs at least one input") }
         if operation == .subtract && inputShapes.count != 2 {
             throw ModelDefinitionError("\(name): Subtract takes exactly 2 inputs, not \(inputShapes.count)")
@@ -35,9 +35,9 @@ public struct ElementwiseMerge: MergeLayer, KerasLayer {
         outputShape = output
     }
 
-    public static let kerasClassNames = Operation.allCases.map(\.rawValue)
+    package static let kerasClassNames = Operation.allCases.map(\.rawValue)
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try self.init(name: configuration.name, operation: Operation(rawValue: configuration.className)!,
                       inputShapes: context.inputShapes.isEmpty ? [inputShape] : context.inputShapes)
     }
@@ -66,7 +66,7 @@ public struct ElementwiseMerge: MergeLayer, KerasLayer {
     /// A residual `Add` of same-shaped inputs: whole-block vector adds, in the same order (the same bits).
     private var isPlainAdd: Bool { operation == .add && inputShapes.allSatisfy { $0 == outputShape } }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let inputs = memory.inputs!, size = outputShape.count
         if isPlainAdd {
             memory.output.update(from: inputs[0], count: memory.count * size)
@@ -93,7 +93,7 @@ public struct ElementwiseMerge: MergeLayer, KerasLayer {
         }
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let inputs = memory.inputs!, size = outputShape.count, channels = outputShape.channels
         for (index, shape) in inputShapes.enumerated() {
             guard let gradient = memory.inputGradients![index] else { continue }

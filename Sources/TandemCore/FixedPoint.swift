@@ -13,13 +13,13 @@ import CTandemKernels
 /// that every scaled value stays below 2^51 (where the conversion below rounds exactly) and any sum of
 /// up to `maximumAddends` addends stays below 2^62 in magnitude, in any grouping. A value beyond it,
 /// or a NaN or infinity, makes `accumulate` return false.
-public struct FixedPointFormat: Sendable, Equatable {
-    public let fractionBits: Int
-    public let maximumAddends: Int
+package struct FixedPointFormat: Sendable, Equatable {
+    package let fractionBits: Int
+    package let maximumAddends: Int
     /// Values must satisfy |value| < limit.
-    public let limit: Double
+    package let limit: Double
 
-    public init(fractionBits: Int, maximumAddends: Int) {
+    package init(fractionBits: Int, maximumAddends: Int) {
         precondition((0...62).contains(fractionBits) && maximumAddends >= 1)
         var addendBits = 0
         while (1 << addendBits) < maximumAddends { addendBits += 1 }
@@ -34,25 +34,25 @@ public struct FixedPointFormat: Sendable, Equatable {
     /// micro-batch for up to 2,048 micro-batches (half that for each doubling beyond). At the tutorial's
     /// batch of 32 a sample's gradient may reach 65,536 / m on average over its micro-batch of m, far
     /// past any gradient that still trains.
-    public static func gradient(addends: Int) -> FixedPointFormat {
+    package static func gradient(addends: Int) -> FixedPointFormat {
         FixedPointFormat(fractionBits: 40, maximumAddends: addends)
     }
 
     /// Losses (cross-entropy) summed over a micro-batch: resolution 2^−32 ≈ 2.3e−10, up to 2^19 = 524,288
     /// per micro-batch for up to 2,048 addends (half that for each doubling beyond).
-    public static func loss(addends: Int) -> FixedPointFormat {
+    package static func loss(addends: Int) -> FixedPointFormat {
         FixedPointFormat(fractionBits: 32, maximumAddends: addends)
     }
 
     /// Per-channel sums of activations and of their squared deviations over a micro-batch's samples and
     /// positions (batch-norm statistics): resolution 2^−24 ≈ 6e−8, up to 2^27 ≈ 1.3e8 per micro-batch
     /// and channel for up to 2,048 micro-batches.
-    public static func statistics(addends: Int) -> FixedPointFormat {
+    package static func statistics(addends: Int) -> FixedPointFormat {
         FixedPointFormat(fractionBits: 24, maximumAddends: addends)
     }
 
     var scale: Double { Double(sign: .plus, exponent: fractionBits, significand: 1) }
-    public var inverseScale: Double { Double(sign: .plus, exponent: -fractionBits, significand: 1) }
+    package var inverseScale: Double { Double(sign: .plus, exponent: -fractionBits, significand: 1) }
     /// Scaled limit: |scaled value| < 2^magnitudeBits ≤ 2^51.
     var scaledLimit: Double { limit * scale }
 
@@ -64,7 +64,7 @@ public struct FixedPointFormat: Sendable, Equatable {
 
     /// The fixed-point value of `value`, or nil if it is out of range or not finite.
     @inline(__always)
-    public func fixedPoint(_ value: Float) -> Int64? {
+    package func fixedPoint(_ value: Float) -> Int64? {
         let scaled = Double(value) * scale
         guard scaled < scaledLimit && scaled > -scaledLimit else { return nil }
         return Int64(bitPattern: (scaled + Self.roundingConstant).bitPattern) &- Self.roundingConstantBits
@@ -73,24 +73,24 @@ public struct FixedPointFormat: Sendable, Equatable {
     /// `sums[i] += fixedPoint(values[i])` for every `i`; false if any value was out of range or not
     /// finite (the sums are then meaningless and must not be used).
     @inline(__always)
-    public func accumulate(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
+    package func accumulate(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
         tandem_fixed_point_round(values, count, sums, scale, scaledLimit, 1) != 0
     }
 
     /// `sums[i] = fixedPoint(values[i])` for every `i`: the first addend of a sum, with no pass to clear it
     /// first. False as `accumulate`.
     @inline(__always)
-    public func store(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
+    package func store(_ values: UnsafePointer<Float>, count: Int, into sums: UnsafeMutablePointer<Int64>) -> Bool {
         tandem_fixed_point_round(values, count, sums, scale, scaledLimit, 0) != 0
     }
 
     /// The value a sum stands for, rounded to a double (exact below 2^53 units).
     @inline(__always)
-    public func value(_ sum: Int64) -> Double { Double(sum) * inverseScale }
+    package func value(_ sum: Int64) -> Double { Double(sum) * inverseScale }
 
     /// `floats[i] = Float(value(sums[i]))`, or of `sums[i] + second[i]`: rounded once to a double, then
     /// once to a float (the optimiser's update from exact sums converts the same way).
-    public func convert(_ sums: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>? = nil, count: Int,
+    package func convert(_ sums: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>? = nil, count: Int,
                         to floats: UnsafeMutablePointer<Float>) {
         tandem_fixed_point_values(sums, second, count, inverseScale, floats)
     }

@@ -1,14 +1,14 @@
 /// Measures this core's `sgemm` rate on exactly the matrix products a direct (im2col) convolution of
 /// the model would run for one training sample: the reference for "% of the direct-FLOP limit".
-public enum GEMMProbe {
-    public struct Shape: Sendable {
-        public let m, n, k: Int
-        public let transposeA, transposeB: Bool
-        public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+package enum GEMMProbe {
+    package struct Shape: Sendable {
+        package let m, n, k: Int
+        package let transposeA, transposeB: Bool
+        package var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     }
 
     /// Per convolution: forward, kernel gradient and (except the first layer) input gradient GEMMs.
-    public static func directConvolutionShapes(of model: Model) -> [Shape] {
+    package static func directConvolutionShapes(of model: Model) -> [Shape] {
         var shapes: [Shape] = []
         for (index, layer) in model.layers.enumerated() {
             guard let convolution = layer as? Conv2D else { continue }
@@ -24,7 +24,7 @@ public enum GEMMProbe {
 
     /// GFLOP/s of running `shapes` back to back (one sample's worth), the best of `repeats`
     /// measurements taking about `seconds` in all.
-    public static func measure(_ shapes: [Shape], seconds: Double = 0.3, repeats: Int = 3,
+    package static func measure(_ shapes: [Shape], seconds: Double = 0.3, repeats: Int = 3,
                                clock: () -> Double) -> Double {
         let largest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
         let a = FloatBuffer(count: largest), b = FloatBuffer(count: largest), c = FloatBuffer(count: largest)

@@ -5,35 +5,35 @@
 /// Each sample's draws come from `(seed, epoch, sample index, layer position)`, as Dropout's, so they
 /// do not depend on the rank or thread that computes the sample. They are not TensorFlow's draws (the
 /// same distribution, other values), and the `seed` in a Keras configuration is not used.
-public struct GaussianNoise: KerasLayer {
-    public enum Noise: Sendable, Equatable {
+package struct GaussianNoise: KerasLayer {
+    package enum Noise: Sendable, Equatable {
         case additive(standardDeviation: Float)
         case multiplicative(standardDeviation: Float)
     }
 
-    public let name: String
-    public let inputShape: TensorShape
-    public let noise: Noise
+    package let name: String
+    package let inputShape: TensorShape
+    package let noise: Noise
     /// The layer's position in the model.
-    public let position: Int
+    package let position: Int
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { if case .additive = noise { "GaussianNoise" } else { "GaussianDropout" } }
-    public var summaryDetail: String {
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { if case .additive = noise { "GaussianNoise" } else { "GaussianDropout" } }
+    package var summaryDetail: String {
         switch noise {
         case let .additive(deviation): "stddev \(deviation)"
         case let .multiplicative(deviation): "stddev \(deviation) of the factor"
         }
     }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var parameterBlocks: [ParameterBlock] { [] }
     /// The multiplicative factors of the last forward pass, for backward.
-    public func savedCount(samples: Int) -> Int {
+    package func savedCount(samples: Int) -> Int {
         if case .multiplicative = noise { samples * inputShape.count } else { 0 }
     }
 
-    public static let kerasClassNames = ["GaussianNoise", "GaussianDropout"]
+    package static let kerasClassNames = ["GaussianNoise", "GaussianDropout"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         name = configuration.name
         self.inputShape = inputShape
         position = context.index
@@ -47,7 +47,7 @@ public struct GaussianNoise: KerasLayer {
         }
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let count = inputShape.count
         guard memory.samples.training else {
             memory.output.update(from: memory.input, count: memory.count * count)
@@ -70,7 +70,7 @@ public struct GaussianNoise: KerasLayer {
         }
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         let count = memory.count * inputShape.count
         switch noise {

@@ -1,32 +1,32 @@
 /// Keras's `GlobalAveragePooling2D` and `GlobalMaxPooling2D`: one value per channel over all positions,
 /// a vector of `channels`; with `keepdims` an image of 1×1×`channels` (squeeze-and-excitation's), the
 /// same values.
-public struct GlobalPooling2D: KerasLayer {
-    public enum Reduction: String, Sendable {
+package struct GlobalPooling2D: KerasLayer {
+    package enum Reduction: String, Sendable {
         case average, maximum
     }
 
-    public let name: String
-    public let inputShape: TensorShape
-    public let reduction: Reduction
+    package let name: String
+    package let inputShape: TensorShape
+    package let reduction: Reduction
     /// Keras's `keepdims`: the output is a 1×1 image rather than a vector (the same floats).
-    public let keepsDimensions: Bool
+    package let keepsDimensions: Bool
 
-    public var outputShape: TensorShape { .vector(inputShape.channels) }
-    public var kind: String { reduction == .average ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D" }
-    public var summaryDetail: String { keepsDimensions ? "keepdims" : "" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { .vector(inputShape.channels) }
+    package var kind: String { reduction == .average ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D" }
+    package var summaryDetail: String { keepsDimensions ? "keepdims" : "" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "global_pooling2d", inputShape: TensorShape, reduction: Reduction, keepsDimensions: Bool = false) {
+    package init(name: String = "global_pooling2d", inputShape: TensorShape, reduction: Reduction, keepsDimensions: Bool = false) {
         self.name = name
         self.inputShape = inputShape
         self.reduction = reduction
         self.keepsDimensions = keepsDimensions
     }
 
-    public static let kerasClassNames = ["GlobalAveragePooling2D", "GlobalMaxPooling2D"]
+    package static let kerasClassNames = ["GlobalAveragePooling2D", "GlobalMaxPooling2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         self.init(name: configuration.name, inputShape: inputShape,
                   reduction: configuration.className == "GlobalMaxPooling2D" ? .maximum : .average,
@@ -35,7 +35,7 @@ public struct GlobalPooling2D: KerasLayer {
 
     // The pooling layers' window kernels, with one window per sample: the whole input.
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, rowStride = inputShape.width * channels
         for sample in 0..<memory.count {
             let input = memory.input + sample * inputShape.count, output = memory.output + sample * channels
@@ -50,7 +50,7 @@ public struct GlobalPooling2D: KerasLayer {
         }
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradients = memory.inputGradient else { return }
         let channels = inputShape.channels, rowStride = inputShape.width * channels
         inputGradients.update(repeating: 0, count: memory.count * inputShape.count)

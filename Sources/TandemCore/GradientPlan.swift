@@ -8,9 +8,9 @@
 /// So the bits depend on the model alone. A gradient lives from the backward pass of its last reader to
 /// that of the layer that computed it, and its buffer is reused once it is dead: a chain alternates
 /// between two buffers, a residual block holds one more.
-public struct GradientPlan: Sendable {
+package struct GradientPlan: Sendable {
     /// Where a layer's backward pass writes the gradient with respect to one of its inputs.
-    public enum Target: Sendable, Equatable {
+    package enum Target: Sendable, Equatable {
         /// The input needs no gradient (nothing before it has weights).
         case none
         /// Straight into the activation's gradient buffer: the first of its readers to run backward.
@@ -20,20 +20,20 @@ public struct GradientPlan: Sendable {
     }
 
     /// For each layer, whether it runs backward.
-    public let runsBackward: [Bool]
+    package let runsBackward: [Bool]
     /// For each activation (0 the input, `i + 1` the output of layer `i`), the buffer its gradient is
     /// kept in; `nil` where none is needed.
-    public let buffers: [Int?]
+    package let buffers: [Int?]
     /// Floats per sample of each buffer: the largest activation it holds.
-    public let bufferSizes: [Int]
+    package let bufferSizes: [Int]
     /// For each layer and each of its inputs, where its backward pass writes the input's gradient.
-    public let targets: [[Target]]
+    package let targets: [[Target]]
     /// The most partials one layer writes, and the floats per sample of each.
-    public let partialCount: Int
-    public let partialSize: Int
+    package let partialCount: Int
+    package let partialSize: Int
 
     /// - Parameter trainsWeights: for each layer, whether it has weights that train (not frozen).
-    public init(trainsWeights: [Bool], inputs: [[Int]], shapes: [TensorShape]) {
+    package init(trainsWeights: [Bool], inputs: [[Int]], shapes: [TensorShape]) {
         let count = trainsWeights.count
         var runs: [Bool] = []
         var needsGradient = [false]   // per activation; the model's input never needs one
@@ -78,5 +78,5 @@ public struct GradientPlan: Sendable {
     }
 
     /// Whether layer `index`'s backward pass computes the gradient with respect to any of its inputs.
-    public func needsInputGradient(layer index: Int) -> Bool { targets[index].contains { $0 != .none } }
+    package func needsInputGradient(layer index: Int) -> Bool { targets[index].contains { $0 != .none } }
 }

@@ -2,20 +2,20 @@
 /// over all positions with its own mean and variance, then scaled by `gamma` and shifted by `beta` per
 /// channel. Per sample, so independent of the batch: close to batch-norm at usual batch sizes and
 /// better at small per-worker batches.
-public struct GroupNormalization: KerasLayer {
-    public let name: String
-    public let groups: Int
+package struct GroupNormalization: KerasLayer {
+    package let name: String
+    package let groups: Int
     let sets: NormalizationSets
 
-    public var inputShape: TensorShape { sets.shape }
-    public var outputShape: TensorShape { sets.shape }
-    public var kind: String { "GroupNormalization" }
-    public var summaryDetail: String { "\(groups) groups" }
-    public var parameterBlocks: [ParameterBlock] { sets.parameterBlocks }
-    public var epsilon: Float { sets.epsilon }
-    public func savedCount(samples: Int) -> Int { sets.savedCount(samples: samples) }
+    package var inputShape: TensorShape { sets.shape }
+    package var outputShape: TensorShape { sets.shape }
+    package var kind: String { "GroupNormalization" }
+    package var summaryDetail: String { "\(groups) groups" }
+    package var parameterBlocks: [ParameterBlock] { sets.parameterBlocks }
+    package var epsilon: Float { sets.epsilon }
+    package func savedCount(samples: Int) -> Int { sets.savedCount(samples: samples) }
 
-    public init(name: String = "group_normalization", inputShape: TensorShape, groups: Int, epsilon: Float = 1e-3,
+    package init(name: String = "group_normalization", inputShape: TensorShape, groups: Int, epsilon: Float = 1e-3,
                 scale: Bool = true, center: Bool = true) throws {
         guard groups > 0, inputShape.channels % groups == 0 else {
             throw ModelDefinitionError("\(name): groups \(groups) does not divide the \(inputShape.channels) channels")
@@ -26,9 +26,9 @@ public struct GroupNormalization: KerasLayer {
                                  channelsPerSet: inputShape.channels / groups, epsilon: epsilon, scale: scale, center: center)
     }
 
-    public static let kerasClassNames = ["GroupNormalization"]
+    package static let kerasClassNames = ["GroupNormalization"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.require("axis", isOneOf: [.number(-1), .number(3), .number(inputShape.isVector ? 1 : 3)])
         try configuration.requireNormalizationDefaults()
         try self.init(name: configuration.name, inputShape: inputShape,
@@ -37,10 +37,10 @@ public struct GroupNormalization: KerasLayer {
                       scale: try configuration.flag("scale", default: true), center: try configuration.flag("center", default: true))
     }
 
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         sets.initialize(parameters.baseAddress!)
     }
 
-    public func forward(_ memory: LayerMemory) { sets.forward(memory) }
-    public func backward(_ memory: LayerMemory) { sets.backward(memory) }
+    package func forward(_ memory: LayerMemory) { sets.forward(memory) }
+    package func backward(_ memory: LayerMemory) { sets.backward(memory) }
 }

@@ -5,8 +5,8 @@ import Foundation
 /// position `(y + 0.5) · in / out − 0.5`, in float32 as TensorFlow computes it. Bilinear interpolates the
 /// two rows and columns around it (clamped at the border); nearest takes `⌊(y + 0.5) · in / out⌋`.
 /// Shared by the layers that resize, with forward and backward side by side.
-public struct ImageResize: Sendable {
-    public enum Interpolation: String, Sendable, CaseIterable {
+package struct ImageResize: Sendable {
+    package enum Interpolation: String, Sendable, CaseIterable {
         case bilinear, nearest
     }
 
@@ -35,8 +35,8 @@ public struct ImageResize: Sendable {
         }
     }
 
-    public let input: TensorShape
-    public let output: TensorShape
+    package let input: TensorShape
+    package let output: TensorShape
     let rows: Taps
     let columns: Taps
 

@@ -2,7 +2,7 @@
 /// Tandem's generator (seeded by `--seed`; an initializer's own `seed` is Keras's generator's, which
 /// Tandem does not have) in flat-buffer order. Rank 0 draws and broadcasts; the draws use only IEEE
 /// arithmetic and square roots (no libm), so a seed gives the same weights on any machine.
-public enum Initializer: Equatable, Sendable {
+package enum Initializer: Equatable, Sendable {
     /// `Zeros`, `Ones`, `Constant`.
     case constant(Float)
     /// `RandomUniform`.
@@ -18,17 +18,17 @@ public enum Initializer: Equatable, Sendable {
     /// `Identity`: a Dense kernel's identity matrix (ones on its diagonal) times `gain`.
     case identity(gain: Float)
 
-    public enum FanMode: String, Sendable {
+    package enum FanMode: String, Sendable {
         case fanIn = "fan_in", fanOut = "fan_out", fanAverage = "fan_avg"
     }
 
-    public enum Distribution: String, Sendable {
+    package enum Distribution: String, Sendable {
         case uniform, truncatedNormal = "truncated_normal", untruncatedNormal = "untruncated_normal"
     }
 
-    public static let zeros = Initializer.constant(0)
-    public static let ones = Initializer.constant(1)
-    public static let glorotUniform = Initializer.varianceScaling(scale: 1, mode: .fanAverage, distribution: .uniform)
+    package static let zeros = Initializer.constant(0)
+    package static let ones = Initializer.constant(1)
+    package static let glorotUniform = Initializer.varianceScaling(scale: 1, mode: .fanAverage, distribution: .uniform)
 
     /// An initializer as a Keras configuration gives it: a name (`"he_normal"`) or an object
     /// (`{"class_name": "HeNormal", "config": {...}}`); what Tandem cannot honour is refused.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Any JSON value, decoded by Foundation's `JSONDecoder`: what a Keras model description is made of.
-public enum JSONValue: Codable, Sendable, Equatable, CustomStringConvertible {
+package enum JSONValue: Codable, Sendable, Equatable, CustomStringConvertible {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,7 +9,7 @@ public enum JSONValue: Codable, Sendable, Equatable, CustomStringConvertible {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -26,7 +26,7 @@ public enum JSONValue: Codable, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -39,24 +39,24 @@ public enum JSONValue: Codable, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Compact JSON text with sorted keys (so equal values give equal text), as error messages quote it.
-    public var description: String {
+    package var description: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "?"
     }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case let .object(object) = self { return object[key] }
         return nil
     }
 
-    public var string: String? { if case let .string(value) = self { value } else { nil } }
-    public var number: Double? { if case let .number(value) = self { value } else { nil } }
-    public var bool: Bool? { if case let .bool(value) = self { value } else { nil } }
-    public var array: [JSONValue]? { if case let .array(value) = self { value } else { nil } }
-    public var object: [String: JSONValue]? { if case let .object(value) = self { value } else { nil } }
+    package var string: String? { if case let .string(value) = self { value } else { nil } }
+    package var number: Double? { if case let .number(value) = self { value } else { nil } }
+    package var bool: Bool? { if case let .bool(value) = self { value } else { nil } }
+    package var array: [JSONValue]? { if case let .array(value) = self { value } else { nil } }
+    package var object: [String: JSONValue]? { if case let .object(value) = self { value } else { nil } }
     /// An integral number that fits an `Int`.
-    public var integer: Int? {
+    package var integer: Int? {
         guard let number, number.rounded() == number, abs(number) < 9e15 else { return nil }
         return Int(number)
     }
@@ -64,7 +64,7 @@ public enum JSONValue: Codable, Sendable, Equatable, CustomStringConvertible {
 
 extension JSONValue {
     /// How a value reads in an error message: `[2, 2]`, `'causal'`, `0.5`, `3`.
-    public var displayText: String {
+    package var displayText: String {
         switch self {
         case .null: "null"
         case let .bool(value): "\(value)"

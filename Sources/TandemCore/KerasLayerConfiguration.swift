@@ -4,12 +4,12 @@ import Foundation
 /// apply Keras's defaults to missing keys, ignore keys Tandem does not use, and turn anything Tandem
 /// cannot honour into one line naming the layer and the option (`conv2d_3: dilation_rate [2, 2] is
 /// not supported`).
-public struct KerasLayerConfiguration: Sendable, Equatable {
-    public let className: String
-    public let name: String
-    public let config: [String: JSONValue]
+package struct KerasLayerConfiguration: Sendable, Equatable {
+    package let className: String
+    package let name: String
+    package let config: [String: JSONValue]
 
-    public init(className: String, name: String, config: [String: JSONValue]) {
+    package init(className: String, name: String, config: [String: JSONValue]) {
         self.className = className
         self.name = name
         self.config = config
@@ -17,18 +17,18 @@ public struct KerasLayerConfiguration: Sendable, Equatable {
 
     /// The largest filter, unit, group or channel count a layer may ask for: far beyond any CNN that
     /// trains on CPUs, and small enough that a typo (10⁹ filters) is refused before anything is allocated.
-    public static let largestWidth = 1 << 16
+    package static let largestWidth = 1 << 16
     /// The largest kernel, pool or stride extent.
-    public static let largestExtent = 64
+    package static let largestExtent = 64
 
-    public func error(_ message: String) -> ModelDefinitionError { ModelDefinitionError("\(name): \(message)") }
+    package func error(_ message: String) -> ModelDefinitionError { ModelDefinitionError("\(name): \(message)") }
 
     func unsupported(_ key: String) -> ModelDefinitionError {
         error("\(key) \(config[key]?.displayText ?? "null") is not supported")
     }
 
     /// A whole number in `range`; `fallback` where the key is missing (or null).
-    public func integer(_ key: String, default fallback: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
+    package func integer(_ key: String, default fallback: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
         guard let value = config[key], value != .null else {
             guard let fallback else { throw error("\(key) is missing") }
             return fallback
@@ -41,7 +41,7 @@ public struct KerasLayerConfiguration: Sendable, Equatable {
     }
 
     /// Two whole numbers in `range`, written `[a, b]` (Keras's form) or as one number for both.
-    public func pair(_ key: String, default fallback: (Int, Int)? = nil, in range: ClosedRange<Int>) throws -> (Int, Int) {
+    package func pair(_ key: String, default fallback: (Int, Int)? = nil, in range: ClosedRange<Int>) throws -> (Int, Int) {
         guard let value = config[key], value != .null else {
             guard let fallback else { throw error("\(key) is missing") }
             return fallback
@@ -57,7 +57,7 @@ public struct KerasLayerConfiguration: Sendable, Equatable {
         return (integers[0], integers.last!)
     }
 
-    public func number(_ key: String, default fallback: Double, in range: ClosedRange<Double>) throws -> Double {
+    package func number(_ key: String, default fallback: Double, in range: ClosedRange<Double>) throws -> Double {
         guard let value = config[key], value != .null else { return fallback }
         guard let number = value.number, range.contains(number) else {
             throw error("\(key) \(value.displayText) must be a number in \(range.lowerBound)…\(range.upperBound)")
@@ -66,33 +66,33 @@ public struct KerasLayerConfiguration: Sendable, Equatable {
     }
 
     /// A number, or nil where the key is missing or null (Keras's "none").
-    public func optionalNumber(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+    package func optionalNumber(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let value = config[key], value != .null else { return nil }
         return try number(key, default: 0, in: range)
     }
 
-    public func flag(_ key: String, default fallback: Bool) throws -> Bool {
+    package func flag(_ key: String, default fallback: Bool) throws -> Bool {
         guard let value = config[key], value != .null else { return fallback }
         guard let bool = value.bool else { throw error("\(key) \(value.displayText) must be true or false") }
         return bool
     }
 
     /// One of `allowed` (compared in lower case); anything else is "not supported".
-    public func choice(_ key: String, default fallback: String, allowed: [String]) throws -> String {
+    package func choice(_ key: String, default fallback: String, allowed: [String]) throws -> String {
         guard let value = config[key], value != .null else { return fallback }
         guard let text = value.string?.lowercased(), allowed.contains(text) else { throw unsupported(key) }
         return text
     }
 
     /// Refuses `key` unless it is missing, null, or one of `accepted` (e.g. `dilation_rate` [1, 1]).
-    public func require(_ key: String, isOneOf accepted: [JSONValue]) throws {
+    package func require(_ key: String, isOneOf accepted: [JSONValue]) throws {
         guard let value = config[key], value != .null else { return }
         let normalized = value.array.map { values in values.allSatisfy { $0 == values.first } ? values.first! : value } ?? value
         guard accepted.contains(value) || accepted.contains(normalized) else { throw unsupported(key) }
     }
 
     /// `data_format`: channels last only (Keras's default), the layout Tandem computes in.
-    public func requireChannelsLast() throws {
+    package func requireChannelsLast() throws {
         try require("data_format", isOneOf: [.string("channels_last")])
     }
 }
@@ -101,7 +101,7 @@ extension KerasLayerConfiguration {
     /// `activation` of a layer with weights: linear (Keras's default, also written null), relu, sigmoid,
     /// tanh or softmax, which the layer computes itself; any other Keras activation (silu, gelu, …) as a
     /// linear output followed by a `TrailingActivation`.
-    public func activation(_ key: String = "activation") throws -> (activation: KerasActivation, trailing: TrailingActivation?) {
+    package func activation(_ key: String = "activation") throws -> (activation: KerasActivation, trailing: TrailingActivation?) {
         let name = try choice(key, default: "linear", allowed: Array(PointwiseFunction.byKerasName.keys))
         let function = PointwiseFunction.byKerasName[name]!
         guard let computed = function.kerasActivation else { return (.hidden(.linear), TrailingActivation(function: function)) }
@@ -110,7 +110,7 @@ extension KerasLayerConfiguration {
 
     /// Keras's image preprocessing `factor` (`RandomContrast`, `RandomBrightness`): a number `f` for
     /// `max(−f, bounds.lower)…f`, or a pair, sorted; each within `bounds`.
-    public func factorRange(_ key: String = "factor", bounds: ClosedRange<Double>) throws -> ClosedRange<Float> {
+    package func factorRange(_ key: String = "factor", bounds: ClosedRange<Double>) throws -> ClosedRange<Float> {
         guard let value = config[key], value != .null else { throw error("\(key) is missing") }
         let numbers = (value.array ?? [value]).compactMap(\.number)
         guard (1...2).contains(numbers.count), numbers.count == (value.array?.count ?? 1), numbers.allSatisfy(bounds.contains) else {
@@ -121,7 +121,7 @@ extension KerasLayerConfiguration {
     }
 
     /// `value_range`: the pixel values' `[low, high]` (Keras's default 0…255).
-    public func valueRange() throws -> ClosedRange<Float> {
+    package func valueRange() throws -> ClosedRange<Float> {
         guard let value = config["value_range"], value != .null else { return 0...255 }
         guard let numbers = value.array?.compactMap(\.number), numbers.count == 2, numbers[0] < numbers[1],
               numbers.allSatisfy({ abs($0) < 1e9 }) else {
@@ -131,7 +131,7 @@ extension KerasLayerConfiguration {
     }
 
     /// `padding`: same or valid (Keras's default).
-    public func padding() throws -> Padding {
+    package func padding() throws -> Padding {
         Padding(rawValue: try choice("padding", default: "valid", allowed: ["same", "valid"]))!
     }
 
@@ -139,14 +139,14 @@ extension KerasLayerConfiguration {
     /// and activity regularisers are refused: a model that asks for them would silently train
     /// differently (weight regularisers are read by the model: `regularizer(forWeights:)`).
     /// - Parameter kernel: the kernel's name in the keys (`depthwise` for `depthwise_initializer`).
-    public func kernelAndBiasInitializers(kernel: String = "kernel") throws -> (kernel: Initializer, bias: Initializer) {
+    package func kernelAndBiasInitializers(kernel: String = "kernel") throws -> (kernel: Initializer, bias: Initializer) {
         try refuse(["activity_regularizer"] + config.keys.sorted().filter { $0.hasSuffix("_constraint") })
         return (try initializer("\(kernel)_initializer", default: .glorotUniform), try initializer("bias_initializer", default: .zeros))
     }
 
     /// The regulariser of a block of weights (`kernel` reads `kernel_regularizer`, `depthwise_kernel`
     /// `depthwise_regularizer`, `gamma` `gamma_regularizer`); nil for none.
-    public func regularizer(forWeights block: String) throws -> Regularizer? {
+    package func regularizer(forWeights block: String) throws -> Regularizer? {
         let key = (block.hasSuffix("_kernel") ? String(block.dropLast("_kernel".count)) : block) + "_regularizer"
         guard let value = config[key] else { return nil }
         return try Regularizer(keras: value, key: key, configuration: self)
@@ -158,7 +158,7 @@ extension KerasLayerConfiguration {
     }
 
     /// Normalisation layers: gamma starts at one and beta at zero, no regularisers or constraints.
-    public func requireNormalizationDefaults() throws {
+    package func requireNormalizationDefaults() throws {
         try require(initializers: [("gamma_initializer", "Ones"), ("beta_initializer", "Zeros"),
                                    ("moving_mean_initializer", "Zeros"), ("moving_variance_initializer", "Ones")])
         try refuse(["beta_constraint", "gamma_constraint"])

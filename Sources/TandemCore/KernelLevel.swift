@@ -5,7 +5,7 @@ import CTandemKernels
 ///
 /// Every level gives the same bits, so the level only changes speed: ranks on processors of different
 /// kinds still agree, and a checkpoint resumes identically on another machine.
-public enum KernelLevel: String, CaseIterable, Sendable {
+package enum KernelLevel: String, CaseIterable, Sendable {
     /// SSE2 on x86-64 (any x86-64 processor), NEON on arm64.
     case portable
     /// 256-bit registers: Intel since Haswell (2013), every AMD Zen.
@@ -22,24 +22,24 @@ public enum KernelLevel: String, CaseIterable, Sendable {
     }
 
     /// The level in use.
-    public static var current: KernelLevel {
+    package static var current: KernelLevel {
         allCases.first { $0.cLevel == tandem_kernels_level() } ?? .portable
     }
 
     /// Whether this processor can run the level's kernels.
-    public var isSupported: Bool { tandem_kernels_supported(cLevel) != 0 }
+    package var isSupported: Bool { tandem_kernels_supported(cLevel) != 0 }
 
     /// Makes this level the one in use, for tests and benchmarks that compare levels in one process;
     /// false (nothing changes) if the processor cannot run it. Call it while no kernel runs.
     @discardableResult
-    public func use() -> Bool { tandem_kernels_use(cLevel) != 0 }
+    package func use() -> Bool { tandem_kernels_use(cLevel) != 0 }
 
     /// Why `TANDEM_KERNELS` was not followed (an unknown name, or a level this processor cannot run):
     /// the program should refuse to start rather than measure or train at a level nobody asked for.
-    public static var environmentProblem: String? { tandem_kernels_environment_problem().map { String(cString: $0) } }
+    package static var environmentProblem: String? { tandem_kernels_environment_problem().map { String(cString: $0) } }
 
     /// For the start-up report: the level, and how it was chosen.
-    public static var summary: String {
+    package static var summary: String {
         let supported = allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ")
         return "\(current.rawValue) vector kernels (this CPU runs \(supported); TANDEM_KERNELS to choose)"
     }

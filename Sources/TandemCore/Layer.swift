@@ -9,52 +9,52 @@
 /// block's samples. The training loop runs every canonical micro-batch of a step as one block and adds
 /// each block's gradient exactly, in fixed point, which is what makes results independent of the rank
 /// and thread count: a block's sums never depend on which rank or thread computes it.
-public struct LayerMemory {
+package struct LayerMemory {
     /// Samples in the block, at least 1 and at most the workspace's capacity.
-    public var count: Int
-    public var input: UnsafeMutablePointer<Float>
-    public var output: UnsafeMutablePointer<Float>
+    package var count: Int
+    package var input: UnsafeMutablePointer<Float>
+    package var output: UnsafeMutablePointer<Float>
     /// Where the gradient with respect to `input` goes; `nil` for the first layer, which needs none.
-    public var inputGradient: UnsafeMutablePointer<Float>?
+    package var inputGradient: UnsafeMutablePointer<Float>?
     /// The gradient with respect to `output`. Layers may overwrite it (e.g. applying the ReLU mask in place).
-    public var outputGradient: UnsafeMutablePointer<Float>
-    public var parameters: UnsafePointer<Float>
-    public var parameterGradient: UnsafeMutablePointer<Float>
+    package var outputGradient: UnsafeMutablePointer<Float>
+    package var parameters: UnsafePointer<Float>
+    package var parameterGradient: UnsafeMutablePointer<Float>
     /// Values derived from the parameters once per step by `prepare` (e.g. Winograd-domain kernels).
-    public var prepared: UnsafeMutablePointer<Float>
+    package var prepared: UnsafeMutablePointer<Float>
     /// Values `forward` keeps for `backward` of the same block.
-    public var saved: UnsafeMutablePointer<Float>
+    package var saved: UnsafeMutablePointer<Float>
     /// Scratch, valid only during one call.
-    public var scratch: UnsafeMutablePointer<Float>
+    package var scratch: UnsafeMutablePointer<Float>
     /// Which samples these are, for layers that draw random numbers per sample.
-    public var samples: SampleBlock
+    package var samples: SampleBlock
     /// A merge layer's inputs, in call order (`input` is the first), and where their gradients go
     /// (`nil` for an input that needs none); `nil` for other layers.
-    public var inputs: UnsafePointer<UnsafeMutablePointer<Float>>? = nil
-    public var inputGradients: UnsafePointer<UnsafeMutablePointer<Float>?>? = nil
+    package var inputs: UnsafePointer<UnsafeMutablePointer<Float>>? = nil
+    package var inputGradients: UnsafePointer<UnsafeMutablePointer<Float>?>? = nil
 }
 
 /// Which samples a block holds. Randomised layers (Dropout, augmentation) draw from `(seed, epoch,
 /// sample index, layer)`, so a sample's draws do not depend on the rank or thread that computes it, nor
 /// on what else is in its block; in inference they do nothing.
-public struct SampleBlock: @unchecked Sendable {
-    public var training: Bool
-    public var seed: UInt64
-    public var epoch: Int
+package struct SampleBlock: @unchecked Sendable {
+    package var training: Bool
+    package var seed: UInt64
+    package var epoch: Int
     /// The training-set index of each sample of the block (training only).
-    public var indices: UnsafePointer<Int32>?
+    package var indices: UnsafePointer<Int32>?
 
-    public init(training: Bool, seed: UInt64, epoch: Int, indices: UnsafePointer<Int32>?) {
+    package init(training: Bool, seed: UInt64, epoch: Int, indices: UnsafePointer<Int32>?) {
         self.training = training
         self.seed = seed
         self.epoch = epoch
         self.indices = indices
     }
 
-    public static let inference = SampleBlock(training: false, seed: 0, epoch: 0, indices: nil)
+    package static let inference = SampleBlock(training: false, seed: 0, epoch: 0, indices: nil)
 
     /// The random stream of the block's sample `sample` in the layer at `position` (training only).
-    public func stream(sample: Int, layer position: Int) -> RandomGenerator {
+    package func stream(sample: Int, layer position: Int) -> RandomGenerator {
         guard let indices else { preconditionFailure("a training block needs its samples' indices") }
         return RandomGenerator(seed: seed, stream: RandomStream.sample(epoch: epoch, index: Int(indices[sample]), layer: position))
     }
@@ -64,13 +64,13 @@ public struct SampleBlock: @unchecked Sendable {
 /// `get_weights()` order). Non-trainable blocks (batch-norm's moving statistics) sit in the same buffer
 /// so that checkpoints and exports hold every weight Keras has; their gradient is always zero, so Adam
 /// leaves them exactly as they are (zero moments give a zero step) and only their layer changes them.
-public struct ParameterBlock: Sendable, Equatable {
-    public let name: String
-    public let shape: [Int]
-    public let trainable: Bool
-    public var count: Int { shape.reduce(1, *) }
+package struct ParameterBlock: Sendable, Equatable {
+    package let name: String
+    package let shape: [Int]
+    package let trainable: Bool
+    package var count: Int { shape.reduce(1, *) }
 
-    public init(name: String, shape: [Int], trainable: Bool = true) {
+    package init(name: String, shape: [Int], trainable: Bool = true) {
         self.name = name
         self.shape = shape
         self.trainable = trainable
@@ -79,7 +79,7 @@ public struct ParameterBlock: Sendable, Equatable {
 
 /// One layer of a `Model`: configuration and shapes, with `forward` and `backward` for one
 /// block of samples.
-public protocol Layer: Sendable {
+package protocol Layer: Sendable {
     /// The layer's name in the model description, e.g. `conv2d_1`.
     var name: String { get }
     /// Keras's class name, e.g. `Conv2D`.
@@ -112,22 +112,22 @@ public protocol Layer: Sendable {
 }
 
 extension Layer {
-    public var parameterCount: Int { parameterBlocks.reduce(0) { $0 + $1.count } }
-    public var trainableParameterCount: Int { parameterBlocks.filter(\.trainable).reduce(0) { $0 + $1.count } }
-    public var summaryDetail: String { "" }
-    public var outputActivation: PointwiseFunction { .linear }
-    public var endsInSoftmax: Bool { outputActivation == .softmax }
-    public var preparedCount: Int { 0 }
-    public func savedCount(samples: Int) -> Int { 0 }
-    public func scratchCount(samples: Int) -> Int { 0 }
-    public var forwardMultiplyAdds: Int { 0 }
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {}
-    public func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {}
+    package var parameterCount: Int { parameterBlocks.reduce(0) { $0 + $1.count } }
+    package var trainableParameterCount: Int { parameterBlocks.filter(\.trainable).reduce(0) { $0 + $1.count } }
+    package var summaryDetail: String { "" }
+    package var outputActivation: PointwiseFunction { .linear }
+    package var endsInSoftmax: Bool { outputActivation == .softmax }
+    package var preparedCount: Int { 0 }
+    package func savedCount(samples: Int) -> Int { 0 }
+    package func scratchCount(samples: Int) -> Int { 0 }
+    package var forwardMultiplyAdds: Int { 0 }
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {}
+    package func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {}
 }
 
 /// A layer a Keras model description can name. Adding one is its own file (the layer, with forward and
 /// backward side by side, and this initialiser), one line in `LayerRegistry.layers`, and its tests.
-public protocol KerasLayer: Layer {
+package protocol KerasLayer: Layer {
     /// The Keras class names it stands for (`Activation` and `ReLU` are one Tandem layer).
     static var kerasClassNames: [String] { get }
     /// Builds the layer from its Keras configuration for inputs of `inputShape`; throws one line
@@ -136,15 +136,15 @@ public protocol KerasLayer: Layer {
 }
 
 /// What a layer's construction may depend on besides its configuration.
-public struct LayerBuildContext: Sendable {
+package struct LayerBuildContext: Sendable {
     /// Force one algorithm for every convolution (`.winograd` where it applies); `nil` lets each pick.
-    public var convolution: ConvolutionAlgorithm?
+    package var convolution: ConvolutionAlgorithm?
     /// The layer's position in the model, counted from 0 (what a randomised layer's draws depend on).
-    public var index: Int
+    package var index: Int
     /// The shapes of every activation the layer takes, in call order (several for a merge layer).
-    public var inputShapes: [TensorShape]
+    package var inputShapes: [TensorShape]
 
-    public init(convolution: ConvolutionAlgorithm? = nil, index: Int = 0, inputShapes: [TensorShape] = []) {
+    package init(convolution: ConvolutionAlgorithm? = nil, index: Int = 0, inputShapes: [TensorShape] = []) {
         self.convolution = convolution
         self.index = index
         self.inputShapes = inputShapes
@@ -154,7 +154,7 @@ public struct LayerBuildContext: Sendable {
 /// A layer that takes several activations of a graph model (Keras's merge layers: `Add`,
 /// `Concatenate`, …), read from `LayerMemory.inputs`; its backward writes each input's gradient to
 /// `LayerMemory.inputGradients` (where not `nil`). `inputShape` is the first input's.
-public protocol MergeLayer: Layer {
+package protocol MergeLayer: Layer {
     var inputShapes: [TensorShape] { get }
 }
 
@@ -162,7 +162,7 @@ public protocol MergeLayer: Layer {
 /// trainer runs every local block up to it, adds up each block's per-channel sums exactly across the
 /// global batch (fixed point, any rank count, as the gradient), and only then lets any block go on;
 /// backward alike. `forward` and `backward` of `Layer` are its inference pass.
-public protocol BatchSynchronizedLayer: Layer {
+package protocol BatchSynchronizedLayer: Layer {
     /// Channels the statistics are per.
     var channels: Int { get }
     /// `sums[c] = Σ over the block's samples and positions of input[·, c]`, or of `(input − mean[c])²`
@@ -182,10 +182,10 @@ public protocol BatchSynchronizedLayer: Layer {
 
 /// A layer that only transforms the input in training (augmentation: random flips, translations). It
 /// has no backward pass: it must come before every layer with weights, where no gradient is needed.
-public protocol AugmentationLayer: Layer {}
+package protocol AugmentationLayer: Layer {}
 
 extension AugmentationLayer {
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         preconditionFailure("\(name): an augmentation layer has no backward pass (it comes before every layer with weights)")
     }
 

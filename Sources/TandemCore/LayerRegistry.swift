@@ -1,6 +1,6 @@
 /// Every layer a Keras model description may use, by Keras class name. A new layer is one line here.
-public enum LayerRegistry {
-    public static let layers: [any KerasLayer.Type] = [
+package enum LayerRegistry {
+    package static let layers: [any KerasLayer.Type] = [
         Conv2D.self,
         DepthwiseConv2D.self,
         SeparableConv2D.self,
@@ -36,10 +36,10 @@ public enum LayerRegistry {
     static let byClassName: [String: any KerasLayer.Type] = Dictionary(
         uniqueKeysWithValues: layers.flatMap { type in type.kerasClassNames.map { ($0, type) } })
 
-    public static var supportedClassNames: [String] { byClassName.keys.sorted() }
+    package static var supportedClassNames: [String] { byClassName.keys.sorted() }
 
     /// Builds one layer from its configuration, or says in one line that Tandem does not have it.
-    public static func make(_ configuration: KerasLayerConfiguration, inputShape: TensorShape,
+    package static func make(_ configuration: KerasLayerConfiguration, inputShape: TensorShape,
                             context: LayerBuildContext) throws -> any Layer {
         guard let type = byClassName[configuration.className] else {
             throw configuration.error("\(configuration.className) layers are not supported")

@@ -45,10 +45,10 @@ func usesGeneratedKernel(transposeA: Bool, transposeB: Bool, n: Int, k: Int) -> 
 }
 
 /// The BLAS library's own thread count; Tandem runs one BLAS thread per process (per MPI rank).
-public enum BLASThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
-    public static var coreName: String { String(cString: openblas_get_corename()) }
+package enum BLASThreads {
+    package static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+    package static var current: Int { Int(openblas_get_num_threads()) }
+    package static var coreName: String { String(cString: openblas_get_corename()) }
 }
 
 /// How many of a block's `samples` one matrix product should cover, when each sample adds

@@ -5,7 +5,7 @@
 /// `BinaryCrossentropy(from_logits=True)`. Tandem trains it as two classes with logits `(0, z)`, whose
 /// softmax is `(1 − σ(z), σ(z))` and whose softmax cross-entropy is exactly binary cross-entropy (label
 /// smoothing included), so evaluation, reports and predict see two classes.
-public enum ModelOutput: String, Sendable {
+package enum ModelOutput: String, Sendable {
     /// The last layer ends in a softmax: Keras's `from_logits=False`.
     case probabilities
     /// The last layer is linear: the class scores before a softmax, Keras's `from_logits=True`.
@@ -16,7 +16,7 @@ public enum ModelOutput: String, Sendable {
     case logit
 
     /// One output unit for two classes.
-    public var isBinary: Bool { self == .probability || self == .logit }
+    package var isBinary: Bool { self == .probability || self == .logit }
 }
 
 /// A Keras model, `Sequential` or Functional: layers in an order where each follows the layers it reads
@@ -26,20 +26,20 @@ public enum ModelOutput: String, Sendable {
 /// The model is a plain value: its layers' configurations, what each takes, and where each layer's
 /// parameters sit in the one flat parameter buffer. All memory lives in a `ModelWorkspace` and in
 /// `FloatBuffer`s owned by the caller.
-public struct Model: Sendable {
+package struct Model: Sendable {
     /// What the model was built from (stored in checkpoints).
-    public let description: ModelDescription
-    public let inputShape: TensorShape
-    public let layers: [any Layer]
+    package let description: ModelDescription
+    package let inputShape: TensorShape
+    package let layers: [any Layer]
     /// `parameterOffsets[i]` is where layer `i`'s parameters start in the flat buffer.
-    public let parameterOffsets: [Int]
-    public let parameterCount: Int
+    package let parameterOffsets: [Int]
+    package let parameterCount: Int
     /// Whether Keras's `predict` gives probabilities or logits for this model.
-    public let output: ModelOutput
+    package let output: ModelOutput
     /// The layers that need the whole batch in training (batch-norm), by index.
-    public let synchronizedLayers: [Int]
+    package let synchronizedLayers: [Int]
     /// Where the trainable weights are in the flat buffer (not batch-norm's moving statistics).
-    public var trainableRanges: [Range<Int>] {
+    package var trainableRanges: [Range<Int>] {
         var ranges: [Range<Int>] = []
         for (index, (layer, offset)) in zip(layers, parameterOffsets).enumerated() where trainsWeights[index] {
             var start = offset
@@ -51,39 +51,39 @@ public struct Model: Sendable {
         return ranges
     }
     /// The first layer with trainable weights: no layer before it needs a backward pass.
-    public let gradientStart: Int
+    package let gradientStart: Int
     /// For each layer, the activations it takes (`ModelDescription.inputs`: 0 is the model's input,
     /// `i + 1` the output of layer `i`).
-    public let layerInputs: [[Int]]
+    package let layerInputs: [[Int]]
     /// The shape of each activation: the input's, then each layer's output.
-    public let activationShapes: [TensorShape]
+    package let activationShapes: [TensorShape]
     /// Which layers run backward and where each activation's gradient is kept.
-    public let gradientPlan: GradientPlan
+    package let gradientPlan: GradientPlan
     /// For each layer, whether it has trainable weights and is not frozen (Keras's `"trainable": false`,
     /// on the layer or on a nested model it came from): a frozen layer's weights stay as they are, and
     /// its batch-norm runs in inference mode, as in Keras.
-    public let trainsWeights: [Bool]
+    package let trainsWeights: [Bool]
     /// The layers that run in inference mode in training too (`ModelDescription.inferenceCalls`).
-    public var inferenceCalls: Set<Int> { description.inferenceCalls }
+    package var inferenceCalls: Set<Int> { description.inferenceCalls }
     /// The weights with a Keras regulariser (`kernel_regularizer`, …) that train, in buffer order.
-    public let regularization: [(weights: Range<Int>, regularizer: Regularizer)]
+    package let regularization: [(weights: Range<Int>, regularizer: Regularizer)]
     /// The weights that train.
-    public var trainableParameterCount: Int {
+    package var trainableParameterCount: Int {
         layers.indices.filter { trainsWeights[$0] }.reduce(0) { $0 + layers[$1].trainableParameterCount }
     }
 
     /// The most memory a model may ask for (weights with their gradient and the optimiser's state, and one
     /// sample's workspace), checked before anything is allocated.
-    public static let largestMemoryBytes = 16 << 30
+    package static let largestMemoryBytes = 16 << 30
 
-    public static func tutorial(convolution: ConvolutionAlgorithm? = nil) -> Model {
+    package static func tutorial(convolution: ConvolutionAlgorithm? = nil) -> Model {
         // The tutorial's definition is valid by construction.
         try! Model(description: .tutorial, convolution: convolution)
     }
 
     /// - Parameter convolution: force one algorithm for every convolution (`.winograd` where it
     ///   applies, im2col elsewhere); `nil` lets each layer pick.
-    public init(description: ModelDescription, convolution: ConvolutionAlgorithm? = nil) throws {
+    package init(description: ModelDescription, convolution: ConvolutionAlgorithm? = nil) throws {
         var layers: [any Layer] = []
         var shapes = [description.inputShape]   // of each activation: the input, then each layer's output
         func make(_ configuration: KerasLayerConfiguration, index: Int) throws -> any Layer {
@@ -161,17 +161,17 @@ public struct Model: Sendable {
     }
 
     /// Classes: the last layer's units, or 2 for a binary classifier's one.
-    public var classCount: Int { output.isBinary ? 2 : layers.last!.outputShape.count }
+    package var classCount: Int { output.isBinary ? 2 : layers.last!.outputShape.count }
 
     /// What a uint8 pixel is multiplied by before the model sees it: 1/255, as Keras tutorials feed
     /// `x / 255`, or 1 for a model that rescales its own input (a `Rescaling` before its first layer
     /// with weights), which its Keras users feed 0–255. Float data is always taken as it is.
-    public var byteScale: Float {
+    package var byteScale: Float {
         layers[..<gradientStart].contains { $0 is Rescaling } ? 1 : 1 / 255
     }
 
     /// `byteScale` in words, for start-up reports and `predict`.
-    public var byteScaleDescription: String {
+    package var byteScaleDescription: String {
         guard byteScale == 1 else { return "uint8 scaled by 1/255" }
         let rescaling = layers.first { $0 is Rescaling }!
         return "uint8 as it is, 0–255 (the model's \(rescaling.name) rescales it)"
@@ -193,24 +193,24 @@ public struct Model: Sendable {
     }
 
     /// The regularisers' penalty at `parameters`, `Σ l1 · Σ|w| + l2 · Σw²`: what Keras adds to the loss.
-    public func regularizationPenalty(_ parameters: UnsafePointer<Float>) -> Double {
+    package func regularizationPenalty(_ parameters: UnsafePointer<Float>) -> Double {
         regularization.reduce(0) { sum, item in
             sum + item.regularizer.penalty(UnsafeBufferPointer(start: parameters + item.weights.lowerBound, count: item.weights.count))
         }
     }
 
     /// Multiply-adds of one sample's forward pass.
-    public var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
+    package var forwardMultiplyAdds: Int { layers.reduce(0) { $0 + $1.forwardMultiplyAdds } }
 
     /// FLOPs of one sample's training step by direct convolution: forward (1×), kernel gradient (1×)
     /// and input gradient (1×, none for layers whose input needs none), two FLOPs per multiply-add.
-    public var trainingFLOPsPerSample: Int {
+    package var trainingFLOPsPerSample: Int {
         let withoutInputGradient = layers.indices.filter { gradientPlan.runsBackward[$0] && !gradientPlan.needsInputGradient(layer: $0) }
         return 2 * (3 * forwardMultiplyAdds - withoutInputGradient.reduce(0) { $0 + layers[$1].forwardMultiplyAdds })
     }
 
     /// Keras's default initialisation from `seed`: Glorot-uniform kernels, zero biases, layer by layer.
-    public func initializeParameters(_ parameters: UnsafeMutableBufferPointer<Float>, seed: UInt64) {
+    package func initializeParameters(_ parameters: UnsafeMutableBufferPointer<Float>, seed: UInt64) {
         precondition(parameters.count == parameterCount, "parameter buffer has \(parameters.count) floats, model needs \(parameterCount)")
         var generator = RandomGenerator(seed: seed, stream: RandomStream.initialization)
         for (layer, offset) in zip(layers, parameterOffsets) {
@@ -220,10 +220,10 @@ public struct Model: Sendable {
     }
 
     /// The most parameters one layer has: the size of a workspace's per-layer gradient.
-    public var largestLayerParameterCount: Int { layers.map(\.parameterCount).max() ?? 0 }
+    package var largestLayerParameterCount: Int { layers.map(\.parameterCount).max() ?? 0 }
 
     /// Derives each layer's per-step values from the parameters; call after every parameter change.
-    public func prepare(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) {
+    package func prepare(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) {
         for (index, layer) in layers.enumerated() {
             layer.prepare(parameters: parameters + parameterOffsets[index], prepared: workspace.prepared[index].pointer)
         }
@@ -232,14 +232,14 @@ public struct Model: Sendable {
     /// Runs the block in `workspace` (`workspace.count` samples written to `workspace.input`); returns its
     /// logits, `classCount` floats per sample.
     @discardableResult
-    public func forward(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) -> UnsafePointer<Float> {
+    package func forward(parameters: UnsafePointer<Float>, workspace: ModelWorkspace) -> UnsafePointer<Float> {
         forward(layers: layers.indices, parameters: parameters, workspace: workspace)
         workspace.pairBinaryLogits()
         return UnsafePointer(workspace.logits)
     }
 
     /// Runs layers `range` on the block in `workspace` (the output of the layer before is in place).
-    public func forward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace) {
+    package func forward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace) {
         for index in range {
             layers[index].forward(workspace.forwardMemory(layer: index, parameters: parameters + parameterOffsets[index]))
         }
@@ -248,7 +248,7 @@ public struct Model: Sendable {
     /// The loss of the block `forward` just ran, with `scale · ∂loss/∂logits` of each sample as the
     /// gradient the backward pass starts from: the block's summed loss (added in sample order) and how
     /// many samples were classified correctly.
-    public func beginBackward(labels: (Int) -> Int, scale: Float, labelSmoothing: Float = 0,
+    package func beginBackward(labels: (Int) -> Int, scale: Float, labelSmoothing: Float = 0,
                               workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
         let outputGradient = workspace.outputGradient(layer: layers.count - 1)
         guard let (_, binaryGradient) = workspace.binaryLogits else {
@@ -266,7 +266,7 @@ public struct Model: Sendable {
     /// The backward pass through layers `range`, last first (`range` must follow every layer that reads
     /// its outputs). Each layer's gradient, summed over the block, is written to
     /// `workspace.layerGradient` and handed to `consume(layer, gradient)` before the next layer runs.
-    public func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace,
+    package func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace,
                          consume: (_ layer: Int, _ gradient: UnsafePointer<Float>) -> Void) {
         for index in range.reversed() where gradientPlan.runsBackward[index] {
             layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index]))
@@ -279,7 +279,7 @@ public struct Model: Sendable {
     /// `parameterGradient` (the whole flat buffer) with `scale · ∂loss/∂parameters` summed over the block
     /// and returns the summed loss and correct count. Layers without a gradient (before the first with
     /// weights) get zeros.
-    public func lossAndGradient(labels: (Int) -> Int, scale: Float, parameters: UnsafePointer<Float>,
+    package func lossAndGradient(labels: (Int) -> Int, scale: Float, parameters: UnsafePointer<Float>,
                                 parameterGradient: UnsafeMutablePointer<Float>,
                                 workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
         forward(parameters: parameters, workspace: workspace)
@@ -294,9 +294,9 @@ public struct Model: Sendable {
 
 /// Everything the forward and backward pass of one block of up to `capacity` samples writes, allocated
 /// once for a model.
-public final class ModelWorkspace: @unchecked Sendable {
+package final class ModelWorkspace: @unchecked Sendable {
     /// The most samples a block may hold.
-    public let capacity: Int
+    package let capacity: Int
     private let plan: GradientPlan
     private let layerInputs: [[Int]]
     private let activationShapes: [TensorShape]
@@ -312,7 +312,7 @@ public final class ModelWorkspace: @unchecked Sendable {
     let saved: [FloatBuffer]
     let scratch: FloatBuffer
     /// Where `backward` writes one layer's parameter gradient, summed over the block.
-    public let layerGradient: FloatBuffer
+    package let layerGradient: FloatBuffer
     /// A placeholder for arguments a forward-only pass does not use.
     private let unused: FloatBuffer
     /// A binary classifier's two-class logits `(0, z)` and their gradient (`ModelOutput`); nil otherwise.
@@ -323,13 +323,13 @@ public final class ModelWorkspace: @unchecked Sendable {
     private let inputGradientTable: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     private let tableStart: [Int]
     /// How many samples the block in the workspace holds (set with the input).
-    public var count = 1
+    package var count = 1
     /// Which samples they are: set by the trainer before each training block; `.inference` (randomised
     /// layers do nothing) otherwise.
-    public var samples = SampleBlock.inference
+    package var samples = SampleBlock.inference
 
     /// What a new workspace takes from an existing one of the same model instead of allocating it.
-    public enum Sharing {
+    package enum Sharing {
         /// Nothing: a workspace of its own.
         case nothing
         /// The per-step values derived from the parameters (read-only during a step): another thread's workspace.
@@ -340,7 +340,7 @@ public final class ModelWorkspace: @unchecked Sendable {
         case preparedAndScratch(ModelWorkspace)
     }
 
-    public init(model: Model, capacity: Int = 1, sharing: Sharing = .nothing) {
+    package init(model: Model, capacity: Int = 1, sharing: Sharing = .nothing) {
         precondition(capacity >= 1, "a workspace holds at least one sample")
         self.capacity = capacity
         let plan = model.gradientPlan
@@ -393,12 +393,12 @@ public final class ModelWorkspace: @unchecked Sendable {
     }
 
     /// The (first) input of layer `index`.
-    public func layerInput(_ index: Int) -> UnsafeMutablePointer<Float> { inputTable[tableStart[index]] }
+    package func layerInput(_ index: Int) -> UnsafeMutablePointer<Float> { inputTable[tableStart[index]] }
 
     /// Where the next block goes, `count` samples of `height × width × channels` floats.
-    public var input: UnsafeMutablePointer<Float> { activations[0].pointer }
+    package var input: UnsafeMutablePointer<Float> { activations[0].pointer }
     /// The model's logits, `classCount` per sample (a binary classifier's two-class ones).
-    public var logits: UnsafeMutablePointer<Float> { binaryLogits?.logits.pointer ?? output }
+    package var logits: UnsafeMutablePointer<Float> { binaryLogits?.logits.pointer ?? output }
     /// The last layer's output.
     var output: UnsafeMutablePointer<Float> { activations[activations.count - 1].pointer }
 
@@ -412,18 +412,18 @@ public final class ModelWorkspace: @unchecked Sendable {
     }
 
     /// The gradient with respect to layer `index`'s output (of a layer that runs backward).
-    public func outputGradient(layer index: Int) -> UnsafeMutablePointer<Float> { gradients[plan.buffers[index + 1]!].pointer }
+    package func outputGradient(layer index: Int) -> UnsafeMutablePointer<Float> { gradients[plan.buffers[index + 1]!].pointer }
 
     /// The memory of layer `index` in the backward pass; the parameter gradient goes to `layerGradient`.
     /// Follow the layer's backward pass with `finishBackward(layer:)`.
-    public func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
+    package func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
         memory(layer: index, parameters: parameters, parameterGradient: layerGradient.pointer,
                outputGradient: outputGradient(layer: index), inputGradient: inputGradientTable[tableStart[index]])
     }
 
     /// After layer `index`'s backward pass: adds the partial gradients it wrote (inputs other layers
     /// also read) to their activations' gradients.
-    public func finishBackward(layer index: Int) {
+    package func finishBackward(layer index: Int) {
         for (slot, target) in plan.targets[index].enumerated() {
             guard case let .partial(partial) = target else { continue }
             let activation = layerInputs[index][slot]
@@ -433,7 +433,7 @@ public final class ModelWorkspace: @unchecked Sendable {
     }
 
     /// The memory of layer `index` in a forward pass.
-    public func forwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
+    package func forwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
         memory(layer: index, parameters: parameters, parameterGradient: nil, outputGradient: nil, inputGradient: nil)
     }
 

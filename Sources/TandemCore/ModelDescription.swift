@@ -8,38 +8,38 @@ import Foundation
 /// by the layer that reads it (`LayerRegistry`), in one line naming the layer and the option.
 ///
 /// The description is what checkpoints store (`json`), so a checkpoint rebuilds its model alone.
-public struct ModelDescription: Sendable, Equatable {
-    public let name: String
-    public let inputShape: TensorShape
-    public let layers: [KerasLayerConfiguration]
+package struct ModelDescription: Sendable, Equatable {
+    package let name: String
+    package let inputShape: TensorShape
+    package let layers: [KerasLayerConfiguration]
     /// For each layer, the activations it takes, in call order: 0 is the model's input, `i + 1` the
     /// output of layer `i`. Each layer comes after those it reads and the last is the model's output;
     /// a Sequential model's layer `i` takes `[i]`.
-    public let inputs: [[Int]]
+    package let inputs: [[Int]]
     /// The layers called with `training=False` (a base model under a new head): batch-norm uses its
     /// moving statistics, Dropout and augmentation do nothing, even in training.
-    public let inferenceCalls: Set<Int>
+    package let inferenceCalls: Set<Int>
     /// The loss the file's `compile_config` names, if the model was compiled before it was saved. Tandem
     /// always trains with softmax cross-entropy; this only decides which warnings start-up prints.
     /// Not part of `json`: a checkpoint keeps the model, not the file's compile settings.
-    public var compiledLoss: CompiledLoss?
+    package var compiledLoss: CompiledLoss?
     /// The optimizer `compile_config` names (Keras's serialised optimizer), if any: a new run's recipe
     /// starts from it (`CompiledRecipe`). Not part of `json`, like `compiledLoss`.
-    public var compiledOptimizer: JSONValue?
+    package var compiledOptimizer: JSONValue?
 
     /// The largest input height or width, and channel count, a description may declare.
-    public static let largestInputExtent = 1 << 14
-    public static let largestInputChannels = 1 << 12
+    package static let largestInputExtent = 1 << 14
+    package static let largestInputChannels = 1 << 12
 
     /// The same model: name, input and layers (not the compile settings the file came with).
-    public static func == (left: ModelDescription, right: ModelDescription) -> Bool {
+    package static func == (left: ModelDescription, right: ModelDescription) -> Bool {
         left.name == right.name && left.inputShape == right.inputShape && left.layers == right.layers
             && left.inputs == right.inputs && left.inferenceCalls == right.inferenceCalls
     }
 
     /// - Parameter inputs: what each layer takes (see `inputs`); `nil` for a chain, each layer taking
     ///   the one before it.
-    public init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration], inputs: [[Int]]? = nil,
+    package init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration], inputs: [[Int]]? = nil,
                 inferenceCalls: Set<Int> = []) {
         self.name = name
         self.inputShape = inputShape
@@ -52,10 +52,10 @@ public struct ModelDescription: Sendable, Equatable {
     }
 
     /// Whether each layer takes the one before it, as in a Keras `Sequential` model.
-    public var isChain: Bool { inputs.enumerated().allSatisfy { $1 == [$0] } }
+    package var isChain: Bool { inputs.enumerated().allSatisfy { $1 == [$0] } }
 
     /// Parses Keras JSON text; `source` names it in error messages (a path, or "the checkpoint").
-    public init(json text: String, source: String) throws {
+    package init(json text: String, source: String) throws {
         func fail(_ problem: String) -> ModelDefinitionError { ModelDefinitionError("\(source): \(problem)") }
         let root: JSONValue
         do {
@@ -126,7 +126,7 @@ public struct ModelDescription: Sendable, Equatable {
     /// Keras JSON, as `model.to_json()` writes it (an `InputLayer` first), keys sorted: what a
     /// checkpoint stores and what Keras's `model_from_json` reads. A chain is written as a `Sequential`
     /// model, a graph as a Functional one in Keras 3's form.
-    public var json: String {
+    package var json: String {
         func entry(_ className: String, _ config: [String: JSONValue]) -> [String: JSONValue] {
             ["module": .string("keras.layers"), "class_name": .string(className), "config": .object(config),
              "registered_name": .null]
@@ -182,7 +182,7 @@ public struct ModelDescription: Sendable, Equatable {
 extension ModelDescription {
     /// The compact form checkpoints of format version 1 stored (`input(28,28,1) conv2d(64,3,same,relu)
     /// maxpool(2) flatten dense(10,softmax)`), as Keras configurations named as Keras names them.
-    public init(compact text: String, name: String = "sequential") throws {
+    package init(compact text: String, name: String = "sequential") throws {
         var words = text.split(separator: " ").map(String.init)
         func fail(_ problem: String) -> ModelDefinitionError { ModelDefinitionError("model description '\(text)': \(problem)") }
         guard let first = words.first, first.hasPrefix("input("), first.hasSuffix(")") else {
@@ -236,7 +236,7 @@ extension ModelDescription {
 }
 
 /// A model description Tandem cannot build, in one line.
-public struct ModelDefinitionError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct ModelDefinitionError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -7,21 +7,21 @@ import Foundation
 /// `variance`, and the sample `count` Keras keeps beside them), so they travel with the model's weights
 /// and training leaves them as they are; or numbers in the configuration itself (`mean=…, variance=…`),
 /// which then make no weights, as in Keras.
-public struct Normalization: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let invert: Bool
+package struct Normalization: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let invert: Bool
     /// The configuration's own mean and variance, one per channel; `nil` when they are weights.
-    public let constants: (mean: [Float], variance: [Float])?
+    package let constants: (mean: [Float], variance: [Float])?
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "Normalization" }
-    public var summaryDetail: String { invert ? "inverted" : "" }
-    public var channels: Int { inputShape.channels }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "Normalization" }
+    package var summaryDetail: String { invert ? "inverted" : "" }
+    package var channels: Int { inputShape.channels }
     /// Keras's `backend.epsilon()`: the smallest standard deviation divided by.
     static let smallestDeviation: Float = 1e-7
 
-    public var parameterBlocks: [ParameterBlock] {
+    package var parameterBlocks: [ParameterBlock] {
         guard constants == nil else { return [] }
         return [ParameterBlock(name: "mean", shape: [channels], trainable: false),
                 ParameterBlock(name: "variance", shape: [channels], trainable: false),
@@ -29,13 +29,13 @@ public struct Normalization: KerasLayer {
     }
 
     /// A channel's shift and scale, `(mean, max(√variance, ε))`, from the weights or the constants.
-    public func meanAndDeviation(parameters: UnsafePointer<Float>, channel: Int) -> (mean: Float, deviation: Float) {
+    package func meanAndDeviation(parameters: UnsafePointer<Float>, channel: Int) -> (mean: Float, deviation: Float) {
         let mean = constants?.mean[channel] ?? parameters[channel]
         let variance = constants?.variance[channel] ?? parameters[channels + channel]
         return (mean, max(variance.squareRoot(), Self.smallestDeviation))
     }
 
-    public init(name: String = "normalization", inputShape: TensorShape, invert: Bool = false,
+    package init(name: String = "normalization", inputShape: TensorShape, invert: Bool = false,
                 constants: (mean: [Float], variance: [Float])? = nil) {
         self.name = name
         self.inputShape = inputShape
@@ -43,9 +43,9 @@ public struct Normalization: KerasLayer {
         self.constants = constants
     }
 
-    public static let kerasClassNames = ["Normalization"]
+    package static let kerasClassNames = ["Normalization"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         // The channels axis only: 3 (or -1) for images, 1 (or -1) for vectors; Keras writes a tuple.
         let channelsAxis = inputShape.isVector ? 1 : 3
         let axis = configuration.config["axis"].flatMap { $0.array ?? [$0] }
@@ -70,13 +70,13 @@ public struct Normalization: KerasLayer {
     }
 
     /// Keras's initial state before `adapt()`: mean 0, variance 1, count 0 (the identity).
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         guard constants == nil else { return }
         parameters.update(repeating: 0)
         parameters[channels..<(2 * channels)].update(repeating: 1)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let positions = memory.count * inputShape.count / channels
         for channel in 0..<channels {
             let (mean, deviation) = meanAndDeviation(parameters: memory.parameters, channel: channel)
@@ -88,7 +88,7 @@ public struct Normalization: KerasLayer {
         }
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         let positions = memory.count * inputShape.count / channels
         for channel in 0..<channels {

@@ -3,27 +3,27 @@ import Foundation
 
 /// The optimiser and its settings, as Keras 3 defines them. Stored in checkpoints: they decide how a
 /// gradient moves the weights, so a resumed run must keep them.
-public struct OptimizerSettings: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, Sendable, CaseIterable {
+package struct OptimizerSettings: Codable, Equatable, Sendable {
+    package enum Kind: String, Codable, Sendable, CaseIterable {
         case adam, adamw, sgd, rmsprop
     }
 
-    public var kind: Kind = .adam
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.999
-    public var epsilon: Float = 1e-7
+    package var kind: Kind = .adam
+    package var beta1: Float = 0.9
+    package var beta2: Float = 0.999
+    package var epsilon: Float = 1e-7
     /// AdamW's decoupled weight decay (Keras's default 0.004), applied to every trainable weight.
-    public var weightDecay: Float = 0.004
+    package var weightDecay: Float = 0.004
     /// SGD's and RMSprop's momentum (Keras's default 0), and SGD's Nesterov variant.
-    public var momentum: Float = 0
-    public var nesterov = false
+    package var momentum: Float = 0
+    package var nesterov = false
     /// RMSprop's discount of the squared gradients' moving average (Keras's default 0.9).
-    public var rho: Float = 0.9
+    package var rho: Float = 0.9
 
-    public init() {}
+    package init() {}
 
     /// The settings that apply to `kind`, for messages and the start-up table.
-    public var description: String {
+    package var description: String {
         switch kind {
         case .adam: "adam (beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon))"
         case .adamw: "adamw (beta1 \(beta1), beta2 \(beta2), epsilon \(epsilon), weight decay \(weightDecay))"
@@ -58,18 +58,18 @@ public struct OptimizerSettings: Codable, Equatable, Sendable {
 ///
 /// Weights with a Keras regulariser get `l1 · sign(θ) + 2 · l2 · θ` added to their gradient first, once
 /// per step (`Regularizer`).
-public final class Optimizer: @unchecked Sendable {
-    public let settings: OptimizerSettings
-    public let firstMoment: FloatBuffer
-    public let secondMoment: FloatBuffer
+package final class Optimizer: @unchecked Sendable {
+    package let settings: OptimizerSettings
+    package let firstMoment: FloatBuffer
+    package let secondMoment: FloatBuffer
     /// Updates applied so far (Keras's `iterations`).
-    public var step: Int = 0
+    package var step: Int = 0
     /// Where the trainable weights are in the flat buffer (all of it if not given).
     let trainableRanges: [Range<Int>]
     /// Per weight, the regularisers' `l1` and `2 · l2` (nil when no weight has one).
     let penalties: (l1: FloatBuffer, twiceL2: FloatBuffer)?
 
-    public init(parameterCount: Int, settings: OptimizerSettings = OptimizerSettings(), trainableRanges: [Range<Int>]? = nil,
+    package init(parameterCount: Int, settings: OptimizerSettings = OptimizerSettings(), trainableRanges: [Range<Int>]? = nil,
                 regularization: [(weights: Range<Int>, regularizer: Regularizer)] = []) {
         self.settings = settings
         firstMoment = FloatBuffer(count: parameterCount)
@@ -90,7 +90,7 @@ public final class Optimizer: @unchecked Sendable {
     }
 
     /// Applies one update with `gradient` (the gradient of the batch's mean loss, one float per weight).
-    public func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>, learningRate: Float) {
+    package func update(parameters: FloatBuffer, gradient: UnsafePointer<Float>, learningRate: Float) {
         precondition(parameters.count == firstMoment.count)
         step += 1
         forEachRun(of: 0..<parameters.count, learningRate: learningRate) { run, settings in
@@ -101,7 +101,7 @@ public final class Optimizer: @unchecked Sendable {
     /// Applies one update to elements `range` of `parameters`, whose gradient is the exact sums
     /// `first[i] + (second?[i] ?? 0)` for `i` in `0..<range.count`, in `format` (converted as
     /// `format.convert` does, a few thousand at a time). Call `beginStep()` once first, on every rank.
-    public func update(_ parameters: UnsafeMutablePointer<Float>, exactSums first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?,
+    package func update(_ parameters: UnsafeMutablePointer<Float>, exactSums first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?,
                        format: FixedPointFormat, range: Range<Int>, learningRate: Float) {
         let base = range.lowerBound, chunkSize = 4096
         // 16 KB on the stack: the step loop allocates nothing.
@@ -118,7 +118,7 @@ public final class Optimizer: @unchecked Sendable {
     }
 
     /// Counts the step an update of shares (`update(_:exactSums:…)`) makes.
-    public func beginStep() { step += 1 }
+    package func beginStep() { step += 1 }
 
     /// Elements `range`, in runs that are all trainable or all not (AdamW decays only the former), each
     /// with the step's settings for the kernel.

@@ -4,23 +4,23 @@
 /// Parameters: `alpha` with the input's per-sample shape, 1 along each shared axis (Keras's layout),
 /// initialised to zeros (Keras's default). Its gradient `Σ x · dy` over the negative inputs is summed over
 /// the block's samples and the shared positions in order.
-public struct PReLU: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
+package struct PReLU: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
     /// The extent of `alpha` along height, width and channels: the input's, or 1 where shared.
-    public let alphaShape: TensorShape
-    public let alphaInitializer: Initializer
+    package let alphaShape: TensorShape
+    package let alphaInitializer: Initializer
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "PReLU" }
-    public var summaryDetail: String { alphaShape == inputShape ? "" : "shared axes" }
-    public var parameterBlocks: [ParameterBlock] {
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "PReLU" }
+    package var summaryDetail: String { alphaShape == inputShape ? "" : "shared axes" }
+    package var parameterBlocks: [ParameterBlock] {
         [ParameterBlock(name: "alpha", shape: inputShape.isVector ? [alphaShape.channels] : [alphaShape.height, alphaShape.width, alphaShape.channels])]
     }
 
-    public static let kerasClassNames = ["PReLU"]
+    package static let kerasClassNames = ["PReLU"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         for key in ["alpha_regularizer", "alpha_constraint"] { try configuration.require(key, isOneOf: []) }
         let rank = inputShape.isVector ? 1 : 3
         var extents = inputShape.isVector ? [inputShape.channels] : [inputShape.height, inputShape.width, inputShape.channels]
@@ -38,7 +38,7 @@ public struct PReLU: KerasLayer {
         alphaInitializer = try configuration.initializer("alpha_initializer", default: .zeros)
     }
 
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         alphaInitializer.fill(parameters.baseAddress!, count: alphaShape.count, fanIn: alphaShape.count, fanOut: alphaShape.count,
                               generator: &generator)
     }
@@ -59,7 +59,7 @@ public struct PReLU: KerasLayer {
         }
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let alpha = memory.parameters
         for sample in 0..<memory.count {
             let input = memory.input + sample * inputShape.count, output = memory.output + sample * inputShape.count
@@ -71,7 +71,7 @@ public struct PReLU: KerasLayer {
     }
 
     /// `dx = dy` above 0, `alpha · dy` below (0 at 0, as TensorFlow's two ReLUs give); `dalpha = x · dy` below.
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let alpha = memory.parameters, alphaGradient = memory.parameterGradient
         alphaGradient.update(repeating: 0, count: alphaShape.count)
         for sample in 0..<memory.count {

@@ -5,7 +5,7 @@
 /// Every function is built on Tandem's own `Elementwise.exponential` and on the polynomials below, not
 /// on the C library's `expf`/`erff`/`log1pf`, whose last bits may differ between hosts' libm versions:
 /// ranks on different machines must agree bit for bit.
-public enum PointwiseFunction: Equatable, Sendable {
+package enum PointwiseFunction: Equatable, Sendable {
     case linear, relu, sigmoid, tanh
     /// The model's last layer only: fused into the loss, the identity here.
     case softmax
@@ -32,7 +32,7 @@ public enum PointwiseFunction: Equatable, Sendable {
     case mish
 
     /// Every `activation` string of a Keras configuration Tandem computes, with its function.
-    public static let byKerasName: [String: PointwiseFunction] = [
+    package static let byKerasName: [String: PointwiseFunction] = [
         "linear": .linear, "relu": .relu, "sigmoid": .sigmoid, "tanh": .tanh, "softmax": .softmax,
         "relu6": .rectifier(maximum: 6, negativeSlope: 0, threshold: 0),
         "leaky_relu": .rectifier(maximum: nil, negativeSlope: 0.2, threshold: 0),
@@ -42,13 +42,13 @@ public enum PointwiseFunction: Equatable, Sendable {
     ]
 
     /// The function an `activation` string names in a Keras configuration.
-    public init?(kerasName name: String) {
+    package init?(kerasName name: String) {
         guard let function = Self.byKerasName[name] else { return nil }
         self = function
     }
 
     /// An activation as Dense and Conv2D hold it.
-    public init(_ activation: KerasActivation) {
+    package init(_ activation: KerasActivation) {
         self = switch activation {
         case .softmax: .softmax
         case .hidden(.linear): .linear
@@ -59,13 +59,13 @@ public enum PointwiseFunction: Equatable, Sendable {
     }
 
     /// The general ReLU, reduced to plain ReLU (and its kernels) when every option is Keras's default.
-    public static func rectifying(maximum: Float?, negativeSlope: Float, threshold: Float) -> PointwiseFunction {
+    package static func rectifying(maximum: Float?, negativeSlope: Float, threshold: Float) -> PointwiseFunction {
         maximum == nil && negativeSlope == 0 && threshold == 0 ? .relu
             : .rectifier(maximum: maximum, negativeSlope: negativeSlope, threshold: threshold)
     }
 
     /// One of the activations whose derivative comes from the output, as Dense and Conv2D apply them.
-    public var kerasActivation: KerasActivation? {
+    package var kerasActivation: KerasActivation? {
         switch self {
         case .linear: .hidden(.linear)
         case .relu: .hidden(.relu)
@@ -77,7 +77,7 @@ public enum PointwiseFunction: Equatable, Sendable {
     }
 
     /// How `tandem summary` and error messages name it.
-    public var name: String {
+    package var name: String {
         switch self {
         case .linear: "linear"
         case .relu: "relu"
@@ -101,7 +101,7 @@ public enum PointwiseFunction: Equatable, Sendable {
     }
 
     /// `y = f(x)` over `count` floats (`y` may be `x`).
-    public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    package func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         if let activation = kerasActivation {
             return applyActivation(activation.hidden, from: x, into: y, count: count)
         }
@@ -112,7 +112,7 @@ public enum PointwiseFunction: Equatable, Sendable {
 
     /// `dx = f′(x) · dy` (`dx` may be `dy`); `y` is the forward pass's output, which the four
     /// output-derivative activations use instead of `x`.
-    public func backward(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
+    package func backward(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
                          into dx: UnsafeMutablePointer<Float>, count: Int) {
         if let activation = kerasActivation {
             return applyActivationGradient(activation.hidden, output: y, gradient: dy, into: dx, count: count)

@@ -2,21 +2,21 @@
 /// times the width of `value_range`, added to every pixel of an image, then clipped to `value_range`; in
 /// inference, the identity. Draws as `RandomFlip`'s: from (seed, epoch, sample, layer). An augmentation
 /// layer.
-public struct RandomBrightness: KerasLayer, AugmentationLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let factors: ClosedRange<Float>
-    public let valueRange: ClosedRange<Float>
-    public let position: Int
+package struct RandomBrightness: KerasLayer, AugmentationLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let factors: ClosedRange<Float>
+    package let valueRange: ClosedRange<Float>
+    package let position: Int
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "RandomBrightness" }
-    public var summaryDetail: String { "brightness \(factors.lowerBound)…\(factors.upperBound)" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "RandomBrightness" }
+    package var summaryDetail: String { "brightness \(factors.lowerBound)…\(factors.upperBound)" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public static let kerasClassNames = ["RandomBrightness"]
+    package static let kerasClassNames = ["RandomBrightness"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         name = configuration.name
         self.inputShape = inputShape
@@ -25,7 +25,7 @@ public struct RandomBrightness: KerasLayer, AugmentationLayer {
         position = context.index
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let count = inputShape.count, width = valueRange.upperBound - valueRange.lowerBound
         forEachSample(memory, position: position) { generator, input, output in
             let delta = (factors.lowerBound + (factors.upperBound - factors.lowerBound) * generator.nextUnitFloat()) * width

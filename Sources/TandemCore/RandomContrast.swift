@@ -2,21 +2,21 @@
 /// their mean over the image, `(x − mean) · c + mean` with `c` drawn uniformly in `1 − lower…1 + upper`
 /// (Keras's reading of `factor`: `f` gives `1…1 + f`), then clipped to `value_range`; in inference,
 /// the identity. Draws as `RandomFlip`'s: from (seed, epoch, sample, layer). An augmentation layer.
-public struct RandomContrast: KerasLayer, AugmentationLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let factors: ClosedRange<Float>
-    public let valueRange: ClosedRange<Float>
-    public let position: Int
+package struct RandomContrast: KerasLayer, AugmentationLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let factors: ClosedRange<Float>
+    package let valueRange: ClosedRange<Float>
+    package let position: Int
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "RandomContrast" }
-    public var summaryDetail: String { "contrast \(factors.lowerBound)…\(factors.upperBound)" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "RandomContrast" }
+    package var summaryDetail: String { "contrast \(factors.lowerBound)…\(factors.upperBound)" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public static let kerasClassNames = ["RandomContrast"]
+    package static let kerasClassNames = ["RandomContrast"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         let range = try configuration.factorRange(bounds: 0...1)
         name = configuration.name
@@ -26,7 +26,7 @@ public struct RandomContrast: KerasLayer, AugmentationLayer {
         position = context.index
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, positions = inputShape.height * inputShape.width
         forEachSample(memory, position: position) { generator, input, output in
             let contrast = factors.lowerBound + (factors.upperBound - factors.lowerBound) * generator.nextUnitFloat()

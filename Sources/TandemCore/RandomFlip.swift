@@ -2,19 +2,19 @@
 /// probability ½; in inference, the identity. The draws come from `(seed, epoch, sample index, layer
 /// position)` (`RandomStream.sample`), so they do not depend on the rank computing the sample (they are
 /// not TensorFlow's draws). An augmentation layer: it must come before every layer with weights.
-public struct RandomFlip: KerasLayer, AugmentationLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let horizontal: Bool
-    public let vertical: Bool
-    public let position: Int
+package struct RandomFlip: KerasLayer, AugmentationLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let horizontal: Bool
+    package let vertical: Bool
+    package let position: Int
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "RandomFlip" }
-    public var summaryDetail: String { [horizontal ? "horizontal" : nil, vertical ? "vertical" : nil].compactMap { $0 }.joined(separator: "_and_") }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "RandomFlip" }
+    package var summaryDetail: String { [horizontal ? "horizontal" : nil, vertical ? "vertical" : nil].compactMap { $0 }.joined(separator: "_and_") }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "random_flip", inputShape: TensorShape, horizontal: Bool, vertical: Bool, position: Int) {
+    package init(name: String = "random_flip", inputShape: TensorShape, horizontal: Bool, vertical: Bool, position: Int) {
         self.name = name
         self.inputShape = inputShape
         self.horizontal = horizontal
@@ -22,9 +22,9 @@ public struct RandomFlip: KerasLayer, AugmentationLayer {
         self.position = position
     }
 
-    public static let kerasClassNames = ["RandomFlip"]
+    package static let kerasClassNames = ["RandomFlip"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         let mode = try configuration.choice("mode", default: "horizontal_and_vertical",
                                             allowed: ["horizontal", "vertical", "horizontal_and_vertical"])
@@ -32,7 +32,7 @@ public struct RandomFlip: KerasLayer, AugmentationLayer {
                   vertical: mode != "horizontal", position: context.index)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let (height, width, channels) = (inputShape.height, inputShape.width, inputShape.channels)
         for sample in 0..<memory.count {
             var flipRows = false, flipColumns = false

@@ -3,10 +3,10 @@
 ///
 /// Independent streams (initialisation, the shuffle of epoch e, …) are derived from
 /// `(seed, stream)`, so no generator state ever needs to be carried between epochs or ranks.
-public struct RandomGenerator: Sendable {
+package struct RandomGenerator: Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64, stream: UInt64 = 0) {
+    package init(seed: UInt64, stream: UInt64 = 0) {
         // Mix the stream id through one SplitMix step so that nearby (seed, stream) pairs start far apart.
         var mixer = RandomGenerator(rawState: stream &* 0xD1B5_4A32_D192_ED03)
         state = seed ^ mixer.next()
@@ -14,7 +14,7 @@ public struct RandomGenerator: Sendable {
 
     private init(rawState: UInt64) { state = rawState }
 
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -23,12 +23,12 @@ public struct RandomGenerator: Sendable {
     }
 
     /// Uniform in [0, 1) with 24 random bits: every value is exactly representable as a Float.
-    public mutating func nextUnitFloat() -> Float {
+    package mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * 0x1p-24
     }
 
     /// Uniform integer in `0..<bound`, without modulo bias (Lemire 2019).
-    public mutating func next(below bound: Int) -> Int {
+    package mutating func next(below bound: Int) -> Int {
         precondition(bound > 0, "bound must be positive")
         let bound = UInt64(bound)
         var product = next().multipliedFullWidth(by: bound)
@@ -40,7 +40,7 @@ public struct RandomGenerator: Sendable {
     }
 
     /// Fisher–Yates shuffle of `0..<count`.
-    public mutating func permutation(count: Int) -> [Int32] {
+    package mutating func permutation(count: Int) -> [Int32] {
         var order = (0..<Int32(count)).map { $0 }
         if count > 1 {
             for index in stride(from: count - 1, to: 0, by: -1) {
@@ -52,18 +52,18 @@ public struct RandomGenerator: Sendable {
 }
 
 /// The named streams a training run draws from.
-public enum RandomStream {
-    public static let initialization: UInt64 = 0
+package enum RandomStream {
+    package static let initialization: UInt64 = 0
     /// The shuffle of epoch `e` (counting from 1) uses stream `shuffleBase + e`.
-    public static let shuffleBase: UInt64 = 1 << 32
-    public static func shuffle(epoch: Int) -> UInt64 { shuffleBase + UInt64(epoch) }
+    package static let shuffleBase: UInt64 = 1 << 32
+    package static func shuffle(epoch: Int) -> UInt64 { shuffleBase + UInt64(epoch) }
 }
 
 extension RandomStream {
     /// Per-sample draws of a randomised layer (Dropout's mask, augmentation): a stream that depends on
     /// the epoch, the sample's index in the training set and the layer's position in the model — never
     /// on which rank computes the sample or what else is in its batch.
-    public static func sample(epoch: Int, index: Int, layer: Int) -> UInt64 {
+    package static func sample(epoch: Int, index: Int, layer: Int) -> UInt64 {
         var mixer = RandomGenerator(seed: 0x5A4D_504C_4500_0000 ^ UInt64(layer), stream: UInt64(epoch))
         var second = RandomGenerator(seed: mixer.next(), stream: UInt64(index))
         return second.next()

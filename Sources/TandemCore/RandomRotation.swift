@@ -5,19 +5,19 @@ import Foundation
 /// with TensorFlow's interpolation and fill modes (`AffineResampling`); in inference, the identity.
 /// Draws as `RandomFlip`'s: from (seed, epoch, sample, layer), the same at any rank count. An
 /// augmentation layer: it must come before every layer with weights.
-public struct RandomRotation: KerasLayer, AugmentationLayer {
-    public let name: String
-    public let inputShape: TensorShape
+package struct RandomRotation: KerasLayer, AugmentationLayer {
+    package let name: String
+    package let inputShape: TensorShape
     /// Fractions of a full turn.
-    public let range: ClosedRange<Float>
-    public let resampling: AffineResampling
-    public let position: Int
+    package let range: ClosedRange<Float>
+    package let resampling: AffineResampling
+    package let position: Int
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "RandomRotation" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "RandomRotation" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "random_rotation", inputShape: TensorShape, range: ClosedRange<Float>,
+    package init(name: String = "random_rotation", inputShape: TensorShape, range: ClosedRange<Float>,
                 resampling: AffineResampling? = nil, position: Int) {
         self.name = name
         self.inputShape = inputShape
@@ -26,15 +26,15 @@ public struct RandomRotation: KerasLayer, AugmentationLayer {
         self.position = position
     }
 
-    public static let kerasClassNames = ["RandomRotation"]
+    package static let kerasClassNames = ["RandomRotation"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         self.init(name: configuration.name, inputShape: inputShape, range: try configuration.fractionRange("factor"),
                   resampling: try AffineResampling(keras: configuration, shape: inputShape), position: context.index)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         forEachSample(memory, position: position) { generator, input, output in
             let turns = range.lowerBound + (range.upperBound - range.lowerBound) * generator.nextUnitFloat()
             rotate(input, degrees: turns * 360, into: output)

@@ -5,20 +5,20 @@ import Foundation
 /// interpolation (`bilinear` or `nearest`) and fill modes (`reflect`, `wrap`, `nearest`, `constant`);
 /// in inference, the identity. Draws as `RandomFlip`'s. An augmentation layer: it must come before
 /// every layer with weights.
-public struct RandomTranslation: KerasLayer, AugmentationLayer {
-    public let name: String
-    public let inputShape: TensorShape
+package struct RandomTranslation: KerasLayer, AugmentationLayer {
+    package let name: String
+    package let inputShape: TensorShape
     /// Fractions of the height and width: the shift is drawn uniformly in `lower…upper` times the size.
-    public let heightRange: ClosedRange<Float>
-    public let widthRange: ClosedRange<Float>
-    public let resampling: AffineResampling
-    public let position: Int
+    package let heightRange: ClosedRange<Float>
+    package let widthRange: ClosedRange<Float>
+    package let resampling: AffineResampling
+    package let position: Int
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "RandomTranslation" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "RandomTranslation" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "random_translation", inputShape: TensorShape, heightRange: ClosedRange<Float>,
+    package init(name: String = "random_translation", inputShape: TensorShape, heightRange: ClosedRange<Float>,
                 widthRange: ClosedRange<Float>, fillMode: AffineResampling.FillMode = .reflect,
                 interpolation: AffineResampling.Interpolation = .bilinear, fillValue: Float = 0, position: Int) {
         self.name = name
@@ -29,9 +29,9 @@ public struct RandomTranslation: KerasLayer, AugmentationLayer {
         self.position = position
     }
 
-    public static let kerasClassNames = ["RandomTranslation"]
+    package static let kerasClassNames = ["RandomTranslation"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         let resampling = try AffineResampling(keras: configuration, shape: inputShape)
         self.init(name: configuration.name, inputShape: inputShape,
@@ -40,7 +40,7 @@ public struct RandomTranslation: KerasLayer, AugmentationLayer {
                   position: context.index)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         forEachSample(memory, position: position) { generator, input, output in
             let shiftDown = (heightRange.lowerBound + (heightRange.upperBound - heightRange.lowerBound) * generator.nextUnitFloat())
                 * Float(inputShape.height)

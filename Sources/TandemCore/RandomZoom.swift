@@ -3,22 +3,22 @@
 /// when it is not given), read back with TensorFlow's interpolation and fill modes (`AffineResampling`):
 /// positive factors zoom out, negative zoom in. In inference, the identity. Draws as `RandomFlip`'s:
 /// from (seed, epoch, sample, layer). An augmentation layer.
-public struct RandomZoom: KerasLayer, AugmentationLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let heightRange: ClosedRange<Float>
+package struct RandomZoom: KerasLayer, AugmentationLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let heightRange: ClosedRange<Float>
     /// `nil`: the height's zoom for both axes.
-    public let widthRange: ClosedRange<Float>?
-    public let resampling: AffineResampling
-    public let position: Int
+    package let widthRange: ClosedRange<Float>?
+    package let resampling: AffineResampling
+    package let position: Int
 
-    public var outputShape: TensorShape { inputShape }
-    public var kind: String { "RandomZoom" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { inputShape }
+    package var kind: String { "RandomZoom" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public static let kerasClassNames = ["RandomZoom"]
+    package static let kerasClassNames = ["RandomZoom"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         name = configuration.name
         self.inputShape = inputShape
@@ -32,7 +32,7 @@ public struct RandomZoom: KerasLayer, AugmentationLayer {
         position = context.index
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         forEachSample(memory, position: position) { generator, input, output in
             let height = 1 + heightRange.lowerBound + (heightRange.upperBound - heightRange.lowerBound) * generator.nextUnitFloat()
             let width = widthRange.map { 1 + $0.lowerBound + ($0.upperBound - $0.lowerBound) * generator.nextUnitFloat() } ?? height

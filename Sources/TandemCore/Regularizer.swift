@@ -4,11 +4,11 @@
 /// As in Keras they are part of the step, not of the samples: the optimizer adds the penalty's gradient
 /// once per step, to the gradient of the batch's mean loss, from the weights every rank holds alike, so
 /// it does not depend on the rank count or the micro-batches; the reported loss includes the penalty.
-public struct Regularizer: Sendable, Equatable {
-    public var l1: Float
-    public var l2: Float
+package struct Regularizer: Sendable, Equatable {
+    package var l1: Float
+    package var l2: Float
 
-    public init(l1: Float = 0, l2: Float = 0) {
+    package init(l1: Float = 0, l2: Float = 0) {
         self.l1 = l1
         self.l2 = l2
     }
@@ -36,7 +36,7 @@ public struct Regularizer: Sendable, Equatable {
     }
 
     /// `l1 · Σ|w| + l2 · Σw²` over `weights`, in order, in doubles.
-    public func penalty(_ weights: UnsafeBufferPointer<Float>) -> Double {
+    package func penalty(_ weights: UnsafeBufferPointer<Float>) -> Double {
         var absolute = 0.0, squares = 0.0
         for weight in weights {
             absolute += Double(abs(weight))

@@ -1,14 +1,14 @@
 /// Keras's `Reshape`: the same values in the same (channels-last) order, seen as another shape — a
 /// vector of n, or an image (height, width, channels); one extent may be -1, inferred from the count.
-public struct Reshape: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let outputShape: TensorShape
+package struct Reshape: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let outputShape: TensorShape
 
-    public var kind: String { "Reshape" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var kind: String { "Reshape" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "reshape", inputShape: TensorShape, outputShape: TensorShape) throws {
+    package init(name: String = "reshape", inputShape: TensorShape, outputShape: TensorShape) throws {
         guard outputShape.count == inputShape.count else {
             throw ModelDefinitionError("\(name): cannot reshape \(inputShape) (\(inputShape.count) values) to \(outputShape)")
         }
@@ -17,9 +17,9 @@ public struct Reshape: KerasLayer {
         self.outputShape = outputShape
     }
 
-    public static let kerasClassNames = ["Reshape"]
+    package static let kerasClassNames = ["Reshape"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         guard let target = configuration.config["target_shape"]?.array, [1, 3].contains(target.count),
               target.allSatisfy({ $0.integer.map { $0 == -1 || (1...ModelDescription.largestInputExtent * 64).contains($0) } ?? false }),
               target.filter({ $0.integer == -1 }).count <= 1 else {
@@ -38,11 +38,11 @@ public struct Reshape: KerasLayer {
         try self.init(name: configuration.name, inputShape: inputShape, outputShape: shape)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         memory.output.update(from: memory.input, count: memory.count * inputShape.count)
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         memory.inputGradient?.update(from: memory.outputGradient, count: memory.count * inputShape.count)
     }
 }

@@ -2,20 +2,20 @@
 /// no bias) followed by a pointwise 1×1 convolution that mixes the channels, with the bias and the
 /// activation — the two layers Keras fuses, run one after the other. Its weights are Keras's:
 /// `depthwise_kernel`, `pointwise_kernel` (1, 1, channels · multiplier, filters), then `bias`.
-public struct SeparableConv2D: KerasLayer {
-    public let name: String
-    public let depthwise: DepthwiseConv2D
-    public let pointwise: Conv2D
+package struct SeparableConv2D: KerasLayer {
+    package let name: String
+    package let depthwise: DepthwiseConv2D
+    package let pointwise: Conv2D
 
-    public var inputShape: TensorShape { depthwise.inputShape }
-    public var outputShape: TensorShape { pointwise.outputShape }
-    public var kind: String { "SeparableConv2D" }
-    public var summaryDetail: String { pointwise.outputActivation.name + (depthwise.dilation == 1 ? "" : ", dilation \(depthwise.dilation)") }
-    public var outputActivation: PointwiseFunction { pointwise.outputActivation }
+    package var inputShape: TensorShape { depthwise.inputShape }
+    package var outputShape: TensorShape { pointwise.outputShape }
+    package var kind: String { "SeparableConv2D" }
+    package var summaryDetail: String { pointwise.outputActivation.name + (depthwise.dilation == 1 ? "" : ", dilation \(depthwise.dilation)") }
+    package var outputActivation: PointwiseFunction { pointwise.outputActivation }
 
-    public static let kerasClassNames = ["SeparableConv2D"]
+    package static let kerasClassNames = ["SeparableConv2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         depthwise = try DepthwiseConv2D(keras: configuration, inputShape: inputShape, kernelKey: "depthwise", activation: .linear, useBias: false)
         let initializers = try configuration.kernelAndBiasInitializers(kernel: "pointwise")
         let (activation, trailing) = try configuration.activation()
@@ -28,20 +28,20 @@ public struct SeparableConv2D: KerasLayer {
         name = configuration.name
     }
 
-    public var parameterBlocks: [ParameterBlock] {
+    package var parameterBlocks: [ParameterBlock] {
         depthwise.parameterBlocks + pointwise.parameterBlocks.map {
             $0.name == "kernel" ? ParameterBlock(name: "pointwise_kernel", shape: $0.shape) : $0
         }
     }
 
-    public var forwardMultiplyAdds: Int { depthwise.forwardMultiplyAdds + pointwise.forwardMultiplyAdds }
+    package var forwardMultiplyAdds: Int { depthwise.forwardMultiplyAdds + pointwise.forwardMultiplyAdds }
 
     /// `saved` holds the depthwise output, its gradient, then the pointwise convolution's own.
     private func intermediateCount(samples: Int) -> Int { samples * depthwise.outputShape.count }
-    public func savedCount(samples: Int) -> Int { 2 * intermediateCount(samples: samples) + pointwise.savedCount(samples: samples) }
-    public func scratchCount(samples: Int) -> Int { max(depthwise.scratchCount(samples: samples), pointwise.scratchCount(samples: samples)) }
+    package func savedCount(samples: Int) -> Int { 2 * intermediateCount(samples: samples) + pointwise.savedCount(samples: samples) }
+    package func scratchCount(samples: Int) -> Int { max(depthwise.scratchCount(samples: samples), pointwise.scratchCount(samples: samples)) }
 
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
+    package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
         depthwise.initialize(parameters: UnsafeMutableBufferPointer(rebasing: parameters[..<depthwise.parameterCount]), generator: &generator)
         pointwise.initialize(parameters: UnsafeMutableBufferPointer(rebasing: parameters[depthwise.parameterCount...]), generator: &generator)
     }
@@ -60,13 +60,13 @@ public struct SeparableConv2D: KerasLayer {
         return (first, second)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         let (first, second) = halves(memory)
         depthwise.forward(first)
         pointwise.forward(second)
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         let (first, second) = halves(memory)
         pointwise.backward(second)
         depthwise.backward(first)

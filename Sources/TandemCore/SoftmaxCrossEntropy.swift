@@ -6,13 +6,13 @@ import Foundation
 ///
 /// With Keras's `label_smoothing` `s` the target is `t = (1 − s) · onehot(y) + s / classes`: the loss
 /// `log Σ exp(z − max z) + max z − Σ tᵢ zᵢ` and the gradient `softmax(z) − t`.
-public enum SoftmaxCrossEntropy {
+package enum SoftmaxCrossEntropy {
     /// Writes `scale · ∂loss/∂logits` into `gradient` and returns the loss (unscaled).
     ///
     /// `scale` is 1 / global batch size, so per-sample gradients summed over the batch give the
     /// gradient of the batch's mean loss, as Keras computes it.
     @discardableResult
-    public static func lossAndGradient(logits: UnsafePointer<Float>, classes: Int, label: Int, scale: Float,
+    package static func lossAndGradient(logits: UnsafePointer<Float>, classes: Int, label: Int, scale: Float,
                                        labelSmoothing: Float = 0, gradient: UnsafeMutablePointer<Float>) -> Float {
         let (maximum, sum) = shiftedExponentials(logits: logits, classes: classes, into: gradient)
         let inverseSum = 1 / sum
@@ -35,7 +35,7 @@ public enum SoftmaxCrossEntropy {
     /// For a block of `count` samples (`classes` logits each): writes every sample's `scale · ∂loss/∂logits`
     /// and returns the block's summed loss, added in sample order, and how many samples the logits
     /// classify correctly.
-    public static func lossAndGradient(logits: UnsafePointer<Float>, count: Int, classes: Int, labels: (Int) -> Int,
+    package static func lossAndGradient(logits: UnsafePointer<Float>, count: Int, classes: Int, labels: (Int) -> Int,
                                        scale: Float, labelSmoothing: Float = 0,
                                        gradient: UnsafeMutablePointer<Float>) -> (lossSum: Float, correct: Int) {
         var lossSum: Float = 0, correct = 0
@@ -49,7 +49,7 @@ public enum SoftmaxCrossEntropy {
     }
 
     /// The loss alone, for evaluation.
-    public static func loss(logits: UnsafePointer<Float>, classes: Int, label: Int, labelSmoothing: Float = 0) -> Float {
+    package static func loss(logits: UnsafePointer<Float>, classes: Int, label: Int, labelSmoothing: Float = 0) -> Float {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: classes) { exponentials in
             let (maximum, sum) = shiftedExponentials(logits: logits, classes: classes, into: exponentials.baseAddress!)
             return Foundation.log(sum) + maximum - targetLogit(logits: logits, classes: classes, label: label, labelSmoothing: labelSmoothing)
@@ -57,14 +57,14 @@ public enum SoftmaxCrossEntropy {
     }
 
     /// The softmax of the logits: the model's class probabilities.
-    public static func probabilities(logits: UnsafePointer<Float>, classes: Int, into probabilities: UnsafeMutablePointer<Float>) {
+    package static func probabilities(logits: UnsafePointer<Float>, classes: Int, into probabilities: UnsafeMutablePointer<Float>) {
         let (_, sum) = shiftedExponentials(logits: logits, classes: classes, into: probabilities)
         let inverseSum = 1 / sum
         for index in 0..<classes { probabilities[index] *= inverseSum }
     }
 
     /// The predicted class: the first index of the largest logit.
-    public static func predictedClass(logits: UnsafePointer<Float>, classes: Int) -> Int {
+    package static func predictedClass(logits: UnsafePointer<Float>, classes: Int) -> Int {
         var best = 0
         for index in 1..<classes where logits[index] > logits[best] { best = index }
         return best
@@ -73,7 +73,7 @@ public enum SoftmaxCrossEntropy {
     /// How many classes rank above `label`: those with a larger logit, and those before it with an
     /// equal one (as `predictedClass` breaks ties). 0 exactly when `label` is the predicted class; below
     /// k when it is among the top k.
-    public static func rank(of label: Int, logits: UnsafePointer<Float>, classes: Int) -> Int {
+    package static func rank(of label: Int, logits: UnsafePointer<Float>, classes: Int) -> Int {
         let value = logits[label]
         var above = 0
         for index in 0..<classes where logits[index] > value || (index < label && logits[index] == value) { above += 1 }

@@ -1,21 +1,21 @@
 /// Keras's `UpSampling2D`: each row repeated `size.height` times and each column `size.width` times
 /// (`nearest`, Keras's default), or the image resized bilinearly to that size (`bilinear`, TensorFlow's
 /// resize, `ImageResize`). No weights.
-public struct UpSampling2D: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let size: Extent2D
-    public let resize: ImageResize
+package struct UpSampling2D: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let size: Extent2D
+    package let resize: ImageResize
 
-    public var outputShape: TensorShape { resize.output }
-    public var kind: String { "UpSampling2D" }
-    public let interpolation: ImageResize.Interpolation
-    public var summaryDetail: String { "\(size.height)x\(size.width), \(interpolation.rawValue)" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var outputShape: TensorShape { resize.output }
+    package var kind: String { "UpSampling2D" }
+    package let interpolation: ImageResize.Interpolation
+    package var summaryDetail: String { "\(size.height)x\(size.width), \(interpolation.rawValue)" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public static let kerasClassNames = ["UpSampling2D"]
+    package static let kerasClassNames = ["UpSampling2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         let size = try configuration.pair("size", default: (2, 2), in: 1...KerasLayerConfiguration.largestExtent)
         let interpolation = ImageResize.Interpolation(rawValue: try configuration.choice(
@@ -32,11 +32,11 @@ public struct UpSampling2D: KerasLayer {
                              interpolation: interpolation)
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         resize.forward(memory.input, into: memory.output, count: memory.count)
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         resize.backward(memory.outputGradient, into: inputGradient, count: memory.count)
     }

@@ -9,8 +9,8 @@ import Synchronization
 /// What a thread does is decided by its index alone (which micro-batches it takes), never by timing,
 /// so the results do not depend on the thread count or the scheduling. Workers wait for the next job
 /// spinning a short while (a training step starts several jobs in quick succession), then asleep.
-public final class WorkerThreads: @unchecked Sendable {
-    public let count: Int
+package final class WorkerThreads: @unchecked Sendable {
+    package let count: Int
     private var threads: [pthread_t] = []
     private var mutex = pthread_mutex_t()
     private var jobPosted = pthread_cond_t()
@@ -27,7 +27,7 @@ public final class WorkerThreads: @unchecked Sendable {
     private static let spinLimit = 20_000
 
     /// - Parameter count: threads in all, the calling one included (1: no extra thread).
-    public init(count: Int) {
+    package init(count: Int) {
         precondition(count >= 1, "at least one thread")
         self.count = count
         pthread_mutex_init(&mutex, nil)
@@ -59,7 +59,7 @@ public final class WorkerThreads: @unchecked Sendable {
     }
 
     /// Runs `body(thread)` for every thread index at once; returns when every call has returned.
-    public func run(_ body: (Int) -> Void) {
+    package func run(_ body: (Int) -> Void) {
         guard count > 1 else { return body(0) }
         withoutActuallyEscaping(body) { body in
             job = body

@@ -1,8 +1,8 @@
 /// Rows and columns added around (ZeroPadding2D) or cut from (Cropping2D) an image.
-public struct Margins: Equatable, Sendable {
-    public var top: Int, bottom: Int, left: Int, right: Int
+package struct Margins: Equatable, Sendable {
+    package var top: Int, bottom: Int, left: Int, right: Int
 
-    public init(top: Int, bottom: Int, left: Int, right: Int) {
+    package init(top: Int, bottom: Int, left: Int, right: Int) {
         (self.top, self.bottom, self.left, self.right) = (top, bottom, left, right)
     }
 
@@ -52,37 +52,37 @@ public struct Margins: Equatable, Sendable {
 
 /// Zeros around each image; Keras's `ZeroPadding2D` (channels last). The input gradient is the output
 /// gradient without its margins.
-public struct ZeroPadding2D: KerasLayer {
-    public let name: String
-    public let inputShape: TensorShape
-    public let margins: Margins
+package struct ZeroPadding2D: KerasLayer {
+    package let name: String
+    package let inputShape: TensorShape
+    package let margins: Margins
 
-    public var outputShape: TensorShape {
+    package var outputShape: TensorShape {
         TensorShape(height: inputShape.height + margins.top + margins.bottom, width: inputShape.width + margins.left + margins.right,
                     channels: inputShape.channels)
     }
-    public var kind: String { "ZeroPadding2D" }
-    public var parameterBlocks: [ParameterBlock] { [] }
+    package var kind: String { "ZeroPadding2D" }
+    package var parameterBlocks: [ParameterBlock] { [] }
 
-    public init(name: String = "zero_padding2d", inputShape: TensorShape, margins: Margins) {
+    package init(name: String = "zero_padding2d", inputShape: TensorShape, margins: Margins) {
         self.name = name
         self.inputShape = inputShape
         self.margins = margins
     }
 
-    public static let kerasClassNames = ["ZeroPadding2D"]
+    package static let kerasClassNames = ["ZeroPadding2D"]
 
-    public init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
+    package init(keras configuration: KerasLayerConfiguration, inputShape: TensorShape, context: LayerBuildContext) throws {
         try configuration.requireChannelsLast()
         self.init(name: configuration.name, inputShape: inputShape, margins: try Margins(keras: configuration, key: "padding"))
     }
 
-    public func forward(_ memory: LayerMemory) {
+    package func forward(_ memory: LayerMemory) {
         memory.output.update(repeating: 0, count: memory.count * outputShape.count)
         margins.copy(inner: memory.input, innerShape: inputShape, outer: memory.output, samples: memory.count, intoOuter: true)
     }
 
-    public func backward(_ memory: LayerMemory) {
+    package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
         margins.copy(inner: inputGradient, innerShape: inputShape, outer: memory.outputGradient, samples: memory.count, intoOuter: false)
     }

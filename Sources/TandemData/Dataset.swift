@@ -3,33 +3,33 @@ import Foundation
 /// Labelled images, height × width × channels each (HWC), kept as the file had them: bytes (60,000
 /// Fashion-MNIST images are 47 MB this way, four times less than as floats), scaled by 1/255 when a
 /// sample is used, as the tutorial does; or floats, taken as they are.
-public struct LabeledImages: Sendable {
-    public let rows: Int
-    public let columns: Int
-    public let channels: Int
+package struct LabeledImages: Sendable {
+    package let rows: Int
+    package let columns: Int
+    package let channels: Int
     /// Byte images (empty when the images are floats): mapped from the file where it holds them
     /// uncompressed (shared by the processes of a host), else a private copy.
-    public let pixels: ImageBytes
+    package let pixels: ImageBytes
     /// Float images (empty when the images are bytes).
-    public let floatPixels: [Float]
-    public let labels: [UInt8]
+    package let floatPixels: [Float]
+    package let labels: [UInt8]
     /// Index in the file of the first image held (a rank's shard of the test set starts later than 0).
-    public let firstIndex: Int
+    package let firstIndex: Int
     /// How many images the file holds (more than `count` when only a part was kept).
-    public let fileCount: Int
+    package let fileCount: Int
     /// The image file, for messages.
-    public let path: String
+    package let path: String
     /// Where sample `i`'s image lies in `pixels`, for a set that is a reordered part of its file (the
     /// training or validation files of a folder of pictures); `nil`: sample `i` is image `i`.
-    public let positions: [Int32]?
+    package let positions: [Int32]?
 
-    public init(rows: Int, columns: Int, channels: Int = 1, pixels: [UInt8], floatPixels: [Float] = [], labels: [UInt8],
+    package init(rows: Int, columns: Int, channels: Int = 1, pixels: [UInt8], floatPixels: [Float] = [], labels: [UInt8],
                 firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
         self.init(rows: rows, columns: columns, channels: channels, bytes: ImageBytes(copying: pixels), floatPixels: floatPixels,
                   labels: labels, firstIndex: firstIndex, fileCount: fileCount, path: path)
     }
 
-    public init(rows: Int, columns: Int, channels: Int = 1, bytes pixels: ImageBytes, floatPixels: [Float] = [], labels: [UInt8],
+    package init(rows: Int, columns: Int, channels: Int = 1, bytes pixels: ImageBytes, floatPixels: [Float] = [], labels: [UInt8],
                 firstIndex: Int = 0, fileCount: Int? = nil, path: String, positions: [Int32]? = nil) {
         precondition(positions.map { $0.count == labels.count && pixels.count % (rows * columns * channels) == 0 }
                      ?? ((pixels.isEmpty ? floatPixels.count : pixels.count) == labels.count * rows * columns * channels),
@@ -46,25 +46,25 @@ public struct LabeledImages: Sendable {
         self.path = path
     }
 
-    public var count: Int { labels.count }
+    package var count: Int { labels.count }
 
     /// The same images as part of a set that starts `firstIndex` images in and holds `fileCount`.
-    public func renumbered(firstIndex: Int, fileCount: Int) -> LabeledImages {
+    package func renumbered(firstIndex: Int, fileCount: Int) -> LabeledImages {
         var images = LabeledImages(rows: rows, columns: columns, channels: channels, bytes: pixels, floatPixels: floatPixels,
                                    labels: labels, firstIndex: firstIndex, fileCount: fileCount, path: path, positions: positions)
         images.byteScale = byteScale
         return images
     }
-    public var imageSize: Int { rows * columns * channels }
+    package var imageSize: Int { rows * columns * channels }
     /// `28x28x1`.
-    public var shapeDescription: String { "\(rows)x\(columns)x\(channels)" }
+    package var shapeDescription: String { "\(rows)x\(columns)x\(channels)" }
 
     /// What a byte is multiplied by (`Model.byteScale`: 1/255, or 1 for a model that rescales its
     /// own input); float images are taken as they are.
-    public private(set) var byteScale: Float = 1 / 255
+    package private(set) var byteScale: Float = 1 / 255
 
     /// The same images, their bytes multiplied by `scale`.
-    public func withByteScale(_ scale: Float) -> LabeledImages {
+    package func withByteScale(_ scale: Float) -> LabeledImages {
         var images = self
         images.byteScale = scale
         return images
@@ -72,7 +72,7 @@ public struct LabeledImages: Sendable {
 
     /// Writes image `index` (counted within this set) as floats: bytes times `byteScale`, floats as they are.
     @inline(__always)
-    public func writeImage(_ index: Int, to destination: UnsafeMutablePointer<Float>) {
+    package func writeImage(_ index: Int, to destination: UnsafeMutablePointer<Float>) {
         if pixels.isEmpty {
             floatPixels.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + index * imageSize, count: imageSize) }
             return
@@ -84,7 +84,7 @@ public struct LabeledImages: Sendable {
 }
 
 /// Where training and test images come from: a directory of IDX files or a NumPy `.npz` archive.
-public protocol ImageDataset: Sendable {
+package protocol ImageDataset: Sendable {
     var path: String { get }
     /// Checks the dataset is there and complete enough to start reading, without reading it all.
     func validate() throws
@@ -95,45 +95,45 @@ public protocol ImageDataset: Sendable {
 }
 
 extension ImageDataset {
-    public var evaluationSet: EvaluationSet { .test }
+    package var evaluationSet: EvaluationSet { .test }
 }
 
 /// What a run evaluates on each epoch: the dataset's test set, or part of its training data held out
 /// (`--validation-split`), whose metrics Keras calls `val_loss` and `val_accuracy`.
-public enum EvaluationSet: String, Codable, Sendable {
+package enum EvaluationSet: String, Codable, Sendable {
     /// The raw value names the set in reports: `test`, `validation`.
     case test, validation
     /// The prefix of the metrics' names, as Keras's history has them.
-    public var metricPrefix: String { self == .test ? "test" : "val" }
+    package var metricPrefix: String { self == .test ? "test" : "val" }
 }
 
-public enum DatasetSplit: String, Sendable {
+package enum DatasetSplit: String, Sendable {
     case train
     case test = "t10k"
 }
 
 /// The dataset at `path`: a `.npz` file, or a directory of IDX files. Labels must be below `classCount`.
-public func openDataset(_ path: String, classCount: Int) -> any ImageDataset {
+package func openDataset(_ path: String, classCount: Int) -> any ImageDataset {
     path.hasSuffix(".npz") ? NumpyArchive(path: path, classCount: classCount) : DatasetDirectory(path: path, classCount: classCount)
 }
 
 /// The four IDX files of an MNIST-layout dataset in one directory, `.gz` or plain.
-public struct DatasetDirectory: ImageDataset {
+package struct DatasetDirectory: ImageDataset {
     /// Debian's `dataset-fashion-mnist` package installs here.
-    public static let defaultPath = "/usr/share/datasets/fashion-mnist"
+    package static let defaultPath = "/usr/share/datasets/fashion-mnist"
 
-    public typealias Split = DatasetSplit
+    package typealias Split = DatasetSplit
 
-    public let path: String
-    public let classCount: Int
+    package let path: String
+    package let classCount: Int
 
-    public init(path: String, classCount: Int = 10) {
+    package init(path: String, classCount: Int = 10) {
         self.path = path
         self.classCount = classCount
     }
 
     /// Checks the directory exists and holds all four files, without reading them.
-    public func validate() throws {
+    package func validate() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InputFileError(path: path, problem: "data directory does not exist"
@@ -161,7 +161,7 @@ public struct DatasetDirectory: ImageDataset {
 
     /// Loads a split, keeping the images `keeping` picks given the file's image count (all if `nil`;
     /// a range past the end is clipped).
-    public func load(_ split: Split, keeping: ((Int) -> Range<Int>)? = nil) throws -> LabeledImages {
+    package func load(_ split: Split, keeping: ((Int) -> Range<Int>)? = nil) throws -> LabeledImages {
         let imagePath = try file(split, "images-idx3-ubyte")
         let labelPath = try file(split, "labels-idx1-ubyte")
         let images = try IDXReader.readImages(path: imagePath, keeping: keeping)
@@ -176,7 +176,7 @@ public struct DatasetDirectory: ImageDataset {
 }
 
 /// Fashion-MNIST's classes, by label.
-public enum FashionMNIST {
-    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+package enum FashionMNIST {
+    package static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 }

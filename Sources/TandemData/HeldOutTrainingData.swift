@@ -2,26 +2,26 @@
 /// arrays' last samples, from `floor(n · (1 − F))` on and not shuffled, are held out and evaluated each
 /// epoch instead of the test set (as `val_loss`, `val_accuracy`); the rest train (`--limit` then takes
 /// the first of those). The test set is not read.
-public struct HeldOutTrainingData: ImageDataset {
-    public let base: any ImageDataset
-    public let fraction: Double
+package struct HeldOutTrainingData: ImageDataset {
+    package let base: any ImageDataset
+    package let fraction: Double
 
-    public init(base: any ImageDataset, fraction: Double) {
+    package init(base: any ImageDataset, fraction: Double) {
         self.base = base
         self.fraction = fraction
     }
 
-    public var path: String { base.path }
-    public var evaluationSet: EvaluationSet { .validation }
-    public func validate() throws { try base.validate() }
+    package var path: String { base.path }
+    package var evaluationSet: EvaluationSet { .validation }
+    package func validate() throws { try base.validate() }
 
     /// Where the held-out samples of `count` training samples begin: Keras's `split_at`
     /// (`int(math.floor(n * (1.0 - F)))` in `train_validation_split`, the same float64 arithmetic).
-    public static func splitPoint(count: Int, fraction: Double) -> Int {
+    package static func splitPoint(count: Int, fraction: Double) -> Int {
         Int((Double(count) * (1 - fraction)).rounded(.down))
     }
 
-    public func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages {
+    package func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages {
         var splitAt = 0, count = 0
         let images = try base.load(.train) { total in
             count = total

@@ -2,14 +2,14 @@ import Foundation
 import CTandemZlib
 
 /// A problem with an input file, worded for the user: the file, then what is wrong with it.
-public struct InputFileError: Error, CustomStringConvertible, Equatable {
-    public let path: String
-    public let problem: String
-    public init(path: String, problem: String) {
+package struct InputFileError: Error, CustomStringConvertible, Equatable {
+    package let path: String
+    package let problem: String
+    package init(path: String, problem: String) {
         self.path = path
         self.problem = problem
     }
-    public var description: String { "\(path): \(problem)" }
+    package var description: String { "\(path): \(problem)" }
 }
 
 /// Reads IDX files (the MNIST format: a magic number, big-endian dimensions, then raw values), gzip
@@ -17,27 +17,27 @@ public struct InputFileError: Error, CustomStringConvertible, Equatable {
 ///
 /// Everything is validated before it is used: magic number and element type, dimensions, that the
 /// data is complete, and that nothing follows it.
-public enum IDXReader {
+package enum IDXReader {
     /// The IDX element type code for unsigned bytes, the only type the datasets use.
     static let unsignedByte: UInt8 = 0x08
 
-    public struct Images {
-        public let count: Int
-        public let rows: Int
-        public let columns: Int
+    package struct Images {
+        package let count: Int
+        package let rows: Int
+        package let columns: Int
         /// 1 for `idx3` files (count, rows, columns); the fourth dimension of `idx4` files.
-        public let channels: Int
+        package let channels: Int
         /// `pixels[((i · rows + r) · columns + c) · channels + k]` for the images that were kept: mapped
         /// from a plain file, read from a compressed one.
-        public let pixels: ImageBytes
+        package let pixels: ImageBytes
         /// Which of the file's images `pixels` holds.
-        public let kept: Range<Int>
+        package let kept: Range<Int>
     }
 
     /// Reads an image file (`idx3`: count, rows, columns; or `idx4` with channels last, unsigned bytes),
     /// keeping only the images `keeping` picks once it knows how many the file holds (all if `nil`);
     /// the rest are decompressed and checked, then dropped.
-    public static func readImages(path: String, keeping: ((Int) -> Range<Int>)? = nil) throws -> Images {
+    package static func readImages(path: String, keeping: ((Int) -> Range<Int>)? = nil) throws -> Images {
         let file = try IDXStream(path: path)
         let dimensions = try file.readHeader(expectedDimensions: 3...4, what: "an image file (idx3 or idx4)")
         let (count, rows, columns) = (dimensions[0], dimensions[1], dimensions[2])
@@ -65,7 +65,7 @@ public enum IDXReader {
     }
 
     /// Reads a label file (`idx1`, unsigned bytes), checking every label is below `classCount`.
-    public static func readLabels(path: String, classCount: Int) throws -> [UInt8] {
+    package static func readLabels(path: String, classCount: Int) throws -> [UInt8] {
         let file = try IDXStream(path: path)
         let count = try file.readHeader(expectedDimensions: 1...1, what: "a label file (idx1)")[0]
         let labels = try file.read(count, what: "labels", expectedTotal: count, done: 0)

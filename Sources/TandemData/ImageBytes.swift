@@ -6,17 +6,17 @@ import Foundation
 /// A mapping is shared: the ranks of one host that map the same file read one copy of it in the page
 /// cache, instead of each holding a private copy (CIFAR-10's 50,000 × 32 × 32 × 3 training images are
 /// 154 MB, once per host rather than once per rank). Pages are read in as samples use them.
-public final class ImageBytes: RandomAccessCollection, @unchecked Sendable {
-    public let baseAddress: UnsafePointer<UInt8>
-    public let count: Int
+package final class ImageBytes: RandomAccessCollection, @unchecked Sendable {
+    package let baseAddress: UnsafePointer<UInt8>
+    package let count: Int
     /// Whether the bytes are a mapping of the file (shared) rather than a private copy.
-    public let isMapped: Bool
+    package let isMapped: Bool
     /// What to unmap or free: the mapping starts at a page boundary, before `baseAddress`.
     private let region: UnsafeMutableRawPointer?
     private let regionLength: Int
 
     /// A private copy of `bytes`.
-    public init<Bytes: Collection>(copying bytes: Bytes) where Bytes.Element == UInt8 {
+    package init<Bytes: Collection>(copying bytes: Bytes) where Bytes.Element == UInt8 {
         let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Swift.max(bytes.count, 1))
         _ = storage.initialize(from: bytes)
         baseAddress = UnsafePointer(storage.baseAddress!)
@@ -28,7 +28,7 @@ public final class ImageBytes: RandomAccessCollection, @unchecked Sendable {
 
     /// Maps `count` bytes of the file at `path` from `offset` on, read-only and shared; `nil` if the file
     /// cannot be mapped (the caller then reads it).
-    public init?(mapping path: String, offset: Int, count: Int) {
+    package init?(mapping path: String, offset: Int, count: Int) {
         guard count > 0, offset >= 0 else { return nil }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
@@ -54,9 +54,9 @@ public final class ImageBytes: RandomAccessCollection, @unchecked Sendable {
         }
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { count }
-    public subscript(position: Int) -> UInt8 {
+    package var startIndex: Int { 0 }
+    package var endIndex: Int { count }
+    package subscript(position: Int) -> UInt8 {
         precondition(position >= 0 && position < count, "index out of range")
         return baseAddress[position]
     }

@@ -7,11 +7,11 @@ import CTandemZlib
 /// width, channels), `uint8` (scaled by 1/255 when used, as Keras tutorials do) or `float32`/`float64`
 /// (taken as they are); labels of shape (n,) or (n, 1), any integer type. The archive is read through
 /// ZIPFoundation (stored or deflated members, CRC-checked); every member is validated before use.
-public struct NumpyArchive: ImageDataset {
-    public let path: String
-    public let classCount: Int
+package struct NumpyArchive: ImageDataset {
+    package let path: String
+    package let classCount: Int
 
-    public init(path: String, classCount: Int) {
+    package init(path: String, classCount: Int) {
         self.path = path
         self.classCount = classCount
     }
@@ -27,7 +27,7 @@ public struct NumpyArchive: ImageDataset {
         }
     }
 
-    public func validate() throws {
+    package func validate() throws {
         let archive = try archive()
         let names = Set(archive.map(\.path))
         for member in ["x_train", "y_train", "x_test", "y_test"] where !names.contains(member + ".npy") {
@@ -87,7 +87,7 @@ public struct NumpyArchive: ImageDataset {
         return nil
     }
 
-    public func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)? = nil) throws -> LabeledImages {
+    package func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)? = nil) throws -> LabeledImages {
         let suffix = split == .train ? "train" : "test"
         let archive = try archive()
         let images: NumpyArray, labels: NumpyArray

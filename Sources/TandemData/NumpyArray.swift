@@ -2,8 +2,8 @@ import Foundation
 
 /// One array of a NumPy `.npy` file (format versions 1–3): its element type, shape and raw little-endian
 /// data, validated against the header before anything is trusted.
-public struct NumpyArray {
-    public enum ElementType: String, Sendable {
+package struct NumpyArray {
+    package enum ElementType: String, Sendable {
         case uint8 = "u1", int8 = "i1", uint16 = "u2", int16 = "i2", int32 = "i4", int64 = "i8", uint32 = "u4"
         case uint64 = "u8", float32 = "f4", float64 = "f8"
 
@@ -11,8 +11,8 @@ public struct NumpyArray {
         var isFloat: Bool { self == .float32 || self == .float64 }
     }
 
-    public let type: ElementType
-    public let shape: [Int]
+    package let type: ElementType
+    package let shape: [Int]
     /// The values, `shape.reduce(1, *) · type.size` bytes, little-endian, C order.
     let data: ArraySlice<UInt8>
 
@@ -25,7 +25,7 @@ public struct NumpyArray {
     }
 
     /// Parses `bytes` (a whole `.npy` file); `name` is used in error messages.
-    public init(bytes: [UInt8], name: String) throws {
+    package init(bytes: [UInt8], name: String) throws {
         let header = try Self.header(bytes, length: bytes.count, name: name)
         type = header.type
         shape = header.shape

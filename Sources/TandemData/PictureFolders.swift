@@ -14,34 +14,34 @@ import Foundation
 /// runs, and every rank of a host, map it. The cache is keyed by every file's name, size and
 /// modification time and the decoding settings, checked by a CRC-32 of its contents, and written to a
 /// temporary file then renamed, so no reader ever sees half of one; a stale or damaged cache is rebuilt.
-public struct PictureFolders: ImageDataset {
-    public let path: String
+package struct PictureFolders: ImageDataset {
+    package let path: String
     /// How each picture becomes an input.
-    public let settings: PictureSettings
-    public var height: Int { settings.height }
-    public var width: Int { settings.width }
+    package let settings: PictureSettings
+    package var height: Int { settings.height }
+    package var width: Int { settings.width }
     /// 1 (grey), 3 (RGB) or 4 (RGBA).
-    public var channels: Int { settings.channels }
+    package var channels: Int { settings.channels }
     /// The model's classes, which must be the number of class folders.
-    public let classCount: Int
+    package let classCount: Int
     /// The fraction held out for evaluation from a single tree.
-    public let validationSplit: Double?
+    package let validationSplit: Double?
     /// Keras's `seed` for that split.
-    public let seed: UInt32
+    package let seed: UInt32
     /// Class folders to use, in label order; nil: every (non-hidden) sub-folder, sorted.
-    public let chosenClasses: [String]?
+    package let chosenClasses: [String]?
     /// Where caches go instead of beside the pictures (for read-only data folders).
-    public let cacheDirectory: String?
+    package let cacheDirectory: String?
     /// Whether pictures that cannot be read are left out (and counted) rather than ending the run.
-    public let skipsUnreadablePictures: Bool
+    package let skipsUnreadablePictures: Bool
 
     /// The caches found intact so far, so each is read through for its CRC once per process, not at every load.
     private let checkedCaches = CheckedCaches()
 
     /// Keras's formats.
-    public static let extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif"]
+    package static let extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif"]
 
-    public init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
+    package init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
                 seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil,
                 interpolation: PictureSettings.Interpolation = .bilinear, aspectRatio: PictureSettings.AspectRatio = .stretch,
                 skipsUnreadablePictures: Bool = false) {
@@ -57,7 +57,7 @@ public struct PictureFolders: ImageDataset {
 
     /// Whether `path` is a folder of class folders rather than a folder of IDX files: a directory with
     /// sub-directories and no `train-images-idx3-ubyte[.gz]`.
-    public static func holdsPictureFolders(_ path: String) -> Bool {
+    package static func holdsPictureFolders(_ path: String) -> Bool {
         guard isDirectory(path), let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return false }
         if entries.contains(where: { $0.hasPrefix("train-images-idx3-ubyte") }) { return false }
         return entries.contains { !$0.hasPrefix(".") && isDirectory(path + "/" + $0) }
@@ -66,23 +66,23 @@ public struct PictureFolders: ImageDataset {
     // MARK: The file lists
 
     /// One tree of class folders, in Keras's (unshuffled) order.
-    public struct Tree: Sendable {
-        public let root: String
-        public let classes: [String]
+    package struct Tree: Sendable {
+        package let root: String
+        package let classes: [String]
         /// Paths relative to `root`, `class/…/file.png`.
-        public let files: [String]
-        public let labels: [UInt8]
+        package let files: [String]
+        package let labels: [UInt8]
     }
 
     /// Where the training and evaluation pictures are: `train/` and `test/`, or one tree to split.
-    public var isSplitByFolders: Bool {
+    package var isSplitByFolders: Bool {
         Self.isDirectory(path + "/train") && Self.isDirectory(path + "/test")
     }
 
-    public var evaluationSet: EvaluationSet { isSplitByFolders ? .test : .validation }
+    package var evaluationSet: EvaluationSet { isSplitByFolders ? .test : .validation }
 
     /// The trees this dataset reads: `[train, test]`, or `[tree]`.
-    public func trees() throws -> [Tree] {
+    package func trees() throws -> [Tree] {
         if isSplitByFolders {
             guard validationSplit == nil else {
                 throw InputFileError(path: path, problem: "holds train/ and test/ folders; --validation-split is for one tree of class folders")
@@ -142,20 +142,20 @@ public struct PictureFolders: ImageDataset {
     }
 
     /// For a single tree: which of its files (indices in Keras's order) train, and which are held out.
-    public func splitIndices(count: Int) -> (training: [Int32], validation: [Int32]) {
+    package func splitIndices(count: Int) -> (training: [Int32], validation: [Int32]) {
         let shuffled = NumpyLegacyShuffle.shuffled(Array(0..<Int32(count)), seed: seed)
         let held = Int(validationSplit! * Double(count))
         return (Array(shuffled[..<(count - held)]), Array(shuffled[(count - held)...]))
     }
 
     /// The classes and the decoding, for the checkpoint.
-    public func dataDescription() throws -> DataDescription {
+    package func dataDescription() throws -> DataDescription {
         DataDescription(classNames: try trees()[0].classes, pictures: settings)
     }
 
     // MARK: ImageDataset
 
-    public func validate() throws {
+    package func validate() throws {
         guard Self.isDirectory(path) else { throw InputFileError(path: path, problem: "data directory does not exist") }
         guard PictureSettings.ColourMode(channels: channels) != nil else {
             throw InputFileError(path: path, problem: "the model takes \(channels) channels; pictures are read as 1 (grey), 3 (RGB) or 4 (RGBA)")
@@ -169,7 +169,7 @@ public struct PictureFolders: ImageDataset {
         }
     }
 
-    public func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages {
+    package func load(_ split: DatasetSplit, keeping: ((Int) -> Range<Int>)?) throws -> LabeledImages {
         let trees = try trees()
         let tree = trees.count == 2 && split == .test ? trees[1] : trees[0]
         let cache = try openOrBuildCache(tree)
@@ -191,7 +191,7 @@ public struct PictureFolders: ImageDataset {
     // MARK: The cache
 
     /// The cache file of `tree` for these settings.
-    public func cachePath(_ tree: Tree) -> String {
+    package func cachePath(_ tree: Tree) -> String {
         let absolute = URL(fileURLWithPath: tree.root).standardizedFileURL.path
         let name = String(format: ".tandem-pictures-%016llx-", fnv1a(Array(absolute.utf8))) + settings.fileNamePart + ".cache"
         return (cacheDirectory ?? tree.root) + "/" + name
@@ -222,23 +222,23 @@ public struct PictureFolders: ImageDataset {
     private static let unreadableLabel: UInt8 = 255
 
     /// The pictures of `tree` its cache records as unreadable (`--skip-bad-images`), in order.
-    public func unreadablePictures(_ tree: Tree) throws -> [String] {
+    package func unreadablePictures(_ tree: Tree) throws -> [String] {
         guard let cache = try validCache(tree, at: cachePath(tree)) else { return [] }
         return cache.unreadable.sorted().map { tree.files[$0] }
     }
 
     /// A cache being built: the temporary file every builder writes its share of the pictures into.
-    public struct CacheBuild: Sendable {
-        public let tree: Tree
-        public let path: String
-        public let temporary: String
+    package struct CacheBuild: Sendable {
+        package let tree: Tree
+        package let path: String
+        package let temporary: String
     }
 
     /// Whether `tree`'s cache is there, made from these files with these settings, and intact.
-    public func hasValidCache(_ tree: Tree) throws -> Bool { try validCache(tree, at: cachePath(tree)) != nil }
+    package func hasValidCache(_ tree: Tree) throws -> Bool { try validCache(tree, at: cachePath(tree)) != nil }
 
     /// The build of `tree`'s cache in a temporary file whose name `suffix` makes unique to the job.
-    public func cacheBuild(_ tree: Tree, temporarySuffix suffix: String) -> CacheBuild {
+    package func cacheBuild(_ tree: Tree, temporarySuffix suffix: String) -> CacheBuild {
         let path = cachePath(tree)
         return CacheBuild(tree: tree, path: path, temporary: path + "." + suffix + ".partial")
     }
@@ -247,7 +247,7 @@ public struct PictureFolders: ImageDataset {
     private static func pixelsOffset(_ count: Int) -> Int { headerSize + (count + 63) / 64 * 64 }
 
     /// First phase (one builder): the temporary file at its full size, header (without its CRC) and labels.
-    public func beginCache(_ build: CacheBuild) throws {
+    package func beginCache(_ build: CacheBuild) throws {
         let count = build.tree.files.count
         var head = [UInt8](repeating: 0, count: Self.pixelsOffset(count))
         head.replaceSubrange(0..<8, with: Self.magic)
@@ -266,7 +266,7 @@ public struct PictureFolders: ImageDataset {
 
     /// Second phase (every builder, each its own `pictures`): decodes pictures into the temporary file;
     /// `progress(done)` after each.
-    public func decode(_ pictures: Range<Int>, of build: CacheBuild, progress: (Int) -> Void = { _ in }) throws {
+    package func decode(_ pictures: Range<Int>, of build: CacheBuild, progress: (Int) -> Void = { _ in }) throws {
         let descriptor = open(build.temporary, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw InputFileError(path: build.temporary, problem: "cannot open the picture cache being built: \(String(cString: strerror(errno)))")
@@ -293,7 +293,7 @@ public struct PictureFolders: ImageDataset {
 
     /// Third phase (one builder, after every share is written): the CRC into the header, the file
     /// flushed and renamed into place.
-    public func finishCache(_ build: CacheBuild) throws {
+    package func finishCache(_ build: CacheBuild) throws {
         let size = Self.pixelsOffset(build.tree.files.count) + build.tree.files.count * imageSize
         guard let whole = ImageBytes(mapping: build.temporary, offset: 0, count: size) else {
             throw InputFileError(path: build.temporary, problem: "cannot read back the picture cache being built")
@@ -310,7 +310,7 @@ public struct PictureFolders: ImageDataset {
     }
 
     /// The three phases in this process alone.
-    public func build(_ build: CacheBuild) throws {
+    package func build(_ build: CacheBuild) throws {
         try beginCache(build)
         do {
             try decode(0..<build.tree.files.count, of: build)
@@ -359,7 +359,7 @@ public struct PictureFolders: ImageDataset {
     }
 
     /// One picture as the model's input (`settings`).
-    public func decode(_ file: String) throws -> [UInt8] {
+    package func decode(_ file: String) throws -> [UInt8] {
         func fail(_ problem: String) -> InputFileError { InputFileError(path: file, problem: problem) }
         guard let data = FileManager.default.contents(atPath: file) else { throw fail("cannot be read") }
         let decoded = try PictureDecoder.decode([UInt8](data), channels: channels, fail: fail)

@@ -4,18 +4,18 @@
 /// (`crop_to_aspect_ratio`, Keras's `smart_resize`), or fitted inside it and padded with zeros
 /// (`pad_to_aspect_ratio`, `tf.image.resize_with_pad`); then rounded to bytes, which Keras does not do
 /// (its floats are within 0.5 of Tandem's bytes).
-public struct PictureSettings: Codable, Equatable, Sendable {
-    public enum Interpolation: String, Codable, CaseIterable, Sendable { case bilinear, nearest }
-    public enum AspectRatio: String, Codable, CaseIterable, Sendable { case stretch, crop, pad }
+package struct PictureSettings: Codable, Equatable, Sendable {
+    package enum Interpolation: String, Codable, CaseIterable, Sendable { case bilinear, nearest }
+    package enum AspectRatio: String, Codable, CaseIterable, Sendable { case stretch, crop, pad }
 
-    public var height: Int
-    public var width: Int
+    package var height: Int
+    package var width: Int
     /// 1 (grey), 3 (RGB) or 4 (RGBA): Keras's `color_mode` grayscale, rgb, rgba.
-    public var channels: Int
-    public var interpolation = Interpolation.bilinear
-    public var aspectRatio = AspectRatio.stretch
+    package var channels: Int
+    package var interpolation = Interpolation.bilinear
+    package var aspectRatio = AspectRatio.stretch
 
-    public init(height: Int, width: Int, channels: Int, interpolation: Interpolation = .bilinear, aspectRatio: AspectRatio = .stretch) {
+    package init(height: Int, width: Int, channels: Int, interpolation: Interpolation = .bilinear, aspectRatio: AspectRatio = .stretch) {
         self.height = height
         self.width = width
         self.channels = channels
@@ -24,7 +24,7 @@ public struct PictureSettings: Codable, Equatable, Sendable {
     }
 
     /// `16x16 RGB, bilinear, cropped to the aspect ratio, rounded to bytes`.
-    public var description: String {
+    package var description: String {
         "\(height)x\(width) \(colourMode), \(resizing), rounded to bytes"
     }
 
@@ -32,10 +32,10 @@ public struct PictureSettings: Codable, Equatable, Sendable {
     var colourMode: String { ColourMode(channels: channels)?.name ?? "\(channels) channels" }
 
     /// Keras's `color_mode`: the channels a picture is read in (`grayscale` 1, `rgb` 3, `rgba` 4).
-    public enum ColourMode: String, CaseIterable, Sendable {
+    package enum ColourMode: String, CaseIterable, Sendable {
         case grayscale, rgb, rgba
 
-        public var channels: Int {
+        package var channels: Int {
             switch self {
             case .grayscale: 1
             case .rgb: 3
@@ -47,7 +47,7 @@ public struct PictureSettings: Codable, Equatable, Sendable {
         var name: String { self == .grayscale ? "grey" : rawValue.uppercased() }
 
         /// The mode a model's input of `channels` channels reads pictures in; nil for another count.
-        public init?(channels: Int) {
+        package init?(channels: Int) {
             guard let mode = Self.allCases.first(where: { $0.channels == channels }) else { return nil }
             self = mode
         }

@@ -3,24 +3,24 @@ import Foundation
 /// Images handed to `tandem predict`, converted to a model's input (height × width × channels, HWC,
 /// floats; bytes times the model's byte scale, 1/255 or 1): PNG, JPEG, BMP and GIF files (`PictureDecoder`), NumPy `.npy` arrays of one
 /// image or a stack of them, and IDX image files. Every conversion made is stated in `conversion`.
-public struct PredictionInput {
+package struct PredictionInput {
     /// One image: its name (`file.png`, `file.npy[3]`) and its pixels at the model's input shape.
-    public struct Image {
-        public let name: String
-        public let pixels: [Float]
+    package struct Image {
+        package let name: String
+        package let pixels: [Float]
     }
 
-    public let path: String
-    public let images: [Image]
+    package let path: String
+    package let images: [Image]
     /// How the file became the model's input (decoded size, colour, resizing, scaling); nil if taken as is.
-    public let conversion: String?
+    package let conversion: String?
 
-    public static let largestFileBytes = 512 << 20
+    package static let largestFileBytes = 512 << 20
 
     /// Reads `path` for a model whose input is `height` × `width` × `channels` (1, 3 or 4 for pictures),
     /// multiplying bytes by `byteScale` (`Model.byteScale`); pictures as `pictures` (a model trained on
     /// folders of pictures: how its checkpoint says they were read), else bilinearly stretched.
-    public init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255, pictures: PictureSettings? = nil) throws {
+    package init(path: String, height: Int, width: Int, channels: Int, byteScale: Float = 1 / 255, pictures: PictureSettings? = nil) throws {
         self.path = path
         let scaling = Self.scaling(byteScale)
         func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }

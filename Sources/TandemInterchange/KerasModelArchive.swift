@@ -5,12 +5,12 @@ import ZIPFoundation
 
 /// Keras 3's `.keras` archive, as `model.save()` writes it and `keras.saving.load_model()` opens it: a
 /// zip of `config.json` (the model's Keras JSON), `metadata.json` and `model.weights.h5`.
-public enum KerasModelArchive {
+package enum KerasModelArchive {
     /// The Keras version whose `load_model` the archives were checked with (Launch/keras_export_check.py).
-    public static let kerasVersion = "3.15.1"
+    package static let kerasVersion = "3.15.1"
 
     /// The text of the archive's `config.json`: the model's Keras JSON.
-    public static func configuration(path: String) throws -> String {
+    package static func configuration(path: String) throws -> String {
         func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
         guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
         let archive: Archive
@@ -31,7 +31,7 @@ public enum KerasModelArchive {
         return text
     }
 
-    public static func write(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription(), to path: String) throws {
+    package static func write(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription(), to path: String) throws {
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -55,7 +55,7 @@ public enum KerasModelArchive {
     }
 
     /// The weights of `model` from a `.keras` archive's `model.weights.h5`.
-    public static func readWeights(model: Model, from path: String) throws -> [Float] {
+    package static func readWeights(model: Model, from path: String) throws -> [Float] {
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         let archive: Archive
         do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch { throw fail("not a readable .keras (zip) archive") }

@@ -3,30 +3,30 @@ import TandemCore
 /// A model's weights as Keras names them, in `model.get_weights()` order: the one map between Tandem's
 /// flat parameter buffer and every file format that other tools read (Keras's `.weights.h5`,
 /// safetensors, ONNX initialisers).
-public struct KerasWeightNames: Sendable {
-    public struct Tensor: Sendable, Equatable {
+package struct KerasWeightNames: Sendable {
+    package struct Tensor: Sendable, Equatable {
         /// The layer's name in the model description (`conv2d_1`).
-        public let layer: String
+        package let layer: String
         /// Where Keras's saving code puts the layer: its class in snake case, numbered per class in
         /// model order (`conv2d`, `conv2d_1`, `batch_normalization`, …), whatever the layer's name.
-        public let storePath: String
+        package let storePath: String
         /// The variable's name (`kernel`, `bias`, `gamma`, `beta`, `moving_mean`, `moving_variance`).
-        public let variable: String
+        package let variable: String
         /// Its position among the layer's variables (the dataset name in `.weights.h5`).
-        public let position: Int
-        public let shape: [Int]
+        package let position: Int
+        package let shape: [Int]
         /// Where it starts in the flat parameter buffer.
-        public let offset: Int
-        public var count: Int { shape.reduce(1, *) }
+        package let offset: Int
+        package var count: Int { shape.reduce(1, *) }
         /// `layer/variable`, the name in safetensors and ONNX files.
-        public var name: String { "\(layer)/\(variable)" }
+        package var name: String { "\(layer)/\(variable)" }
     }
 
     /// Every layer in model order: its store path and its tensors (none for layers without weights).
-    public let layers: [(storePath: String, layer: String, tensors: [Tensor])]
-    public var tensors: [Tensor] { layers.flatMap(\.tensors) }
+    package let layers: [(storePath: String, layer: String, tensors: [Tensor])]
+    package var tensors: [Tensor] { layers.flatMap(\.tensors) }
 
-    public init(model: Model) {
+    package init(model: Model) {
         var used: [String: Int] = [:]
         var layers: [(storePath: String, layer: String, tensors: [Tensor])] = []
         for (index, layer) in model.layers.enumerated() {

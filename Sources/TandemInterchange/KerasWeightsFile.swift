@@ -9,9 +9,9 @@ import TandemData
 ///     /layers/<store path>/vars/<i>   float32 datasets, the layer's variables in get_weights() order
 ///     /layers/<store path>/vars       attribute name = the layer's name (a group for every layer)
 ///     /vars                           attribute name = the model's name
-public enum KerasWeightsFile {
+package enum KerasWeightsFile {
     /// Writes `parameters` (the flat buffer of `model`) to `path`.
-    public static func write(model: Model, parameters: UnsafePointer<Float>, to path: String) throws {
+    package static func write(model: Model, parameters: UnsafePointer<Float>, to path: String) throws {
         tandem_h5_silence_errors()
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         let file = H5Fcreate(path, tandem_h5f_acc_trunc(), tandem_h5p_default(), tandem_h5p_default())
@@ -70,7 +70,7 @@ public enum KerasWeightsFile {
 
     /// Reads the weights of `model` from `path` into a flat buffer of `model.parameterCount` floats.
     /// Every tensor must be there with its shape; one line names the first that is not.
-    public static func read(model: Model, from path: String) throws -> [Float] {
+    package static func read(model: Model, from path: String) throws -> [Float] {
         tandem_h5_silence_errors()
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         guard H5Fis_hdf5(path) > 0 else { throw fail("not a readable HDF5 file") }

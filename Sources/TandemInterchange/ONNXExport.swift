@@ -10,15 +10,15 @@ import TandemData
 /// Inside, convolutions and pooling run in ONNX's channels-first layout; one transpose goes in, and one
 /// goes back before a `Flatten`, whose element order is Keras's (channels last). Layers that are the
 /// identity at inference (Dropout, the augmentations) leave no node.
-public enum ONNXExport {
-    public static let opset: Int64 = 17
-    public static let inputName = "input"
+package enum ONNXExport {
+    package static let opset: Int64 = 17
+    package static let inputName = "input"
     /// The metadata entry that says how pixels become the input (see `Model.byteScale`).
-    public static let byteScaleKey = "tandem.byte_scale"
+    package static let byteScaleKey = "tandem.byte_scale"
     /// What the graph's output is called: what Keras's `predict` gives for this model.
-    public static func outputName(for model: Model) -> String { model.output.rawValue }
+    package static func outputName(for model: Model) -> String { model.output.rawValue }
 
-    public static func encoded(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription()) throws -> [UInt8] {
+    package static func encoded(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription()) throws -> [UInt8] {
         var graph = GraphBuilder(model: model, parameters: parameters)
         try graph.build()
         var modelProto = Onnx_ModelProto()

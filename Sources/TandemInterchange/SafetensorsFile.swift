@@ -6,10 +6,10 @@ import TandemData
 /// tensor's dtype, shape and byte range, then the data. Tandem writes every weight as float32 under its
 /// Keras name (`conv2d/kernel`, `batch_normalization/moving_mean`) in `get_weights()` order, with the
 /// model's Keras JSON in `__metadata__` (key `keras_model`), and reads such files back.
-public enum SafetensorsFile {
-    public static let largestHeaderBytes = 100 << 20
+package enum SafetensorsFile {
+    package static let largestHeaderBytes = 100 << 20
 
-    public static func encoded(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription()) -> [UInt8] {
+    package static func encoded(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription()) -> [UInt8] {
         let tensors = KerasWeightNames(model: model).tensors
         let metadata = ["format": "keras", "producer": "tandem", "keras_model": model.description.json].merging(data.metadata) { $1 }
         var header: [String: Any] = ["__metadata__": metadata]
@@ -35,7 +35,7 @@ public enum SafetensorsFile {
 
     /// The weights of `model` from a safetensors file: every tensor by its Keras name, float32, with the
     /// model's shape; other tensors are refused, so that a file of another model is not half-loaded.
-    public static func read(model: Model, from path: String) throws -> [Float] {
+    package static func read(model: Model, from path: String) throws -> [Float] {
         let fail = { (problem: String) in InputFileError(path: path, problem: problem) }
         guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot be read") }
         guard data.count >= 8 else { throw fail("too short for a safetensors file") }

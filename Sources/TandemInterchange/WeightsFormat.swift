@@ -3,7 +3,7 @@ import TandemCore
 import TandemData
 
 /// The files a trained model can be written as for other tools, and read back from to start training.
-public enum WeightsFormat: String, CaseIterable, Sendable {
+package enum WeightsFormat: String, CaseIterable, Sendable {
     /// A `.keras` archive: `keras.saving.load_model(path)`.
     case keras
     /// A bare `.weights.h5`: `model.load_weights(path)` on the same model built in Keras.
@@ -13,7 +13,7 @@ public enum WeightsFormat: String, CaseIterable, Sendable {
     /// Keras-named float32 tensors with the model description in the metadata.
     case safetensors
 
-    public var fileExtension: String {
+    package var fileExtension: String {
         switch self {
         case .keras: ".keras"
         case .weightsH5: ".weights.h5"
@@ -23,7 +23,7 @@ public enum WeightsFormat: String, CaseIterable, Sendable {
     }
 
     /// The format a file name implies, if any.
-    public init?(path: String) {
+    package init?(path: String) {
         guard let format = Self.allCases.first(where: { path.hasSuffix($0.fileExtension) }) else { return nil }
         self = format
     }
@@ -31,7 +31,7 @@ public enum WeightsFormat: String, CaseIterable, Sendable {
     /// Writes the model and its weights to `path`, whole or not at all: into a temporary file beside it,
     /// then renamed over it. `data`'s class names and picture decoding go into the formats that carry
     /// metadata (ONNX, safetensors, `.keras`).
-    public func write(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription(), to path: String) throws {
+    package func write(model: Model, parameters: UnsafePointer<Float>, data: DataDescription = DataDescription(), to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         switch self {
@@ -52,7 +52,7 @@ public enum WeightsFormat: String, CaseIterable, Sendable {
     }
 
     /// The weights of `model` from a `.keras`, `.weights.h5` or `.safetensors` file (`--initial-weights`).
-    public static func readWeights(model: Model, from path: String) throws -> [Float] {
+    package static func readWeights(model: Model, from path: String) throws -> [Float] {
         guard FileManager.default.fileExists(atPath: path) else { throw InputFileError(path: path, problem: "no such file") }
         switch WeightsFormat(path: path) {
         case .keras: return try KerasModelArchive.readWeights(model: model, from: path)

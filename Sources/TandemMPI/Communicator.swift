@@ -6,7 +6,7 @@ import Glibc
 ///
 /// The sums are 64-bit integers (see `FixedPointFormat`), and integer addition is associative: every
 /// algorithm, at every rank count, gives the same bits. They differ only in speed.
-public enum AllreduceAlgorithm: String, Sendable, CaseIterable {
+package enum AllreduceAlgorithm: String, Sendable, CaseIterable {
     /// `MPI_Reduce_scatter` (`MPI_SUM` on `MPI_INT64_T`), then `MPI_Allgatherv` of the floats: the MPI
     /// library's own schedules (on a cluster, the interconnect's tuned or offloaded paths).
     case mpi
@@ -23,10 +23,10 @@ public enum AllreduceAlgorithm: String, Sendable, CaseIterable {
 
 /// `convert(first, second, range)` of `Communicator.allreduce(exactSums:…)`: the exact sums of elements
 /// `range` are `first[i] + (second?[i] ?? 0)`.
-public typealias ExactSumConversion = (_ first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?, _ range: Range<Int>) -> Void
+package typealias ExactSumConversion = (_ first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?, _ range: Range<Int>) -> Void
 
 /// The collective operations training needs. All ranks must make the same calls in the same order.
-public protocol Communicator: AnyObject {
+package protocol Communicator: AnyObject {
     var rank: Int { get }
     var size: Int { get }
     /// This process's host name, as MPI reports it.
@@ -73,7 +73,7 @@ public protocol Communicator: AnyObject {
 
 /// Splits `count` items into `parts` contiguous shards as evenly as possible (the first
 /// `count % parts` shards get one more): a global batch across ranks, the test set, an allreduce's work.
-public func shardRange(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
+package func shardRange(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
     let base = count / parts, extra = count % parts
     let start = part * base + min(part, extra)
     return start..<start + base + (part < extra ? 1 : 0)
@@ -81,42 +81,42 @@ public func shardRange(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
 
 extension Communicator {
     /// Broadcasts a value of trivial type (an integer, a fixed-size struct).
-    public func broadcast<Value: BitwiseCopyable>(_ value: inout Value, root: Int) {
+    package func broadcast<Value: BitwiseCopyable>(_ value: inout Value, root: Int) {
         withUnsafeMutableBytes(of: &value) { broadcast($0.baseAddress!, byteCount: $0.count, root: root) }
     }
 
-    public var isRoot: Bool { rank == 0 }
+    package var isRoot: Bool { rank == 0 }
 }
 
 /// A job of one process: every collective is the identity.
-public final class SingleProcessCommunicator: Communicator {
-    public let hostName: String
+package final class SingleProcessCommunicator: Communicator {
+    package let hostName: String
 
-    public init() {
+    package init() {
         hostName = ProcessHost.name
     }
 
-    public var rank: Int { 0 }
-    public var size: Int { 1 }
-    public var hostNames: [String] { [hostName] }
-    public func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
+    package var rank: Int { 0 }
+    package var size: Int { 1 }
+    package var hostNames: [String] { [hostName] }
+    package func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
                           algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
         convert(sums, nil, 0..<count)
     }
-    public func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}
-    public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
-    public func allreduceSum(_ values: inout [Double]) {}
-    public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) { (value, value) }
-    public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {}
-    public func barrier() {}
-    public func barrierWithoutStallWatch() {}
-    public func abort(code: Int32) -> Never { exit(code) }
-    public func finalize() {}
+    package func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}
+    package func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
+    package func allreduceSum(_ values: inout [Double]) {}
+    package func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) { (value, value) }
+    package func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {}
+    package func barrier() {}
+    package func barrierWithoutStallWatch() {}
+    package func abort(code: Int32) -> Never { exit(code) }
+    package func finalize() {}
 }
 
 extension Communicator {
     /// Broadcasts a string of any length from `root`.
-    public func broadcast(string: inout String, root: Int) {
+    package func broadcast(string: inout String, root: Int) {
         var bytes = Array(string.utf8)
         var count = bytes.count
         broadcast(&count, root: root)

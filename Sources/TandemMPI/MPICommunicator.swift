@@ -8,11 +8,11 @@ import Glibc
 /// MPI calls that fail make Open MPI's default error handler abort the job, so results are not
 /// checked one by one; the watchdog (`StallWatchdog`) covers the failure MPI cannot see, a peer
 /// that stops answering.
-public final class MPICommunicator: Communicator {
-    public let rank: Int
-    public let size: Int
-    public let hostName: String
-    public let hostNames: [String]
+package final class MPICommunicator: Communicator {
+    package let rank: Int
+    package let size: Int
+    package let hostName: String
+    package let hostNames: [String]
     /// Receive buffer for the tree allreduce, sized on first use and kept.
     private var incoming: UnsafeMutablePointer<Int64>?
     private var incomingCount = 0
@@ -22,7 +22,7 @@ public final class MPICommunicator: Communicator {
     private let initialisedMPI: Bool
 
     /// Initialises MPI unless the process already has. `stallTimeout` seconds in one collective end the job.
-    public init(stallTimeout: Double?) {
+    package init(stallTimeout: Double?) {
         var initialised: Int32 = 0
         MPI_Initialized(&initialised)
         initialisedMPI = initialised == 0
@@ -85,7 +85,7 @@ public final class MPICommunicator: Communicator {
                      incoming, Int32(receiveCount), Element.datatype, Int32(partner), Self.tag, world, nil)
     }
 
-    public func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
+    package func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
                           algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
         guard size > 1 else { return convert(sums, nil, 0..<count) }
         watchdog?.enter(.allreduce, count: count)
@@ -108,7 +108,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
+    package func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {
         guard size > 1 else { return }
         watchdog?.enter(.allreduce, count: count)
         defer { watchdog?.leave() }
@@ -135,14 +135,14 @@ public final class MPICommunicator: Communicator {
         return (cachedPartition!.counts, cachedPartition!.displacements)
     }
 
-    public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {
+    package func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {
         guard size > 1 else { return }
         watchdog?.enter(.statistics)
         defer { watchdog?.leave() }
         MPI_Allreduce(tandem_mpi_in_place(), values, Int32(count), tandem_mpi_int64(), tandem_mpi_sum(), world)
     }
 
-    public func allreduceSum(_ values: inout [Double]) {
+    package func allreduceSum(_ values: inout [Double]) {
         guard size > 1 else { return }
         watchdog?.enter(.statistics)
         defer { watchdog?.leave() }
@@ -152,7 +152,7 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) {
+    package func allreduceMinimumAndMaximum(_ value: Int64) -> (minimum: Int64, maximum: Int64) {
         watchdog?.enter(.checksum)
         defer { watchdog?.leave() }
         var input = value, minimum: Int64 = 0, maximum: Int64 = 0
@@ -161,7 +161,7 @@ public final class MPICommunicator: Communicator {
         return (minimum, maximum)
     }
 
-    public func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {
+    package func broadcast(_ buffer: UnsafeMutableRawPointer, byteCount: Int, root: Int) {
         guard size > 1 else { return }
         watchdog?.enter(.broadcast, count: byteCount)
         defer { watchdog?.leave() }
@@ -175,20 +175,20 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func barrierWithoutStallWatch() { MPI_Barrier(world) }
+    package func barrierWithoutStallWatch() { MPI_Barrier(world) }
 
-    public func barrier() {
+    package func barrier() {
         watchdog?.enter(.barrier)
         defer { watchdog?.leave() }
         MPI_Barrier(world)
     }
 
-    public func abort(code: Int32) -> Never {
+    package func abort(code: Int32) -> Never {
         MPI_Abort(world, code)
         exit(code)
     }
 
-    public func finalize() {
+    package func finalize() {
         watchdog?.stop()
         if initialisedMPI { MPI_Finalize() }
     }

@@ -4,18 +4,18 @@ import Glibc
 #endif
 
 /// Facts about this process that do not need MPI.
-public enum ProcessHost {
-    public static var name: String {
+package enum ProcessHost {
+    package static var name: String {
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count - 1)
         return string(fromNullTerminated: buffer)
     }
 
-    public static var processorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+    package static var processorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
     /// The cores this process may run on (its CPU affinity: one under `mpirun --bind-to core`), or all
     /// of the host's where the mask cannot be read.
-    public static var usableCoreCount: Int {
+    package static var usableCoreCount: Int {
         // `Cpus_allowed:\tff,ffffffff` in /proc/self/status (Glibc's sched_getaffinity does not import).
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) else { return processorCount }
@@ -24,7 +24,7 @@ public enum ProcessHost {
     }
 
     /// Peak resident set size of this process, in bytes (Linux's `ru_maxrss` is in KiB).
-    public static var peakResidentBytes: Int {
+    package static var peakResidentBytes: Int {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return usage.ru_maxrss * 1024
@@ -32,7 +32,7 @@ public enum ProcessHost {
 }
 
 /// What the launcher (mpirun, srun) tells a process through its environment, readable before MPI starts.
-public enum LaunchEnvironment {
+package enum LaunchEnvironment {
     private static func integer(_ names: [String]) -> Int? {
         for name in names {
             if let value = getenv(name), let number = Int(String(cString: value)) { return number }
@@ -41,11 +41,11 @@ public enum LaunchEnvironment {
     }
 
     /// This process's rank as the launcher numbered it, if it was started by one.
-    public static var rank: Int? { integer(["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"]) }
+    package static var rank: Int? { integer(["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"]) }
 
     /// True when started by `mpirun`/`mpiexec` or by Slurm's `srun` with PMI/PMIx: then MPI is
     /// initialised. A plain `tandem train` runs as a single process without initialising MPI.
-    public static var isUnderLauncher: Bool {
+    package static var isUnderLauncher: Bool {
         integer(["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"]) != nil
     }
 }
@@ -57,7 +57,7 @@ func string(fromNullTerminated characters: some Collection<CChar>) -> String {
 
 extension ProcessHost {
     /// The processor's model name from /proc/cpuinfo, or "unknown".
-    public static var processorModel: String {
+    package static var processorModel: String {
         guard let file = fopen("/proc/cpuinfo", "r") else { return "unknown" }
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 512)

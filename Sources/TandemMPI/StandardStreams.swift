@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// Writes whole lines to standard error (unbuffered, so they survive an abort that follows).
-public enum StandardError {
-    public static func write(_ line: String) {
+package enum StandardError {
+    package static func write(_ line: String) {
         var text = line
         if !text.hasSuffix("\n") { text += "\n" }
         text.utf8CString.withUnsafeBufferPointer { bytes in
@@ -15,8 +15,8 @@ public enum StandardError {
 
 /// Writes whole lines to standard output in one system call each, so lines from several ranks
 /// never interleave mid-line.
-public enum StandardOutput {
-    public static func write(_ line: String) {
+package enum StandardOutput {
+    package static func write(_ line: String) {
         fflush(nil)
         var text = line
         if !text.hasSuffix("\n") { text += "\n" }

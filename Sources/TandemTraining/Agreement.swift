@@ -5,14 +5,14 @@ import Glibc
 #endif
 
 /// A start-up step that failed on some rank, thrown on every rank by `Communicator.agreeing`.
-public struct StartupFailure: Error, CustomStringConvertible {
+package struct StartupFailure: Error, CustomStringConvertible {
     /// This rank's own error; nil where the step failed only on other ranks.
-    public let error: Error?
+    package let error: Error?
     /// Whether this rank reports the failure: the lowest rank that failed.
-    public let reports: Bool
+    package let reports: Bool
     /// The exit status a command line ends with: 64 for a usage error, 1 otherwise.
-    public var exitStatus: Int32 { error is UsageError ? 64 : 1 }
-    public var description: String { error.map { "\($0)" } ?? "a start-up step failed on another rank" }
+    package var exitStatus: Int32 { error is UsageError ? 64 : 1 }
+    package var description: String { error.map { "\($0)" } ?? "a start-up step failed on another rank" }
 }
 
 /// `TANDEM_KERNELS` named a level this rank cannot run, or no level at all.
@@ -25,7 +25,7 @@ extension Communicator {
     /// if it fails anywhere, every rank throws a `StartupFailure`, the lowest failing rank's holding its
     /// error, so a problem on one rank (a data file missing on one host) neither hangs the job nor is
     /// reported N times. Collective: every rank must call it, in the same order.
-    public func agreeing<T>(_ body: () throws -> T) throws -> T {
+    package func agreeing<T>(_ body: () throws -> T) throws -> T {
         var outcome: Result<T, Error>
         do { outcome = .success(try body()) } catch { outcome = .failure(error) }
         let failedRank: Int64
@@ -43,7 +43,7 @@ extension Communicator {
 
     /// Fails on every rank unless each one follows `TANDEM_KERNELS` (a rank on another host may lack the
     /// level it names): the first agreed step of a run, an evaluation or a benchmark.
-    public func agreeingOnKernelLevel() throws {
+    package func agreeingOnKernelLevel() throws {
         try agreeing {
             if let problem = KernelLevel.environmentProblem { throw KernelLevelError(description: problem) }
         }
@@ -52,13 +52,13 @@ extension Communicator {
     /// `agreeing`, for a command line: a failure is reported once, by the lowest failing rank (a
     /// `UsageError` plainly, any other error as `rank r/N on HOST: …`), and every rank exits with status
     /// 64 (usage) or 1.
-    public func agree<T>(_ body: () throws -> T) -> T {
+    package func agree<T>(_ body: () throws -> T) -> T {
         do { return try agreeing(body) } catch { end(after: error) }
     }
 
     /// Ends every rank after a start-up failure thrown by `agreeing` (reported by the rank that holds it),
     /// or after any other error this rank met alone.
-    public func end(after error: Error) -> Never {
+    package func end(after error: Error) -> Never {
         let failure = error as? StartupFailure ?? StartupFailure(error: error, reports: true)
         if let reported = failure.error, failure.reports {
             if reported is UsageError || size == 1 || self is SingleProcessCommunicator {
@@ -76,7 +76,7 @@ extension Communicator {
     /// per host) would train another run, be noticed only at the first checkpoint, or wait in a
     /// collective the others never enter. Each setting's value is hashed; rank 0's hashes are
     /// broadcast; rank 0's error names every rank that differs and the first flag it differs in. Collective.
-    public func agreeingOnSettings(_ settings: [(flag: String, value: String)]) throws {
+    package func agreeingOnSettings(_ settings: [(flag: String, value: String)]) throws {
         guard size > 1 else { return }
         var hashes = settings.map { setting -> UInt64 in
             var hasher = SHA256()
@@ -98,7 +98,7 @@ extension Communicator {
     }
 
     /// Finalizes MPI and exits; for ends every rank reaches together.
-    public func finishAndExit(_ code: Int32) -> Never {
+    package func finishAndExit(_ code: Int32) -> Never {
         fflush(nil)
         finalize()
         exit(code)

@@ -6,27 +6,27 @@ import TandemMPI
 /// `tandem bench`: training steps timed on every rank, split by phase, with warm-up excluded and
 /// min/median/max over repeats; the direct-convolution sgemm rate of this core measured in the same
 /// run as the reference for "% of the compute limit".
-public struct Benchmark {
-    public struct Options: Sendable {
-        public var steps = 200
-        public var warmupSteps = 20
-        public var repeats = 5
-        public var measureGEMM = true
-        public init() {}
+package struct Benchmark {
+    package struct Options: Sendable {
+        package var steps = 200
+        package var warmupSteps = 20
+        package var repeats = 5
+        package var measureGEMM = true
+        package init() {}
     }
 
-    public let trainer: Trainer
-    public let options: Options
-    public let dataDescription: String
+    package let trainer: Trainer
+    package let options: Options
+    package let dataDescription: String
 
-    public init(trainer: Trainer, options: Options, dataDescription: String) {
+    package init(trainer: Trainer, options: Options, dataDescription: String) {
         self.trainer = trainer
         self.options = options
         self.dataDescription = dataDescription
     }
 
     /// Random images and labels, for a benchmark that needs no dataset.
-    public static func syntheticImages(count: Int, shape: TensorShape, classes: Int, seed: UInt64) -> LabeledImages {
+    package static func syntheticImages(count: Int, shape: TensorShape, classes: Int, seed: UInt64) -> LabeledImages {
         var generator = RandomGenerator(seed: seed, stream: 77)
         var pixels = [UInt8](repeating: 0, count: count * shape.count)
         for index in pixels.indices { pixels[index] = UInt8(truncatingIfNeeded: generator.next()) }
@@ -36,7 +36,7 @@ public struct Benchmark {
     }
 
     /// Collective. Runs warm-up and timed steps and returns the report (complete on rank 0).
-    public func run() -> BenchmarkReport {
+    package func run() -> BenchmarkReport {
         let communicator = trainer.communicator
         let sampler = trainer.sampler
         let order = sampler.order(epoch: 1)
@@ -110,11 +110,11 @@ public struct Benchmark {
 }
 
 /// min / median / max of a few measurements.
-public struct Statistics: Codable, Sendable {
-    public let min: Double
-    public let median: Double
-    public let max: Double
-    public init(_ values: [Double]) {
+package struct Statistics: Codable, Sendable {
+    package let min: Double
+    package let median: Double
+    package let max: Double
+    package init(_ values: [Double]) {
         let sorted = values.sorted()
         min = sorted.first ?? .nan
         max = sorted.last ?? .nan
@@ -123,54 +123,54 @@ public struct Statistics: Codable, Sendable {
     }
 }
 
-public struct BenchmarkReport: Codable, Sendable {
-    public struct Phase: Codable, Sendable {
-        public let name: String
-        public let millisecondsPerStep: Double
+package struct BenchmarkReport: Codable, Sendable {
+    package struct Phase: Codable, Sendable {
+        package let name: String
+        package let millisecondsPerStep: Double
     }
-    public let ranks: Int
-    public let threadsPerRank: Int
-    public let hosts: [String]
-    public let coresOnHost: Int
-    public let processor: String
-    public let blasCore: String
-    public let data: String
-    public let globalBatch: Int
+    package let ranks: Int
+    package let threadsPerRank: Int
+    package let hosts: [String]
+    package let coresOnHost: Int
+    package let processor: String
+    package let blasCore: String
+    package let data: String
+    package let globalBatch: Int
     /// `m`: samples per canonical micro-batch.
-    public let microBatch: Int
+    package let microBatch: Int
     /// The most micro-batches a rank takes per step.
-    public let microBatchesPerRank: Int
-    public let convolution: [String]
-    public let allreduce: String
-    public let steps: Int
-    public let warmupSteps: Int
-    public let repeats: Int
-    public let repeatSeconds: [Double]
-    public let imagesPerSecond: Statistics
-    public let imagesPerSecondPerRank: Double
-    public let stepMilliseconds: Statistics
+    package let microBatchesPerRank: Int
+    package let convolution: [String]
+    package let allreduce: String
+    package let steps: Int
+    package let warmupSteps: Int
+    package let repeats: Int
+    package let repeatSeconds: [Double]
+    package let imagesPerSecond: Statistics
+    package let imagesPerSecondPerRank: Double
+    package let stepMilliseconds: Statistics
     /// Median over repeats of each phase's time per step, averaged over ranks.
-    public let phases: [Phase]
-    public let waitSeparated: Bool
+    package let phases: [Phase]
+    package let waitSeparated: Bool
     /// Direct-convolution FLOPs of one training image (Winograd does fewer; rates below count these).
-    public let trainingFLOPsPerImage: Double
-    public let achievedGFLOPS: Double
-    public let sgemmGFLOPSPerCore: Double
-    public let directFLOPLimitImagesPerSecond: Double
-    public let fractionOfLimit: Double
-    public let peakResidentBytesPerRank: [Int]
-    public let startupSeconds: Double?
-    public let sinceLaunchSeconds: Double?
-    public var oversubscribed: Bool {
+    package let trainingFLOPsPerImage: Double
+    package let achievedGFLOPS: Double
+    package let sgemmGFLOPSPerCore: Double
+    package let directFLOPLimitImagesPerSecond: Double
+    package let fractionOfLimit: Double
+    package let peakResidentBytesPerRank: [Int]
+    package let startupSeconds: Double?
+    package let sinceLaunchSeconds: Double?
+    package var oversubscribed: Bool {
         let ranksPerHost = Dictionary(grouping: hosts, by: { $0 }).values.map(\.count).max() ?? 1
         return ranksPerHost * threadsPerRank > coresOnHost
     }
 }
 
 /// Process start and launch times, for start-up measurements.
-public enum ProcessClock {
+package enum ProcessClock {
     /// Seconds since this process started (from /proc; 10 ms resolution), or nil off Linux.
-    public static func secondsSinceProcessStart() -> Double? {
+    package static func secondsSinceProcessStart() -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
               let uptimeText = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return nil }
@@ -183,7 +183,7 @@ public enum ProcessClock {
 
     /// Seconds since the wall-clock time in `TANDEM_LAUNCH_TIME` (set by a launch script just before
     /// `mpirun`), so start-up can be measured with mpirun's own start included.
-    public static func secondsSinceLaunch() -> Double? {
+    package static func secondsSinceLaunch() -> Double? {
         guard let text = ProcessInfo.processInfo.environment["TANDEM_LAUNCH_TIME"], let launch = Double(text) else { return nil }
         return Date().timeIntervalSince1970 - launch
     }

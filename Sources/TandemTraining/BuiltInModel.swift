@@ -1,12 +1,12 @@
 import TandemCore
 
 /// The models `--model` knows by name, each with the recipe it trains with where no flag says otherwise.
-public struct BuiltInModel: Sendable {
-    public let name: String
-    public let description: ModelDescription
-    public let defaults: TrainingDefaults
+package struct BuiltInModel: Sendable {
+    package let name: String
+    package let description: ModelDescription
+    package let defaults: TrainingDefaults
 
-    public static let all: [BuiltInModel] = [
+    package static let all: [BuiltInModel] = [
         // Keras's defaults: the tutorial's 7 epochs of batch 32 with Adam at 0.001.
         BuiltInModel(name: "tutorial", description: .tutorial, defaults: TrainingDefaults()),
         // 22 epochs fit 15 minutes at -np 2 on 2 cores (README, Results; the first recipe's 20 epochs fell
@@ -22,20 +22,20 @@ public struct BuiltInModel: Sendable {
         }()),
     ]
 
-    public static func named(_ name: String) -> BuiltInModel? { all.first { $0.name == name } }
+    package static func named(_ name: String) -> BuiltInModel? { all.first { $0.name == name } }
 }
 
 /// What a run takes where a flag is not given: Keras's defaults (7 epochs, batch 32, Adam 0.001), or the
 /// recipe a built-in model brings with it.
-public struct TrainingDefaults: Sendable {
-    public var epochs = 7
-    public var globalBatchSize = 32
-    public var recipe = Recipe()
+package struct TrainingDefaults: Sendable {
+    package var epochs = 7
+    package var globalBatchSize = 32
+    package var recipe = Recipe()
 
-    public init() {}
+    package init() {}
 
     /// The defaults of built-in model `name`; Keras's for any other model.
-    public static func forModel(named name: String?) -> TrainingDefaults {
+    package static func forModel(named name: String?) -> TrainingDefaults {
         name.flatMap(BuiltInModel.named)?.defaults ?? TrainingDefaults()
     }
 }

@@ -32,28 +32,28 @@ import TandemData
 ///      H+4P    4·P  optimiser state: Adam's first moment, or SGD's velocity
 ///      H+8P    4·P  optimiser state: Adam's second moment (zeros for SGD)
 ///     H+12P      4  CRC-32 (zlib) of all preceding bytes
-public struct Checkpoint {
-    public static let magic = Array("TANDEMCK".utf8)
-    public static let version: UInt32 = 4
-    public static let fileExtension = "ckpt"
+package struct Checkpoint {
+    package static let magic = Array("TANDEMCK".utf8)
+    package static let version: UInt32 = 4
+    package static let fileExtension = "ckpt"
 
     /// The model as Keras JSON (`ModelDescription.json`).
-    public var modelDescription: String
-    public var completedEpochs: Int
-    public var optimizerStep: Int
-    public var seed: UInt64
-    public var globalBatchSize: Int
+    package var modelDescription: String
+    package var completedEpochs: Int
+    package var optimizerStep: Int
+    package var seed: UInt64
+    package var globalBatchSize: Int
     /// `m`: the samples of each canonical micro-batch whose gradient was rounded to fixed point once.
-    public var microBatchSize: Int
-    public var trainingSamples: Int
-    public var recipe: Recipe
+    package var microBatchSize: Int
+    package var trainingSamples: Int
+    package var recipe: Recipe
     /// Class names and how pictures were read (version 4; empty before).
-    public var data: DataDescription
-    public var parameters: [Float]
-    public var firstMoment: [Float]
-    public var secondMoment: [Float]
+    package var data: DataDescription
+    package var parameters: [Float]
+    package var firstMoment: [Float]
+    package var secondMoment: [Float]
 
-    public init(modelDescription: String, completedEpochs: Int, optimizerStep: Int, seed: UInt64,
+    package init(modelDescription: String, completedEpochs: Int, optimizerStep: Int, seed: UInt64,
                 globalBatchSize: Int, microBatchSize: Int, trainingSamples: Int, recipe: Recipe, data: DataDescription = DataDescription(),
                 parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
         self.data = data
@@ -71,7 +71,7 @@ public struct Checkpoint {
     }
 
     /// `tandem-epoch-007.ckpt`: the checkpoint written after a whole epoch (see `CheckpointDirectory`).
-    public static func fileName(epoch: Int) -> String {
+    package static func fileName(epoch: Int) -> String {
         CheckpointDirectory.fileName(.init(epochs: epoch, steps: 0))
     }
 
@@ -84,7 +84,7 @@ public struct Checkpoint {
         return String(decoding: try! encoder.encode(value), as: UTF8.self)
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         let description = Array(modelDescription.utf8)
         let recipeText = Array(Self.encode(recipe).utf8)
         let dataText = Array(Self.encode(data).utf8)
@@ -123,7 +123,7 @@ public struct Checkpoint {
     }
 
     /// Decodes and validates a checkpoint; `path` is only used in error messages.
-    public init(decoding bytes: [UInt8], path: String) throws {
+    package init(decoding bytes: [UInt8], path: String) throws {
         func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
         guard bytes.count >= 92 else { throw fail("too short to be a Tandem checkpoint (\(bytes.count) bytes)") }
         guard Array(bytes[0..<8]) == Self.magic else { throw fail("not a Tandem checkpoint (bad magic number)") }
@@ -216,7 +216,7 @@ public struct Checkpoint {
 
     /// Writes atomically: a temporary file in the same directory, flushed to disk, then renamed over
     /// `path`; a crash leaves either the old file or the new one, never half of one.
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         let temporary = path + ".tmp"
         let bytes = encoded()
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -247,7 +247,7 @@ public struct Checkpoint {
         if directory >= 0 { fsync(directory); close(directory) }
     }
 
-    public static func read(from path: String) throws -> Checkpoint {
+    package static func read(from path: String) throws -> Checkpoint {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputFileError(path: path, problem: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
         }
@@ -256,7 +256,7 @@ public struct Checkpoint {
 
     /// A checkpoint file, or the newest usable checkpoint in a directory (those newer that fail a check
     /// are passed to `skipped`), read and checked.
-    public static func load(_ path: String, skipped: (InputFileError) -> Void) throws -> (path: String, checkpoint: Checkpoint) {
+    package static func load(_ path: String, skipped: (InputFileError) -> Void) throws -> (path: String, checkpoint: Checkpoint) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InputFileError(path: path, problem: "no such file or directory")

@@ -4,31 +4,31 @@ import Glibc
 
 /// Seconds on the monotonic clock.
 @inline(__always)
-public func monotonicSeconds() -> Double {
+package func monotonicSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
 /// Where a rank's time goes during training steps, summed over the steps measured.
-public struct PhaseTimes: Sendable {
+package struct PhaseTimes: Sendable {
     /// Converting the rank's samples from bytes to floats.
-    public var data = 0.0
-    public var forward = 0.0
-    public var backward = 0.0
+    package var data = 0.0
+    package var forward = 0.0
+    package var backward = 0.0
     /// Rounding per-sample gradients to fixed point and adding them up.
-    public var gradientSum = 0.0
+    package var gradientSum = 0.0
     /// Waiting for the slowest rank before the allreduce (measured only when a barrier separates it;
     /// otherwise it is part of `allreduce`).
-    public var wait = 0.0
+    package var wait = 0.0
     /// The allreduce of the fixed-point sums, and their conversion back to a float gradient.
-    public var allreduce = 0.0
+    package var allreduce = 0.0
     /// Adam and the per-step preparation of derived weights.
-    public var optimizer = 0.0
-    public var steps = 0
+    package var optimizer = 0.0
+    package var steps = 0
 
-    public init() {}
+    package init() {}
 
-    public static let phaseNames = ["data", "forward", "backward", "gradient sum", "wait", "allreduce", "optimizer"]
-    public var phaseSeconds: [Double] { [data, forward, backward, gradientSum, wait, allreduce, optimizer] }
+    package static let phaseNames = ["data", "forward", "backward", "gradient sum", "wait", "allreduce", "optimizer"]
+    package var phaseSeconds: [Double] { [data, forward, backward, gradientSum, wait, allreduce, optimizer] }
 }

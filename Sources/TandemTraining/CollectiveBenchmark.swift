@@ -3,27 +3,27 @@ import TandemMPI
 
 /// Times the allreduce of fixed-point sums (with their conversion to floats) alone over a range of message sizes: the measured inputs (latency α,
 /// inverse bandwidth β) of the communication cost model in Docs/scaling.md.
-public struct CollectiveBenchmark {
-    public struct Row: Codable, Sendable {
+package struct CollectiveBenchmark {
+    package struct Row: Codable, Sendable {
         /// 64-bit fixed-point sums per message.
-        public let elements: Int
-        public let bytes: Int
+        package let elements: Int
+        package let bytes: Int
         /// Seconds per allreduce: min and median over `repeats` timings of `iterations` calls each.
-        public let minimumSeconds: Double
-        public let medianSeconds: Double
+        package let minimumSeconds: Double
+        package let medianSeconds: Double
     }
 
-    public let communicator: Communicator
-    public let algorithm: AllreduceAlgorithm
+    package let communicator: Communicator
+    package let algorithm: AllreduceAlgorithm
 
-    public init(communicator: Communicator, algorithm: AllreduceAlgorithm) {
+    package init(communicator: Communicator, algorithm: AllreduceAlgorithm) {
         self.communicator = communicator
         self.algorithm = algorithm
     }
 
     /// Collective. For each size, a few untimed calls, then `repeats` timings; rank 0's clock, with a
     /// barrier before each timing so every rank starts together.
-    public func run(sizes: [Int], repeats: Int, minimumSeconds: Double = 0.2) -> [Row] {
+    package func run(sizes: [Int], repeats: Int, minimumSeconds: Double = 0.2) -> [Row] {
         let sums = FixedPointBuffer(count: sizes.max() ?? 1)
         let result = FloatBuffer(count: sums.count)
         let format = FixedPointFormat.gradient(addends: 32)

@@ -8,13 +8,13 @@ import TandemCore
 /// Every key of the optimizer is honoured or refused in one line: what Tandem does not apply (gradient
 /// clipping, EMA, gradient accumulation, a learning-rate schedule object, AMSGrad, centred RMSprop)
 /// would otherwise train another model than the file describes.
-public struct CompiledRecipe: Sendable {
-    public let recipe: Recipe
+package struct CompiledRecipe: Sendable {
+    package let recipe: Recipe
     /// What the recipe took from the file, in words (empty when nothing).
-    public let taken: [String]
+    package let taken: [String]
 
     /// - Parameter ignoringOptimizer: the command line names an optimizer; the file's is not read.
-    public init(description: ModelDescription, base: Recipe, ignoringOptimizer: Bool = false) throws {
+    package init(description: ModelDescription, base: Recipe, ignoringOptimizer: Bool = false) throws {
         var recipe = base
         var taken: [String] = []
         if !ignoringOptimizer, let optimizer = description.compiledOptimizer {
@@ -102,7 +102,7 @@ public struct CompiledRecipe: Sendable {
 }
 
 /// A compile setting Tandem cannot honour, in words; the caller names the file.
-public struct CompiledSettingsError: Error, CustomStringConvertible {
-    public let description: String
+package struct CompiledSettingsError: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -4,27 +4,27 @@ import TandemData
 /// Where a run's images come from and how they are read: a directory of IDX files, a NumPy `.npz`, or a
 /// folder of class folders of pictures (Keras's `image_dataset_from_directory`), with the part of the
 /// training data held out for validation.
-public struct DataSource: Sendable {
-    public var path: String
+package struct DataSource: Sendable {
+    package var path: String
     /// The fraction of the training data evaluated each epoch instead of the test set.
-    public var validationSplit: Double?
+    package var validationSplit: Double?
     /// For picture folders: the class folders in label order (nil: all, sorted).
-    public var classes: [String]?
+    package var classes: [String]?
     /// For picture folders: where the decoded caches go (nil: beside the pictures).
-    public var cacheDirectory: String?
-    public var interpolation = PictureSettings.Interpolation.bilinear
-    public var aspectRatio = PictureSettings.AspectRatio.stretch
-    public var skipsUnreadablePictures = false
+    package var cacheDirectory: String?
+    package var interpolation = PictureSettings.Interpolation.bilinear
+    package var aspectRatio = PictureSettings.AspectRatio.stretch
+    package var skipsUnreadablePictures = false
     /// For picture folders: Keras's `color_mode`, checked against the model's input channels; nil: the model's.
-    public var colourMode: PictureSettings.ColourMode?
+    package var colourMode: PictureSettings.ColourMode?
 
-    public init(path: String = DatasetDirectory.defaultPath) { self.path = path }
+    package init(path: String = DatasetDirectory.defaultPath) { self.path = path }
 
-    public var isPictureFolders: Bool { PictureFolders.holdsPictureFolders(path) }
+    package var isPictureFolders: Bool { PictureFolders.holdsPictureFolders(path) }
 
     /// The dataset for `model`, its labels checked against the model's classes; `seed` chooses a
     /// picture folder's validation files (Keras's `seed`).
-    public func dataset(for model: Model, seed: UInt64) throws -> any ImageDataset {
+    package func dataset(for model: Model, seed: UInt64) throws -> any ImageDataset {
         guard isPictureFolders else {
             let arrays = openDataset(path, classCount: model.classCount)
             return validationSplit.map { HeldOutTrainingData(base: arrays, fraction: $0) } ?? arrays

@@ -12,16 +12,16 @@ import TandemMPI
 /// (`FixedPointFormat`), so neither the split nor the order of the additions changes the result. Steps
 /// per epoch are `⌊samples / globalBatch⌋` (the remainder is left out, as a fixed number of collective
 /// calls per epoch on every rank needs), so no rank ever waits on a call another rank never makes.
-public struct EpochSampler: Sendable {
-    public let sampleCount: Int
-    public let globalBatchSize: Int
+package struct EpochSampler: Sendable {
+    package let sampleCount: Int
+    package let globalBatchSize: Int
     /// `m`: samples per canonical micro-batch.
-    public let microBatchSize: Int
-    public let rank: Int
-    public let rankCount: Int
-    public let seed: UInt64
+    package let microBatchSize: Int
+    package let rank: Int
+    package let rankCount: Int
+    package let seed: UInt64
 
-    public init(sampleCount: Int, globalBatchSize: Int, microBatchSize: Int, rank: Int, rankCount: Int, seed: UInt64) {
+    package init(sampleCount: Int, globalBatchSize: Int, microBatchSize: Int, rank: Int, rankCount: Int, seed: UInt64) {
         precondition(globalBatchSize > 0, "the global batch must hold at least one sample")
         precondition(microBatchSize > 0, "a micro-batch holds at least one sample")
         precondition(rank >= 0 && rank < rankCount)
@@ -33,28 +33,28 @@ public struct EpochSampler: Sendable {
         self.seed = seed
     }
 
-    public var stepsPerEpoch: Int { sampleCount / globalBatchSize }
+    package var stepsPerEpoch: Int { sampleCount / globalBatchSize }
     /// ⌈batch/m⌉.
-    public var microBatchesPerStep: Int { (globalBatchSize + microBatchSize - 1) / microBatchSize }
+    package var microBatchesPerStep: Int { (globalBatchSize + microBatchSize - 1) / microBatchSize }
     /// This rank's micro-batches of every step, by index within the step.
-    public var rankMicroBatches: Range<Int> { shardRange(microBatchesPerStep, part: rank, of: rankCount) }
+    package var rankMicroBatches: Range<Int> { shardRange(microBatchesPerStep, part: rank, of: rankCount) }
     /// The most micro-batches any rank takes per step.
-    public var largestRankMicroBatchCount: Int { (microBatchesPerStep + rankCount - 1) / rankCount }
+    package var largestRankMicroBatchCount: Int { (microBatchesPerStep + rankCount - 1) / rankCount }
 
     /// The order samples are visited in during `epoch` (counted from 1), the same on every rank.
-    public func order(epoch: Int) -> [Int32] {
+    package func order(epoch: Int) -> [Int32] {
         var generator = RandomGenerator(seed: seed, stream: RandomStream.shuffle(epoch: epoch))
         return generator.permutation(count: sampleCount)
     }
 
     /// The positions in `order(epoch:)` of micro-batch `index` (counted from 0 within the step) of `step`.
-    public func microBatch(_ index: Int, step: Int) -> Range<Int> {
+    package func microBatch(_ index: Int, step: Int) -> Range<Int> {
         let start = index * microBatchSize
         return step * globalBatchSize + start..<step * globalBatchSize + min(start + microBatchSize, globalBatchSize)
     }
 
     /// The micro-batches of this rank's run that thread `thread` of `threads` takes.
-    public func threadMicroBatches(_ thread: Int, of threads: Int) -> Range<Int> {
+    package func threadMicroBatches(_ thread: Int, of threads: Int) -> Range<Int> {
         let run = rankMicroBatches, share = shardRange(run.count, part: thread, of: threads)
         return run.lowerBound + share.lowerBound..<run.lowerBound + share.upperBound
     }
@@ -65,7 +65,7 @@ public struct EpochSampler: Sendable {
     /// traffic per parameter — a small share of computing the block, and at most half the batch (so
     /// that at least two ranks or threads have work). Smaller is better where the sums allow it: a
     /// sample's activations stay in the core's cache from one layer to the next.
-    public static func defaultMicroBatchSize(parameters: Int, trainingFLOPsPerSample: Int, globalBatchSize: Int) -> Int {
+    package static func defaultMicroBatchSize(parameters: Int, trainingFLOPsPerSample: Int, globalBatchSize: Int) -> Int {
         // A block's sums cost about as much as 200 FLOPs per parameter (20 bytes at 10 FLOPs a byte, the
         // ratio of a core's GEMM rate to its memory bandwidth); keep that under a tenth of the block's work.
         let wanted = 2000 * Double(parameters) / Double(max(trainingFLOPsPerSample, 1))

@@ -3,23 +3,23 @@ import TandemData
 
 /// `tandem evaluate --report`: per-class precision, recall, F1 and support (as scikit-learn's
 /// `classification_report` lays them out), the confusion matrix and top-k accuracy; as text or JSON.
-public struct EvaluationReport {
-    public let evaluation: Evaluation
-    public let classNames: [String]
-    public let topK: [Int]
+package struct EvaluationReport {
+    package let evaluation: Evaluation
+    package let classNames: [String]
+    package let topK: [Int]
 
-    public init(evaluation: Evaluation, classNames: [String], topK: Int) {
+    package init(evaluation: Evaluation, classNames: [String], topK: Int) {
         self.evaluation = evaluation
         self.classNames = classNames
         self.topK = Array(Set([1, min(2, evaluation.classCount), min(topK, evaluation.classCount)])).sorted()
     }
 
-    public struct ClassScores: Sendable {
-        public let precision: Double, recall: Double, f1: Double, support: Int
+    package struct ClassScores: Sendable {
+        package let precision: Double, recall: Double, f1: Double, support: Int
     }
 
     /// Precision is 0 for a class never predicted, as scikit-learn's `zero_division=0`.
-    public var scores: [ClassScores] {
+    package var scores: [ClassScores] {
         let correct = evaluation.correctByClass, seen = evaluation.seenByClass, predicted = evaluation.predictedByClass
         return (0..<evaluation.classCount).map { label in
             let precision = predicted[label] > 0 ? Double(correct[label]) / Double(predicted[label]) : 0
@@ -29,7 +29,7 @@ public struct EvaluationReport {
         }
     }
 
-    public var text: String {
+    package var text: String {
         let scores = self.scores, total = evaluation.seen
         let nameWidth = max(12, classNames.map(\.count).max() ?? 0)
         func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
@@ -64,7 +64,7 @@ public struct EvaluationReport {
 
     /// The result for machines: accuracy and loss, and with `full` the per-class scores, confusion
     /// matrix and top-k accuracy.
-    public func json(checkpoint: String, full: Bool, parameterDigest: String) -> String {
+    package func json(checkpoint: String, full: Bool, parameterDigest: String) -> String {
         let classes: [[String: Any]] = scores.enumerated().map { label, score in
             ["class": label, "name": classNames[label], "precision": score.precision, "recall": score.recall,
              "f1": score.f1, "support": score.support]
@@ -87,10 +87,10 @@ public struct EvaluationReport {
     }
 }
 
-public enum ClassNames {
+package enum ClassNames {
     /// The names in `file` (one per line, as many as the model's classes), the checkpoint's `stored`
     /// names, Fashion-MNIST's where `isFashionMNIST`, or `class 0`, `class 1`, ….
-    public static func resolve(file: String?, stored: [String]?, classCount: Int, isFashionMNIST: Bool) throws -> [String] {
+    package static func resolve(file: String?, stored: [String]?, classCount: Int, isFashionMNIST: Bool) throws -> [String] {
         guard let file else {
             if let stored, stored.count == classCount { return stored }
             if isFashionMNIST, classCount == FashionMNIST.classNames.count { return FashionMNIST.classNames }

@@ -3,24 +3,24 @@ import TandemData
 import TandemMPI
 
 /// Test-set accuracy and loss, computed exactly, optionally sharded across ranks.
-public struct Evaluation: Sendable, Equatable {
+package struct Evaluation: Sendable, Equatable {
     /// Mean cross-entropy over the test set.
-    public let meanLoss: Double
+    package let meanLoss: Double
     /// `confusion[true class][predicted class]`: samples.
-    public let confusion: [[Int]]
+    package let confusion: [[Int]]
     /// `trueClassRanks[r]`: samples whose true class came r-th (0: predicted) by the model's scores.
-    public let trueClassRanks: [Int]
+    package let trueClassRanks: [Int]
 
-    public var classCount: Int { confusion.count }
-    public var seenByClass: [Int] { confusion.map { $0.reduce(0, +) } }
-    public var correctByClass: [Int] { confusion.indices.map { confusion[$0][$0] } }
-    public var predictedByClass: [Int] { confusion.indices.map { column in confusion.reduce(0) { $0 + $1[column] } } }
-    public var seen: Int { seenByClass.reduce(0, +) }
-    public var correct: Int { correctByClass.reduce(0, +) }
-    public var accuracy: Double { Double(correct) / Double(seen) }
+    package var classCount: Int { confusion.count }
+    package var seenByClass: [Int] { confusion.map { $0.reduce(0, +) } }
+    package var correctByClass: [Int] { confusion.indices.map { confusion[$0][$0] } }
+    package var predictedByClass: [Int] { confusion.indices.map { column in confusion.reduce(0) { $0 + $1[column] } } }
+    package var seen: Int { seenByClass.reduce(0, +) }
+    package var correct: Int { correctByClass.reduce(0, +) }
+    package var accuracy: Double { Double(correct) / Double(seen) }
 
     /// The share of samples whose true class is among the model's `k` highest scores.
-    public func topKAccuracy(_ k: Int) -> Double {
+    package func topKAccuracy(_ k: Int) -> Double {
         Double(trueClassRanks.prefix(max(k, 0)).reduce(0, +)) / Double(seen)
     }
 }
@@ -31,15 +31,15 @@ public struct Evaluation: Sendable, Equatable {
 /// rank or thread runs it, and each block's summed loss is rounded once and added exactly with the
 /// counts (`FixedPointFormat`), so the result is exactly that of a single-process evaluation, at any
 /// rank and thread count.
-public final class Evaluator {
+package final class Evaluator {
     let model: Model
     let communicator: Communicator
     let threads: WorkerThreads
     let labelSmoothing: Float
     /// This rank's shard of the test set: whole blocks.
-    public let shard: LabeledImages
-    public let totalCount: Int
-    public let blockSize: Int
+    package let shard: LabeledImages
+    package let totalCount: Int
+    package let blockSize: Int
     private let workspaces: [ModelWorkspace]
     /// Per thread, then added up: [confusion matrix (classes², row = true class)…, true-class rank
     /// histogram (classes)…, summed loss, losses out of range], then across ranks.
@@ -47,7 +47,7 @@ public final class Evaluator {
     private let lossFormat: FixedPointFormat
 
     /// The samples of a test set of `count` that rank `rank` of `ranks` evaluates: whole blocks of `blockSize`.
-    public static func shard(count: Int, blockSize: Int, rank: Int, of ranks: Int) -> Range<Int> {
+    package static func shard(count: Int, blockSize: Int, rank: Int, of ranks: Int) -> Range<Int> {
         let blocks = shardRange((count + blockSize - 1) / blockSize, part: rank, of: ranks)
         return min(blocks.lowerBound * blockSize, count)..<min(blocks.upperBound * blockSize, count)
     }
@@ -56,7 +56,7 @@ public final class Evaluator {
     /// - Parameter labelSmoothing: the recipe's, for the loss Keras's `evaluate` reports (the compiled loss).
     /// - Parameter preparedWith: a workspace of the same model and block size whose derived weights
     ///   (`prepare`) to use instead of allocating them again (the trainer's).
-    public init(model: Model, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
+    package init(model: Model, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
                 threads: WorkerThreads, labelSmoothing: Float = 0, preparedWith trainingWorkspace: ModelWorkspace? = nil) {
         precondition(shard.firstIndex % blockSize == 0, "a rank's test shard starts at a block boundary")
         self.model = model
@@ -74,7 +74,7 @@ public final class Evaluator {
     }
 
     /// Collective: every rank calls it with the same parameters.
-    public func evaluate(parameters: UnsafePointer<Float>) -> Evaluation {
+    package func evaluate(parameters: UnsafePointer<Float>) -> Evaluation {
         model.prepare(parameters: parameters, workspace: workspaces[0])
         let classes = model.classCount
         let rankSlot = classes * classes, lossSlot = rankSlot + classes
@@ -118,7 +118,7 @@ public final class Evaluator {
 extension LabeledImages {
     /// One line naming the file if these images cannot go through `model` (another size or channel
     /// count). Labels beyond the model's classes are caught where they are read (`DatasetDirectory`).
-    public func checkFits(_ model: Model) throws {
+    package func checkFits(_ model: Model) throws {
         let expected = model.inputShape
         guard rows == expected.height, columns == expected.width, channels == expected.channels else {
             throw InputFileError(path: path, problem: "images are \(shapeDescription); the model '\(model.description.name)' expects \(expected.height)x\(expected.width)x\(expected.channels)")

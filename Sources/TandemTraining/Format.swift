@@ -1,6 +1,6 @@
 /// Formats numbers for reports without Foundation's locale machinery.
-public enum Format {
-    public static func fixed(_ value: Double, _ digits: Int) -> String {
+package enum Format {
+    package static func fixed(_ value: Double, _ digits: Int) -> String {
         guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
@@ -11,7 +11,7 @@ public enum Format {
         return (value < 0 && rounded > 0 ? "-" : "") + "\(integer)" + (digits > 0 ? "." + fraction : "")
     }
 
-    public static func grouped(_ value: Int) -> String {
+    package static func grouped(_ value: Int) -> String {
         let digits = String(abs(value))
         var result = ""
         for (index, character) in digits.enumerated() {

@@ -5,17 +5,17 @@ import TandemInterchange
 
 /// Where a new run's model comes from: a built-in model's name, a file of Keras JSON (`model.to_json()`,
 /// a `.keras` archive's `config.json`), or a `.keras` archive itself.
-public struct ModelSource: Sendable, Equatable {
+package struct ModelSource: Sendable, Equatable {
     /// As given; nil for the default, the tutorial's model.
-    public let nameOrPath: String?
+    package let nameOrPath: String?
 
-    public init(_ nameOrPath: String? = nil) { self.nameOrPath = nameOrPath }
+    package init(_ nameOrPath: String? = nil) { self.nameOrPath = nameOrPath }
 
     /// The built-in name or the path.
-    public var name: String { nameOrPath ?? "tutorial" }
+    package var name: String { nameOrPath ?? "tutorial" }
 
     /// The description, or one line saying why not.
-    public func description() throws -> ModelDescription {
+    package func description() throws -> ModelDescription {
         if let builtIn = BuiltInModel.named(name) { return builtIn.description }
         if name.hasSuffix(".keras") { return try ModelDescription(json: KerasModelArchive.configuration(path: name), source: name) }
         guard FileManager.default.fileExists(atPath: name) else {
@@ -29,7 +29,7 @@ public struct ModelSource: Sendable, Equatable {
 
     /// The model built from `description()`; a layer the description cannot be built with (an
     /// unsupported layer or option, a size out of range) is reported with the file it came from.
-    public func model(convolution: ConvolutionAlgorithm?) throws -> Model {
+    package func model(convolution: ConvolutionAlgorithm?) throws -> Model {
         let description = try description()
         do {
             return try Model(description: description, convolution: convolution)

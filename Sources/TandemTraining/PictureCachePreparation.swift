@@ -13,7 +13,7 @@ import Glibc
 /// longer than --stall-timeout. A failure throws a `StartupFailure` on every rank. `progress` is called on rank 0 as its share is decoded with (pictures done over all ranks,
 /// pictures in all, seconds so far): every rank has an equal share. Returns the start-up report's words
 /// for the data; nil for other datasets.
-public func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator,
+package func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator,
                                  progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)? = nil) throws -> String? {
     guard let folders = dataset as? PictureFolders else { return nil }
     let trees = try communicator.agreeing { try folders.trees() }

@@ -3,9 +3,9 @@ import TandemCore
 /// Class probabilities for images, computed in canonical blocks of `blockSize` (a checkpoint's
 /// micro-batch size), so that each image's probabilities are those evaluation computes for it in the
 /// same place of a block.
-public enum Prediction {
+package enum Prediction {
     /// Per image (each of the model's input size), its probability for each class.
-    public static func probabilities(of images: [[Float]], model: Model, parameters: UnsafeMutablePointer<Float>,
+    package static func probabilities(of images: [[Float]], model: Model, parameters: UnsafeMutablePointer<Float>,
                                      blockSize: Int) -> [[Float]] {
         let workspace = ModelWorkspace(model: model, capacity: blockSize)
         model.prepare(parameters: parameters, workspace: workspace)
@@ -30,7 +30,7 @@ public enum Prediction {
     }
 
     /// Class indices from the most probable down (ties: the lower index first).
-    public static func ranked(_ probabilities: [Float]) -> [Int] {
+    package static func ranked(_ probabilities: [Float]) -> [Int] {
         probabilities.indices.sorted { probabilities[$0] > probabilities[$1] || (probabilities[$0] == probabilities[$1] && $0 < $1) }
     }
 }

@@ -6,11 +6,11 @@ import Glibc
 /// at the next step boundary. The handler only records the signal: checkpoints are written by the
 /// training loop, never from a handler. The ranks learn of it through the step's own allreduce (a
 /// count in the exact sums), so all stop after the same step and none is left inside a collective.
-public enum Preemption {
+package enum Preemption {
     /// The exit status of a preempted run: 75, `EX_TEMPFAIL` (sysexits.h), "try again later":
     /// `--resume auto` continues it.
-    public static let exitStatus: Int32 = 75
-    public static let signals: [Int32] = [SIGTERM, SIGUSR1]
+    package static let exitStatus: Int32 = 75
+    package static let signals: [Int32] = [SIGTERM, SIGUSR1]
 
     /// Written by the handler only; allocated before the handler is installed, never freed.
     nonisolated(unsafe) private static var received: UnsafeMutablePointer<sig_atomic_t> = {
@@ -19,7 +19,7 @@ public enum Preemption {
         return pointer
     }()
 
-    public static func install() {
+    package static func install() {
         _ = received   // initialised here, outside any handler
         // A launcher may have started this process with the signals blocked (a mask is inherited
         // across exec); then they would never arrive. Threads started later inherit this mask.
@@ -37,9 +37,9 @@ public enum Preemption {
     }
 
     /// The signal received since `install()`, or 0.
-    public static var signal: Int32 { received.pointee }
+    package static var signal: Int32 { received.pointee }
 
-    public static func signalName(_ number: Int32) -> String {
+    package static func signalName(_ number: Int32) -> String {
         switch number {
         case SIGTERM: "SIGTERM"
         case SIGUSR1: "SIGUSR1"

@@ -4,22 +4,22 @@ import TandemCore
 /// optional: a new run takes the model's own compile settings or Keras's default for what is not given; a
 /// resumed run takes the checkpoint's recipe and refuses a setting that disagrees. Problems are named by
 /// the command line's flags.
-public struct RecipeOverrides: Sendable {
-    public var optimizer: OptimizerSettings.Kind?
-    public var learningRate: Float?
-    public var learningRateScaling: LearningRateScaling?
-    public var warmupEpochs: Double?
-    public var schedule: LearningRateSchedule?
-    public var weightDecay: Float?
-    public var momentum: Float?
-    public var nesterov = false
-    public var rho: Float?
-    public var labelSmoothing: Float?
+package struct RecipeOverrides: Sendable {
+    package var optimizer: OptimizerSettings.Kind?
+    package var learningRate: Float?
+    package var learningRateScaling: LearningRateScaling?
+    package var warmupEpochs: Double?
+    package var schedule: LearningRateSchedule?
+    package var weightDecay: Float?
+    package var momentum: Float?
+    package var nesterov = false
+    package var rho: Float?
+    package var labelSmoothing: Float?
 
-    public init() {}
+    package init() {}
 
     /// The flags given, for the start-up report.
-    public var given: [String] {
+    package var given: [String] {
         [("--optimizer", optimizer != nil), ("--learning-rate", learningRate != nil), ("--lr-scaling", learningRateScaling != nil),
          ("--warmup-epochs", warmupEpochs != nil), ("--schedule", schedule != nil), ("--weight-decay", weightDecay != nil),
          ("--momentum", momentum != nil), ("--nesterov", nesterov), ("--rho", rho != nil), ("--label-smoothing", labelSmoothing != nil)]
@@ -28,7 +28,7 @@ public struct RecipeOverrides: Sendable {
 
     /// A new run's recipe: `defaults`, then the model's own compile settings (`CompiledRecipe`), then
     /// these; with where it came from, in words.
-    public func newRun(model source: ModelSource, defaults: Recipe) throws -> (recipe: Recipe, origin: String) {
+    package func newRun(model source: ModelSource, defaults: Recipe) throws -> (recipe: Recipe, origin: String) {
         let compiled: CompiledRecipe
         do {
             compiled = try CompiledRecipe(description: source.description(), base: defaults, ignoringOptimizer: optimizer != nil)
@@ -42,7 +42,7 @@ public struct RecipeOverrides: Sendable {
 
     /// `base` with the settings given applied. For a resumed run (`base` from the checkpoint) a setting
     /// that differs is refused, naming the flag and both values.
-    public func applied(to base: Recipe, resumed: Bool) throws -> Recipe {
+    package func applied(to base: Recipe, resumed: Bool) throws -> Recipe {
         var recipe = base
         let kind = optimizer ?? base.optimizer.kind
         if weightDecay != nil, kind != .adamw { throw UsageError("--weight-decay applies to --optimizer adamw only") }

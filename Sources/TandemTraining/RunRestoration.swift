@@ -4,26 +4,26 @@ import TandemData
 import TandemMPI
 
 /// A model and training state brought back from a checkpoint on every rank.
-public struct RestoredRun {
-    public let path: String
-    public let model: Model
-    public let state: TrainingState
-    public let seed: UInt64
-    public let globalBatchSize: Int
-    public let microBatchSize: Int
-    public let trainingSamples: Int
-    public let recipe: Recipe
-    public let data: DataDescription
+package struct RestoredRun {
+    package let path: String
+    package let model: Model
+    package let state: TrainingState
+    package let seed: UInt64
+    package let globalBatchSize: Int
+    package let microBatchSize: Int
+    package let trainingSamples: Int
+    package let recipe: Recipe
+    package let data: DataDescription
 
     /// `restoring`, for a command line: a bad checkpoint ends every rank with rank 0's message.
-    public static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
+    package static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
         do { return try restoring(path, convolution: convolution, communicator: communicator) } catch { communicator.end(after: error) }
     }
 
     /// Rank 0 reads `path` (a file, or a directory's newest checkpoint) and broadcasts everything,
     /// the optimiser's state included, so no rank reads a file another rank may still be writing.
     /// Collective; a bad checkpoint throws a `StartupFailure` on every rank (rank 0's holding the problem).
-    public static func restoring(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) throws -> RestoredRun {
+    package static func restoring(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) throws -> RestoredRun {
         try communicator.agreeingOnKernelLevel()
         let loaded: (path: String, checkpoint: Checkpoint, model: Model)? = try communicator.agreeing {
             guard communicator.isRoot else { return nil }
@@ -72,7 +72,7 @@ extension RestoredRun {
     /// micro-batches so that the figures do not depend on the rank count; with the set it evaluates.
     /// Collective; a problem throws a `StartupFailure` on every rank. `decodingProgress` as in
     /// `preparePictureCaches`.
-    public func evaluator(on source: DataSource, communicator: Communicator, threads: WorkerThreads,
+    package func evaluator(on source: DataSource, communicator: Communicator, threads: WorkerThreads,
                           decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> (evaluator: Evaluator, set: EvaluationSet) {
         let dataset = try communicator.agreeing { try source.dataset(for: model, seed: seed) }
         _ = try preparePictureCaches(dataset, communicator: communicator, progress: decodingProgress)
@@ -92,7 +92,7 @@ extension RestoredRun {
 
 extension RestoredRun {
     /// An image file to predict on, converted to the model's input as its training data was.
-    public func predictionInput(_ path: String) throws -> PredictionInput {
+    package func predictionInput(_ path: String) throws -> PredictionInput {
         let shape = model.inputShape
         return try PredictionInput(path: path, height: shape.height, width: shape.width, channels: shape.channels,
                                    byteScale: model.byteScale, pictures: data.pictures)
@@ -100,7 +100,7 @@ extension RestoredRun {
 
     /// The names predictions give the classes: `file`'s, the checkpoint's (folders of pictures), Fashion-MNIST's
     /// for a model of its shape, or `class 0`, `class 1`, ….
-    public func predictionClassNames(file: String?) throws -> [String] {
+    package func predictionClassNames(file: String?) throws -> [String] {
         let shape = model.inputShape
         return try ClassNames.resolve(file: file, stored: data.classNames, classCount: model.classCount,
                                       isFashionMNIST: (shape.height, shape.width, shape.channels) == (28, 28, 1))

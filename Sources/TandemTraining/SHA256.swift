@@ -3,7 +3,7 @@ import CTandemCrypto
 /// SHA-256 (FIPS 180-4), for the fingerprint of a parameter buffer: `parameters sha256: <hex>`
 /// lets users and tests compare runs bit for bit. The hashing is the system's libcrypto (OpenSSL's
 /// EVP interface, with its SHA-NI/AVX2 code paths); this is a thin value-semantics wrapper.
-public struct SHA256 {
+package struct SHA256 {
     /// Owns one EVP_MD_CTX; copied on write, so a copied hasher goes on independently.
     private final class Context {
         let pointer: OpaquePointer
@@ -26,24 +26,24 @@ public struct SHA256 {
     private var context = Context()
     private var finished = false
 
-    public init() {}
+    package init() {}
 
     private mutating func uniqueContext() -> OpaquePointer {
         if !isKnownUniquelyReferenced(&context) { context = Context(copying: context) }
         return context.pointer
     }
 
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         precondition(!finished, "SHA256: update after finalize")
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         let pointer = uniqueContext()
         guard EVP_DigestUpdate(pointer, base, bytes.count) == 1 else { fatalError("SHA256: EVP_DigestUpdate failed") }
     }
 
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+    package mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
     /// The 32-byte digest. A hasher is finished afterwards (as before: call it once).
-    public mutating func finalize() -> [UInt8] {
+    package mutating func finalize() -> [UInt8] {
         precondition(!finished, "SHA256: finalize called twice")
         let pointer = uniqueContext()
         var digest = [UInt8](repeating: 0, count: 32)
@@ -54,7 +54,7 @@ public struct SHA256 {
         return digest
     }
 
-    public static func hex(_ digest: [UInt8]) -> String {
+    package static func hex(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(2 * digest.count)
@@ -66,7 +66,7 @@ public struct SHA256 {
     }
 
     /// The hex digest of a float buffer's little-endian bytes.
-    public static func hexDigest(of values: UnsafeBufferPointer<Float>) -> String {
+    package static func hexDigest(of values: UnsafeBufferPointer<Float>) -> String {
         var hasher = SHA256()
         #if _endian(little)
         hasher.update(UnsafeRawBufferPointer(values))

@@ -1,31 +1,31 @@
 import Foundation
 
 /// A line chart drawn as SVG: axes with round-number ticks, grid, labelled axes, lines with markers.
-public struct LineChart {
-    public struct Series {
-        public let label: String
-        public let colour: String
-        public let dashed: Bool
-        public let points: [(x: Double, y: Double)]
+package struct LineChart {
+    package struct Series {
+        package let label: String
+        package let colour: String
+        package let dashed: Bool
+        package let points: [(x: Double, y: Double)]
 
-        public init(label: String, colour: String, dashed: Bool, points: [(x: Double, y: Double)]) {
+        package init(label: String, colour: String, dashed: Bool, points: [(x: Double, y: Double)]) {
             (self.label, self.colour, self.dashed, self.points) = (label, colour, dashed, points)
         }
     }
 
-    public let title: String
-    public let xLabel: String
-    public let yLabel: String
-    public var series: [Series]
+    package let title: String
+    package let xLabel: String
+    package let yLabel: String
+    package var series: [Series]
     /// Tick labels on the x axis only at whole numbers (epochs, ranks).
-    public var integerX = true
+    package var integerX = true
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], integerX: Bool = true) {
+    package init(title: String, xLabel: String, yLabel: String, series: [Series], integerX: Bool = true) {
         (self.title, self.xLabel, self.yLabel, self.series, self.integerX) = (title, xLabel, yLabel, series, integerX)
     }
 
     /// The chart's SVG elements inside the rectangle at (`left`, `top`) of `width` × `height`.
-    public func svg(left: Double, top: Double, width: Double, height: Double) -> [String] {
+    package func svg(left: Double, top: Double, width: Double, height: Double) -> [String] {
         let plot = (left: left + 62, top: top + 30, right: left + width - 14, bottom: top + height - 46)
         let all = series.flatMap(\.points).filter { $0.y.isFinite }
         guard !all.isEmpty else {
@@ -99,18 +99,18 @@ public struct LineChart {
 }
 
 /// Charts side by side, with one legend underneath, as a standalone SVG document.
-public struct Figure {
-    public let charts: [LineChart]
+package struct Figure {
+    package let charts: [LineChart]
     /// Legend entries: label, colour, dashed.
-    public let legend: [(label: String, colour: String, dashed: Bool)]
-    public var chartWidth: Double
-    public var chartHeight: Double
+    package let legend: [(label: String, colour: String, dashed: Bool)]
+    package var chartWidth: Double
+    package var chartHeight: Double
 
-    public init(charts: [LineChart], legend: [(label: String, colour: String, dashed: Bool)], chartWidth: Double = 460, chartHeight: Double = 330) {
+    package init(charts: [LineChart], legend: [(label: String, colour: String, dashed: Bool)], chartWidth: Double = 460, chartHeight: Double = 330) {
         (self.charts, self.legend, self.chartWidth, self.chartHeight) = (charts, legend, chartWidth, chartHeight)
     }
 
-    public var svg: String {
+    package var svg: String {
         let legendRows = (legend.count + 1) / 2
         let width = chartWidth * Double(charts.count), height = chartHeight + 14 + 20 * Double(legendRows)
         var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>",

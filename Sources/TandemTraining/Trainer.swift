@@ -18,17 +18,17 @@ import Glibc
 /// bit-identical at any rank and thread count.
 ///
 /// Only the calling thread (thread 0) makes MPI calls; the other threads compute between them.
-public final class Trainer {
-    public let model: Model
-    public let communicator: Communicator
-    public let configuration: TrainingConfiguration
-    public let state: TrainingState
-    public let sampler: EpochSampler
-    public let training: LabeledImages
-    public let threads: WorkerThreads
+package final class Trainer {
+    package let model: Model
+    package let communicator: Communicator
+    package let configuration: TrainingConfiguration
+    package let state: TrainingState
+    package let sampler: EpochSampler
+    package let training: LabeledImages
+    package let threads: WorkerThreads
     private let workers: [TrainingWorker]
     /// The workspace whose derived weights (`prepare`) every thread's workspaces share (and an evaluator's may).
-    public let prepared: ModelWorkspace
+    package let prepared: ModelWorkspace
     /// The exact cross-sample sums of each batch-normalisation layer.
     private let batchStatistics: [BatchStatistics]
     private let statisticsFormat: FixedPointFormat
@@ -42,10 +42,10 @@ public final class Trainer {
     /// (the same on every rank: the gather that completes it is collective).
     private var optimizerStateIsComplete = true
     /// Where thread 0's time went since the last `resetTimes()`, with the step's collective phases.
-    public private(set) var times = PhaseTimes()
+    package private(set) var times = PhaseTimes()
 
     /// - Parameter threads: the rank's threads (`configuration.threads` of them), shared with evaluation.
-    public init(model: Model, training: LabeledImages, state: TrainingState,
+    package init(model: Model, training: LabeledImages, state: TrainingState,
                 configuration: TrainingConfiguration, communicator: Communicator, threads: WorkerThreads) {
         precondition(threads.count == configuration.threads, "the trainer runs on configuration.threads threads")
         self.model = model
@@ -74,13 +74,13 @@ public final class Trainer {
     }
 
     /// Phase times of thread 0 and the collectives, summed since the last reset.
-    public func resetTimes() {
+    package func resetTimes() {
         times = PhaseTimes()
         for worker in workers { worker.times = PhaseTimes() }
     }
 
     /// Thread 0's compute phases with the step's own.
-    public var phaseTimes: PhaseTimes {
+    package var phaseTimes: PhaseTimes {
         var result = times
         let own = workers[0].times
         result.data += own.data
@@ -92,18 +92,18 @@ public final class Trainer {
 
     /// What one epoch's steps measured: the global batch's mean loss and accuracy over the steps run,
     /// the same bits on every rank and at every rank count.
-    public struct EpochResult {
-        public let loss: Double
-        public let accuracy: Double
-        public let samples: Int
+    package struct EpochResult {
+        package let loss: Double
+        package let accuracy: Double
+        package let samples: Int
         /// Set when a rank was asked to stop (`Preemption`): the epoch ended after this step (from 1).
-        public let stoppedAfterStep: Int?
+        package let stoppedAfterStep: Int?
     }
 
     /// Trains epoch `epoch` (counted from 1) from step `first` (0: its start; more: resuming inside it,
     /// with the same order of samples). `afterStep` gets the step (from 1) and the epoch's summed loss,
     /// correct count and samples since `first`. Collective: every rank calls it with the same arguments.
-    public func trainEpoch(_ epoch: Int, fromStep first: Int = 0,
+    package func trainEpoch(_ epoch: Int, fromStep first: Int = 0,
                            afterStep: ((_ step: Int, _ lossSum: Double, _ correct: Int, _ samples: Int) -> Void)? = nil) -> EpochResult {
         let order = sampler.order(epoch: epoch)
         var lossSum = 0.0, correct = 0, samples = 0
@@ -129,7 +129,7 @@ public final class Trainer {
     /// Returns the global batch's summed loss and number of correct predictions, and whether any rank
     /// has been asked to stop, the same on every rank.
     @discardableResult
-    public func step(order: UnsafePointer<Int32>, step: Int, epoch: Int) -> (lossSum: Double, correct: Int, stopRequested: Bool) {
+    package func step(order: UnsafePointer<Int32>, step: Int, epoch: Int) -> (lossSum: Double, correct: Int, stopRequested: Bool) {
         if let failure = configuration.injectedFailure, failure.rank == communicator.rank, failure.mode != .corrupt,
            failure.step == state.optimizer.step + 1 {
             injectFailure(failure)
@@ -186,7 +186,7 @@ public final class Trainer {
     /// Makes every rank's optimizer state whole: after the steps, each rank's moments are current only
     /// for its share of the elements. Call before reading or comparing the state (checkpoints, the
     /// ranks' agreement check). Collective.
-    public func completeOptimizerState() {
+    package func completeOptimizerState() {
         guard !optimizerStateIsComplete else { return }
         for moments in [state.optimizer.firstMoment, state.optimizer.secondMoment] {
             communicator.gatherShares(moments.pointer, count: model.parameterCount, algorithm: configuration.allreduce)

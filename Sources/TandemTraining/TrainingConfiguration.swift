@@ -6,28 +6,28 @@ import TandemMPI
 /// What decides how the weights move besides the model, the seed and the global batch: the optimiser
 /// and the learning-rate schedule. Stored in every checkpoint, so that `--resume` needs none of these
 /// flags again, and refuses one that disagrees.
-public struct Recipe: Codable, Equatable, Sendable {
+package struct Recipe: Codable, Equatable, Sendable {
     /// The learning rate for the reference batch; see `learningRateScaling`.
-    public var learningRate: Float = 0.001
+    package var learningRate: Float = 0.001
     /// How the learning rate grows with the global batch (weak scaling), relative to `referenceBatchSize`.
-    public var learningRateScaling: LearningRateScaling = .none
-    public var referenceBatchSize = 32
+    package var learningRateScaling: LearningRateScaling = .none
+    package var referenceBatchSize = 32
     /// Epochs over which the learning rate ramps linearly from `learningRate` to its scaled value
     /// (Goyal et al. 2017); 0 starts at the scaled value.
-    public var warmupEpochs = 0.0
-    public var schedule: LearningRateSchedule = .constant
+    package var warmupEpochs = 0.0
+    package var schedule: LearningRateSchedule = .constant
     /// The epochs a `cosine` schedule decays over: the run's `--epochs` when it started.
-    public var decayEpochs = 0
-    public var optimizer = OptimizerSettings()
+    package var decayEpochs = 0
+    package var optimizer = OptimizerSettings()
     /// Keras's `label_smoothing`: the loss's target is `(1 − s) · onehot(label) + s / classes`.
-    public var labelSmoothing: Float = 0
+    package var labelSmoothing: Float = 0
 
-    public init() {}
+    package init() {}
 
     /// A recipe from its stored JSON (checkpoints, the broadcast at start-up). Keys a recipe gained after
     /// the JSON was written (RMSprop's `rho`, `labelSmoothing`) take their defaults, which is what
     /// the run that wrote it did.
-    public static func decoded(from data: Data) throws -> Recipe {
+    package static func decoded(from data: Data) throws -> Recipe {
         func merged(_ base: JSONValue, _ stored: JSONValue) -> JSONValue {
             guard case let .object(defaults) = base, case let .object(values) = stored else { return stored }
             return .object(defaults.merging(values) { merged($0, $1) })
@@ -38,7 +38,7 @@ public struct Recipe: Codable, Equatable, Sendable {
     }
 
     /// The scaled learning rate after warm-up.
-    public func scaledLearningRate(globalBatchSize: Int) -> Float {
+    package func scaledLearningRate(globalBatchSize: Int) -> Float {
         let ratio = Double(globalBatchSize) / Double(referenceBatchSize)
         switch learningRateScaling {
         case .none: return learningRate
@@ -50,7 +50,7 @@ public struct Recipe: Codable, Equatable, Sendable {
     /// The learning rate for optimizer step `step` (counted from 1), with `stepsPerEpoch` steps an epoch:
     /// the linear warm-up, then constant or, as Keras's `CosineDecay` (alpha 0), half a cosine down to
     /// zero at the end of `decayEpochs`.
-    public func learningRate(step: Int, stepsPerEpoch: Int, globalBatchSize: Int) -> Float {
+    package func learningRate(step: Int, stepsPerEpoch: Int, globalBatchSize: Int) -> Float {
         let target = scaledLearningRate(globalBatchSize: globalBatchSize)
         let warmupSteps = warmupEpochs * Double(stepsPerEpoch)
         if warmupSteps > 0, Double(step) < warmupSteps {
@@ -69,72 +69,72 @@ public struct Recipe: Codable, Equatable, Sendable {
 }
 
 /// How the learning rate changes after the warm-up.
-public enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
+package enum LearningRateSchedule: String, Codable, Sendable, CaseIterable {
     case constant
     case cosine
 }
 
 /// What a training run does, as given on the command line (or restored from a checkpoint).
-public struct TrainingConfiguration: Sendable {
-    public var epochs = 7
+package struct TrainingConfiguration: Sendable {
+    package var epochs = 7
     /// The global batch: samples per optimizer step summed over all ranks.
-    public var globalBatchSize = 32
+    package var globalBatchSize = 32
     /// `m`, the samples of each canonical micro-batch: the unit whose sums are rounded to fixed point, so
     /// part of what decides the bits (stored in checkpoints); nil for the model's default
     /// (`EpochSampler.defaultMicroBatchSize`).
-    public var microBatchSize: Int?
+    package var microBatchSize: Int?
     /// Threads per rank, each taking whole micro-batches; no part of the result depends on it.
-    public var threads = 1
-    public var recipe = Recipe()
+    package var threads = 1
+    package var recipe = Recipe()
     /// The classes' names and how pictures were read, kept in the checkpoints.
-    public var data = DataDescription()
+    package var data = DataDescription()
     /// What each epoch's evaluation runs on, which names its metrics (`test_loss` or `val_loss`).
-    public var evaluationSet = EvaluationSet.test
+    package var evaluationSet = EvaluationSet.test
     /// Where the recipe came from, in words, for the start-up report: the checkpoint's, the model's
     /// compile_config, flags.
-    public var recipeOrigin = "the checkpoint's"
-    public var seed: UInt64 = 1
-    public var allreduce: AllreduceAlgorithm = .tree
-    public var checkpointDirectory: String?
+    package var recipeOrigin = "the checkpoint's"
+    package var seed: UInt64 = 1
+    package var allreduce: AllreduceAlgorithm = .tree
+    package var checkpointDirectory: String?
     /// Also write a checkpoint every this many optimizer steps (counted over the run), besides each epoch's.
-    public var checkpointEverySteps: Int?
+    package var checkpointEverySteps: Int?
     /// Keep only the newest this many checkpoints in `checkpointDirectory` (nil: all).
-    public var keepCheckpoints: Int?
+    package var keepCheckpoints: Int?
     /// A checkpoint that cannot be written (disk full, read-only, I/O error) ends the run, unless this
     /// asks for a warning and going on.
-    public var continuesAfterCheckpointFailure = false
+    package var continuesAfterCheckpointFailure = false
     /// Evaluate on the test set after every epoch (always after the last).
-    public var evaluateEveryEpoch = true
+    package var evaluateEveryEpoch = true
     /// A barrier before each allreduce, so that benchmarks can report waiting apart from the transfer.
-    public var separateWait = false
+    package var separateWait = false
     /// A deliberate failure, for testing that a failing rank ends the whole job.
-    public var injectedFailure: InjectedFailure?
+    package var injectedFailure: InjectedFailure?
 
-    public init() {}
+    package init() {}
 
     /// `microBatchSize`, or the default for `model` and this global batch.
-    public func microBatchSize(for model: Model) -> Int {
+    package func microBatchSize(for model: Model) -> Int {
         microBatchSize ?? EpochSampler.defaultMicroBatchSize(parameters: model.parameterCount,
                                                              trainingFLOPsPerSample: model.trainingFLOPsPerSample,
                                                              globalBatchSize: globalBatchSize)
     }
 
     /// The learning rate for optimizer step `step` (counted from 1), with `stepsPerEpoch` steps an epoch.
-    public func learningRate(step: Int, stepsPerEpoch: Int) -> Float {
+    package func learningRate(step: Int, stepsPerEpoch: Int) -> Float {
         recipe.learningRate(step: step, stepsPerEpoch: stepsPerEpoch, globalBatchSize: globalBatchSize)
     }
 }
 
 /// Learning-rate scaling for a global batch larger than the reference batch (weak scaling).
-public enum LearningRateScaling: String, Codable, Sendable, CaseIterable {
+package enum LearningRateScaling: String, Codable, Sendable, CaseIterable {
     case none
     case linear
     case squareRoot = "sqrt"
 }
 
 /// Makes one rank fail at one step, to test the failure paths. Written `RANK:STEP:MODE`.
-public struct InjectedFailure: Sendable, Equatable {
-    public enum Mode: String, Sendable {
+package struct InjectedFailure: Sendable, Equatable {
+    package enum Mode: String, Sendable {
         /// Report an error through the fatal path (message, then `MPI_Abort`).
         case error
         /// Exit at once with status 1, as a crashing process would, without telling anyone.
@@ -147,11 +147,11 @@ public struct InjectedFailure: Sendable, Equatable {
         case corrupt
     }
 
-    public let rank: Int
-    public let step: Int
-    public let mode: Mode
+    package let rank: Int
+    package let step: Int
+    package let mode: Mode
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: ":")
         guard parts.count == 3, let rank = Int(parts[0]), let step = Int(parts[1]), rank >= 0, step >= 1,
               let mode = Mode(rawValue: String(parts[2])) else { return nil }

@@ -7,23 +7,23 @@ import TandemData
 /// sorted order; `NA` where an epoch was not evaluated), or as JSON Lines. A resumed run keeps the rows
 /// of the epochs its checkpoint holds and appends; rows of later epochs (from a run that went on past
 /// the checkpoint it is resumed from) are dropped, so no epoch appears twice.
-public final class TrainingHistory: TrainingObserver {
-    public enum Format: Sendable { case csv, jsonLines }
+package final class TrainingHistory: TrainingObserver {
+    package enum Format: Sendable { case csv, jsonLines }
 
     /// The columns, sorted as Keras sorts them: the evaluation's are `test_…`, or `val_…` for data held out.
-    public static func columns(_ evaluationSet: EvaluationSet) -> [String] {
+    package static func columns(_ evaluationSet: EvaluationSet) -> [String] {
         ["epoch", "accuracy", "images_per_second", "learning_rate", "loss", "seconds",
          evaluationSet.metricPrefix + "_accuracy", evaluationSet.metricPrefix + "_loss"]
     }
 
-    public let columns: [String]
-    public let path: String
-    public let format: Format
+    package let columns: [String]
+    package let path: String
+    package let format: Format
     private let handle: FileHandle
 
     /// Opens `path` for a run whose first new epoch is `completedEpochs + 1`; with `completedEpochs`
     /// 0 the file starts afresh. One line naming the file if it cannot be written or is not a history.
-    public init(path: String, completedEpochs: Int, evaluationSet: EvaluationSet = .test) throws {
+    package init(path: String, completedEpochs: Int, evaluationSet: EvaluationSet = .test) throws {
         self.path = path
         let columns = Self.columns(evaluationSet)
         self.columns = columns
@@ -50,14 +50,14 @@ public final class TrainingHistory: TrainingObserver {
         self.handle = handle
     }
 
-    public static func format(of path: String) -> Format? {
+    package static func format(of path: String) -> Format? {
         if path.hasSuffix(".csv") { return .csv }
         if path.hasSuffix(".jsonl") { return .jsonLines }
         return nil
     }
 
     /// The rows of `data` (a history file) for epochs 0…`last` (Keras's numbering), header included.
-    public static func rows(of data: Data, through last: Int, format: Format, path: String,
+    package static func rows(of data: Data, through last: Int, format: Format, path: String,
                             columns: [String] = columns(.test)) throws -> Data {
         var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         var kept: [Substring] = []
@@ -92,7 +92,7 @@ public final class TrainingHistory: TrainingObserver {
          report.seconds, report.evaluation?.accuracy, report.evaluation?.meanLoss]
     }
 
-    public func epochEnded(_ report: EpochReport) {
+    package func epochEnded(_ report: EpochReport) {
         let values = Self.values(report)
         func text(_ value: Double?, column: Int) -> String {
             guard let value else { return format == .csv ? "NA" : "null" }

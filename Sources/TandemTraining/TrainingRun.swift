@@ -4,26 +4,26 @@ import TandemData
 import TandemMPI
 
 /// What one epoch of a run measured; the same numbers on every rank.
-public struct EpochReport: Sendable {
-    public let epoch: Int
-    public let epochs: Int
+package struct EpochReport: Sendable {
+    package let epoch: Int
+    package let epochs: Int
     /// The training set's mean loss and accuracy over the epoch's global batches (exact sums).
-    public let loss: Double
-    public let accuracy: Double
-    public let samples: Int
-    public let seconds: Double
+    package let loss: Double
+    package let accuracy: Double
+    package let samples: Int
+    package let seconds: Double
     /// The learning rate of the epoch's last step.
-    public let learningRate: Float
-    public let evaluation: Evaluation?
-    public let evaluationSeconds: Double
+    package let learningRate: Float
+    package let evaluation: Evaluation?
+    package let evaluationSeconds: Double
     /// What `evaluation` ran on: its metrics are `test_…` or `val_…`.
-    public let evaluationSet: EvaluationSet
-    public var imagesPerSecond: Double { Double(samples) / seconds }
+    package let evaluationSet: EvaluationSet
+    package var imagesPerSecond: Double { Double(samples) / seconds }
 }
 
 /// Who watches a run: the console's lines, a progress bar, a history file. Called on every rank, in
 /// step order; an observer that prints does so on rank 0 only.
-public protocol TrainingObserver: AnyObject {
+package protocol TrainingObserver: AnyObject {
     func epochBegan(_ epoch: Int, of epochs: Int, steps: Int)
     /// After step `step` (from 1) of the epoch: the global batch's summed loss and correct count over
     /// the epoch so far and how many samples that is (the step's allreduce brought them; nothing extra).
@@ -32,23 +32,23 @@ public protocol TrainingObserver: AnyObject {
 }
 
 extension TrainingObserver {
-    public func epochBegan(_ epoch: Int, of epochs: Int, steps: Int) {}
-    public func stepEnded(_ step: Int, lossSum: Double, correct: Int, samples: Int) {}
-    public func epochEnded(_ report: EpochReport) {}
+    package func epochBegan(_ epoch: Int, of epochs: Int, steps: Int) {}
+    package func stepEnded(_ step: Int, lossSum: Double, correct: Int, samples: Int) {}
+    package func epochEnded(_ report: EpochReport) {}
 }
 
 /// The training loop of `tandem train`: epochs from the state's next one to `configuration.epochs`,
 /// each evaluated (if asked, always the last), checkpointed by rank 0 into `checkpointDirectory`, and
 /// fingerprinted (if asked). Collective: every rank runs it.
-public final class TrainingRun {
-    public let trainer: Trainer
-    public let evaluator: Evaluator
-    public let configuration: TrainingConfiguration
-    public var observers: [any TrainingObserver] = []
+package final class TrainingRun {
+    package let trainer: Trainer
+    package let evaluator: Evaluator
+    package let configuration: TrainingConfiguration
+    package var observers: [any TrainingObserver] = []
     /// Every rank prints its parameters' sha256 after every epoch.
-    public var printsRankFingerprints = false
+    package var printsRankFingerprints = false
 
-    public init(trainer: Trainer, evaluator: Evaluator) {
+    package init(trainer: Trainer, evaluator: Evaluator) {
         self.trainer = trainer
         self.evaluator = evaluator
         configuration = trainer.configuration
@@ -58,7 +58,7 @@ public final class TrainingRun {
     private var communicator: Communicator { trainer.communicator }
 
     /// How a run ended.
-    public enum Outcome {
+    package enum Outcome {
         /// Every epoch done; the last evaluation.
         case finished(Evaluation?)
         /// Stopped by `signal` at a step boundary; the checkpoint written then, if a directory was given.
@@ -67,12 +67,12 @@ public final class TrainingRun {
 
     /// Steps already done inside the state's next epoch (a checkpoint written mid-epoch), checked
     /// against this run's steps per epoch.
-    public var stepsIntoEpoch: Int {
+    package var stepsIntoEpoch: Int {
         state.optimizer.step - state.completedEpochs * trainer.sampler.stepsPerEpoch
     }
 
     /// Runs the remaining epochs, from the middle of one if the state stopped there.
-    public func run() -> Outcome {
+    package func run() -> Outcome {
         var lastEvaluation: Evaluation?
         let epochs = configuration.epochs
         guard state.completedEpochs < epochs else { return .finished(nil) }
@@ -150,7 +150,7 @@ public final class TrainingRun {
     /// Every rank hashes its parameters and optimiser state; a rank whose hash is not rank 0's ends
     /// the job, named. (They can only differ through a fault: a bit flipped in memory, a miscompiled
     /// kernel on one host.) Collective.
-    public func verifyRanksAgree(at point: String) {
+    package func verifyRanksAgree(at point: String) {
         guard communicator.size > 1 else { return }
         trainer.completeOptimizerState()
         var reference = state.checksum()

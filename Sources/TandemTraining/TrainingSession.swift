@@ -6,37 +6,37 @@ import TandemMPI
 
 /// What a training run is asked to do. What is nil takes the checkpoint's value when the run resumes,
 /// else the built-in model's or Keras's default (`TrainingDefaults`).
-public struct TrainingRequest {
+package struct TrainingRequest {
     /// The model of a new run (nil: the tutorial's); a resumed run keeps its checkpoint's, and refuses another.
-    public var model: ModelSource?
-    public var convolution: ConvolutionAlgorithm?
-    public var data = DataSource()
+    package var model: ModelSource?
+    package var convolution: ConvolutionAlgorithm?
+    package var data = DataSource()
     /// Only the first this many training images.
-    public var limit: Int?
+    package var limit: Int?
     /// Total epochs; a resumed run goes on up to this number.
-    public var epochs: Int?
-    public var globalBatchSize: Int?
-    public var microBatchSize: Int?
-    public var recipe = RecipeOverrides()
-    public var seed: UInt64?
-    public var checkpointDirectory: String?
-    public var checkpointEverySteps: Int?
-    public var keepCheckpoints: Int?
-    public var continuesAfterCheckpointFailure = false
+    package var epochs: Int?
+    package var globalBatchSize: Int?
+    package var microBatchSize: Int?
+    package var recipe = RecipeOverrides()
+    package var seed: UInt64?
+    package var checkpointDirectory: String?
+    package var checkpointEverySteps: Int?
+    package var keepCheckpoints: Int?
+    package var continuesAfterCheckpointFailure = false
     /// A checkpoint file, or a directory's newest usable checkpoint; `auto`: `checkpointDirectory`'s if it
     /// has one, else a new run (so that one command line starts a run and continues it after a requeue).
-    public var resume: String?
+    package var resume: String?
     /// Weights of the same model to start a new run from: a `.keras`, `.weights.h5` or `.safetensors` file
     /// (rank 0 reads it).
-    public var initialWeights: String?
-    public var evaluateEveryEpoch = true
-    public var allreduce = AllreduceAlgorithm.tree
-    public var threads = 1
-    public var injectedFailure: InjectedFailure?
+    package var initialWeights: String?
+    package var evaluateEveryEpoch = true
+    package var allreduce = AllreduceAlgorithm.tree
+    package var threads = 1
+    package var injectedFailure: InjectedFailure?
 
-    public static let defaultSeed: UInt64 = 1
+    package static let defaultSeed: UInt64 = 1
 
-    public init() {}
+    package init() {}
 
     /// Which of the training set's images are read: the first `limit`, or all.
     var trainingImages: ((Int) -> Range<Int>)? {
@@ -50,30 +50,30 @@ public struct TrainingRequest {
 /// problem throws a `StartupFailure` on every rank, the lowest rank that met it holding the error
 /// (`Communicator.agreeing`): nothing hangs, nothing exits. (Ranks holding different parameters after
 /// the broadcast, a broken invariant rather than bad input, still end the job through `Fatal`.)
-public final class TrainingSession {
-    public let communicator: Communicator
-    public let configuration: TrainingConfiguration
-    public let model: Model
-    public let dataset: any ImageDataset
+package final class TrainingSession {
+    package let communicator: Communicator
+    package let configuration: TrainingConfiguration
+    package let model: Model
+    package let dataset: any ImageDataset
     /// The start-up report's words for the data: the path, and for picture folders what was found.
-    public let dataDescription: String
+    package let dataDescription: String
     /// The checkpoint this run goes on from.
-    public let restored: RestoredRun?
-    public let state: TrainingState
-    public let trainer: Trainer
-    public let evaluator: Evaluator
+    package let restored: RestoredRun?
+    package let state: TrainingState
+    package let trainer: Trainer
+    package let evaluator: Evaluator
     /// The loop; add observers (progress, history) before `train()`.
-    public let run: TrainingRun
+    package let run: TrainingRun
 
     /// How a start went: a session ready to train, or (with `resume` `auto`) a run already complete.
-    public enum Start {
+    package enum Start {
         case ready(TrainingSession)
         case complete(checkpoint: String, epochs: Int, parameterDigest: String)
     }
 
     /// Prepares the run on every rank. `decodingProgress` reports the decoding of picture folders on rank 0
     /// (pictures done, in all, seconds).
-    public static func start(_ request: TrainingRequest, communicator: Communicator, threads: WorkerThreads,
+    package static func start(_ request: TrainingRequest, communicator: Communicator, threads: WorkerThreads,
                              decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> Start {
         try communicator.agreeingOnKernelLevel()
         // The run's identity: from the request, or from the checkpoint being resumed.
@@ -242,7 +242,7 @@ public final class TrainingSession {
     }
 
     /// Trains the remaining epochs; at the end, checks that every rank holds the same parameters.
-    public func train() -> TrainingRun.Outcome {
+    package func train() -> TrainingRun.Outcome {
         let outcome = run.run()
         if case .finished = outcome { run.verifyRanksAgree(at: "the end of training") }
         return outcome
@@ -250,7 +250,7 @@ public final class TrainingSession {
 
     /// A trainer for `tandem bench`: a new run of `request`'s model, recipe and data (or `syntheticImages`
     /// of the model's shape), no test set, no checkpoints.
-    public static func benchmarkTrainer(_ request: TrainingRequest, syntheticImages: Int?, separateWait: Bool,
+    package static func benchmarkTrainer(_ request: TrainingRequest, syntheticImages: Int?, separateWait: Bool,
                                         communicator: Communicator, threads: WorkerThreads) throws -> (trainer: Trainer, dataPath: String) {
         try communicator.agreeingOnKernelLevel()
         let source = request.model ?? ModelSource()

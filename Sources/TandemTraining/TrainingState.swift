@@ -4,13 +4,13 @@ import TandemMPI
 /// The model's trainable state: the flat parameter buffer and the optimiser (two state buffers of the
 /// same layout, and its step count), plus how many epochs are done. Rank 0 creates or loads it and
 /// broadcasts it; every rank then holds the same bits.
-public final class TrainingState {
-    public let parameters: FloatBuffer
-    public let optimizer: Optimizer
-    public var completedEpochs: Int
+package final class TrainingState {
+    package let parameters: FloatBuffer
+    package let optimizer: Optimizer
+    package var completedEpochs: Int
 
     /// Fresh state: Keras's initialisation from `seed`, zero moments.
-    public init(model: Model, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
+    package init(model: Model, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
         parameters = FloatBuffer(count: model.parameterCount)
         optimizer = Optimizer(parameterCount: model.parameterCount, settings: settings, trainableRanges: model.trainableRanges,
                               regularization: model.regularization)
@@ -19,7 +19,7 @@ public final class TrainingState {
     }
 
     /// State restored from a checkpoint (whose model must be `model`).
-    public init(model: Model, checkpoint: Checkpoint) {
+    package init(model: Model, checkpoint: Checkpoint) {
         precondition(checkpoint.parameters.count == model.parameterCount)
         parameters = FloatBuffer(checkpoint.parameters)
         optimizer = Optimizer(parameterCount: model.parameterCount, settings: checkpoint.recipe.optimizer,
@@ -31,7 +31,7 @@ public final class TrainingState {
     }
 
     /// Copies rank `root`'s state to every rank: three flat buffers and two counters.
-    public func broadcast(from root: Int, communicator: Communicator) {
+    package func broadcast(from root: Int, communicator: Communicator) {
         for buffer in [parameters, optimizer.firstMoment, optimizer.secondMoment] {
             communicator.broadcast(buffer.pointer, byteCount: buffer.count * MemoryLayout<Float>.stride, root: root)
         }
@@ -41,7 +41,7 @@ public final class TrainingState {
     }
 
     /// A 64-bit FNV-1a hash of every bit of the state, for checking that all ranks agree.
-    public func checksum() -> Int64 {
+    package func checksum() -> Int64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ word: UInt64) {
             hash = (hash ^ word) &* 0x0000_0100_0000_01b3
@@ -55,11 +55,11 @@ public final class TrainingState {
     }
 
     /// `parameters sha256`: the fingerprint of the parameter buffer's little-endian float32 bytes.
-    public var parameterDigest: String {
+    package var parameterDigest: String {
         SHA256.hexDigest(of: UnsafeBufferPointer(parameters.buffer))
     }
 
-    public func checkpoint(model: Model, configuration: TrainingConfiguration, trainingSamples: Int) -> Checkpoint {
+    package func checkpoint(model: Model, configuration: TrainingConfiguration, trainingSamples: Int) -> Checkpoint {
         Checkpoint(modelDescription: model.description.json, completedEpochs: completedEpochs,
                    optimizerStep: optimizer.step, seed: configuration.seed,
                    globalBatchSize: configuration.globalBatchSize, microBatchSize: configuration.microBatchSize(for: model),

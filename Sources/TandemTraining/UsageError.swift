@@ -1,6 +1,6 @@
 /// A problem every rank detects identically (a bad option, a batch that does not divide): reported
 /// once, by rank 0, and every rank exits with status 64 without aborting.
-public struct UsageError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct UsageError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }
