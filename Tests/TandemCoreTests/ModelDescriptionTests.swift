@@ -20,6 +20,14 @@ struct ModelDescriptionTests {
                             "transfer-cnn", "transfer-mobilenetv2", "resnet20-v1", "from-scratch", "regularized-cnn", "efficientnetb0",
                             "from-scratch-binary", "binary-cnn", "resize-cnn"]
 
+    @Test("The built-in fashion-strong is Models/fashion-strong.json, as Keras wrote it (the binary carries a copy, which must not drift)")
+    func builtInFashionStrongMatchesItsFile() throws {
+        let file = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Models/fashion-strong.json")
+        let written = try ModelDescription(json: String(contentsOf: file, encoding: .utf8), source: "fashion-strong")
+        #expect(written == .fashionStrong)
+    }
+
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",
           arguments: supported)
     func supportedModels(name: String) throws {
