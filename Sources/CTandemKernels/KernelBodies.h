@@ -166,24 +166,36 @@ KERNEL void kernelGradient4(const Vector u[4], Vector out[3]) {
         }                                                                                   \
     } while (0)
 
-KERNEL void inputTile4x4(const float *corner, long rowStride, long columnStride, float *destination, long elementStride,
-                         long channel, long lanes) {
-    Vector d[6][6], v[6][6];
-    for (int i = 0; i < 6; i++)
-        for (int j = 0; j < 6; j++) d[i][j] = load(corner + i * rowStride + j * columnStride + channel, lanes);
-    TRANSFORM_2D(input6, d, 6, 6, v, 6, 6);
-    for (int i = 0; i < 6; i++)
-        for (int j = 0; j < 6; j++) store(destination + (6 * i + j) * elementStride + channel, v[i][j], lanes);
+// A tile is at most 6×6: each helper takes its side (tile + 2, or the output tile's side).
+typedef Vector Tile[6][6];
+
+// Element (i, j) of a transformed tile at `base + (side · i + j) · elementStride`.
+KERNEL void loadElements(const float *base, long elementStride, int side, Tile out, long channel, long lanes) {
+    for (int i = 0; i < side; i++)
+        for (int j = 0; j < side; j++) out[i][j] = load(base + (side * i + j) * elementStride + channel, lanes);
 }
 
-KERNEL void inputTile2x2(const float *corner, long rowStride, long columnStride, float *destination, long elementStride,
-                         long channel, long lanes) {
-    Vector d[4][4], v[4][4];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) d[i][j] = load(corner + i * rowStride + j * columnStride + channel, lanes);
-    TRANSFORM_2D(input4, d, 4, 4, v, 4, 4);
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) store(destination + (4 * i + j) * elementStride + channel, v[i][j], lanes);
+KERNEL void storeElements(float *base, long elementStride, int side, Tile in, long channel, long lanes) {
+    for (int i = 0; i < side; i++)
+        for (int j = 0; j < side; j++) store(base + (side * i + j) * elementStride + channel, in[i][j], lanes);
+}
+
+// A `side × side` tile of a plane from `corner`, zero past its `rows × columns` inside the plane.
+KERNEL void loadPlaneTile(const float *corner, long rowStride, long columnStride, long rows, long columns, int side, Tile out,
+                          long channel, long lanes) {
+    for (int i = 0; i < side; i++)
+        for (int j = 0; j < side; j++)
+            out[i][j] = i < rows && j < columns ? load(corner + i * rowStride + j * columnStride + channel, lanes) : (Vector){0};
+}
+
+KERNEL void inputTile(int tile, const float *corner, long rowStride, long columnStride, float *destination, long elementStride,
+                      long channel, long lanes) {
+    const int side = tile + 2;
+    Tile d, v;
+    loadPlaneTile(corner, rowStride, columnStride, side, side, side, d, channel, lanes);
+    if (tile == 4) TRANSFORM_2D(input6, d, 6, 6, v, 6, 6);
+    else TRANSFORM_2D(input4, d, 4, 4, v, 4, 4);
+    storeElements(destination, elementStride, side, v, channel, lanes);
 }
 
 static void winograd_input(int tile, const float *padded, long paddedWidth, long tileRows, long tileColumns, long channels,
@@ -193,8 +205,9 @@ static void winograd_input(int tile, const float *padded, long paddedWidth, long
         for (long tileColumn = 0; tileColumn < tileColumns; tileColumn++) {
             const float *corner = padded + (tile * tileRow * paddedWidth + tile * tileColumn) * channels;
             float *destination = transformed + (tileRow * tileColumns + tileColumn) * channels;
-#define INPUT_4(channel, lanes) inputTile4x4(corner, rowStride, channels, destination, elementStride, channel, lanes)
-#define INPUT_2(channel, lanes) inputTile2x2(corner, rowStride, channels, destination, elementStride, channel, lanes)
+            // A constant tile in each branch, so that each inlined copy is specialised.
+#define INPUT_4(channel, lanes) inputTile(4, corner, rowStride, channels, destination, elementStride, channel, lanes)
+#define INPUT_2(channel, lanes) inputTile(2, corner, rowStride, channels, destination, elementStride, channel, lanes)
             if (tile == 4) FOR_CHANNEL_GROUPS(channels, INPUT_4);
             else FOR_CHANNEL_GROUPS(channels, INPUT_2);
 #undef INPUT_4
@@ -203,9 +216,13 @@ static void winograd_input(int tile, const float *padded, long paddedWidth, long
     }
 }
 
-// Writes the `rows × columns` of `y` inside the plane, plus bias and ReLU.
-KERNEL void finishTile(Vector y[4][4], float *corner, long rowStride, long columnStride, long rows, long columns,
-                       const float *bias, int applyRelu, long channel, long lanes) {
+// Y = Aᵀ M A, plus bias and ReLU, written at the `rows × columns` of the tile inside the plane.
+KERNEL void outputTile(int tile, const float *source, long elementStride, float *corner, long rowStride, long columnStride,
+                       long rows, long columns, const float *bias, int applyRelu, long channel, long lanes) {
+    Tile m, y;
+    loadElements(source, elementStride, tile + 2, m, channel, lanes);
+    if (tile == 4) TRANSFORM_2D(output6, m, 6, 6, y, 4, 4);
+    else TRANSFORM_2D(output4, m, 4, 4, y, 2, 2);
     Vector biasValue = bias ? load(bias + channel, lanes) : (Vector){0};
     for (long i = 0; i < rows; i++) {
         for (long j = 0; j < columns; j++) {
@@ -214,24 +231,6 @@ KERNEL void finishTile(Vector y[4][4], float *corner, long rowStride, long colum
             store(corner + i * rowStride + j * columnStride + channel, applyRelu ? relu(value) : value, lanes);
         }
     }
-}
-
-KERNEL void outputTile4x4(const float *source, long elementStride, float *corner, long rowStride, long columnStride,
-                          long rows, long columns, const float *bias, int applyRelu, long channel, long lanes) {
-    Vector m[6][6], y[4][4];
-    for (int i = 0; i < 6; i++)
-        for (int j = 0; j < 6; j++) m[i][j] = load(source + (6 * i + j) * elementStride + channel, lanes);
-    TRANSFORM_2D(output6, m, 6, 6, y, 4, 4);
-    finishTile(y, corner, rowStride, columnStride, rows, columns, bias, applyRelu, channel, lanes);
-}
-
-KERNEL void outputTile2x2(const float *source, long elementStride, float *corner, long rowStride, long columnStride,
-                          long rows, long columns, const float *bias, int applyRelu, long channel, long lanes) {
-    Vector m[4][4], y[4][4];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) m[i][j] = load(source + (4 * i + j) * elementStride + channel, lanes);
-    TRANSFORM_2D(output4, m, 4, 4, y, 2, 2);
-    finishTile(y, corner, rowStride, columnStride, rows, columns, bias, applyRelu, channel, lanes);
 }
 
 static void winograd_output(int tile, const float *products, long elementStride, long tileRows, long tileColumns,
@@ -244,9 +243,9 @@ static void winograd_output(int tile, const float *products, long elementStride,
             const float *source = products + (tileRow * tileColumns + tileColumn) * channels;
             float *corner = plane + (row * width + column) * channels;
 #define OUTPUT_4(channel, lanes) \
-    outputTile4x4(source, elementStride, corner, rowStride, channels, rows, columns, bias, applyRelu, channel, lanes)
+    outputTile(4, source, elementStride, corner, rowStride, channels, rows, columns, bias, applyRelu, channel, lanes)
 #define OUTPUT_2(channel, lanes) \
-    outputTile2x2(source, elementStride, corner, rowStride, channels, rows, columns, bias, applyRelu, channel, lanes)
+    outputTile(2, source, elementStride, corner, rowStride, channels, rows, columns, bias, applyRelu, channel, lanes)
             if (tile == 4) FOR_CHANNEL_GROUPS(channels, OUTPUT_4);
             else FOR_CHANNEL_GROUPS(channels, OUTPUT_2);
 #undef OUTPUT_4
@@ -255,30 +254,13 @@ static void winograd_output(int tile, const float *products, long elementStride,
     }
 }
 
-// The tile's output gradient, zero past the plane's edge.
-KERNEL void loadGradientTile(const float *corner, long rowStride, long columnStride, long rows, long columns, int tile,
-                             Vector y[4][4], long channel, long lanes) {
-    for (int i = 0; i < tile; i++)
-        for (int j = 0; j < tile; j++)
-            y[i][j] = i < rows && j < columns ? load(corner + i * rowStride + j * columnStride + channel, lanes) : (Vector){0};
-}
-
-KERNEL void outputGradientTile4x4(const float *corner, long rowStride, long columnStride, long rows, long columns,
-                                  float *destination, long elementStride, long channel, long lanes) {
-    Vector y[4][4], v[6][6];
-    loadGradientTile(corner, rowStride, columnStride, rows, columns, 4, y, channel, lanes);
-    TRANSFORM_2D(outputGradient6, y, 4, 4, v, 6, 6);
-    for (int i = 0; i < 6; i++)
-        for (int j = 0; j < 6; j++) store(destination + (6 * i + j) * elementStride + channel, v[i][j], lanes);
-}
-
-KERNEL void outputGradientTile2x2(const float *corner, long rowStride, long columnStride, long rows, long columns,
-                                  float *destination, long elementStride, long channel, long lanes) {
-    Vector y[4][4], v[4][4];
-    loadGradientTile(corner, rowStride, columnStride, rows, columns, 2, y, channel, lanes);
-    TRANSFORM_2D(outputGradient4, y, 2, 2, v, 4, 4);
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) store(destination + (4 * i + j) * elementStride + channel, v[i][j], lanes);
+KERNEL void outputGradientTile(int tile, const float *corner, long rowStride, long columnStride, long rows, long columns,
+                               float *destination, long elementStride, long channel, long lanes) {
+    Tile y, v;
+    loadPlaneTile(corner, rowStride, columnStride, rows, columns, tile, y, channel, lanes);
+    if (tile == 4) TRANSFORM_2D(outputGradient6, y, 4, 4, v, 6, 6);
+    else TRANSFORM_2D(outputGradient4, y, 2, 2, v, 4, 4);
+    storeElements(destination, elementStride, tile + 2, v, channel, lanes);
 }
 
 static void winograd_output_gradient(int tile, const float *plane, long height, long width, long channels, long tileRows,
@@ -291,9 +273,9 @@ static void winograd_output_gradient(int tile, const float *plane, long height, 
             const float *corner = plane + (row * width + column) * channels;
             float *destination = transformed + (tileRow * tileColumns + tileColumn) * channels;
 #define GRADIENT_4(channel, lanes) \
-    outputGradientTile4x4(corner, rowStride, channels, rows, columns, destination, elementStride, channel, lanes)
+    outputGradientTile(4, corner, rowStride, channels, rows, columns, destination, elementStride, channel, lanes)
 #define GRADIENT_2(channel, lanes) \
-    outputGradientTile2x2(corner, rowStride, channels, rows, columns, destination, elementStride, channel, lanes)
+    outputGradientTile(2, corner, rowStride, channels, rows, columns, destination, elementStride, channel, lanes)
             if (tile == 4) FOR_CHANNEL_GROUPS(channels, GRADIENT_4);
             else FOR_CHANNEL_GROUPS(channels, GRADIENT_2);
 #undef GRADIENT_4
@@ -304,14 +286,12 @@ static void winograd_output_gradient(int tile, const float *plane, long height, 
 
 KERNEL void kernelTile(int tile, const float *kernel, long tapStride, int rotated, float *destination, long elementStride,
                        long channel, long lanes) {
-    Vector g[3][3], u[6][6];
+    Tile g, u;
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) g[i][j] = load(kernel + (rotated ? 8 - (3 * i + j) : 3 * i + j) * tapStride + channel, lanes);
-    const int side = tile + 2;
     if (tile == 4) TRANSFORM_2D(kernel6, g, 3, 3, u, 6, 6);
     else TRANSFORM_2D(kernel4, g, 3, 3, u, 4, 4);
-    for (int i = 0; i < side; i++)
-        for (int j = 0; j < side; j++) store(destination + (side * i + j) * elementStride + channel, u[i][j], lanes);
+    storeElements(destination, elementStride, tile + 2, u, channel, lanes);
 }
 
 static void winograd_kernel(int tile, const float *kernel, long tapStride, int rotated, float *transformed, long elementStride,
@@ -323,10 +303,8 @@ static void winograd_kernel(int tile, const float *kernel, long tapStride, int r
 
 KERNEL void kernelGradientTile(int tile, const float *source, long elementStride, float *destination, long tapStride,
                                long channel, long lanes) {
-    const int side = tile + 2;
-    Vector u[6][6], g[3][3];
-    for (int i = 0; i < side; i++)
-        for (int j = 0; j < side; j++) u[i][j] = load(source + (side * i + j) * elementStride + channel, lanes);
+    Tile u, g;
+    loadElements(source, elementStride, tile + 2, u, channel, lanes);
     if (tile == 4) TRANSFORM_2D(kernelGradient6, u, 6, 6, g, 3, 3);
     else TRANSFORM_2D(kernelGradient4, u, 4, 4, g, 3, 3);
     for (int i = 0; i < 3; i++)
