@@ -55,7 +55,7 @@ let package = Package(
         // -sanitize=fuzzer -D FUZZING), or a replayer of inputs in an ordinary build.
         .executableTarget(name: "tandem-fuzz", dependencies: ["TandemTraining", "TandemInterchange"], path: "Sources/TandemFuzz"),
 
-        .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore"]),
+        .testTarget(name: "TandemCoreTests", dependencies: ["TandemCore", "CTandemKernels"]),
         .testTarget(name: "TandemDataTests", dependencies: ["TandemData", "CTandemZlib", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(name: "TandemTrainingTests", dependencies: ["TandemTraining", "TandemInterchange", "CTandemZlib"]),
         .testTarget(name: "TandemInterchangeTests", dependencies: ["TandemInterchange"]),

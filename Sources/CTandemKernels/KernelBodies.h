@@ -463,6 +463,117 @@ static void optimizer_update(const TandemOptimizerStep *settings, float *theta, 
 #undef UPDATE_GROUP
 }
 
+// MARK: - Element-wise and per-channel loops
+//
+// Channels-last blocks: `positions` positions of `channels` contiguous floats, with per-channel vectors
+// of `channels` floats. Position by position, so every per-channel sum adds its positions in order.
+
+// ReLU: y = max(x, 0) (y may be x).
+static void relu_forward(const float *x, long count, float *y) {
+#define RELU(index, lanes) store(y + (index), relu(load(x + (index), lanes)), lanes)
+    FOR_CHANNEL_GROUPS(count, RELU);
+#undef RELU
+}
+
+// ReLU's backward pass from its output: dx = y > 0 ? dy : 0 (dx may be dy).
+static void relu_backward(const float *dy, const float *y, long count, float *dx) {
+#define PASS(index, lanes) \
+    store(dx + (index), (Vector)((VectorMask)load(dy + (index), lanes) & (VectorMask)(load(y + (index), lanes) > 0)), lanes)
+    FOR_CHANNEL_GROUPS(count, PASS);
+#undef PASS
+}
+
+// values[p][c] = values[p][c] + bias[c], then ReLU if `applyRelu`.
+static void channels_add_bias(float *values, const float *bias, long positions, long channels, int applyRelu) {
+    for (long position = 0; position < positions; position++) {
+        float *row = values + position * channels;
+#define APPLY(channel, lanes)                                                               \
+    do {                                                                                    \
+        Vector value = load(row + (channel), lanes) + load(bias + (channel), lanes);        \
+        store(row + (channel), applyRelu ? relu(value) : value, lanes);                     \
+    } while (0)
+        FOR_CHANNEL_GROUPS(channels, APPLY);
+#undef APPLY
+    }
+}
+
+// sums[c] += Σ_p x[p][c].
+static void channels_sum(const float *x, long positions, long channels, float *sums) {
+    for (long position = 0; position < positions; position++) {
+        const float *row = x + position * channels;
+#define ADD(channel, lanes) store(sums + (channel), load(sums + (channel), lanes) + load(row + (channel), lanes), lanes)
+        FOR_CHANNEL_GROUPS(channels, ADD);
+#undef ADD
+    }
+}
+
+// sums[c] += Σ_p (x[p][c] − mean[c])².
+static void channels_sum_squared_deviations(const float *x, const float *mean, long positions, long channels, float *sums) {
+    for (long position = 0; position < positions; position++) {
+        const float *row = x + position * channels;
+#define ADD(channel, lanes)                                                              \
+    do {                                                                                 \
+        Vector centered = load(row + (channel), lanes) - load(mean + (channel), lanes);  \
+        store(sums + (channel), load(sums + (channel), lanes) + centered * centered, lanes); \
+    } while (0)
+        FOR_CHANNEL_GROUPS(channels, ADD);
+#undef ADD
+    }
+}
+
+// sums[c] += Σ_p a[p][c] · b[p][c].
+static void channels_sum_products(const float *a, const float *b, long positions, long channels, float *sums) {
+    for (long position = 0; position < positions; position++) {
+        const float *rowA = a + position * channels, *rowB = b + position * channels;
+#define ADD(channel, lanes) \
+    store(sums + (channel), load(sums + (channel), lanes) + load(rowA + (channel), lanes) * load(rowB + (channel), lanes), lanes)
+        FOR_CHANNEL_GROUPS(channels, ADD);
+#undef ADD
+    }
+}
+
+// y[p][c] = x[p][c] · a[c] + b[c].
+static void channels_multiply_add(const float *x, const float *a, const float *b, long positions, long channels, float *y) {
+    for (long position = 0; position < positions; position++) {
+        const long offset = position * channels;
+#define APPLY(channel, lanes)                                                                                           \
+    store(y + offset + (channel), load(x + offset + (channel), lanes) * load(a + (channel), lanes) + load(b + (channel), lanes), \
+          lanes)
+        FOR_CHANNEL_GROUPS(channels, APPLY);
+#undef APPLY
+    }
+}
+
+// y[p][c] = (x[p][c] − mean[c]) · scale[c].
+static void channels_center_and_scale(const float *x, const float *mean, const float *scale, long positions, long channels,
+                                      float *y) {
+    for (long position = 0; position < positions; position++) {
+        const long offset = position * channels;
+#define APPLY(channel, lanes)                                                                                         \
+    store(y + offset + (channel),                                                                                     \
+          (load(x + offset + (channel), lanes) - load(mean + (channel), lanes)) * load(scale + (channel), lanes), lanes)
+        FOR_CHANNEL_GROUPS(channels, APPLY);
+#undef APPLY
+    }
+}
+
+// dx[p][c] = factor[c] · (dy[p][c] − meanGradient[c] − x̂[p][c] · meanProjection[c]): batch-norm's input gradient.
+static void channels_normalization_gradient(const float *dy, const float *normalized, const float *factor,
+                                            const float *meanGradient, const float *meanProjection, long positions,
+                                            long channels, float *dx) {
+    for (long position = 0; position < positions; position++) {
+        const long offset = position * channels;
+#define APPLY(channel, lanes)                                                                                            \
+    do {                                                                                                                 \
+        Vector value = load(dy + offset + (channel), lanes) - load(meanGradient + (channel), lanes)                      \
+                       - load(normalized + offset + (channel), lanes) * load(meanProjection + (channel), lanes);          \
+        store(dx + offset + (channel), load(factor + (channel), lanes) * value, lanes);                                  \
+    } while (0)
+        FOR_CHANNEL_GROUPS(channels, APPLY);
+#undef APPLY
+    }
+}
+
 const KernelTable KERNEL_TABLE = {
     .winograd_input = winograd_input,
     .winograd_output = winograd_output,
@@ -472,4 +583,13 @@ const KernelTable KERNEL_TABLE = {
     .fixed_point_round = fixed_point_round,
     .fixed_point_values = fixed_point_values,
     .optimizer_update = optimizer_update,
+    .relu_forward = relu_forward,
+    .relu_backward = relu_backward,
+    .channels_add_bias = channels_add_bias,
+    .channels_sum = channels_sum,
+    .channels_sum_squared_deviations = channels_sum_squared_deviations,
+    .channels_sum_products = channels_sum_products,
+    .channels_multiply_add = channels_multiply_add,
+    .channels_center_and_scale = channels_center_and_scale,
+    .channels_normalization_gradient = channels_normalization_gradient,
 };

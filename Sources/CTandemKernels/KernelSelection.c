@@ -107,3 +107,38 @@ void tandem_optimizer_update(const TandemOptimizerStep *step, float *theta, floa
                              const float *l1, const float *twiceL2, long count) {
     active->optimizer_update(step, theta, m, v, gradient, l1, twiceL2, count);
 }
+
+void tandem_relu_forward(const float *x, long count, float *y) { active->relu_forward(x, count, y); }
+
+void tandem_relu_backward(const float *dy, const float *y, long count, float *dx) { active->relu_backward(dy, y, count, dx); }
+
+void tandem_channels_add_bias(float *values, const float *bias, long positions, long channels, int relu) {
+    active->channels_add_bias(values, bias, positions, channels, relu);
+}
+
+void tandem_channels_sum(const float *x, long positions, long channels, float *sums) {
+    active->channels_sum(x, positions, channels, sums);
+}
+
+void tandem_channels_sum_squared_deviations(const float *x, const float *mean, long positions, long channels, float *sums) {
+    active->channels_sum_squared_deviations(x, mean, positions, channels, sums);
+}
+
+void tandem_channels_sum_products(const float *a, const float *b, long positions, long channels, float *sums) {
+    active->channels_sum_products(a, b, positions, channels, sums);
+}
+
+void tandem_channels_multiply_add(const float *x, const float *a, const float *b, long positions, long channels, float *y) {
+    active->channels_multiply_add(x, a, b, positions, channels, y);
+}
+
+void tandem_channels_center_and_scale(const float *x, const float *mean, const float *scale, long positions, long channels,
+                                      float *y) {
+    active->channels_center_and_scale(x, mean, scale, positions, channels, y);
+}
+
+void tandem_channels_normalization_gradient(const float *dy, const float *normalized, const float *factor,
+                                            const float *meanGradient, const float *meanProjection, long positions,
+                                            long channels, float *dx) {
+    active->channels_normalization_gradient(dy, normalized, factor, meanGradient, meanProjection, positions, channels, dx);
+}

@@ -15,6 +15,18 @@ typedef struct KernelTable {
     void (*_Nonnull fixed_point_values)(const int64_t *_Nonnull, const int64_t *_Nullable, long, double, float *_Nonnull);
     void (*_Nonnull optimizer_update)(const TandemOptimizerStep *_Nonnull, float *_Nonnull, float *_Nonnull, float *_Nonnull,
                                       const float *_Nonnull, const float *_Nullable, const float *_Nullable, long);
+    void (*_Nonnull relu_forward)(const float *_Nonnull, long, float *_Nonnull);
+    void (*_Nonnull relu_backward)(const float *_Nonnull, const float *_Nonnull, long, float *_Nonnull);
+    void (*_Nonnull channels_add_bias)(float *_Nonnull, const float *_Nonnull, long, long, int);
+    void (*_Nonnull channels_sum)(const float *_Nonnull, long, long, float *_Nonnull);
+    void (*_Nonnull channels_sum_squared_deviations)(const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull);
+    void (*_Nonnull channels_sum_products)(const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull);
+    void (*_Nonnull channels_multiply_add)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull, long, long,
+                                           float *_Nonnull);
+    void (*_Nonnull channels_center_and_scale)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull, long, long,
+                                               float *_Nonnull);
+    void (*_Nonnull channels_normalization_gradient)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull,
+                                                     const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull);
 } KernelTable;
 
 extern const KernelTable tandem_portable_kernels;

@@ -1,3 +1,5 @@
+import CTandemKernels
+
 /// Adds the bias (if any) to every position of an HWC tensor and applies a fused activation (linear or
 /// ReLU), in place.
 @inline(__always)
@@ -5,12 +7,10 @@ func addBiasAndActivate(_ activation: Activation, values: UnsafeMutablePointer<F
                         positions: Int, channels: Int) {
     precondition(activation.isFused)
     guard let bias else {
-        if activation == .relu { Elementwise.clampBelowAtZero(values, into: values, count: positions * channels) }
+        if activation == .relu { tandem_relu_forward(values, positions * channels, values) }
         return
     }
-    for position in 0..<positions {
-        BiasAndActivation(values: values + position * channels, bias: bias, activation: activation).run(channels: channels)
-    }
+    tandem_channels_add_bias(values, bias, positions, channels, activation == .relu ? 1 : 0)
 }
 
 /// Applies an activation that is not fused with the bias (sigmoid, tanh) to `values`, in place; does
@@ -28,7 +28,7 @@ func applyActivation(_ activation: Activation, from input: UnsafePointer<Float>,
                      count: Int) {
     switch activation {
     case .linear: if UnsafePointer(output) != input { output.update(from: input, count: count) }
-    case .relu: Elementwise.clampBelowAtZero(input, into: output, count: count)
+    case .relu: tandem_relu_forward(input, count, output)
     case .sigmoid: Elementwise.sigmoid(input, into: output, count: count)
     case .tanh: Elementwise.tanh(input, into: output, count: count)
     }
@@ -42,7 +42,7 @@ func applyActivationGradient(_ activation: Activation, output: UnsafePointer<Flo
                              into inputGradient: UnsafeMutablePointer<Float>, count: Int) {
     switch activation {
     case .linear: if UnsafePointer(inputGradient) != gradient { inputGradient.update(from: gradient, count: count) }
-    case .relu: Elementwise.passWherePositive(gradient, output: output, into: inputGradient, count: count)
+    case .relu: tandem_relu_backward(gradient, output, count, inputGradient)
     case .sigmoid: Elementwise.multiplyBySigmoidDerivative(gradient, output: output, into: inputGradient, count: count)
     case .tanh: Elementwise.multiplyByTanhDerivative(gradient, output: output, into: inputGradient, count: count)
     }
@@ -53,21 +53,7 @@ func applyActivationGradient(_ activation: Activation, output: UnsafePointer<Flo
 func sumOverPositions(_ gradient: UnsafePointer<Float>, positions: Int, channels: Int,
                       into biasGradient: UnsafeMutablePointer<Float>) {
     biasGradient.update(repeating: 0, count: channels)
-    for position in 0..<positions {
-        Elementwise.add(gradient + position * channels, into: biasGradient, count: channels)
-    }
-}
-
-private struct BiasAndActivation: ChannelKernel {
-    let values: UnsafeMutablePointer<Float>
-    let bias: UnsafePointer<Float>
-    let activation: Activation
-
-    @inline(__always)
-    func run<V: ChannelVector>(_ vector: V.Type, channel: Int) {
-        let value = V.load(values + channel) + V.load(bias + channel)
-        (activation == .relu ? value.clampedBelowAtZero() : value).store(to: values + channel)
-    }
+    tandem_channels_sum(gradient, positions, channels, biasGradient)
 }
 
 /// An activation that a layer with weights (`Conv2D`, `DepthwiseConv2D`, `SeparableConv2D`, `Dense`)

@@ -1,3 +1,4 @@
+import CTandemKernels
 import Foundation
 
 /// Keras's `BatchNormalization` over the last axis (channels): in training, each channel is normalised
@@ -93,10 +94,7 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     /// `y = x·a + b` at every position of `count` samples.
     private func apply(_ factors: UnsafePointer<Float>, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int) {
-        for position in 0..<count * positions {
-            Elementwise.multiplyAdd(input + position * channels, factors, factors + channels, into: output + position * channels,
-                                    count: channels)
-        }
+        tandem_channels_multiply_add(input, factors, factors + channels, count * positions, channels, output)
     }
 
     package func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
@@ -135,13 +133,10 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     package func channelSums(of input: UnsafePointer<Float>, count: Int, centeredOn mean: UnsafePointer<Float>?,
                             into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: channels)
-        for position in 0..<count * positions {
-            let x = input + position * channels
-            if let mean {
-                Elementwise.addSquaredDeviations(x, mean: mean, into: sums, count: channels)
-            } else {
-                Elementwise.add(x, into: sums, count: channels)
-            }
+        if let mean {
+            tandem_channels_sum_squared_deviations(input, mean, count * positions, channels, sums)
+        } else {
+            tandem_channels_sum(input, count * positions, channels, sums)
         }
     }
 
@@ -150,19 +145,13 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
         affine(parameters: memory.parameters, mean: mean, variance: variance, into: factors)
         apply(factors, input: memory.input, output: memory.output, count: memory.count)
         for channel in 0..<channels { factors[channel] = 1 / (variance[channel] + epsilon).squareRoot() }
-        for position in 0..<memory.count * positions {
-            Elementwise.centerAndScale(memory.input + position * channels, mean: mean, scale: factors,
-                                       into: memory.saved + position * channels, count: channels)
-        }
+        tandem_channels_center_and_scale(memory.input, mean, factors, memory.count * positions, channels, memory.saved)
     }
 
     package func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: 2 * channels)
-        for position in 0..<memory.count * positions {
-            let dy = memory.outputGradient + position * channels
-            Elementwise.add(dy, into: sums, count: channels)
-            Elementwise.addProducts(dy, memory.saved + position * channels, into: sums + channels, count: channels)
-        }
+        tandem_channels_sum(memory.outputGradient, memory.count * positions, channels, sums)
+        tandem_channels_sum_products(memory.outputGradient, memory.saved, memory.count * positions, channels, sums + channels)
         let gradient = memory.parameterGradient
         gradient.update(repeating: 0, count: parameterCount)
         if let gammaOffset { (gradient + gammaOffset).update(from: sums + channels, count: channels) }
@@ -179,12 +168,8 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
             means[channel] = sums[channel] * inverseCount
             means[channels + channel] = sums[channels + channel] * inverseCount
         }
-        for position in 0..<memory.count * positions {
-            let offset = position * channels
-            Elementwise.normalizationInputGradient(memory.outputGradient + offset, normalized: memory.saved + offset, factor: factors,
-                                                   meanGradient: means, meanProjection: means + channels,
-                                                   into: inputGradient + offset, count: channels)
-        }
+        tandem_channels_normalization_gradient(memory.outputGradient, memory.saved, factors, means, means + channels,
+                                               memory.count * positions, channels, inputGradient)
     }
 
     package func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {

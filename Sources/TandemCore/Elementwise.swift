@@ -1,22 +1,10 @@
 import Foundation
 
 /// Element-wise loops over flat buffers, written over `SIMD16<Float>` groups so that they vectorise
-/// regardless of whether the compiler can prove the pointers do not overlap.
+/// regardless of whether the compiler can prove the pointers do not overlap. (ReLU, the per-channel sums
+/// and the normalisation passes, which run in every model, are C kernels compiled per CPU level:
+/// CTandemKernels.)
 package enum Elementwise {
-    /// `destination[i] += source[i]`.
-    @inline(__always)
-    package static func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        while index + WideChannelVector.width <= count {
-            (WideChannelVector.load(destination + index) + WideChannelVector.load(source + index)).store(to: destination + index)
-            index += WideChannelVector.width
-        }
-        while index < count {
-            destination[index] += source[index]
-            index += 1
-        }
-    }
-
     // Activations and their gradients, one pass from a source into a destination (which may be the
     // source). The last, partial group of 16 goes through the same vector code, padded with zeros, so
     // every element gets the same arithmetic wherever it falls.
@@ -60,24 +48,6 @@ package enum Elementwise {
     static func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>, _ index: Int, width: Int) {
         if width == 16 { return store(value, pointer, index) }
         for lane in 0..<width { pointer[index + lane] = value[lane] }
-    }
-
-    /// ReLU: `y[i] = max(x[i], 0)`.
-    @inline(__always)
-    static func clampBelowAtZero(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        forEachGroup(count) { index, width in
-            store(load(x, index, width: width).clampedBelowAtZero(), y, index, width: width)
-        }
-    }
-
-    /// ReLU's backward pass: `dx[i] = y[i] > 0 ? dy[i] : 0` (zero at 0, as TensorFlow).
-    @inline(__always)
-    static func passWherePositive(_ dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-                                  into dx: UnsafeMutablePointer<Float>, count: Int) {
-        forEachGroup(count) { index, width in
-            let positive = load(y, index, width: width) .> 0
-            store(SIMD16<Float>().replacing(with: load(dy, index, width: width), where: positive), dx, index, width: width)
-        }
     }
 
     /// `y[i] = 1 / (1 + e^−x[i])`.
@@ -153,9 +123,6 @@ package enum Elementwise {
         }
     }
 
-    // Per-channel kernels of the normalisation layers: each works on one position's channels, `count`
-    // contiguous floats, with per-channel vectors of the same length.
-
     @inline(__always)
     private static func load(_ pointer: UnsafePointer<Float>, _ index: Int) -> SIMD16<Float> {
         UnsafeRawPointer(pointer + index).loadUnaligned(as: SIMD16<Float>.self)
@@ -164,82 +131,5 @@ package enum Elementwise {
     @inline(__always)
     private static func store(_ value: SIMD16<Float>, _ pointer: UnsafeMutablePointer<Float>, _ index: Int) {
         UnsafeMutableRawPointer(pointer + index).storeBytes(of: value, as: SIMD16<Float>.self)
-    }
-
-    /// `sums[i] += (x[i] − mean[i])²`.
-    @inline(__always)
-    static func addSquaredDeviations(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        while index + 16 <= count {
-            let centered = load(x, index) - load(mean, index)
-            store(load(sums, index) + centered * centered, sums, index)
-            index += 16
-        }
-        while index < count {
-            let centered = x[index] - mean[index]
-            sums[index] += centered * centered
-            index += 1
-        }
-    }
-
-    /// `y[i] = x[i] · a[i] + b[i]`.
-    @inline(__always)
-    static func multiplyAdd(_ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                            into y: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        while index + 16 <= count {
-            store(load(x, index) * load(a, index) + load(b, index), y, index)
-            index += 16
-        }
-        while index < count {
-            y[index] = x[index] * a[index] + b[index]
-            index += 1
-        }
-    }
-
-    /// `y[i] = (x[i] − mean[i]) · scale[i]`.
-    @inline(__always)
-    static func centerAndScale(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, scale: UnsafePointer<Float>,
-                               into y: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        while index + 16 <= count {
-            store((load(x, index) - load(mean, index)) * load(scale, index), y, index)
-            index += 16
-        }
-        while index < count {
-            y[index] = (x[index] - mean[index]) * scale[index]
-            index += 1
-        }
-    }
-
-    /// `sums[i] += a[i] · b[i]`.
-    @inline(__always)
-    static func addProducts(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        while index + 16 <= count {
-            store(load(sums, index) + load(a, index) * load(b, index), sums, index)
-            index += 16
-        }
-        while index < count {
-            sums[index] += a[index] * b[index]
-            index += 1
-        }
-    }
-
-    /// `dx[i] = factor[i] · (dy[i] − meanGradient[i] − x̂[i] · meanProjection[i])`: batch-norm's input gradient.
-    @inline(__always)
-    static func normalizationInputGradient(_ dy: UnsafePointer<Float>, normalized: UnsafePointer<Float>,
-                                           factor: UnsafePointer<Float>, meanGradient: UnsafePointer<Float>,
-                                           meanProjection: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
-        var index = 0
-        while index + 16 <= count {
-            let value = load(dy, index) - load(meanGradient, index) - load(normalized, index) * load(meanProjection, index)
-            store(load(factor, index) * value, dx, index)
-            index += 16
-        }
-        while index < count {
-            dx[index] = factor[index] * (dy[index] - meanGradient[index] - normalized[index] * meanProjection[index])
-            index += 1
-        }
     }
 }

@@ -1,3 +1,5 @@
+import CTandemKernels
+
 /// Keras's element-wise merge layers, `Add`, `Subtract`, `Multiply`, `Average`, `Maximum` and `Minimum`:
 /// one output element from the same element of each input, in call order. An input of shape
 /// `(1, 1, C)` is broadcast over the positions of `(H, W, C)` inputs, as Keras does for
@@ -70,7 +72,7 @@ package struct ElementwiseMerge: MergeLayer, KerasLayer {
         let inputs = memory.inputs!, size = outputShape.count
         if isPlainAdd {
             memory.output.update(from: inputs[0], count: memory.count * size)
-            for index in 1..<inputShapes.count { Elementwise.add(inputs[index], into: memory.output, count: memory.count * size) }
+            for index in 1..<inputShapes.count { tandem_channels_sum(inputs[index], 1, memory.count * size, memory.output) }
             return
         }
         for sample in 0..<memory.count {

@@ -1,3 +1,5 @@
+import CTandemKernels
+
 /// Convolution as matrix multiplication over copied patches ("im2col").
 ///
 /// With NHWC activations and an HWIO kernel, a chunk of `s` samples of the block (`samplesPerProduct`)
@@ -95,7 +97,7 @@ extension Conv2D {
         let channels = inputShape.channels
         inputGradient.update(repeating: 0, count: inputShape.count)
         forEachTap { patchOffset, inputOffset in
-            if let inputOffset { Elementwise.add(patches + patchOffset, into: inputGradient + inputOffset, count: channels) }
+            if let inputOffset { tandem_channels_sum(patches + patchOffset, 1, channels, inputGradient + inputOffset) }
         }
     }
 }

@@ -1,3 +1,5 @@
+import CTandemKernels
+
 /// Normalisation over sets of one sample's values, the shared arithmetic of `LayerNormalization` (a
 /// set: the channels of one position) and `GroupNormalization` (a set: one group of channels at every
 /// position). Per sample, so it does not depend on the batch or the rank count.
@@ -99,10 +101,7 @@ struct NormalizationSets: Sendable {
             }
         }
         affine(memory.parameters) { gammas, betas in
-            for position in 0..<memory.count * positions {
-                let offset = position * channels
-                Elementwise.multiplyAdd(memory.saved + offset, gammas, betas, into: memory.output + offset, count: channels)
-            }
+            tandem_channels_multiply_add(memory.saved, gammas, betas, memory.count * positions, channels, memory.output)
         }
     }
 
@@ -110,11 +109,8 @@ struct NormalizationSets: Sendable {
         let dy = UnsafePointer(memory.outputGradient)
         let gradient = memory.parameterGradient
         gradient.update(repeating: 0, count: (scale ? channels : 0) + (center ? channels : 0))
-        for position in 0..<memory.count * positions {
-            let offset = position * channels
-            if scale { Elementwise.addProducts(dy + offset, memory.saved + offset, into: gradient, count: channels) }
-            if center { Elementwise.add(dy + offset, into: gradient + (scale ? channels : 0), count: channels) }
-        }
+        if scale { tandem_channels_sum_products(dy, memory.saved, memory.count * positions, channels, gradient) }
+        if center { tandem_channels_sum(dy, memory.count * positions, channels, gradient + (scale ? channels : 0)) }
         guard let inputGradients = memory.inputGradient else { return }
         let width = channelsPerSet
         affine(memory.parameters) { gammas, _ in

@@ -1,3 +1,4 @@
+import CTandemKernels
 import Testing
 @testable import TandemCore
 
@@ -91,6 +92,34 @@ struct KernelLevelTests {
                                  range: 300..<count, learningRate: 0.01)
             }
             return Self.bits(parameters.array) + Self.bits(optimizer.firstMoment.array) + Self.bits(optimizer.secondMoment.array)
+        }
+        Self.expectAgreement(results)
+    }
+
+    @Test("The element-wise and per-channel kernels (ReLU and its gradient, bias, sums, batch-norm's passes) agree bit for bit at every level",
+          arguments: [1, 16, 37])
+    func elementwiseAgrees(channels: Int) {
+        let positions = 5, count = positions * channels
+        let x = randomValues(count, seed: 21), y = randomValues(count, seed: 22), vector = randomValues(channels, seed: 23)
+        let other = randomValues(channels, seed: 24), third = randomValues(channels, seed: 25)
+        let results = Self.atEveryLevel { () -> [UInt32] in
+            var outcome: [Float] = []
+            // Each kernel into a fresh buffer that starts as `y` (the sums add to it).
+            func run(_ size: Int, _ kernel: (UnsafeMutablePointer<Float>) -> Void) {
+                let buffer = FloatBuffer(Array(y.prefix(size)))
+                kernel(buffer.pointer)
+                outcome += buffer.array
+            }
+            run(count) { tandem_relu_forward(x, count, $0) }
+            run(count) { tandem_relu_backward(x, y, count, $0) }
+            run(count) { tandem_channels_add_bias($0, vector, positions, channels, 1) }
+            run(channels) { tandem_channels_sum(x, positions, channels, $0) }
+            run(channels) { tandem_channels_sum_squared_deviations(x, vector, positions, channels, $0) }
+            run(channels) { tandem_channels_sum_products(x, y, positions, channels, $0) }
+            run(count) { tandem_channels_multiply_add(x, vector, other, positions, channels, $0) }
+            run(count) { tandem_channels_center_and_scale(x, vector, other, positions, channels, $0) }
+            run(count) { tandem_channels_normalization_gradient(x, y, vector, other, third, positions, channels, $0) }
+            return Self.bits(outcome)
         }
         Self.expectAgreement(results)
     }

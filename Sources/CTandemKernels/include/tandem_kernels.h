@@ -88,4 +88,35 @@ void tandem_optimizer_update(const TandemOptimizerStep *_Nonnull step, float *_N
                              float *_Nonnull v, const float *_Nonnull gradient, const float *_Nullable l1,
                              const float *_Nullable twiceL2, long count);
 
+// MARK: Element-wise and per-channel loops
+//
+// Channels-last blocks: `positions` positions of `channels` contiguous floats, with per-channel vectors
+// of `channels` floats. Sums add their positions in order.
+
+// ReLU, y = max(x, 0) (NaN and −0 to +0); y may be x.
+void tandem_relu_forward(const float *_Nonnull x, long count, float *_Nonnull y);
+// ReLU's backward pass from its output: dx = y > 0 ? dy : 0; dx may be dy.
+void tandem_relu_backward(const float *_Nonnull dy, const float *_Nonnull y, long count, float *_Nonnull dx);
+// values[p][c] += bias[c], then ReLU if `relu`.
+void tandem_channels_add_bias(float *_Nonnull values, const float *_Nonnull bias, long positions, long channels, int relu);
+// sums[c] += Σ x[p][c] (with one position: an element-wise add of `channels` floats).
+void tandem_channels_sum(const float *_Nonnull x, long positions, long channels, float *_Nonnull sums);
+// sums[c] += Σ (x[p][c] − mean[c])².
+void tandem_channels_sum_squared_deviations(const float *_Nonnull x, const float *_Nonnull mean, long positions, long channels,
+                                            float *_Nonnull sums);
+// sums[c] += Σ a[p][c] · b[p][c].
+void tandem_channels_sum_products(const float *_Nonnull a, const float *_Nonnull b, long positions, long channels,
+                                  float *_Nonnull sums);
+// y[p][c] = x[p][c] · a[c] + b[c].
+void tandem_channels_multiply_add(const float *_Nonnull x, const float *_Nonnull a, const float *_Nonnull b, long positions,
+                                  long channels, float *_Nonnull y);
+// y[p][c] = (x[p][c] − mean[c]) · scale[c].
+void tandem_channels_center_and_scale(const float *_Nonnull x, const float *_Nonnull mean, const float *_Nonnull scale,
+                                      long positions, long channels, float *_Nonnull y);
+// dx[p][c] = factor[c] · (dy[p][c] − meanGradient[c] − normalized[p][c] · meanProjection[c]).
+void tandem_channels_normalization_gradient(const float *_Nonnull dy, const float *_Nonnull normalized,
+                                            const float *_Nonnull factor, const float *_Nonnull meanGradient,
+                                            const float *_Nonnull meanProjection, long positions, long channels,
+                                            float *_Nonnull dx);
+
 #endif
