@@ -296,9 +296,12 @@ KERNEL void kernelTile(int tile, const float *kernel, long tapStride, int rotate
 
 static void winograd_kernel(int tile, const float *kernel, long tapStride, int rotated, float *transformed, long elementStride,
                             long channels) {
-#define KERNEL_GROUP(channel, lanes) kernelTile(tile, kernel, tapStride, rotated, transformed, elementStride, channel, lanes)
-    FOR_CHANNEL_GROUPS(channels, KERNEL_GROUP);
-#undef KERNEL_GROUP
+#define KERNEL_4(channel, lanes) kernelTile(4, kernel, tapStride, rotated, transformed, elementStride, channel, lanes)
+#define KERNEL_2(channel, lanes) kernelTile(2, kernel, tapStride, rotated, transformed, elementStride, channel, lanes)
+    if (tile == 4) FOR_CHANNEL_GROUPS(channels, KERNEL_4);
+    else FOR_CHANNEL_GROUPS(channels, KERNEL_2);
+#undef KERNEL_4
+#undef KERNEL_2
 }
 
 KERNEL void kernelGradientTile(int tile, const float *source, long elementStride, float *destination, long tapStride,
@@ -313,9 +316,12 @@ KERNEL void kernelGradientTile(int tile, const float *source, long elementStride
 
 static void winograd_kernel_gradient(int tile, const float *transformed, long elementStride, float *kernelGradient,
                                      long tapStride, long channels) {
-#define GRADIENT_GROUP(channel, lanes) kernelGradientTile(tile, transformed, elementStride, kernelGradient, tapStride, channel, lanes)
-    FOR_CHANNEL_GROUPS(channels, GRADIENT_GROUP);
-#undef GRADIENT_GROUP
+#define GRADIENT_4(channel, lanes) kernelGradientTile(4, transformed, elementStride, kernelGradient, tapStride, channel, lanes)
+#define GRADIENT_2(channel, lanes) kernelGradientTile(2, transformed, elementStride, kernelGradient, tapStride, channel, lanes)
+    if (tile == 4) FOR_CHANNEL_GROUPS(channels, GRADIENT_4);
+    else FOR_CHANNEL_GROUPS(channels, GRADIENT_2);
+#undef GRADIENT_4
+#undef GRADIENT_2
 }
 
 // MARK: - Fixed point
@@ -532,6 +538,22 @@ static void channels_sum_products(const float *a, const float *b, long positions
     }
 }
 
+// sums[c] += Σ_p dy[p][c] and productSums[c] += Σ_p dy[p][c] · x[p][c], in one pass over dy.
+static void channels_sum_and_sum_products(const float *dy, const float *x, long positions, long channels, float *sums,
+                                          float *productSums) {
+    for (long position = 0; position < positions; position++) {
+        const float *rowGradient = dy + position * channels, *rowX = x + position * channels;
+#define ADD(channel, lanes)                                                                                         \
+    do {                                                                                                            \
+        Vector gradient = load(rowGradient + (channel), lanes);                                                     \
+        store(sums + (channel), load(sums + (channel), lanes) + gradient, lanes);                                  \
+        store(productSums + (channel), load(productSums + (channel), lanes) + gradient * load(rowX + (channel), lanes), lanes); \
+    } while (0)
+        FOR_CHANNEL_GROUPS(channels, ADD);
+#undef ADD
+    }
+}
+
 // y[p][c] = x[p][c] · a[c] + b[c].
 static void channels_multiply_add(const float *x, const float *a, const float *b, long positions, long channels, float *y) {
     for (long position = 0; position < positions; position++) {
@@ -589,6 +611,7 @@ const KernelTable KERNEL_TABLE = {
     .channels_sum = channels_sum,
     .channels_sum_squared_deviations = channels_sum_squared_deviations,
     .channels_sum_products = channels_sum_products,
+    .channels_sum_and_sum_products = channels_sum_and_sum_products,
     .channels_multiply_add = channels_multiply_add,
     .channels_center_and_scale = channels_center_and_scale,
     .channels_normalization_gradient = channels_normalization_gradient,

@@ -128,6 +128,11 @@ void tandem_channels_sum_products(const float *a, const float *b, long positions
     active->channels_sum_products(a, b, positions, channels, sums);
 }
 
+void tandem_channels_sum_and_sum_products(const float *dy, const float *x, long positions, long channels, float *sums,
+                                          float *productSums) {
+    active->channels_sum_and_sum_products(dy, x, positions, channels, sums, productSums);
+}
+
 void tandem_channels_multiply_add(const float *x, const float *a, const float *b, long positions, long channels, float *y) {
     active->channels_multiply_add(x, a, b, positions, channels, y);
 }

@@ -21,6 +21,8 @@ typedef struct KernelTable {
     void (*_Nonnull channels_sum)(const float *_Nonnull, long, long, float *_Nonnull);
     void (*_Nonnull channels_sum_squared_deviations)(const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull);
     void (*_Nonnull channels_sum_products)(const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull);
+    void (*_Nonnull channels_sum_and_sum_products)(const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull,
+                                                   float *_Nonnull);
     void (*_Nonnull channels_multiply_add)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull, long, long,
                                            float *_Nonnull);
     void (*_Nonnull channels_center_and_scale)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull, long, long,

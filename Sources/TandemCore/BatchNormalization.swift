@@ -150,8 +150,8 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
 
     package func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: 2 * channels)
-        tandem_channels_sum(memory.outputGradient, memory.count * positions, channels, sums)
-        tandem_channels_sum_products(memory.outputGradient, memory.saved, memory.count * positions, channels, sums + channels)
+        tandem_channels_sum_and_sum_products(memory.outputGradient, memory.saved, memory.count * positions, channels, sums,
+                                             sums + channels)
         let gradient = memory.parameterGradient
         gradient.update(repeating: 0, count: parameterCount)
         if let gammaOffset { (gradient + gammaOffset).update(from: sums + channels, count: channels) }

@@ -116,6 +116,7 @@ struct KernelLevelTests {
             run(channels) { tandem_channels_sum(x, positions, channels, $0) }
             run(channels) { tandem_channels_sum_squared_deviations(x, vector, positions, channels, $0) }
             run(channels) { tandem_channels_sum_products(x, y, positions, channels, $0) }
+            run(2 * channels) { tandem_channels_sum_and_sum_products(x, y, positions, channels, $0, $0 + channels) }
             run(count) { tandem_channels_multiply_add(x, vector, other, positions, channels, $0) }
             run(count) { tandem_channels_center_and_scale(x, vector, other, positions, channels, $0) }
             run(count) { tandem_channels_normalization_gradient(x, y, vector, other, third, positions, channels, $0) }

@@ -107,6 +107,9 @@ void tandem_channels_sum_squared_deviations(const float *_Nonnull x, const float
 // sums[c] += Σ a[p][c] · b[p][c].
 void tandem_channels_sum_products(const float *_Nonnull a, const float *_Nonnull b, long positions, long channels,
                                   float *_Nonnull sums);
+// sums[c] += Σ dy[p][c] and productSums[c] += Σ dy[p][c] · x[p][c], in one pass (batch-norm's backward sums).
+void tandem_channels_sum_and_sum_products(const float *_Nonnull dy, const float *_Nonnull x, long positions, long channels,
+                                          float *_Nonnull sums, float *_Nonnull productSums);
 // y[p][c] = x[p][c] · a[c] + b[c].
 void tandem_channels_multiply_add(const float *_Nonnull x, const float *_Nonnull a, const float *_Nonnull b, long positions,
                                   long channels, float *_Nonnull y);
