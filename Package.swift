@@ -24,8 +24,9 @@ let package = Package(
         .systemLibrary(name: "CTandemImage", path: "Sources/CTandemImage", providers: [.apt(["libpng-dev", "libturbojpeg0-dev", "libgif-dev"])]),
         .systemLibrary(name: "CTandemCrypto", path: "Sources/CTandemCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
-        // The vector loops that gain most from wide registers (Winograd transforms, the fixed-point
-        // conversion), compiled for portable, AVX2 and AVX-512 CPUs and chosen when the program loads.
+        // The vector loops that gain most from wide registers (Winograd transforms, fixed-point rounding,
+        // optimiser updates, ReLU, normalisation passes), compiled for portable, AVX2 and AVX-512 CPUs
+        // and chosen when the program loads: one binary for any x86-64, no unsafeFlags.
         .target(name: "CTandemKernels"),
 
         // The CNN core: layers, model, optimizer. Knows nothing of MPI or files.
