@@ -13,7 +13,7 @@ package struct AveragePooling2D: KerasLayer {
     package var parameterBlocks: [ParameterBlock] { [] }
 
     package init(name: String = "average_pooling2d", inputShape: TensorShape, poolSize: Extent2D, strides: Extent2D? = nil,
-                padding: Padding = .valid) throws {
+                 padding: Padding = .valid) throws {
         self.name = name
         windows = try PoolingWindows(name: name, kind: "AveragePooling2D", inputShape: inputShape, size: poolSize,
                                      strides: strides ?? poolSize, padding: padding)

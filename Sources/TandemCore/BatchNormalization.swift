@@ -27,7 +27,7 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     var positions: Int { inputShape.height * inputShape.width }
 
     package init(name: String = "batch_normalization", inputShape: TensorShape, momentum: Float = 0.99,
-                epsilon: Float = 1e-3, scale: Bool = true, center: Bool = true) {
+                 epsilon: Float = 1e-3, scale: Bool = true, center: Bool = true) {
         self.name = name
         self.inputShape = inputShape
         self.momentum = momentum
@@ -131,7 +131,7 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     // MARK: Training, with the global batch's statistics
 
     package func channelSums(of input: UnsafePointer<Float>, count: Int, centeredOn mean: UnsafePointer<Float>?,
-                            into sums: UnsafeMutablePointer<Float>) {
+                             into sums: UnsafeMutablePointer<Float>) {
         sums.update(repeating: 0, count: channels)
         if let mean {
             tandem_channels_sum_squared_deviations(input, mean, count * positions, channels, sums)

@@ -59,8 +59,8 @@ package struct Conv2D: KerasLayer {
     ///   3×3, where its fewer multiplies outweigh its larger transforms and its memory is small, F(2×2)
     ///   for the others), im2col elsewhere.
     package init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
-                dilation: Extent2D = 1, padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
-                biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil, trailing: TrailingActivation? = nil) throws {
+                 dilation: Extent2D = 1, padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
+                 biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil, trailing: TrailingActivation? = nil) throws {
         guard filters > 0 else { throw ModelDefinitionError("\(name): Conv2D needs a positive number of filters") }
         let windows = try ConvolutionWindows(input: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
                                              padding: padding, layer: name)

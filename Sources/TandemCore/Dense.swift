@@ -21,8 +21,8 @@ package struct Dense: KerasLayer {
     var inputs: Int { inputShape.count }
 
     package init(name: String = "dense", inputShape: TensorShape, units: Int, activation: KerasActivation,
-                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-                trailing: TrailingActivation? = nil) throws {
+                 useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                 trailing: TrailingActivation? = nil) throws {
         guard inputShape.isVector else {
             throw ModelDefinitionError("\(name): Dense needs a flat input; add Flatten or global pooling before it (got \(inputShape))")
         }

@@ -31,9 +31,9 @@ package struct DepthwiseConv2D: KerasLayer {
     package var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
 
     package init(name: String = "depthwise_conv2d", inputShape: TensorShape, kernelSize: Extent2D, depthMultiplier: Int = 1,
-                strides: Extent2D = 1, dilation: Extent2D = 1, padding: Padding, activation: Activation = .linear,
-                useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
-                trailing: TrailingActivation? = nil) throws {
+                 strides: Extent2D = 1, dilation: Extent2D = 1, padding: Padding, activation: Activation = .linear,
+                 useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
+                 trailing: TrailingActivation? = nil) throws {
         guard depthMultiplier > 0 else { throw ModelDefinitionError("\(name): DepthwiseConv2D needs a positive depth multiplier") }
         windows = try ConvolutionWindows(input: inputShape, kernel: kernelSize, strides: strides, dilation: dilation,
                                          padding: padding, layer: name)

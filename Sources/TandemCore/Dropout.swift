@@ -28,7 +28,7 @@ package struct Dropout: KerasLayer {
     package func savedCount(samples: Int) -> Int { samples * inputShape.count }
 
     package init(name: String = "dropout", inputShape: TensorShape, rate: Float, position: Int,
-                noiseShape: TensorShape? = nil, kind: String = "Dropout") throws {
+                 noiseShape: TensorShape? = nil, kind: String = "Dropout") throws {
         guard rate >= 0, rate < 1 else { throw ModelDefinitionError("\(name): rate \(rate) must be in [0, 1)") }
         self.name = name
         self.inputShape = inputShape

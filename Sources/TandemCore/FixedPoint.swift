@@ -91,7 +91,7 @@ package struct FixedPointFormat: Sendable, Equatable {
     /// `floats[i] = Float(value(sums[i]))`, or of `sums[i] + second[i]`: rounded once to a double, then
     /// once to a float (the optimiser's update from exact sums converts the same way).
     package func convert(_ sums: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>? = nil, count: Int,
-                        to floats: UnsafeMutablePointer<Float>) {
+                         to floats: UnsafeMutablePointer<Float>) {
         tandem_fixed_point_values(sums, second, count, inverseScale, floats)
     }
 }

@@ -25,7 +25,7 @@ package enum GEMMProbe {
     /// GFLOP/s of running `shapes` back to back (one sample's worth), the best of `repeats`
     /// measurements taking about `seconds` in all.
     package static func measure(_ shapes: [Shape], seconds: Double = 0.3, repeats: Int = 3,
-                               clock: () -> Double) -> Double {
+                                clock: () -> Double) -> Double {
         let largest = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
         let a = FloatBuffer(count: largest), b = FloatBuffer(count: largest), c = FloatBuffer(count: largest)
         var generator = RandomGenerator(seed: 5)

@@ -16,7 +16,7 @@ package struct GroupNormalization: KerasLayer {
     package func savedCount(samples: Int) -> Int { sets.savedCount(samples: samples) }
 
     package init(name: String = "group_normalization", inputShape: TensorShape, groups: Int, epsilon: Float = 1e-3,
-                scale: Bool = true, center: Bool = true) throws {
+                 scale: Bool = true, center: Bool = true) throws {
         guard groups > 0, inputShape.channels % groups == 0 else {
             throw ModelDefinitionError("\(name): groups \(groups) does not divide the \(inputShape.channels) channels")
         }

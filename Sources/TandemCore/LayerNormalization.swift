@@ -12,7 +12,7 @@ package struct LayerNormalization: KerasLayer {
     package func savedCount(samples: Int) -> Int { sets.savedCount(samples: samples) }
 
     package init(name: String = "layer_normalization", inputShape: TensorShape, epsilon: Float = 1e-3,
-                scale: Bool = true, center: Bool = true) {
+                 scale: Bool = true, center: Bool = true) {
         self.name = name
         sets = NormalizationSets(shape: inputShape, positionsPerSet: 1, channelsPerSet: inputShape.channels,
                                  epsilon: epsilon, scale: scale, center: center)

@@ -40,7 +40,7 @@ package enum LayerRegistry {
 
     /// Builds one layer from its configuration, or says in one line that Tandem does not have it.
     package static func make(_ configuration: KerasLayerConfiguration, inputShape: TensorShape,
-                            context: LayerBuildContext) throws -> any Layer {
+                             context: LayerBuildContext) throws -> any Layer {
         guard let type = byClassName[configuration.className] else {
             throw configuration.error("\(configuration.className) layers are not supported")
         }

@@ -13,7 +13,7 @@ package struct MaxPooling2D: KerasLayer {
 
     /// - Parameter strides: the pool size if nil (Keras's default).
     package init(name: String = "max_pooling2d", inputShape: TensorShape, poolSize: Extent2D, strides: Extent2D? = nil,
-                padding: Padding = .valid) throws {
+                 padding: Padding = .valid) throws {
         self.name = name
         windows = try PoolingWindows(name: name, kind: "MaxPooling2D", inputShape: inputShape, size: poolSize,
                                      strides: strides ?? poolSize, padding: padding)

@@ -249,7 +249,7 @@ package struct Model: Sendable {
     /// gradient the backward pass starts from: the block's summed loss (added in sample order) and how
     /// many samples were classified correctly.
     package func beginBackward(labels: (Int) -> Int, scale: Float, labelSmoothing: Float = 0,
-                              workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
+                               workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
         let outputGradient = workspace.outputGradient(layer: layers.count - 1)
         guard let (_, binaryGradient) = workspace.binaryLogits else {
             return SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
@@ -267,7 +267,7 @@ package struct Model: Sendable {
     /// its outputs). Each layer's gradient, summed over the block, is written to
     /// `workspace.layerGradient` and handed to `consume(layer, gradient)` before the next layer runs.
     package func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace,
-                         consume: (_ layer: Int, _ gradient: UnsafePointer<Float>) -> Void) {
+                          consume: (_ layer: Int, _ gradient: UnsafePointer<Float>) -> Void) {
         for index in range.reversed() where gradientPlan.runsBackward[index] {
             layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index]))
             if trainsWeights[index] { consume(index, workspace.layerGradient.pointer) }
@@ -280,8 +280,8 @@ package struct Model: Sendable {
     /// and returns the summed loss and correct count. Layers without a gradient (before the first with
     /// weights) get zeros.
     package func lossAndGradient(labels: (Int) -> Int, scale: Float, parameters: UnsafePointer<Float>,
-                                parameterGradient: UnsafeMutablePointer<Float>,
-                                workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
+                                 parameterGradient: UnsafeMutablePointer<Float>,
+                                 workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
         forward(parameters: parameters, workspace: workspace)
         let result = beginBackward(labels: labels, scale: scale, workspace: workspace)
         parameterGradient.update(repeating: 0, count: parameterCount)

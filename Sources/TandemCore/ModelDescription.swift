@@ -40,7 +40,7 @@ package struct ModelDescription: Sendable, Equatable {
     /// - Parameter inputs: what each layer takes (see `inputs`); `nil` for a chain, each layer taking
     ///   the one before it.
     package init(name: String, inputShape: TensorShape, layers: [KerasLayerConfiguration], inputs: [[Int]]? = nil,
-                inferenceCalls: Set<Int> = []) {
+                 inferenceCalls: Set<Int> = []) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers

@@ -36,7 +36,7 @@ package struct Normalization: KerasLayer {
     }
 
     package init(name: String = "normalization", inputShape: TensorShape, invert: Bool = false,
-                constants: (mean: [Float], variance: [Float])? = nil) {
+                 constants: (mean: [Float], variance: [Float])? = nil) {
         self.name = name
         self.inputShape = inputShape
         self.invert = invert

@@ -70,7 +70,7 @@ package final class Optimizer: @unchecked Sendable {
     let penalties: (l1: FloatBuffer, twiceL2: FloatBuffer)?
 
     package init(parameterCount: Int, settings: OptimizerSettings = OptimizerSettings(), trainableRanges: [Range<Int>]? = nil,
-                regularization: [(weights: Range<Int>, regularizer: Regularizer)] = []) {
+                 regularization: [(weights: Range<Int>, regularizer: Regularizer)] = []) {
         self.settings = settings
         firstMoment = FloatBuffer(count: parameterCount)
         secondMoment = FloatBuffer(count: parameterCount)
@@ -102,7 +102,7 @@ package final class Optimizer: @unchecked Sendable {
     /// `first[i] + (second?[i] ?? 0)` for `i` in `0..<range.count`, in `format` (converted as
     /// `format.convert` does, a few thousand at a time). Call `beginStep()` once first, on every rank.
     package func update(_ parameters: UnsafeMutablePointer<Float>, exactSums first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?,
-                       format: FixedPointFormat, range: Range<Int>, learningRate: Float) {
+                        format: FixedPointFormat, range: Range<Int>, learningRate: Float) {
         let base = range.lowerBound, chunkSize = 4096
         // 16 KB on the stack: the step loop allocates nothing.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: chunkSize) { gradient in
@@ -140,17 +140,19 @@ package final class Optimizer: @unchecked Sendable {
         case .sgd: settings.kind = TandemOptimizerSGD
         case .rmsprop: settings.kind = TandemOptimizerRMSprop
         }
-        let decaying = self.settings.kind == .adamw
+        let decaying: Int32 = self.settings.kind == .adamw ? 1 : 0
         var start = range.lowerBound
-        for trainable in trainableRanges + [range.upperBound..<range.upperBound] where start < range.upperBound {
+        for trainable in trainableRanges where start < range.upperBound {
             let frozen = start..<min(max(trainable.lowerBound, start), range.upperBound)
             settings.decays = 0
             if !frozen.isEmpty { body(frozen, settings) }
             let trained = frozen.upperBound..<min(max(trainable.upperBound, frozen.upperBound), range.upperBound)
-            settings.decays = decaying ? 1 : 0
+            settings.decays = decaying
             if !trained.isEmpty { body(trained, settings) }
             start = trained.upperBound
         }
+        settings.decays = 0
+        if start < range.upperBound { body(start..<range.upperBound, settings) }    // past the last trainable range
     }
 
     /// Updates elements `run` of `theta` and of the moments, `gradient` holding the run's gradient. The

@@ -113,7 +113,7 @@ package enum PointwiseFunction: Equatable, Sendable {
     /// `dx = f′(x) · dy` (`dx` may be `dy`); `y` is the forward pass's output, which the four
     /// output-derivative activations use instead of `x`.
     package func backward(input x: UnsafePointer<Float>, output y: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
-                         into dx: UnsafeMutablePointer<Float>, count: Int) {
+                          into dx: UnsafeMutablePointer<Float>, count: Int) {
         if let activation = kerasActivation {
             return applyActivationGradient(activation.hidden, output: y, gradient: dy, into: dx, count: count)
         }

@@ -18,7 +18,7 @@ package struct RandomRotation: KerasLayer, AugmentationLayer {
     package var parameterBlocks: [ParameterBlock] { [] }
 
     package init(name: String = "random_rotation", inputShape: TensorShape, range: ClosedRange<Float>,
-                resampling: AffineResampling? = nil, position: Int) {
+                 resampling: AffineResampling? = nil, position: Int) {
         self.name = name
         self.inputShape = inputShape
         self.range = range

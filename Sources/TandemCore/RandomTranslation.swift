@@ -19,8 +19,8 @@ package struct RandomTranslation: KerasLayer, AugmentationLayer {
     package var parameterBlocks: [ParameterBlock] { [] }
 
     package init(name: String = "random_translation", inputShape: TensorShape, heightRange: ClosedRange<Float>,
-                widthRange: ClosedRange<Float>, fillMode: AffineResampling.FillMode = .reflect,
-                interpolation: AffineResampling.Interpolation = .bilinear, fillValue: Float = 0, position: Int) {
+                 widthRange: ClosedRange<Float>, fillMode: AffineResampling.FillMode = .reflect,
+                 interpolation: AffineResampling.Interpolation = .bilinear, fillValue: Float = 0, position: Int) {
         self.name = name
         self.inputShape = inputShape
         self.heightRange = heightRange

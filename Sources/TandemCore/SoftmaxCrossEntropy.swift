@@ -13,7 +13,7 @@ package enum SoftmaxCrossEntropy {
     /// gradient of the batch's mean loss, as Keras computes it.
     @discardableResult
     package static func lossAndGradient(logits: UnsafePointer<Float>, classes: Int, label: Int, scale: Float,
-                                       labelSmoothing: Float = 0, gradient: UnsafeMutablePointer<Float>) -> Float {
+                                        labelSmoothing: Float = 0, gradient: UnsafeMutablePointer<Float>) -> Float {
         let (maximum, sum) = shiftedExponentials(logits: logits, classes: classes, into: gradient)
         let inverseSum = 1 / sum
         let other = labelSmoothing / Float(classes), target = 1 - labelSmoothing + other
@@ -36,8 +36,8 @@ package enum SoftmaxCrossEntropy {
     /// and returns the block's summed loss, added in sample order, and how many samples the logits
     /// classify correctly.
     package static func lossAndGradient(logits: UnsafePointer<Float>, count: Int, classes: Int, labels: (Int) -> Int,
-                                       scale: Float, labelSmoothing: Float = 0,
-                                       gradient: UnsafeMutablePointer<Float>) -> (lossSum: Float, correct: Int) {
+                                        scale: Float, labelSmoothing: Float = 0,
+                                        gradient: UnsafeMutablePointer<Float>) -> (lossSum: Float, correct: Int) {
         var lossSum: Float = 0, correct = 0
         for sample in 0..<count {
             let label = labels(sample), sampleLogits = logits + sample * classes

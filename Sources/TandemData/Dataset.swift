@@ -24,13 +24,13 @@ package struct LabeledImages: Sendable {
     package let positions: [Int32]?
 
     package init(rows: Int, columns: Int, channels: Int = 1, pixels: [UInt8], floatPixels: [Float] = [], labels: [UInt8],
-                firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
+                 firstIndex: Int = 0, fileCount: Int? = nil, path: String) {
         self.init(rows: rows, columns: columns, channels: channels, bytes: ImageBytes(copying: pixels), floatPixels: floatPixels,
                   labels: labels, firstIndex: firstIndex, fileCount: fileCount, path: path)
     }
 
     package init(rows: Int, columns: Int, channels: Int = 1, bytes pixels: ImageBytes, floatPixels: [Float] = [], labels: [UInt8],
-                firstIndex: Int = 0, fileCount: Int? = nil, path: String, positions: [Int32]? = nil) {
+                 firstIndex: Int = 0, fileCount: Int? = nil, path: String, positions: [Int32]? = nil) {
         precondition(positions.map { $0.count == labels.count && pixels.count % (rows * columns * channels) == 0 }
                      ?? ((pixels.isEmpty ? floatPixels.count : pixels.count) == labels.count * rows * columns * channels),
                      "pixels must hold labels.count images")

@@ -42,9 +42,9 @@ package struct PictureFolders: ImageDataset {
     package static let extensions = [".png", ".jpg", ".jpeg", ".bmp", ".gif"]
 
     package init(path: String, height: Int, width: Int, channels: Int, classCount: Int, validationSplit: Double? = nil,
-                seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil,
-                interpolation: PictureSettings.Interpolation = .bilinear, aspectRatio: PictureSettings.AspectRatio = .stretch,
-                skipsUnreadablePictures: Bool = false) {
+                 seed: UInt32 = 0, classes: [String]? = nil, cacheDirectory: String? = nil,
+                 interpolation: PictureSettings.Interpolation = .bilinear, aspectRatio: PictureSettings.AspectRatio = .stretch,
+                 skipsUnreadablePictures: Bool = false) {
         self.path = path
         self.skipsUnreadablePictures = skipsUnreadablePictures
         settings = PictureSettings(height: height, width: width, channels: channels, interpolation: interpolation, aspectRatio: aspectRatio)

@@ -100,7 +100,7 @@ package final class SingleProcessCommunicator: Communicator {
     package var size: Int { 1 }
     package var hostNames: [String] { [hostName] }
     package func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
-                          algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
+                           algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
         convert(sums, nil, 0..<count)
     }
     package func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}

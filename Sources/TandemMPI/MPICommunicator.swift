@@ -86,7 +86,7 @@ package final class MPICommunicator: Communicator {
     }
 
     package func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
-                          algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
+                           algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
         guard size > 1 else { return convert(sums, nil, 0..<count) }
         watchdog?.enter(.allreduce, count: count)
         defer { watchdog?.leave() }

@@ -54,8 +54,8 @@ package struct Checkpoint {
     package var secondMoment: [Float]
 
     package init(modelDescription: String, completedEpochs: Int, optimizerStep: Int, seed: UInt64,
-                globalBatchSize: Int, microBatchSize: Int, trainingSamples: Int, recipe: Recipe, data: DataDescription = DataDescription(),
-                parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
+                 globalBatchSize: Int, microBatchSize: Int, trainingSamples: Int, recipe: Recipe, data: DataDescription = DataDescription(),
+                 parameters: [Float], firstMoment: [Float], secondMoment: [Float]) {
         self.data = data
         self.modelDescription = modelDescription
         self.completedEpochs = completedEpochs

@@ -57,7 +57,7 @@ package final class Evaluator {
     /// - Parameter preparedWith: a workspace of the same model and block size whose derived weights
     ///   (`prepare`) to use instead of allocating them again (the trainer's).
     package init(model: Model, shard: LabeledImages, totalCount: Int, blockSize: Int, communicator: Communicator,
-                threads: WorkerThreads, labelSmoothing: Float = 0, preparedWith trainingWorkspace: ModelWorkspace? = nil) {
+                 threads: WorkerThreads, labelSmoothing: Float = 0, preparedWith trainingWorkspace: ModelWorkspace? = nil) {
         precondition(shard.firstIndex % blockSize == 0, "a rank's test shard starts at a block boundary")
         self.model = model
         self.shard = shard

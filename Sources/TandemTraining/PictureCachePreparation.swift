@@ -14,7 +14,7 @@ import Glibc
 /// pictures in all, seconds so far): every rank has an equal share. Returns the start-up report's words
 /// for the data; nil for other datasets.
 package func preparePictureCaches(_ dataset: any ImageDataset, communicator: Communicator,
-                                 progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)? = nil) throws -> String? {
+                                  progress: ((_ done: Int, _ total: Int, _ seconds: Double) -> Void)? = nil) throws -> String? {
     guard let folders = dataset as? PictureFolders else { return nil }
     let trees = try communicator.agreeing { try folders.trees() }
     var suffix = "\(getpid())"

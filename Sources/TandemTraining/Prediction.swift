@@ -6,7 +6,7 @@ import TandemCore
 package enum Prediction {
     /// Per image (each of the model's input size), its probability for each class.
     package static func probabilities(of images: [[Float]], model: Model, parameters: UnsafeMutablePointer<Float>,
-                                     blockSize: Int) -> [[Float]] {
+                                      blockSize: Int) -> [[Float]] {
         let workspace = ModelWorkspace(model: model, capacity: blockSize)
         model.prepare(parameters: parameters, workspace: workspace)
         let classes = model.classCount

@@ -73,7 +73,7 @@ extension RestoredRun {
     /// Collective; a problem throws a `StartupFailure` on every rank. `decodingProgress` as in
     /// `preparePictureCaches`.
     package func evaluator(on source: DataSource, communicator: Communicator, threads: WorkerThreads,
-                          decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> (evaluator: Evaluator, set: EvaluationSet) {
+                           decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> (evaluator: Evaluator, set: EvaluationSet) {
         let dataset = try communicator.agreeing { try source.dataset(for: model, seed: seed) }
         _ = try preparePictureCaches(dataset, communicator: communicator, progress: decodingProgress)
         let shard = try communicator.agreeing {

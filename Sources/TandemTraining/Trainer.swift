@@ -46,7 +46,7 @@ package final class Trainer {
 
     /// - Parameter threads: the rank's threads (`configuration.threads` of them), shared with evaluation.
     package init(model: Model, training: LabeledImages, state: TrainingState,
-                configuration: TrainingConfiguration, communicator: Communicator, threads: WorkerThreads) {
+                 configuration: TrainingConfiguration, communicator: Communicator, threads: WorkerThreads) {
         precondition(threads.count == configuration.threads, "the trainer runs on configuration.threads threads")
         self.model = model
         self.training = training
@@ -104,7 +104,7 @@ package final class Trainer {
     /// with the same order of samples). `afterStep` gets the step (from 1) and the epoch's summed loss,
     /// correct count and samples since `first`. Collective: every rank calls it with the same arguments.
     package func trainEpoch(_ epoch: Int, fromStep first: Int = 0,
-                           afterStep: ((_ step: Int, _ lossSum: Double, _ correct: Int, _ samples: Int) -> Void)? = nil) -> EpochResult {
+                            afterStep: ((_ step: Int, _ lossSum: Double, _ correct: Int, _ samples: Int) -> Void)? = nil) -> EpochResult {
         let order = sampler.order(epoch: epoch)
         var lossSum = 0.0, correct = 0, samples = 0
         var stoppedAfterStep: Int?

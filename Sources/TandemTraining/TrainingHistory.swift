@@ -58,7 +58,7 @@ package final class TrainingHistory: TrainingObserver {
 
     /// The rows of `data` (a history file) for epochs 0…`last` (Keras's numbering), header included.
     package static func rows(of data: Data, through last: Int, format: Format, path: String,
-                            columns: [String] = columns(.test)) throws -> Data {
+                             columns: [String] = columns(.test)) throws -> Data {
         var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
         var kept: [Substring] = []
         if format == .csv {

@@ -74,7 +74,7 @@ package final class TrainingSession {
     /// Prepares the run on every rank. `decodingProgress` reports the decoding of picture folders on rank 0
     /// (pictures done, in all, seconds).
     package static func start(_ request: TrainingRequest, communicator: Communicator, threads: WorkerThreads,
-                             decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> Start {
+                              decodingProgress: ((Int, Int, Double) -> Void)? = nil) throws -> Start {
         try communicator.agreeingOnKernelLevel()
         // The run's identity: from the request, or from the checkpoint being resumed.
         var resumeFrom = request.resume
@@ -251,7 +251,7 @@ package final class TrainingSession {
     /// A trainer for `tandem bench`: a new run of `request`'s model, recipe and data (or `syntheticImages`
     /// of the model's shape), no test set, no checkpoints.
     package static func benchmarkTrainer(_ request: TrainingRequest, syntheticImages: Int?, separateWait: Bool,
-                                        communicator: Communicator, threads: WorkerThreads) throws -> (trainer: Trainer, dataPath: String) {
+                                         communicator: Communicator, threads: WorkerThreads) throws -> (trainer: Trainer, dataPath: String) {
         try communicator.agreeingOnKernelLevel()
         let source = request.model ?? ModelSource()
         let network = try communicator.agreeing { try source.model(convolution: request.convolution) }
