@@ -110,7 +110,7 @@ struct BenchmarkTable {
         let r = report
         let hostCount = Set(r.hosts).count
         var lines: [String] = []
-        lines.append("Tandem bench: \(r.ranks) rank\(r.ranks == 1 ? "" : "s") × \(r.threadsPerRank) thread\(r.threadsPerRank == 1 ? "" : "s") on \(hostCount) host\(hostCount == 1 ? "" : "s") (\(r.coresOnHost) cores, \(r.processor), OpenBLAS \(r.blasCore))")
+        lines.append("Tandem bench: \(r.ranks) rank\(r.ranks == 1 ? "" : "s") × \(r.threadsPerRank) thread\(r.threadsPerRank == 1 ? "" : "s") on \(hostCount) host\(hostCount == 1 ? "" : "s") (\(r.coresOnHost) cores, \(r.processor), OpenBLAS \(r.blasCore), \(r.kernels) kernels)")
         lines.append("  global batch \(r.globalBatch) in micro-batches of \(r.microBatch) (up to \(r.microBatchesPerRank) per rank), \(r.data) data, allreduce \(r.allreduce), convolution \(Set(r.convolution).sorted().joined(separator: "+"))")
         lines.append("  \(r.steps) steps × \(r.repeats) repeats after \(r.warmupSteps) warm-up steps")
         if r.oversubscribed { lines.append("  OVERSUBSCRIBED: more ranks × threads than cores; efficiency here says nothing about a cluster") }

@@ -89,6 +89,7 @@ package struct Benchmark {
         return BenchmarkReport(
             ranks: communicator.size, threadsPerRank: trainer.threads.count, hosts: communicator.hostNames,
             coresOnHost: ProcessHost.processorCount, processor: ProcessHost.processorModel, blasCore: BLASThreads.coreName,
+            kernels: KernelLevel.current.rawValue,
             data: dataDescription, globalBatch: sampler.globalBatchSize, microBatch: sampler.microBatchSize,
             microBatchesPerRank: sampler.largestRankMicroBatchCount,
             convolution: trainer.model.layers.compactMap { ($0 as? Conv2D)?.algorithm.rawValue },
@@ -134,6 +135,8 @@ package struct BenchmarkReport: Codable, Sendable {
     package let coresOnHost: Int
     package let processor: String
     package let blasCore: String
+    /// The vector kernels' CPU level (`KernelLevel`): it changes the speed, never the weights.
+    package let kernels: String
     package let data: String
     package let globalBatch: Int
     /// `m`: samples per canonical micro-batch.

@@ -38,6 +38,19 @@ struct KernelLevelTests {
         #expect(outcome.digest == single, "\(Self.levels) against -np 1")
     }
 
+    @Test("tandem bench names the kernel level it measured, in its header and its JSON")
+    func benchNamesTheLevel() throws {
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("kernel-level-bench-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let outcome = TandemProcess.mpirun(ranks: 1, ["bench", "--synthetic", "--limit", "320", "--steps", "3", "--warmup", "1",
+                                                      "--repeats", "1", "--no-gemm", "--json", json],
+                                           environment: ["TANDEM_KERNELS": "portable"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.lines.contains { $0.hasPrefix("Tandem bench: ") && $0.hasSuffix(", portable kernels)") }, "\(outcome.standardOutput)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect(report?["kernels"] as? String == "portable")
+    }
+
     @Test("TANDEM_KERNELS naming no level is refused in one line, before any training", arguments: ["avx9", "AVX2"])
     func unknownLevelIsRefused(name: String) throws {
         let outcome = TandemProcess.mpirun(ranks: 2, ["train", "--limit", "320", "--epochs", "1"], environment: ["TANDEM_KERNELS": name])
