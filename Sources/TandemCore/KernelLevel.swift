@@ -6,7 +6,7 @@ import CTandemKernels
 /// Every level gives the same bits, so the level only changes speed: ranks on processors of different
 /// kinds still agree, and a checkpoint resumes identically on another machine.
 package enum KernelLevel: String, CaseIterable, Sendable {
-    /// SSE2 on x86-64 (any x86-64 processor), NEON on arm64.
+    /// SSE2 on x86-64 (any x86-64 processor); the only level on other architectures (not tested there).
     case portable
     /// 256-bit registers: Intel since Haswell (2013), every AMD Zen.
     case avx2

@@ -2,10 +2,10 @@
 //
 // Swift has no per-function target attribute, so the loops that gain most from wider vectors (the
 // Winograd transforms, the fixed-point conversion, the optimiser updates, the element-wise and
-// per-channel passes) are C, each compiled three times: portable (SSE2 on x86-64, NEON on arm64),
-// AVX2 and AVX-512. Every level computes each value with the same IEEE operations in the same order,
-// and none fuses a multiply and an add, so all three give the same bits: ranks on different CPUs
-// still agree.
+// per-channel passes) are C, each compiled three times: portable (SSE2 on x86-64, the only level
+// elsewhere), AVX2 and AVX-512. Every level computes each value with the same IEEE operations in the
+// same order, and none fuses a multiply and an add, so all three give the same bits: ranks on
+// different CPUs still agree.
 #ifndef TANDEM_KERNELS_H
 #define TANDEM_KERNELS_H
 
