@@ -136,11 +136,12 @@ extension KerasLayerConfiguration {
     }
 
     /// The kernel's and the bias's initializers (Keras's defaults: Glorot-uniform, zeros). Constraints
-    /// and activity regularisers are refused: a model that asks for them would silently train
-    /// differently (weight regularisers are read by the model: `regularizer(forWeights:)`).
+    /// are refused: a model that asks for them would silently train differently (weight regularisers
+    /// are read by the model: `regularizer(forWeights:)`; activity regularisers are refused for every
+    /// layer by `LayerRegistry.make`).
     /// - Parameter kernel: the kernel's name in the keys (`depthwise` for `depthwise_initializer`).
     package func kernelAndBiasInitializers(kernel: String = "kernel") throws -> (kernel: Initializer, bias: Initializer) {
-        try refuse(["activity_regularizer"] + config.keys.sorted().filter { $0.hasSuffix("_constraint") })
+        try refuse(config.keys.sorted().filter { $0.hasSuffix("_constraint") })
         return (try initializer("\(kernel)_initializer", default: .glorotUniform), try initializer("bias_initializer", default: .zeros))
     }
 

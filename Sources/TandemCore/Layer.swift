@@ -32,6 +32,9 @@ package struct LayerMemory {
     /// (`nil` for an input that needs none); `nil` for other layers.
     package var inputs: UnsafePointer<UnsafeMutablePointer<Float>>? = nil
     package var inputGradients: UnsafePointer<UnsafeMutablePointer<Float>?>? = nil
+    /// The factor the loss's gradient carries in this backward pass (1 / the global batch size): what
+    /// a `LossTermLayer` scales its own term's gradient by.
+    package var lossScale: Float = 0
 }
 
 /// Which samples a block holds. Randomised layers (Dropout, augmentation) draw from `(seed, epoch,
@@ -178,6 +181,14 @@ package protocol BatchSynchronizedLayer: Layer {
     func inputGradient(_ memory: LayerMemory, variance: UnsafePointer<Float>, sums: UnsafePointer<Float>, count: Int)
     /// Moves the moving statistics towards the batch's (once per training step, every rank alike).
     func updateMovingStatistics(_ parameters: UnsafeMutablePointer<Float>, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>)
+}
+
+/// A layer that adds a term of its input to the loss (Keras's `ActivityRegularization`): per sample,
+/// added to the sample's loss, in training and in evaluation, as Keras's `fit` and `evaluate` report it.
+/// Its `backward` adds `lossScale` times the term's gradient to the gradient it passes on.
+package protocol LossTermLayer: Layer {
+    /// The term summed over the block's `count` samples of `input`, in sample order.
+    func lossTerm(input: UnsafePointer<Float>, count: Int) -> Float
 }
 
 /// A layer that only transforms the input in training (augmentation: random flips, translations). It

@@ -13,6 +13,7 @@ package enum LayerRegistry {
         PReLU.self,
         Dropout.self,
         GaussianNoise.self,
+        ActivityRegularization.self,
         Normalization.self,
         BatchNormalization.self,
         LayerNormalization.self,
@@ -43,6 +44,10 @@ package enum LayerRegistry {
                              context: LayerBuildContext) throws -> any Layer {
         guard let type = byClassName[configuration.className] else {
             throw configuration.error("\(configuration.className) layers are not supported")
+        }
+        // Any Keras layer takes one; silently dropped, it would train another model.
+        if let regularizer = configuration.config["activity_regularizer"], regularizer != .null {
+            throw configuration.error("activity_regularizer \(regularizer["class_name"]?.string ?? regularizer.displayText) is not supported; an ActivityRegularization layer after it adds the same term to the loss")
         }
         return try type.init(keras: configuration, inputShape: inputShape, context: context)
     }

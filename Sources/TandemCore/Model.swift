@@ -67,6 +67,8 @@ package struct Model: Sendable {
     package var inferenceCalls: Set<Int> { description.inferenceCalls }
     /// The weights with a Keras regulariser (`kernel_regularizer`, …) that train, in buffer order.
     package let regularization: [(weights: Range<Int>, regularizer: Regularizer)]
+    /// The layers that add a term to the loss (`LossTermLayer`), in model order.
+    package let lossTermLayers: [Int]
     /// The weights that train.
     package var trainableParameterCount: Int {
         layers.indices.filter { trainsWeights[$0] }.reduce(0) { $0 + layers[$1].trainableParameterCount }
@@ -158,6 +160,7 @@ package struct Model: Sendable {
             }
         }
         self.regularization = regularization
+        lossTermLayers = layers.indices.filter { layers[$0] is any LossTermLayer }
     }
 
     /// Classes: the last layer's units, or 2 for a binary classifier's one.
@@ -251,16 +254,31 @@ package struct Model: Sendable {
     package func beginBackward(labels: (Int) -> Int, scale: Float, labelSmoothing: Float = 0,
                                workspace: ModelWorkspace) -> (lossSum: Float, correct: Int) {
         let outputGradient = workspace.outputGradient(layer: layers.count - 1)
-        guard let (_, binaryGradient) = workspace.binaryLogits else {
-            return SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
-                                                       labels: labels, scale: scale, labelSmoothing: labelSmoothing, gradient: outputGradient)
-        }
-        // The logit z is the second of (0, z): its gradient is the second of the pair's.
-        workspace.pairBinaryLogits()
-        let result = SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: 2, labels: labels,
+        workspace.lossScale = scale
+        var result: (lossSum: Float, correct: Int)
+        if let (_, binaryGradient) = workspace.binaryLogits {
+            // The logit z is the second of (0, z): its gradient is the second of the pair's.
+            workspace.pairBinaryLogits()
+            result = SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: 2, labels: labels,
                                                          scale: scale, labelSmoothing: labelSmoothing, gradient: binaryGradient.pointer)
-        for sample in 0..<workspace.count { outputGradient[sample] = binaryGradient[2 * sample + 1] }
+            for sample in 0..<workspace.count { outputGradient[sample] = binaryGradient[2 * sample + 1] }
+        } else {
+            result = SoftmaxCrossEntropy.lossAndGradient(logits: workspace.logits, count: workspace.count, classes: classCount,
+                                                         labels: labels, scale: scale, labelSmoothing: labelSmoothing, gradient: outputGradient)
+        }
+        result.lossSum += lossTerms(workspace: workspace)
         return result
+    }
+
+    /// The terms the layers add to the loss (`LossTermLayer`) for the block `forward` just ran, summed
+    /// over its samples, layer by layer in model order; 0 for a model without such layers.
+    package func lossTerms(workspace: ModelWorkspace) -> Float {
+        var sum: Float = 0
+        for index in lossTermLayers {
+            sum += (layers[index] as! any LossTermLayer).lossTerm(input: workspace.activations[layerInputs[index][0]].pointer,
+                                                                  count: workspace.count)
+        }
+        return sum
     }
 
     /// The backward pass through layers `range`, last first (`range` must follow every layer that reads
@@ -327,6 +345,8 @@ package final class ModelWorkspace: @unchecked Sendable {
     /// Which samples they are: set by the trainer before each training block; `.inference` (randomised
     /// layers do nothing) otherwise.
     package var samples = SampleBlock.inference
+    /// The factor of the loss's gradient in the backward pass under way (`LayerMemory.lossScale`).
+    package var lossScale: Float = 0
 
     /// What a new workspace takes from an existing one of the same model instead of allocating it.
     package enum Sharing {
@@ -446,7 +466,7 @@ package final class ModelWorkspace: @unchecked Sendable {
                            parameters: parameters, parameterGradient: parameterGradient ?? unused.pointer,
                            prepared: prepared[index].pointer, saved: saved[index].pointer, scratch: scratch.pointer,
                            samples: runsInInference[index] ? .inference : samples, inputs: UnsafePointer(inputTable + table),
-                           inputGradients: UnsafePointer(inputGradientTable + table))
+                           inputGradients: UnsafePointer(inputGradientTable + table), lossScale: lossScale)
     }
 }
 

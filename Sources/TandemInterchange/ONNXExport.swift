@@ -225,7 +225,7 @@ struct GraphBuilder {
             let alpha = try require(weight("alpha"), layer)
             if !prelu.inputShape.isVector { toChannelsFirst() }
             add("PRelu", [current, prelu.inputShape.isVector ? initializer(alpha) : initializer(alpha, permutation: [2, 0, 1])])
-        case is Dropout, is GaussianNoise, is any AugmentationLayer:
+        case is Dropout, is GaussianNoise, is ActivityRegularization, is any AugmentationLayer:
             break   // the identity at inference
         default:
             throw ModelDefinitionError("\(layer.name): \(layer.kind) has no ONNX export yet")

@@ -89,7 +89,7 @@ package final class Evaluator {
                 }
                 workspace.count = samples.count
                 let logits = model.forward(parameters: parameters, workspace: workspace)
-                var loss: Float = 0
+                var loss = model.lossTerms(workspace: workspace)   // Keras's evaluate reports them too
                 for (slot, index) in samples.enumerated() {
                     let sampleLogits = logits + slot * classes, label = Int(shard.labels[index])
                     loss += SoftmaxCrossEntropy.loss(logits: sampleLogits, classes: classes, label: label, labelSmoothing: labelSmoothing)

@@ -18,7 +18,7 @@ struct ModelDescriptionTests {
                             "vgg16", "functional-chain", "functional-chain-keras2", "initializers-cnn", "margins-cnn", "rescaling-cnn", "reshape-softmax",
                             "residual-cnn", "merge-cnn", "mobile-cnn", "resnet50", "densenet121", "mobilenetv2",
                             "transfer-cnn", "transfer-mobilenetv2", "resnet20-v1", "from-scratch", "regularized-cnn", "efficientnetb0",
-                            "from-scratch-binary", "binary-cnn", "resize-cnn"]
+                            "from-scratch-binary", "binary-cnn", "resize-cnn", "activity-cnn"]
 
     @Test("The built-in fashion-strong is Models/fashion-strong.json, as Keras wrote it (the binary carries a copy, which must not drift)")
     func builtInFashionStrongMatchesItsFile() throws {
@@ -141,7 +141,9 @@ struct ModelDescriptionTests {
         ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 3, \"padding\": \"causal\"}}]}}",
          "c: padding 'causal' is not supported"),
         ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 3, \"activity_regularizer\": {\"class_name\": \"L2\"}}}]}}",
-         "c: activity_regularizer L2 is not supported"),
+         "c: activity_regularizer L2 is not supported; an ActivityRegularization layer after it adds the same term to the loss"),
+        ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Flatten\", \"config\": {\"name\": \"f\", \"activity_regularizer\": {\"class_name\": \"L1\"}}}, {\"class_name\": \"Dense\", \"config\": {\"name\": \"d\", \"units\": 4}}]}}",
+         "f: activity_regularizer L1 is not supported; an ActivityRegularization layer after it adds the same term to the loss"),
         ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Flatten\", \"config\": {\"name\": \"f\"}}, {\"class_name\": \"Dense\", \"config\": {\"name\": \"d\", \"units\": 4, \"activation\": \"softmax\"}}, {\"class_name\": \"Dense\", \"config\": {\"name\": \"e\", \"units\": 4, \"activation\": \"softmax\"}}]}}",
          "d: a softmax is only supported on the last layer"),
         ("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"batch_shape\": [null, 8, 8, 1]}}, {\"class_name\": \"Conv2D\", \"config\": {\"name\": \"c\", \"filters\": 2, \"kernel_size\": 9}}]}}",

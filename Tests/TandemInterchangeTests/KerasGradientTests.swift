@@ -24,8 +24,8 @@ struct KerasGradientTests {
         let weights: [String: [[Float]]]
     }
 
-    @Test("Residual (batch-norm, identity and projection shortcuts) and merge graphs (Add, Subtract, Multiply with broadcasting, Average, Maximum, Minimum, Concatenate on three axes), MobileNet blocks (depthwise, separable and dilated convolutions), a frozen base, every regulariser form, a binary classifier (one sigmoid unit, binary cross-entropy): Keras's loss and penalty, and every weight tensor's gradient within 1e-4 of Keras's (‖Δ‖/‖g‖; the regularisers' part added as the optimizer adds it)",
-          arguments: ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn", "binary-cnn"])
+    @Test("Residual (batch-norm, identity and projection shortcuts) and merge graphs (Add, Subtract, Multiply with broadcasting, Average, Maximum, Minimum, Concatenate on three axes), MobileNet blocks (depthwise, separable and dilated convolutions), a frozen base, every regulariser form, a binary classifier (one sigmoid unit, binary cross-entropy), activity regularisers (their terms in the loss): Keras's loss and penalty, and every weight tensor's gradient within 1e-4 of Keras's (‖Δ‖/‖g‖; the regularisers' part added as the optimizer adds it)",
+          arguments: ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn", "binary-cnn", "activity-cnn"])
     func lossAndGradientsMatchKeras(name: String) throws {
         let description = ModelDescriptionTestsFixtures.path("supported/\(name).json")
         let model = try Model(description: ModelDescription(json: String(contentsOfFile: description, encoding: .utf8), source: description))

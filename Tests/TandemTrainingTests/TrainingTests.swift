@@ -96,6 +96,31 @@ struct TrainingTests {
         #expect(blocked.confusion.map { $0.reduce(0, +) } == evaluation.confusion.map { $0.reduce(0, +) })
     }
 
+    @Test("ActivityRegularization's terms are in the evaluation loss, as in Keras's evaluate: it exceeds the same model's without them (l1 = l2 = 0) by their mean over the images",
+          .enabled(if: hasDataset))
+    func evaluationLossHasActivityTerms() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/keras-models/supported/activity-cnn.json").path
+        let json = try String(contentsOfFile: path, encoding: .utf8)
+        let model = try Model(description: ModelDescription(json: json, source: path))
+        let zeroed = json.replacingOccurrences(of: #""l([12])": [0-9.e-]+"#, with: #""l$1": 0.0"#, options: .regularExpression)
+        let unregularized = try Model(description: ModelDescription(json: zeroed, source: path))
+        let test = try Self.dataset.load(.test, keeping: { _ in 0..<64 })
+        let state = TrainingState(model: model, seed: 3)
+        let losses = [model, unregularized].map { model in
+            Evaluator(model: model, shard: test, totalCount: test.count, blockSize: 8, communicator: SingleProcessCommunicator(),
+                      threads: WorkerThreads(count: 1)).evaluate(parameters: state.parameters.pointer).meanLoss
+        }
+        let workspace = ModelWorkspace(model: model, capacity: test.count)
+        for index in 0..<test.count { test.writeImage(index, to: workspace.input + index * model.inputShape.count) }
+        workspace.count = test.count
+        model.prepare(parameters: state.parameters.pointer, workspace: workspace)
+        model.forward(parameters: state.parameters.pointer, workspace: workspace)
+        let meanTerm = Double(model.lossTerms(workspace: workspace)) / Double(test.count)
+        #expect(meanTerm > 0.01, "the fixture's terms should matter: \(meanTerm)")
+        #expect(abs((losses[0] - losses[1]) - meanTerm) <= 1e-4 * meanTerm, "\(losses[0]) − \(losses[1]) vs \(meanTerm)")
+    }
+
     @Test("Threads take whole micro-batches: 1, 2 and 3 threads give bit-identical weights (m = 4, and a batch-norm model at m = 3)",
           .enabled(if: hasDataset))
     func threadsAgree() throws {

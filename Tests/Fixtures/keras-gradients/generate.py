@@ -4,13 +4,13 @@ loss and gradients with these.
 
     python3 -m venv /root/.cache/tandem-keras-venv
     /root/.cache/tandem-keras-venv/bin/pip install tensorflow-cpu==2.21.0
-    /root/.cache/tandem-keras-venv/bin/python Tests/Fixtures/keras-gradients/generate.py
+    /root/.cache/tandem-keras-venv/bin/python Tests/Fixtures/keras-gradients/generate.py [NAME ...]
 
 For each model description in ../keras-models/supported named below, `<name>.json`: by layer name, in
 `layer.weights` order, Keras's initial weights (batch-norm's statistics and scales drawn at random so
 that they matter) and the gradient of every weight (null for non-trainable ones, frozen layers
 included); the batch (4 images in [0, 1), labels) and the mean sparse categorical cross-entropy of
-`model(x, training=False)` (binary cross-entropy for a model with one sigmoid unit); the weight regularisers' penalty (`sum(model.losses)`), whose gradient is
+`model(x, training=False)` (binary cross-entropy for a model with one sigmoid unit); the weight regularisers' penalty (`sum(model.losses)` but the activity regularisers' terms, which are in the loss), whose gradient is
 in the weights' gradients, as Keras's `fit` computes them. Nested models' layers are listed as the model's own, as Tandem splices
 them in. Run once; the files are committed.
 """
@@ -24,7 +24,8 @@ import tensorflow as tf
 here = os.path.dirname(os.path.abspath(__file__))
 models = os.path.join(here, "..", "keras-models", "supported")
 
-for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn", "binary-cnn"]:
+import sys
+for name in sys.argv[1:] or ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regularized-cnn", "binary-cnn", "activity-cnn"]:
     keras.utils.set_random_seed(7)
     model = keras.models.model_from_json(open(os.path.join(models, name + ".json")).read())
     generator = np.random.default_rng(7)
@@ -41,8 +42,12 @@ for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "regular
                      else keras.losses.SparseCategoricalCrossentropy(from_logits=activation != "softmax"))
     with tf.GradientTape() as tape:
         loss = loss_function(labels[:, None].astype("float32") if binary else labels, model(images, training=False))
-        # What Keras's fit adds to the loss: the weight regularisers' penalty.
-        penalty = sum(model.losses) if model.losses else tf.constant(0.0)
+        # What Keras's fit adds to the loss: the activity regularisers' terms (of this call, already divided
+        # by the batch size; part of "loss" here, as Tandem adds them to each sample's loss) and the weight
+        # regularisers' penalty.
+        activity = [term for layer in model.layers if isinstance(layer, keras.layers.ActivityRegularization) for term in layer.losses]
+        loss = loss + sum(activity) if activity else loss
+        penalty = sum(model.losses) - sum(activity) if model.losses else tf.constant(0.0)
         total = loss + penalty
     gradients = dict(zip([id(w) for w in model.trainable_weights], tape.gradient(total, model.trainable_weights)))
     def flattened(layers):

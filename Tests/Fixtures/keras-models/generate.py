@@ -609,6 +609,16 @@ x = layers.GaussianDropout(0.1, name="gaussian_dropout")(x)
 x = layers.UpSampling2D(name="upsample_nearest")(x)
 x = layers.GlobalAveragePooling2D(name="pool")(x)
 save("supported", "resize-cnn", keras.Model(resize_input, layers.Dense(10, activation="softmax", name="classes")(x), name="resize_cnn"))
+# ActivityRegularization after a ReLU convolution (zeros: sign 0) and after a linear Dense (both signs).
+fresh()
+activity_input = keras.Input(shape=(28, 28, 1))
+x = layers.Conv2D(4, 3, strides=2, activation="relu", name="conv")(activity_input)
+x = layers.ActivityRegularization(l1=1e-3, l2=1e-3, name="activity_conv")(x)
+x = layers.Flatten(name="flatten")(x)
+x = layers.Dense(16, name="hidden")(x)
+x = layers.ActivityRegularization(l1=1e-2, l2=2e-2, name="activity_hidden")(x)
+save("supported", "activity-cnn", keras.Model(activity_input, layers.Dense(10, activation="softmax", name="classes")(x),
+                                              name="activity_cnn"))
 
 # Last: every supported model's layers, as Keras summarises them.
 with open(os.path.join(here, "supported", "expected-layers.json"), "w") as file:
