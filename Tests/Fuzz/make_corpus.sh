@@ -43,6 +43,7 @@ cp "$work/tiny.json" $here/model/tiny.json
 cp Tests/Fixtures/keras-models/supported/batchnorm-cnn.json Tests/Fixtures/keras-models/supported/residual-cnn.json \
    Tests/Fixtures/keras-models/supported/merge-cnn.json Tests/Fixtures/keras-models/supported/resize-cnn.json \
    Tests/Fixtures/keras-models/supported/binary-cnn.json Tests/Fixtures/keras-models/compiled/rmsprop-smoothing.json \
+   Tests/Fixtures/keras-models/supported/activity-cnn.json \
    Models/fashion-strong.json $here/model/
 "$tandem" train --model "$work/tiny.json" --data "$work/tiny.npz" --epochs 1 --checkpoint-dir "$work/run" --verbose 0 > /dev/null
 cp "$work/run/tandem-epoch-001.ckpt" $here/checkpoint/tiny.ckpt
