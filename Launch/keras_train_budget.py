@@ -39,6 +39,8 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=0.004)
     parser.add_argument("--warmup-epochs", type=float, default=1.0)
     parser.add_argument("--schedule", choices=["constant", "cosine"], default="cosine")
+    parser.add_argument("--label-smoothing", type=float, default=0.0,
+                        help="Keras's CategoricalCrossentropy(label_smoothing) on one-hot labels, as Tandem's --label-smoothing")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--budget", type=float, default=900, help="wall-clock seconds from process start")
     parser.add_argument("--plan", choices=["fit", "recipe"], default="fit")
@@ -59,6 +61,11 @@ def main():
     xt = xt.astype(np.float32) / 255
     steps_per_epoch = len(x) // arguments.batch_size
     x, y = x[:steps_per_epoch * arguments.batch_size], y[:steps_per_epoch * arguments.batch_size]
+    if arguments.label_smoothing:   # SparseCategoricalCrossentropy has no label_smoothing: one-hot labels
+        y, yt = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(yt, 10)
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=arguments.label_smoothing)
+    else:
+        loss = "sparse_categorical_crossentropy"
 
     def build(epochs):
         keras.utils.set_random_seed(arguments.seed)
@@ -75,7 +82,7 @@ def main():
             optimizer = keras.optimizers.AdamW(learning_rate=rate, weight_decay=arguments.weight_decay)
         else:
             optimizer = keras.optimizers.Adam(learning_rate=rate)
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
         return model
 
     epochs = arguments.epochs
@@ -127,7 +134,7 @@ def main():
     report = {
         "model": arguments.model, "plan": arguments.plan, "budget_seconds": arguments.budget,
         "recipe": {key: getattr(arguments, key) for key in
-                   ["epochs", "optimizer", "learning_rate", "weight_decay", "warmup_epochs", "schedule", "batch_size", "seed"]},
+                   ["epochs", "optimizer", "learning_rate", "weight_decay", "warmup_epochs", "schedule", "label_smoothing", "batch_size", "seed"]},
         "scheduled_epochs": epochs, "probe": probe, "epochs": budget.rows,
         "final_test_accuracy": completed[-1]["val_accuracy"] if completed else None,
         "wall_seconds": time.perf_counter() - START,

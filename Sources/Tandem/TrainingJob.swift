@@ -18,7 +18,7 @@ import TandemTraining
 /// What is left nil takes the model's own compile settings or Keras's defaults (7 epochs, batch 32, Adam
 /// at 0.001), or, when resuming, the checkpoint's.
 public struct TrainingJob: Sendable {
-    /// A built-in model (`tutorial`, `fashion-strong`), a file of Keras JSON, or a `.keras` archive.
+    /// A built-in model (`tutorial`, `fashion-strong`, `fashion-resnet`), a file of Keras JSON, or a `.keras` archive.
     public var model = "tutorial"
     /// A directory of IDX files, a `.npz`, or a folder of class folders of pictures.
     public var data = DatasetDirectory.defaultPath

@@ -109,7 +109,7 @@ struct TrainingSubsetOptions: ParsableArguments {
 /// `--model`, for the commands that build a model rather than read one from a checkpoint.
 struct ModelChoiceOptions: ParsableArguments {
     @Option(name: .customLong("model"), help: ArgumentHelp(
-        "A built-in model (tutorial, the default) or a Keras model description: the JSON of model.to_json() or a .keras archive's config.json, or the .keras archive itself.",
+        "A built-in model (tutorial, the default; fashion-strong; fashion-resnet) or a Keras model description: the JSON of model.to_json() or a .keras archive's config.json, or the .keras archive itself.",
         valueName: "name|file"))
     var nameOrPath: String?
 

@@ -20,12 +20,13 @@ struct ModelDescriptionTests {
                             "transfer-cnn", "transfer-mobilenetv2", "resnet20-v1", "from-scratch", "regularized-cnn", "efficientnetb0",
                             "from-scratch-binary", "binary-cnn", "resize-cnn", "activity-cnn"]
 
-    @Test("The built-in fashion-strong is Models/fashion-strong.json, as Keras wrote it (the binary carries a copy, which must not drift)")
-    func builtInFashionStrongMatchesItsFile() throws {
+    @Test("The built-in fashion-strong and fashion-resnet are Models/<name>.json, as Keras wrote them (the binary carries a copy, which must not drift)",
+          arguments: [("fashion-strong", ModelDescription.fashionStrong), ("fashion-resnet", ModelDescription.fashionResNet)])
+    func builtInModelsMatchTheirFiles(name: String, builtIn: ModelDescription) throws {
         let file = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Models/fashion-strong.json")
-        let written = try ModelDescription(json: String(contentsOf: file, encoding: .utf8), source: "fashion-strong")
-        #expect(written == .fashionStrong)
+            .appendingPathComponent("Models/\(name).json")
+        let written = try ModelDescription(json: String(contentsOf: file, encoding: .utf8), source: name)
+        #expect(written == builtIn)
     }
 
     @Test("Every supported Keras model builds with Keras's layer names, output shapes and parameter counts",

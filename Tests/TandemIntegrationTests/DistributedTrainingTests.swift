@@ -36,6 +36,7 @@ struct DistributedTrainingTests {
         let colour = repository.appendingPathComponent("Tests/Fixtures/npz/colour-uint8.npz").path
         return [("tutorial", ["--model", "tutorial", "--limit", "480"]),
                 ("fashion-strong", ["--model", "fashion-strong", "--limit", "256"]),
+                ("fashion-resnet", ["--model", "fashion-resnet", "--limit", "256"]),
                 ("MLP", ["--model", repository.appendingPathComponent("Launch/models/mlp.json").path, "--limit", "480"]),
                 ("VGG-11-style", ["--model", repository.appendingPathComponent("Launch/models/vgg11.json").path, "--data", colour,
                                   "--limit", "96"])]

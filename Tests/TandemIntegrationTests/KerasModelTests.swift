@@ -224,6 +224,6 @@ struct KerasModelTests {
                 "\(classes.standardError)")
         let missing = TandemProcess.tandem(["summary", "--model", "no-such-model"], timeout: 60)
         #expect(missing.status != 0)
-        #expect(missing.standardError.contains("no-such-model: no such file, and not a built-in model (fashion-strong, tutorial)"), "\(missing.standardError)")
+        #expect(missing.standardError.contains("no-such-model: no such file, and not a built-in model (fashion-resnet, fashion-strong, tutorial)"), "\(missing.standardError)")
     }
 }
