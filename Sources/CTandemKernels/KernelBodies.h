@@ -378,6 +378,28 @@ static int fixed_point_round(const float *values, long count, int64_t *sums, dou
     return inRange;
 }
 
+// copy[i] = values[i] (if `copy` is given); 0 if any |values[i]| ≥ limit or is not a number: the
+// range `fixed_point_round` checks (|x · scale| < limit · scale in doubles is |x| < limit, both exact
+// for a power-of-two scale), for a block gradient another rank rounds.
+static int fixed_point_check(const float *values, long count, float *copy, float limit) {
+    typedef int32_t Masks8 __attribute__((vector_size(8 * sizeof(int32_t))));
+    Masks8 inRange = ~(Masks8){0};
+    long i = 0;
+    for (; i + 8 <= count; i += 8) {
+        Floats8 floats;
+        memcpy(&floats, values + i, sizeof floats);
+        if (copy) memcpy(copy + i, &floats, sizeof floats);
+        inRange &= (floats < limit) & (floats > -limit);
+    }
+    int result = 1;
+    for (int lane = 0; lane < 8; lane++) result &= inRange[lane] != 0;
+    for (; i < count; i++) {
+        if (copy) copy[i] = values[i];
+        result &= (values[i] < limit) & (values[i] > -limit);
+    }
+    return result;
+}
+
 // Σ = first[i] + second[i] (wrapping, as the allreduce's integer sums), then Float(Double(Σ) · inverseScale).
 // Double(Σ) is computed exactly rounded without a scalar conversion per lane (x86-64 has a vector one
 // only with AVX-512 DQ): Σ = hi·2³² + lo, both halves exact as doubles (each put into the mantissa of a
@@ -604,6 +626,7 @@ const KernelTable KERNEL_TABLE = {
     .winograd_kernel_gradient = winograd_kernel_gradient,
     .fixed_point_round = fixed_point_round,
     .fixed_point_values = fixed_point_values,
+    .fixed_point_check = fixed_point_check,
     .optimizer_update = optimizer_update,
     .relu_forward = relu_forward,
     .relu_backward = relu_backward,

@@ -103,6 +103,10 @@ void tandem_fixed_point_values(const int64_t *first, const int64_t *second, long
     active->fixed_point_values(first, second, count, inverseScale, values);
 }
 
+int tandem_fixed_point_check(const float *values, long count, float *copy, float limit) {
+    return active->fixed_point_check(values, count, copy, limit);
+}
+
 void tandem_optimizer_update(const TandemOptimizerStep *step, float *theta, float *m, float *v, const float *gradient,
                              const float *l1, const float *twiceL2, long count) {
     active->optimizer_update(step, theta, m, v, gradient, l1, twiceL2, count);

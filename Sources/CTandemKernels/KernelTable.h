@@ -13,6 +13,7 @@ typedef struct KernelTable {
     void (*_Nonnull winograd_kernel_gradient)(int, const float *_Nonnull, long, float *_Nonnull, long, long);
     int (*_Nonnull fixed_point_round)(const float *_Nonnull, long, int64_t *_Nonnull, double, double, int);
     void (*_Nonnull fixed_point_values)(const int64_t *_Nonnull, const int64_t *_Nullable, long, double, float *_Nonnull);
+    int (*_Nonnull fixed_point_check)(const float *_Nonnull, long, float *_Nullable, float);
     void (*_Nonnull optimizer_update)(const TandemOptimizerStep *_Nonnull, float *_Nonnull, float *_Nonnull, float *_Nonnull,
                                       const float *_Nonnull, const float *_Nullable, const float *_Nullable, long);
     void (*_Nonnull relu_forward)(const float *_Nonnull, long, float *_Nonnull);

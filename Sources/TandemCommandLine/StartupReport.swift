@@ -60,7 +60,8 @@ struct StartupReport {
             ("micro-batch", "\(sampler.microBatchSize) (\(microBatches) per step, \(rankShare) per rank): each one's sums rounded once, the same weights at any rank and thread count"),
             ("learning rate", learningRateDescription),
             ("recipe from", configuration.recipeOrigin),
-            ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums"),
+            ("allreduce", "\(configuration.allreduce.rawValue) of exact fixed-point sums"
+                + (trainer.sendsBlockGradients ? "; one micro-batch per rank, sent as floats and rounded on receipt (half the bytes)" : "")),
             ("convolution", convolutions.isEmpty ? "none" : convolutions.joined(separator: ", ")),
             ("model", "\(Format.grouped(model.parameterCount)) parameters, \(Format.fixed(Double(model.trainingFLOPsPerSample) / 1e6, 1)) MFLOP per training image"),
             ("loss", lossDescription

@@ -84,6 +84,13 @@ package struct FixedPointFormat: Sendable, Equatable {
         tandem_fixed_point_round(values, count, sums, scale, scaledLimit, 0) != 0
     }
 
+    /// Whether every value is in the range `accumulate` takes (finite, |value| < `limit`), copying the
+    /// values to `copy` if given: for a micro-batch's gradient that is rounded later, on another rank.
+    @inline(__always)
+    package func check(_ values: UnsafePointer<Float>, count: Int, copyingTo copy: UnsafeMutablePointer<Float>?) -> Bool {
+        tandem_fixed_point_check(values, count, copy, Float(limit)) != 0
+    }
+
     /// The value a sum stands for, rounded to a double (exact below 2^53 units).
     @inline(__always)
     package func value(_ sum: Int64) -> Double { Double(sum) * inverseScale }

@@ -283,14 +283,23 @@ package struct Model: Sendable {
 
     /// The backward pass through layers `range`, last first (`range` must follow every layer that reads
     /// its outputs). Each layer's gradient, summed over the block, is written to
-    /// `workspace.layerGradient` and handed to `consume(layer, gradient)` before the next layer runs.
+    /// `workspace.layerGradient` (or in place in `workspace.parameterGradients`) and handed to
+    /// `consume(layer, gradient)` before the next layer runs.
     package func backward(layers range: Range<Int>, parameters: UnsafePointer<Float>, workspace: ModelWorkspace,
                           consume: (_ layer: Int, _ gradient: UnsafePointer<Float>) -> Void) {
         for index in range.reversed() where gradientPlan.runsBackward[index] {
-            layers[index].backward(workspace.backwardMemory(layer: index, parameters: parameters + parameterOffsets[index]))
-            if trainsWeights[index] { consume(index, workspace.layerGradient.pointer) }
+            let memory = backwardMemory(layer: index, parameters: parameters + parameterOffsets[index], workspace: workspace)
+            layers[index].backward(memory)
+            if trainsWeights[index] { consume(index, memory.parameterGradient) }
             workspace.finishBackward(layer: index)
         }
+    }
+
+    /// Layer `index`'s backward memory in `workspace`, its parameter gradient where the workspace wants it:
+    /// at the layer's offset in `workspace.parameterGradients` for a layer that trains, if that is set.
+    package func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>, workspace: ModelWorkspace) -> LayerMemory {
+        let destination = trainsWeights[index] ? workspace.parameterGradients.map { $0 + parameterOffsets[index] } : nil
+        return workspace.backwardMemory(layer: index, parameters: parameters, parameterGradient: destination)
     }
 
     /// Forward and backward for the block in `workspace` with the given labels: *overwrites*
@@ -331,6 +340,9 @@ package final class ModelWorkspace: @unchecked Sendable {
     let scratch: FloatBuffer
     /// Where `backward` writes one layer's parameter gradient, summed over the block.
     package let layerGradient: FloatBuffer
+    /// If set, where `Model.backward` writes the parameter gradients of the layers that train instead, at
+    /// their offsets in the flat parameter layout: a buffer the caller hands on as it is.
+    package var parameterGradients: UnsafeMutablePointer<Float>?
     /// A placeholder for arguments a forward-only pass does not use.
     private let unused: FloatBuffer
     /// A binary classifier's two-class logits `(0, z)` and their gradient (`ModelOutput`); nil otherwise.
@@ -434,10 +446,11 @@ package final class ModelWorkspace: @unchecked Sendable {
     /// The gradient with respect to layer `index`'s output (of a layer that runs backward).
     package func outputGradient(layer index: Int) -> UnsafeMutablePointer<Float> { gradients[plan.buffers[index + 1]!].pointer }
 
-    /// The memory of layer `index` in the backward pass; the parameter gradient goes to `layerGradient`.
-    /// Follow the layer's backward pass with `finishBackward(layer:)`.
-    package func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>) -> LayerMemory {
-        memory(layer: index, parameters: parameters, parameterGradient: layerGradient.pointer,
+    /// The memory of layer `index` in the backward pass; the parameter gradient goes to `parameterGradient`,
+    /// or to `layerGradient`. Follow the layer's backward pass with `finishBackward(layer:)`.
+    package func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>,
+                                parameterGradient: UnsafeMutablePointer<Float>? = nil) -> LayerMemory {
+        memory(layer: index, parameters: parameters, parameterGradient: parameterGradient ?? layerGradient.pointer,
                outputGradient: outputGradient(layer: index), inputGradient: inputGradientTable[tableStart[index]])
     }
 

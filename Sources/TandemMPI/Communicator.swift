@@ -25,6 +25,11 @@ package enum AllreduceAlgorithm: String, Sendable, CaseIterable {
 /// `range` are `first[i] + (second?[i] ?? 0)`.
 package typealias ExactSumConversion = (_ first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?, _ range: Range<Int>) -> Void
 
+/// `round(first, second, count, sums)` of `Communicator.allreduce(blockGradients:…)`: `sums[i]` becomes the
+/// exact sum of two micro-batches' gradients `first[i]` and `second[i]`, each rounded once to fixed point.
+package typealias BlockGradientRounding = (_ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ count: Int,
+                                           _ sums: UnsafeMutablePointer<Int64>) -> Void
+
 /// The collective operations training needs. All ranks must make the same calls in the same order.
 package protocol Communicator: AnyObject {
     var rank: Int { get }
@@ -49,6 +54,17 @@ package protocol Communicator: AnyObject {
     /// is overwritten with partial results.
     func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
                    algorithm: AllreduceAlgorithm, convert: ExactSumConversion)
+    /// Whether `allreduce(blockGradients:…)` can add `count` elements with `algorithm` (where its
+    /// reduce-scatter is one exchange: two ranks, halving).
+    func addsBlockGradients(count: Int, algorithm: AllreduceAlgorithm) -> Bool
+    /// `allreduce(exactSums:…)` for ranks that each hold one micro-batch's gradient as floats (zeros for
+    /// a rank without one), every value in the fixed-point range: each rank sends the other the floats of
+    /// the other's share, half the bytes of their sums, and `round` makes the exact sums of its own
+    /// share as they arrive. Rounding is a function of the float alone, so the sums, and every bit of
+    /// the result, are those `allreduce(exactSums:…)` gives for the same micro-batches. Only where
+    /// `addsBlockGradients` is true.
+    func allreduce(blockGradients gradient: UnsafePointer<Float>, count: Int, into result: UnsafeMutablePointer<Float>,
+                   algorithm: AllreduceAlgorithm, round: BlockGradientRounding, convert: ExactSumConversion)
     /// Gives every rank every element of `values` from the rank whose share it is (for state that
     /// `convert` keeps only for its share, such as the optimiser's moments). Collective.
     func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm)
@@ -102,6 +118,11 @@ package final class SingleProcessCommunicator: Communicator {
     package func allreduce(exactSums sums: UnsafeMutablePointer<Int64>, count: Int, into result: UnsafeMutablePointer<Float>,
                            algorithm: AllreduceAlgorithm, convert: ExactSumConversion) {
         convert(sums, nil, 0..<count)
+    }
+    package func addsBlockGradients(count: Int, algorithm: AllreduceAlgorithm) -> Bool { false }
+    package func allreduce(blockGradients gradient: UnsafePointer<Float>, count: Int, into result: UnsafeMutablePointer<Float>,
+                           algorithm: AllreduceAlgorithm, round: BlockGradientRounding, convert: ExactSumConversion) {
+        preconditionFailure("one process adds no block gradients: addsBlockGradients is false")
     }
     package func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {}
     package func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}

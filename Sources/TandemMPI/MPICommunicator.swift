@@ -16,6 +16,9 @@ package final class MPICommunicator: Communicator {
     /// Receive buffer for the tree allreduce, sized on first use and kept.
     private var incoming: UnsafeMutablePointer<Int64>?
     private var incomingCount = 0
+    /// Receive buffer for block gradients (`allreduce(blockGradients:…)`), sized on first use and kept.
+    private var incomingFloats: UnsafeMutablePointer<Float>?
+    private var incomingFloatCount = 0
     private var cachedPartition: (count: Int, counts: [Int32], displacements: [Int32])?
     private let watchdog: StallWatchdog?
     /// Whether this communicator initialised MPI, and so finalises it (a library's caller may have done both).
@@ -54,7 +57,10 @@ package final class MPICommunicator: Communicator {
         watchdog = stallTimeout.map { StallWatchdog(timeout: $0, rank: Int(rank), size: Int(size), hostName: hostName) }
     }
 
-    deinit { incoming?.deallocate() }
+    deinit {
+        incoming?.deallocate()
+        incomingFloats?.deallocate()
+    }
 
     var world: MPI_Comm { tandem_mpi_comm_world() }
 
@@ -65,6 +71,16 @@ package final class MPICommunicator: Communicator {
         let buffer = UnsafeMutablePointer<Int64>.allocate(capacity: max(count, 1))   // a rank's share may be empty
         incoming = buffer
         incomingCount = max(count, 1)
+        return buffer
+    }
+
+    /// The receive buffer of block gradients: allocated on first use, then kept.
+    func floatReceiveBuffer(count: Int) -> UnsafeMutablePointer<Float> {
+        if let incomingFloats, incomingFloatCount >= count { return incomingFloats }
+        incomingFloats?.deallocate()
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        incomingFloats = buffer
+        incomingFloatCount = max(count, 1)
         return buffer
     }
 
@@ -106,6 +122,18 @@ package final class MPICommunicator: Communicator {
         case .tree, .treeDoubling, .treeHalving:
             treeAllreduce(exactSums: sums, count: count, into: result, algorithm: algorithm, convert: convert)
         }
+    }
+
+    package func addsBlockGradients(count: Int, algorithm: AllreduceAlgorithm) -> Bool {
+        size == 2 && algorithm != .mpi && halves(count: count, algorithm: algorithm)
+    }
+
+    package func allreduce(blockGradients gradient: UnsafePointer<Float>, count: Int, into result: UnsafeMutablePointer<Float>,
+                           algorithm: AllreduceAlgorithm, round: BlockGradientRounding, convert: ExactSumConversion) {
+        precondition(addsBlockGradients(count: count, algorithm: algorithm), "block gradients are added by two ranks halving")
+        watchdog?.enter(.allreduce, count: count)
+        defer { watchdog?.leave() }
+        pairAllreduce(blockGradients: gradient, count: count, into: result, round: round, convert: convert)
     }
 
     package func gatherShares(_ values: UnsafeMutablePointer<Float>, count: Int, algorithm: AllreduceAlgorithm) {

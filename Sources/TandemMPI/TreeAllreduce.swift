@@ -45,8 +45,32 @@ extension MPICommunicator {
         }
     }
 
+    /// Sums rounded from block gradients go to `convert` this many at a time, in a buffer that stays in
+    /// a core's cache.
+    static let roundingCount = 1 << 14
+
+    /// `allreduce(blockGradients:…)` between ranks 0 and 1: the halving's one exchange, of floats (in
+    /// pieces, as `recursiveHalving`'s, for the same shares), each piece rounded with this rank's own
+    /// floats and converted as it arrives; then the allgather of the results.
+    func pairAllreduce(blockGradients gradient: UnsafePointer<Float>, count: Int, into result: UnsafeMutablePointer<Float>,
+                       round: BlockGradientRounding, convert: ExactSumConversion) {
+        let middle = count / 2
+        let (kept, given) = rank == 0 ? (0..<middle, middle..<count) : (middle..<count, 0..<middle)
+        let incoming = floatReceiveBuffer(count: min(kept.count, Self.pieceCount))
+        let sums = receiveBuffer(count: Self.roundingCount)
+        exchange(sending: gradient + given.lowerBound, count: given.count, receiving: kept.count, with: rank ^ 1,
+                 incoming: incoming) { offset, received in
+            for start in stride(from: 0, to: received, by: Self.roundingCount) {
+                let piece = kept.lowerBound + offset + start..<kept.lowerBound + offset + min(start + Self.roundingCount, received)
+                round(gradient + piece.lowerBound, incoming + start, piece.count, sums)
+                convert(sums, nil, piece)
+            }
+        }
+        recursiveDoublingGather(result, count: count, powerOfTwo: 2, owned: kept)
+    }
+
     /// Whether a message of `count` sums goes by halving then doubling (else by doubling alone).
-    private func halves(count: Int, algorithm: AllreduceAlgorithm) -> Bool {
+    func halves(count: Int, algorithm: AllreduceAlgorithm) -> Bool {
         switch algorithm {
         case .treeHalving: true
         case .treeDoubling: false
@@ -126,11 +150,12 @@ extension MPICommunicator {
         }
     }
 
-    /// Sends `sendCount` sums to `partner` while receiving `receiveCount` from it, both in pieces of at
+    /// Sends `sendCount` values to `partner` while receiving `receiveCount` from it, both in pieces of at
     /// most `pieceCount`; each received piece is in `incoming` (which holds one) for
     /// `arrived(offset, count)`, its place in the received range.
-    private func exchange(sending outgoing: UnsafePointer<Int64>, count sendCount: Int, receiving receiveCount: Int, with partner: Int,
-                          incoming: UnsafeMutablePointer<Int64>, arrived: (_ offset: Int, _ count: Int) -> Void) {
+    private func exchange<Element: MPIElement>(sending outgoing: UnsafePointer<Element>, count sendCount: Int, receiving receiveCount: Int,
+                                               with partner: Int, incoming: UnsafeMutablePointer<Element>,
+                                               arrived: (_ offset: Int, _ count: Int) -> Void) {
         var offset = 0
         while offset < max(sendCount, receiveCount) {
             let sending = max(min(Self.pieceCount, sendCount - offset), 0)

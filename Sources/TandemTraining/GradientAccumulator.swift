@@ -3,18 +3,31 @@ import Glibc
 #endif
 import TandemCore
 
-/// A rank's exact sum of its micro-batches' gradients: `Int64` fixed-point sums in the flat parameter
-/// layout, written by every thread of the rank, and then the allreduce buffer itself.
+/// A rank's share of a step's gradient until the allreduce: in the flat parameter layout, written by
+/// every thread of the rank, and then the allreduce's buffer itself.
 ///
-/// Each layer's range is cut into chunks of at most `chunkSize` sums with a lock each; a thread adds a
+/// Usually (`Storage.exactSums`) the `Int64` fixed-point sums of the rank's micro-batches. A rank that
+/// never holds more than one micro-batch a step, under an allreduce that can round on receipt
+/// (`Communicator.addsBlockGradients`), keeps that micro-batch's gradient as floats instead
+/// (`Storage.blockGradient`): backward writes it there in place (`ModelWorkspace.parameterGradients`),
+/// `add` only checks it against the fixed-point range, and the allreduce rounds each float once where it
+/// adds it, which gives the same integers as rounding here, sending half the bytes.
+///
+/// Each layer's range is cut into chunks of at most `chunkSize` elements with a lock each; a thread adds a
 /// layer's block gradient chunk by chunk, starting at a chunk that depends on its index, so that two
 /// threads adding the same layer at once rarely wait for each other. Integer addition is exact and
 /// associative, so the order in which threads add does not change a bit. The first block to reach a chunk in
 /// a step stores its values rather than adding them, so the buffer needs no clearing pass; chunks no
 /// block reached (a rank without micro-batches, layers without a gradient) are zeroed by `finishStep`.
 final class GradientAccumulator: @unchecked Sendable {
-    /// The fixed-point sums, one per parameter.
-    let sums: FixedPointBuffer
+    enum Storage {
+        /// The fixed-point sums, one per parameter.
+        case exactSums(FixedPointBuffer)
+        /// The rank's one micro-batch's gradient, one float per parameter (zeros in a step without one).
+        case blockGradient(FloatBuffer)
+    }
+
+    let storage: Storage
     let format: FixedPointFormat
     private let chunks: [Range<Int>]
     /// `firstChunk[layer]..<firstChunk[layer + 1]` are the layer's chunks.
@@ -25,8 +38,11 @@ final class GradientAccumulator: @unchecked Sendable {
 
     static let chunkSize = 16_384
 
-    init(model: Model, format: FixedPointFormat, threads: Int) {
-        sums = FixedPointBuffer(count: model.parameterCount)
+    /// - Parameter keepsBlockGradient: `Storage.blockGradient`, for a rank that holds at most one
+    ///   micro-batch a step.
+    init(model: Model, format: FixedPointFormat, threads: Int, keepsBlockGradient: Bool) {
+        storage = keepsBlockGradient ? .blockGradient(FloatBuffer(count: model.parameterCount))
+                                     : .exactSums(FixedPointBuffer(count: model.parameterCount))
         self.format = format
         var chunks: [Range<Int>] = [], firstChunk: [Int] = []
         for (layer, offset) in zip(model.layers, model.parameterOffsets) {
@@ -73,12 +89,16 @@ final class GradientAccumulator: @unchecked Sendable {
             let range = chunks[chunk]
             if let locks { pthread_mutex_lock(locks + chunk) }
             let values = gradient + (range.lowerBound - offset)
-            if written[chunk] {
-                inRange = format.accumulate(values, count: range.count, into: sums.pointer + range.lowerBound) && inRange
-            } else {
-                inRange = format.store(values, count: range.count, into: sums.pointer + range.lowerBound) && inRange
-                written[chunk] = true
+            switch storage {
+            case let .exactSums(sums):
+                inRange = (written[chunk] ? format.accumulate(values, count: range.count, into: sums.pointer + range.lowerBound)
+                                          : format.store(values, count: range.count, into: sums.pointer + range.lowerBound)) && inRange
+            case let .blockGradient(floats):
+                precondition(!written[chunk], "a rank that keeps one micro-batch's gradient was given a second")
+                let destination = floats.pointer + range.lowerBound
+                inRange = format.check(values, count: range.count, copyingTo: values == destination ? nil : destination) && inRange
             }
+            written[chunk] = true
             if let locks { pthread_mutex_unlock(locks + chunk) }
         }
         return inRange
@@ -88,7 +108,12 @@ final class GradientAccumulator: @unchecked Sendable {
     /// from one thread, after every `add` of the step.
     func finishStep() {
         for (index, range) in chunks.enumerated() {
-            if !written[index] { (sums.pointer + range.lowerBound).update(repeating: 0, count: range.count) }
+            if !written[index] {
+                switch storage {
+                case let .exactSums(sums): (sums.pointer + range.lowerBound).update(repeating: 0, count: range.count)
+                case let .blockGradient(floats): (floats.pointer + range.lowerBound).update(repeating: 0, count: range.count)
+                }
+            }
             written[index] = false
         }
     }

@@ -9,8 +9,9 @@ import Glibc
 ///
 /// Every step: this rank's run of the step's canonical micro-batches (`EpochSampler`), split over its
 /// threads → each micro-batch forward and backward as one block, each layer's gradient summed over the
-/// block, rounded once to fixed point (`FixedPointFormat.gradient`) and added to one `Int64` buffer →
-/// one allreduce of that buffer, in which each rank turns the exact sums of its share into the
+/// block, rounded once to fixed point (`FixedPointFormat.gradient`) and added to one `Int64` buffer (or,
+/// where a rank holds one micro-batch and the allreduce can round on receipt, kept as floats for it to
+/// round: `GradientAccumulator`) → one allreduce of that buffer, in which each rank turns the exact sums of its share into the
 /// optimizer's update of that share (the same arithmetic, element by element, wherever it runs) and
 /// the updated weights are gathered to every rank. Integer sums are exact, and a block's content and
 /// arithmetic never depend on who computes it, so every element of the summed gradient is the same
@@ -32,7 +33,7 @@ package final class Trainer {
     /// The exact cross-sample sums of each batch-normalisation layer.
     private let batchStatistics: [BatchStatistics]
     private let statisticsFormat: FixedPointFormat
-    /// The rank's fixed-point sums of the gradient, added up by the allreduce.
+    /// The rank's gradient (fixed-point sums, or its one micro-batch's floats), added up by the allreduce.
     private let accumulator: GradientAccumulator
     /// The step's summed loss, correct count and number of ranks asked to stop, added up apart.
     private let stepSums: FixedPointBuffer
@@ -41,6 +42,11 @@ package final class Trainer {
     /// Whether every rank holds the whole optimizer state, or only its share of the allreduce is current
     /// (the same on every rank: the gather that completes it is collective).
     private var optimizerStateIsComplete = true
+    /// Whether the allreduce gets this rank's one micro-batch's gradient as floats, to round on receipt
+    /// (`GradientAccumulator.Storage.blockGradient`), rather than its exact sums.
+    package var sendsBlockGradients: Bool {
+        if case .blockGradient = accumulator.storage { true } else { false }
+    }
     /// Where thread 0's time went since the last `resetTimes()`, with the step's collective phases.
     package private(set) var times = PhaseTimes()
 
@@ -67,7 +73,13 @@ package final class Trainer {
         }
         batchStatistics = model.synchronizedLayers.map { BatchStatistics(model: model, layer: $0, threads: threads.count) }
         statisticsFormat = .statistics(addends: microBatches)
-        accumulator = GradientAccumulator(model: model, format: .gradient(addends: microBatches), threads: threads.count)
+        accumulator = GradientAccumulator(model: model, format: .gradient(addends: microBatches), threads: threads.count,
+                                          keepsBlockGradient: sampler.largestRankMicroBatchCount == 1
+                                              && communicator.addsBlockGradients(count: model.parameterCount, algorithm: configuration.allreduce))
+        if case let .blockGradient(gradient) = accumulator.storage {
+            // Backward writes the rank's one micro-batch's gradient where the allreduce reads it.
+            for worker in workers { worker.writeParameterGradients(to: gradient.pointer) }
+        }
         stepSums = FixedPointBuffer(count: 3)
         lossFormat = .loss(addends: microBatches)
         model.prepare(parameters: state.parameters.pointer, workspace: prepared)
@@ -163,11 +175,22 @@ package final class Trainer {
         let optimizer = state.optimizer, parameters = state.parameters.pointer, format = gradientFormat
         optimizer.beginStep()
         var optimizerSeconds = 0.0
-        communicator.allreduce(exactSums: accumulator.sums.pointer, count: model.parameterCount, into: parameters,
-                               algorithm: configuration.allreduce) { first, second, range in
+        func update(_ first: UnsafePointer<Int64>, _ second: UnsafePointer<Int64>?, range: Range<Int>) {
             let start = monotonicSeconds()
             optimizer.update(parameters, exactSums: first, second, format: format, range: range, learningRate: learningRate)
             optimizerSeconds += monotonicSeconds() - start
+        }
+        switch accumulator.storage {
+        case let .exactSums(sums):
+            communicator.allreduce(exactSums: sums.pointer, count: model.parameterCount, into: parameters,
+                                   algorithm: configuration.allreduce, convert: update)
+        case let .blockGradient(gradient):
+            communicator.allreduce(blockGradients: gradient.pointer, count: model.parameterCount, into: parameters,
+                                   algorithm: configuration.allreduce, round: { first, second, count, sums in
+                // Both were checked on the rank that computed them (`GradientAccumulator.add`).
+                let inRange = format.store(first, count: count, into: sums) && format.accumulate(second, count: count, into: sums)
+                precondition(inRange, "a checked micro-batch gradient rounded out of range")
+            }, convert: update)
         }
         optimizerStateIsComplete = communicator.size == 1
         let prepareStart = monotonicSeconds()
@@ -374,7 +397,8 @@ package final class Trainer {
     private func gradientSums(_ statistics: BatchStatistics, worker: TrainingWorker, workspace: ModelWorkspace) {
         let start = monotonicSeconds()
         let layer = statistics.normalization, index = statistics.layer, channels = layer.channels
-        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index])
+        let memory = model.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index],
+                                          workspace: workspace)
         if worker.isFirstBlock(workspace) { statistics.threadSums[worker.index].fill(with: 0) }
         layer.gradientSums(memory, into: worker.blockSums.pointer)
         if !gradientFormat.accumulate(worker.blockSums.pointer, count: 2 * channels, into: statistics.threadSums[worker.index].pointer) {
@@ -394,7 +418,8 @@ package final class Trainer {
     private func inputGradient(_ statistics: BatchStatistics, workspace: ModelWorkspace) {
         let layer = statistics.normalization, index = statistics.layer
         let values = configuration.globalBatchSize * layer.inputShape.height * layer.inputShape.width
-        let memory = workspace.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index])
+        let memory = model.backwardMemory(layer: index, parameters: state.parameters.pointer + model.parameterOffsets[index],
+                                          workspace: workspace)
         layer.inputGradient(memory, variance: statistics.variance.pointer, sums: statistics.globalGradientSums.pointer, count: values)
         workspace.finishBackward(layer: index)
     }
@@ -487,6 +512,11 @@ final class TrainingWorker {
         self.workspaces = workspaces
         sampleIndices = AlignedBuffer(count: max(count, 1) * prepared.capacity)
         blockSums = FloatBuffer(count: 2 * (model.synchronizedLayers.map { (model.layers[$0] as! any BatchSynchronizedLayer).channels }.max() ?? 0))
+    }
+
+    /// Makes backward write the parameter gradients of every block to `gradients` (the flat layout).
+    func writeParameterGradients(to gradients: UnsafeMutablePointer<Float>) {
+        for workspace in workspaces { workspace.parameterGradients = gradients }
     }
 
     func workspace(_ slot: Int) -> ModelWorkspace { workspaces[slot % workspaces.count] }

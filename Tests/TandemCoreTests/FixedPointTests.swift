@@ -69,7 +69,7 @@ struct FixedPointTests {
         }
     }
 
-    @Test("NaN, infinities and values at or beyond the limit are reported, in the vector part and the tail")
+    @Test("NaN, infinities and values at or beyond the limit are reported, in the vector part and the tail, by rounding and by the range check alike")
     func outOfRange() {
         let limit = Float(format.limit)
         #expect(limit == 65_536 / 32)   // 2^11: a per-sample gradient up to 65,536 before the 1/32
@@ -80,9 +80,11 @@ struct FixedPointTests {
                 var values = [Float](repeating: 0.25, count: 18)
                 values[position] = bad
                 #expect(!sum(values, format: format).inRange, "\(bad) at \(position)")
+                #expect(!format.check(values, count: values.count, copyingTo: nil), "\(bad) at \(position)")
             }
         }
         #expect(sum([Float](repeating: limit.nextDown, count: 18), format: format).inRange)
+        #expect(format.check([Float](repeating: -limit.nextDown, count: 18), count: 18, copyingTo: nil))
     }
 
     @Test("The most addends the format allows, all at the limit, sum without wrapping in any grouping")

@@ -46,7 +46,7 @@ struct KernelLevelTests {
         Self.expectAgreement(results)
     }
 
-    @Test("Fixed-point rounding (storing and adding) and the conversion back agree bit for bit at every level, out-of-range values included",
+    @Test("Fixed-point rounding (storing and adding), its range check (with and without a copy) and the conversion back agree bit for bit at every level, out-of-range values included",
           arguments: [1, 8, 13, 1000])
     func fixedPointAgrees(count: Int) {
         let format = FixedPointFormat.gradient(addends: 64)
@@ -58,7 +58,10 @@ struct KernelLevelTests {
                 let sums = AlignedBuffer<Int64>(count: count), floats = FloatBuffer(count: count)
                 let stored = format.store(values, count: count, into: sums.pointer)
                 let added = format.accumulate(values, count: count, into: sums.pointer)
-                #expect(stored == added && stored == (bad == nil))
+                let copy = FloatBuffer(count: count)
+                let checked = format.check(values, count: count, copyingTo: copy.pointer)
+                #expect(stored == added && stored == (bad == nil) && checked == stored && format.check(values, count: count, copyingTo: nil) == stored)
+                #expect(copy.array.map(\.bitPattern) == values.map(\.bitPattern))
                 format.convert(sums.pointer, sums.pointer, count: count, to: floats.pointer)
                 outcome += sums.array + floats.array.map { Int64($0.bitPattern) } + [stored ? 1 : 0]
             }

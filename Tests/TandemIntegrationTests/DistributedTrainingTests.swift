@@ -76,6 +76,22 @@ struct DistributedTrainingTests {
         }
     }
 
+    @Test("Two ranks of one micro-batch each send its floats, rounded on receipt: the weights of -np 1 and of the exact sums sent as integers (--allreduce mpi), with uneven micro-batches, an idle rank, batch-norm and frozen layers",
+          arguments: [["--batch-size", "30", "--micro-batch", "16", "--limit", "480"],
+                      ["--batch-size", "16", "--micro-batch", "16", "--limit", "480"],
+                      ["--model", "fashion-strong", "--batch-size", "32", "--micro-batch", "16", "--limit", "256"],
+                      ["--model", KerasModelTests.fixtures + "/supported/transfer-cnn.json", "--batch-size", "32", "--micro-batch", "16",
+                       "--limit", "256"]])
+    func blockGradientsAgree(arguments: [String]) throws {
+        let run = ["train", "--epochs", "1", "--no-evaluate-every-epoch", "--seed", "5"] + arguments
+        let floats = TandemProcess.mpirun(ranks: 2, run + ["--allreduce", "tree-halving"])   // halving even for transfer-cnn's 1,466 parameters
+        #expect(floats.lines.contains { $0.hasPrefix("  allreduce") && $0.contains("sent as floats and rounded on receipt") },
+                "\(floats.standardOutput)")
+        let single = try Self.agreedDigest(ranks: 1, run)
+        #expect(try #require(floats.digest) == single)
+        #expect(try Self.agreedDigest(ranks: 2, run + ["--allreduce", "mpi"]) == single)
+    }
+
     @Test("Every allreduce handles messages smaller than the rank count (a rank's share empty)",
           arguments: ["mpi", "tree", "tree-doubling", "tree-halving"])
     func tinyMessages(algorithm: String) {

@@ -68,6 +68,10 @@ int tandem_fixed_point_round(const float *_Nonnull values, long count, int64_t *
 void tandem_fixed_point_values(const int64_t *_Nonnull first, const int64_t *_Nullable second, long count,
                                double inverseScale, float *_Nonnull values);
 
+// copy[i] = values[i] (copy may be NULL); 0 if any |values[i]| ≥ limit or is not a number: the range
+// `tandem_fixed_point_round` accepts, where `limit` is its limit divided by its scale.
+int tandem_fixed_point_check(const float *_Nonnull values, long count, float *_Nullable copy, float limit);
+
 // MARK: Optimiser updates
 
 typedef enum TandemOptimizerKind { TandemOptimizerAdam, TandemOptimizerSGD, TandemOptimizerRMSprop } TandemOptimizerKind;
