@@ -59,6 +59,8 @@ package struct Model: Sendable {
     package let activationShapes: [TensorShape]
     /// Which layers run backward and where each activation's gradient is kept.
     package let gradientPlan: GradientPlan
+    /// Which activations share memory in a forward-only pass.
+    package let inferencePlan: InferencePlan
     /// For each layer, whether it has trainable weights and is not frozen (Keras's `"trainable": false`,
     /// on the layer or on a nested model it came from): a frozen layer's weights stay as they are, and
     /// its batch-norm runs in inference mode, as in Keras.
@@ -160,7 +162,11 @@ package struct Model: Sendable {
             }
         }
         self.regularization = regularization
-        lossTermLayers = layers.indices.filter { layers[$0] is any LossTermLayer }
+        let lossTermLayers = layers.indices.filter { layers[$0] is any LossTermLayer }
+        self.lossTermLayers = lossTermLayers
+        // Read after the pass: the input (the next block is written there), the output, what `lossTerms` reads.
+        inferencePlan = InferencePlan(inputs: description.inputs, shapes: shapes,
+                                      kept: Set([0, layers.count] + lossTermLayers.map { description.inputs[$0][0] }))
     }
 
     /// Classes: the last layer's units, or 2 for a binary classifier's one.
@@ -322,8 +328,18 @@ package struct Model: Sendable {
 /// Everything the forward and backward pass of one block of up to `capacity` samples writes, allocated
 /// once for a model.
 package final class ModelWorkspace: @unchecked Sendable {
+    /// What a workspace is for.
+    package enum Use: Sendable {
+        /// Forward and backward: every activation kept for the backward pass.
+        case training
+        /// Forward only (evaluation, prediction): activations share buffers as `InferencePlan` allows, the
+        /// layers share one region for what they save, and there are no gradients.
+        case inference
+    }
+
     /// The most samples a block may hold.
     package let capacity: Int
+    package let use: Use
     private let plan: GradientPlan
     private let layerInputs: [[Int]]
     private let activationShapes: [TensorShape]
@@ -372,17 +388,28 @@ package final class ModelWorkspace: @unchecked Sendable {
         case preparedAndScratch(ModelWorkspace)
     }
 
-    package init(model: Model, capacity: Int = 1, sharing: Sharing = .nothing) {
+    package init(model: Model, capacity: Int = 1, sharing: Sharing = .nothing, use: Use = .training) {
         precondition(capacity >= 1, "a workspace holds at least one sample")
         self.capacity = capacity
+        self.use = use
         let plan = model.gradientPlan
         self.plan = plan
         layerInputs = model.layerInputs
         activationShapes = model.activationShapes
         runsInInference = model.layers.indices.map(model.inferenceCalls.contains)
-        activations = model.activationShapes.map { FloatBuffer(count: capacity * $0.count) }
-        gradients = plan.bufferSizes.map { FloatBuffer(count: capacity * $0) }
-        saved = model.layers.map { FloatBuffer(count: $0.savedCount(samples: capacity)) }
+        switch use {
+        case .training:
+            activations = model.activationShapes.map { FloatBuffer(count: capacity * $0.count) }
+            gradients = plan.bufferSizes.map { FloatBuffer(count: capacity * $0) }
+            saved = model.layers.map { FloatBuffer(count: $0.savedCount(samples: capacity)) }
+        case .inference:
+            if case .preparedAndScratch = sharing { preconditionFailure("an inference workspace shares no training block's scratch") }
+            let buffers = model.inferencePlan.bufferSizes.map { FloatBuffer(count: capacity * $0) }
+            activations = model.inferencePlan.buffers.map { buffers[$0] }
+            gradients = plan.bufferSizes.map { _ in FloatBuffer(count: 0) }
+            let shared = FloatBuffer(count: model.layers.map { $0.savedCount(samples: capacity) }.max()!)
+            saved = model.layers.map { _ in shared }
+        }
         switch sharing {
         case .nothing:
             prepared = model.layers.map { FloatBuffer(count: $0.preparedCount) }
@@ -396,8 +423,9 @@ package final class ModelWorkspace: @unchecked Sendable {
             layerGradient = other.layerGradient
         } else {
             scratch = FloatBuffer(count: model.layers.map { $0.scratchCount(samples: capacity) }.max()!)
-            partials = (0..<plan.partialCount).map { _ in FloatBuffer(count: capacity * plan.partialSize) }
-            layerGradient = FloatBuffer(count: model.largestLayerParameterCount)
+            let gradientSamples = use == .training ? capacity : 0
+            partials = (0..<plan.partialCount).map { _ in FloatBuffer(count: gradientSamples * plan.partialSize) }
+            layerGradient = FloatBuffer(count: use == .training ? model.largestLayerParameterCount : 0)
         }
         unused = FloatBuffer(count: 1)
         binaryLogits = model.output.isBinary ? (FloatBuffer(count: 2 * capacity), FloatBuffer(count: 2 * capacity)) : nil
@@ -450,7 +478,8 @@ package final class ModelWorkspace: @unchecked Sendable {
     /// or to `layerGradient`. Follow the layer's backward pass with `finishBackward(layer:)`.
     package func backwardMemory(layer index: Int, parameters: UnsafePointer<Float>,
                                 parameterGradient: UnsafeMutablePointer<Float>? = nil) -> LayerMemory {
-        memory(layer: index, parameters: parameters, parameterGradient: parameterGradient ?? layerGradient.pointer,
+        precondition(use == .training, "backward in an inference workspace")
+        return memory(layer: index, parameters: parameters, parameterGradient: parameterGradient ?? layerGradient.pointer,
                outputGradient: outputGradient(layer: index), inputGradient: inputGradientTable[tableStart[index]])
     }
 

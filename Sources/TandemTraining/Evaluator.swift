@@ -66,9 +66,11 @@ package final class Evaluator {
         self.communicator = communicator
         self.threads = threads
         self.labelSmoothing = labelSmoothing
-        let first = trainingWorkspace.map { ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared($0)) }
-            ?? ModelWorkspace(model: model, capacity: blockSize)
-        workspaces = [first] + (1..<threads.count).map { _ in ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared(first)) }
+        let first = trainingWorkspace.map { ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared($0), use: .inference) }
+            ?? ModelWorkspace(model: model, capacity: blockSize, use: .inference)
+        workspaces = [first] + (1..<threads.count).map { _ in
+            ModelWorkspace(model: model, capacity: blockSize, sharing: .prepared(first), use: .inference)
+        }
         threadSums = (0..<threads.count).map { _ in FixedPointBuffer(count: model.classCount * (model.classCount + 1) + 2) }
         lossFormat = .loss(addends: max((totalCount + blockSize - 1) / blockSize, 1))
     }

@@ -7,7 +7,7 @@ package enum Prediction {
     /// Per image (each of the model's input size), its probability for each class.
     package static func probabilities(of images: [[Float]], model: Model, parameters: UnsafeMutablePointer<Float>,
                                       blockSize: Int) -> [[Float]] {
-        let workspace = ModelWorkspace(model: model, capacity: blockSize)
+        let workspace = ModelWorkspace(model: model, capacity: blockSize, use: .inference)
         model.prepare(parameters: parameters, workspace: workspace)
         let classes = model.classCount
         var results: [[Float]] = []
