@@ -248,10 +248,30 @@ package struct Checkpoint {
     }
 
     package static func read(from path: String) throws -> Checkpoint {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputFileError(path: path, problem: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        try Checkpoint(decoding: readBytes(path), path: path)
+    }
+
+    /// The file's bytes, read straight into one array: a checkpoint holds three copies of the weights
+    /// (a ResNet-50's: 283 MB), and going through `Data` first would hold the file twice.
+    private static func readBytes(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw InputFileError(path: path, problem: errno == ENOENT ? "no such file" : "cannot read")
         }
-        return try Checkpoint(decoding: [UInt8](data), path: path)
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw InputFileError(path: path, problem: "cannot read") }
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: Int(status.st_size)) { buffer, count in
+            while count < buffer.count {
+                let read = Glibc.read(descriptor, buffer.baseAddress! + count, buffer.count - count)
+                if read < 0 && errno == EINTR { continue }
+                guard read > 0 else { failed = read < 0; break }
+                count += read
+            }
+        }
+        guard !failed else { throw InputFileError(path: path, problem: "cannot read") }
+        return bytes
     }
 
     /// A checkpoint file, or the newest usable checkpoint in a directory (those newer that fail a check
