@@ -11,12 +11,12 @@ import Glibc
 /// threads → each micro-batch forward and backward as one block, each layer's gradient summed over the
 /// block, rounded once to fixed point (`FixedPointFormat.gradient`) and added to one `Int64` buffer (or,
 /// where a rank holds one micro-batch and the allreduce can round on receipt, kept as floats for it to
-/// round: `GradientAccumulator`) → one allreduce of that buffer, in which each rank turns the exact sums of its share into the
-/// optimizer's update of that share (the same arithmetic, element by element, wherever it runs) and
-/// the updated weights are gathered to every rank. Integer sums are exact, and a block's content and
-/// arithmetic never depend on who computes it, so every element of the summed gradient is the same
-/// number however the batch is split over ranks and threads, by whichever allreduce: the weights are
-/// bit-identical at any rank and thread count.
+/// round: `GradientAccumulator`) → one allreduce of that buffer, in which each rank turns the exact
+/// sums of its share into the optimizer's update of that share (the same arithmetic, element by
+/// element, wherever it runs) and the updated weights are gathered to every rank. Integer sums are
+/// exact, and a block's content and arithmetic never depend on who computes it, so every element of the
+/// summed gradient is the same number however the batch is split over ranks and threads, by whichever
+/// allreduce: the weights are bit-identical at any rank and thread count.
 ///
 /// Only the calling thread (thread 0) makes MPI calls; the other threads compute between them.
 package final class Trainer {
