@@ -169,9 +169,20 @@ struct FunctionalGraph {
             }
             outputOf[call.name] = nested.output == nested.input.name ? call.inputs[0] : nested.output
         }
-        func resolved(_ name: String) -> String { outputOf[name].map(resolved) ?? name }
-        for index in result.calls.indices { result.calls[index].inputs = result.calls[index].inputs.map(resolved) }
-        result.output = resolved(result.output)
+        // A nested model's output may be another nested model's name; a name that leads back to itself
+        // would never resolve.
+        func resolved(_ name: String) throws -> String {
+            var name = name, seen: Set<String> = []
+            while let output = outputOf[name] {
+                guard seen.insert(name).inserted else {
+                    throw fail("\(name): a nested model whose output leads back to itself (a cycle of nested models' names)")
+                }
+                name = output
+            }
+            return name
+        }
+        for index in result.calls.indices { result.calls[index].inputs = try result.calls[index].inputs.map(resolved) }
+        result.output = try resolved(result.output)
         return result
     }
 

@@ -66,7 +66,7 @@ struct ModelDescriptionTests {
     func unsupportedModels() throws {
         let expected = try JSONDecoder().decode([String: String].self,
                                                 from: Data(Self.fixture("unsupported/expected-errors.json").utf8))
-        #expect(expected.count == 10)
+        #expect(expected.count == 11)
         for (name, line) in expected {
             #expect {
                 _ = try Model(description: ModelDescription(json: Self.fixture("unsupported/\(name).json"), source: name))

@@ -98,6 +98,9 @@ struct BadInputTests {
             expected: "{models}/unsupported/huge-filters.json: wide: filters 1000000000 is out of range"),
         Row("model with 10^9 filters (train)", .mpirun(2), train + ["--model", "{models}/unsupported/huge-filters.json"],
             expected: "{models}/unsupported/huge-filters.json: wide: filters 1000000000 is out of range"),
+        Row("nested model whose output leads back to itself (found by the fuzzer)", .mpirun(2),
+            train + ["--model", "{models}/unsupported/nested-output-cycle.json"],
+            expected: "{models}/unsupported/nested-output-cycle.json: base: a nested model whose output leads back to itself (a cycle of nested models' names)"),
 
         // Flags.
         Row("--batch-size 0", .mpirun(2), train + ["--batch-size", "0"], expected: "--batch-size must be at least 1, not 0", status: 64),

@@ -504,6 +504,20 @@ edited("merge-mismatch", "add: inputs of shapes (None, 28, 28, 4), (None, 28, 28
 edited("functional-cycle", "conv_a: its inputs form a cycle", lambda entries: history(entries["conv_a"]).__setitem__(0, "add"))
 edited("functional-dangling", "conv_b: its input 'conv_z' is not a layer of the model",
        lambda entries: history(entries["conv_b"]).__setitem__(0, "conv_z"))
+# A nested model whose output layer bears the nested model's own name, so that the name leads back to
+# itself (found by the fuzzer): transfer-cnn with its base's last layer renamed "base".
+def nested_output_cycle():
+    path = os.path.join(here, "supported", "transfer-cnn.json")
+    description = json.load(open(path))
+    base = next(entry for entry in description["config"]["layers"] if entry["name"] == "base")
+    last = next(entry for entry in base["config"]["layers"] if entry["name"] == "base_conv2")
+    last["name"] = last["config"]["name"] = "base"
+    base["config"]["output_layers"][0] = "base"
+    json.dump(description, open(os.path.join(here, "unsupported", "nested-output-cycle.json"), "w"))
+    expected["nested-output-cycle"] = "base: a nested model whose output leads back to itself (a cycle of nested models' names)"
+
+
+nested_output_cycle()
 with open(os.path.join(here, "unsupported", "expected-errors.json"), "w") as file:
     json.dump(expected, file, indent=2, sort_keys=True, ensure_ascii=False)
     file.write("\n")
