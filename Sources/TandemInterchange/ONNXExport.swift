@@ -215,16 +215,16 @@ struct GraphBuilder {
             let margins = padding.margins
             add("Pad", [current, constant([0, 0, margins.top, margins.left, 0, 0, margins.bottom, margins.right], name: "\(layer.name)/pads")])
         case let cropping as Cropping2D:
-            toChannelsFirst()
-            let margins = cropping.margins, shape = layer.inputShape
-            add("Slice", [current, constant([margins.top, margins.left], name: "\(layer.name)/starts"),
-                          constant([shape.height - margins.bottom, shape.width - margins.right], name: "\(layer.name)/ends"),
-                          constant([2, 3], name: "\(layer.name)/axes")])
+            addCrop(cropping.margins, of: layer.inputShape, layer: layer.name)
         case let prelu as PReLU:
             // Keras's alpha (height, width, channels) as ONNX's slope, broadcast over (channels, height, width).
             let alpha = try require(weight("alpha"), layer)
             if !prelu.inputShape.isVector { toChannelsFirst() }
             add("PRelu", [current, prelu.inputShape.isVector ? initializer(alpha) : initializer(alpha, permutation: [2, 0, 1])])
+        case let crop as RandomCrop:
+            // Its inference: the centred window of the crop's aspect ratio, resized to the crop's size.
+            addCrop(crop.centredWindow, of: layer.inputShape, layer: layer.name)
+            if let resize = crop.resize { addResize(resize, interpolation: .bilinear, layer: layer.name) }
         case is Dropout, is GaussianNoise, is ActivityRegularization, is any AugmentationLayer:
             break   // the identity at inference
         default:
@@ -247,6 +247,14 @@ struct GraphBuilder {
             Self.attribute("pads", pads(input: layer.inputShape, window: layer.window,
                                         strides: layer.strides, padding: layer.padding)),
         ])
+    }
+
+    /// The image less `margins` (a `Slice` of the height and width, channels first).
+    private mutating func addCrop(_ margins: Margins, of shape: TensorShape, layer: String) {
+        toChannelsFirst()
+        add("Slice", [current, constant([margins.top, margins.left], name: "\(layer)/starts"),
+                      constant([shape.height - margins.bottom, shape.width - margins.right], name: "\(layer)/ends"),
+                      constant([2, 3], name: "\(layer)/axes")])
     }
 
     /// TensorFlow's resize as ONNX's `Resize` to the output's size: bilinear with half-pixel centres

@@ -89,6 +89,69 @@ struct AugmentationTests {
         }
     }
 
+    struct CropFixture: Decodable {
+        struct Crop: Decodable { let top, left: Int; let output: [Float] }
+        struct Inference: Decodable { let height, width: Int; let output: [Float] }
+        let input_shape: [Int]
+        let input: [Float]
+        let crops: [Crop]
+        let inference: [Inference]
+    }
+
+    @Test("RandomCrop: Keras's window at a given offset; in inference Keras's smart_resize (the centred window of the crop's aspect ratio, resized), for crops smaller, larger and of other shapes than the image (Tests/Fixtures/keras-layers/random-crop.json)")
+    func randomCropMatchesKeras() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/keras-layers/random-crop.json")
+        let fixture = try JSONDecoder().decode(CropFixture.self, from: Data(contentsOf: url))
+        let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
+        let count = fixture.input.count / shape.count
+        #expect(fixture.crops.count == 4 && fixture.inference.count == 6 && count == 2)
+        var input = fixture.input
+        let crop = RandomCrop(inputShape: shape, height: 4, width: 5, position: 0)
+        for item in fixture.crops {
+            var output = [Float](repeating: .nan, count: count * crop.outputShape.count)
+            let rows = shape.height - 4, columns = shape.width - 5
+            for sample in 0..<count {
+                crop.crop(&input + sample * shape.count, at: Margins(top: item.top, bottom: rows - item.top, left: item.left, right: columns - item.left),
+                          into: &output + sample * crop.outputShape.count)
+            }
+            #expect(output == item.output, "offset (\(item.top), \(item.left))")
+        }
+        for item in fixture.inference {
+            let layer = RandomCrop(inputShape: shape, height: item.height, width: item.width, position: 0)
+            let harness = LayerHarness(layer, count: count)
+            harness.training = false
+            for index in input.indices { harness.input[index] = input[index] }
+            let worst = zip(harness.forward(), item.output).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "\(item.height)x\(item.width): \(worst)")
+            // An image smaller than the crop is resized in training too.
+            if item.height > shape.height || item.width > shape.width {
+                harness.training = true
+                #expect(zip(harness.forward(), item.output).allSatisfy { abs($0 - $1) < 1e-5 })
+            }
+        }
+    }
+
+    @Test("RandomCrop in training: every offset of the window about equally often, the same again for the same sample")
+    func randomCropDraws() {
+        let shape = TensorShape(height: 5, width: 4, channels: 1)
+        let layer = RandomCrop(inputShape: shape, height: 3, width: 3, position: 2)
+        let harness = LayerHarness(layer)
+        for index in 0..<shape.count { harness.input[index] = Float(index) }
+        var counts = [Int: Int]()
+        for sample in 0..<3000 {
+            harness.sampleIndex = sample
+            let output = harness.forward()
+            if sample < 5 { #expect(harness.forward() == output) }
+            // The top-left value names the offset: row · 4 + column, rows 0…2, columns 0…1.
+            let offset = Int(output[0])
+            #expect(output == (0..<9).map { Float(offset + ($0 / 3) * 4 + $0 % 3) })
+            counts[offset, default: 0] += 1
+        }
+        #expect(counts.keys.sorted() == [0, 1, 4, 5, 8, 9])
+        #expect(counts.values.allSatisfy { abs($0 - 500) < 90 }, "\(counts)")
+    }
+
     @Test("RandomContrast and RandomBrightness: one factor per image, within Keras's range, clipped to value_range; the same again for the same sample; none in inference",
           arguments: ["RandomContrast", "RandomBrightness"])
     func intensity(className: String) throws {

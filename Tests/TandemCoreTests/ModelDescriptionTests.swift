@@ -18,7 +18,7 @@ struct ModelDescriptionTests {
                             "vgg16", "functional-chain", "functional-chain-keras2", "initializers-cnn", "margins-cnn", "rescaling-cnn", "reshape-softmax",
                             "residual-cnn", "merge-cnn", "mobile-cnn", "resnet50", "densenet121", "mobilenetv2",
                             "transfer-cnn", "transfer-mobilenetv2", "resnet20-v1", "from-scratch", "regularized-cnn", "efficientnetb0",
-                            "from-scratch-binary", "binary-cnn", "resize-cnn", "activity-cnn"]
+                            "from-scratch-binary", "binary-cnn", "resize-cnn", "activity-cnn", "crop-cnn"]
 
     @Test("The built-in fashion-strong and fashion-resnet are Models/<name>.json, as Keras wrote them (the binary carries a copy, which must not drift)",
           arguments: [("fashion-strong", ModelDescription.fashionStrong), ("fashion-resnet", ModelDescription.fashionResNet)])

@@ -109,9 +109,9 @@ struct KerasModelTests {
         }
     }
 
-    @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks; resizing, PReLU, upsampling, centre crop and Gaussian noise; activity regularisers) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' VGG16 (a Functional chain, 33.6 M parameters), ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) keras.io's from-scratch network (nested augmentation with RandomRotation, separable convolutions) and EfficientNetB0 (Normalization, swish on convolutions, drop-connect) at 32×32×3 one sha256 at -np 1 and 2")
+    @Test("Functional graphs (a residual network with batch-norm; one of every merge layer; MobileNet blocks; resizing, PReLU, upsampling, centre crop and Gaussian noise; activity regularisers; RandomCrop) give one sha256 at -np 1, 2 and 3 and with 2 threads; keras.applications' VGG16 (a Functional chain, 33.6 M parameters), ResNet50, DenseNet121 and MobileNetV2, the Keras CIFAR-10 ResNet-20 v1 (L2 regularisers) keras.io's from-scratch network (nested augmentation with RandomRotation, separable convolutions) and EfficientNetB0 (Normalization, swish on convolutions, drop-connect) at 32×32×3 one sha256 at -np 1 and 2")
     func graphModels() throws {
-        for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "resize-cnn", "activity-cnn"] {
+        for name in ["residual-cnn", "merge-cnn", "mobile-cnn", "transfer-cnn", "resize-cnn", "activity-cnn", "crop-cnn"] {
             let run = ["train", "--model", "\(Self.fixtures)/supported/\(name).json", "--limit", "320", "--epochs", "1",
                        "--micro-batch", "4", "--no-evaluate-every-epoch"]
             let digests = try [(1, 1), (2, 1), (3, 1), (1, 2)].map { ranks, threads in
