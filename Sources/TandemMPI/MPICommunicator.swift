@@ -13,12 +13,9 @@ package final class MPICommunicator: Communicator {
     package let size: Int
     package let hostName: String
     package let hostNames: [String]
-    /// Receive buffer for the tree allreduce, sized on first use and kept.
-    private var incoming: UnsafeMutablePointer<Int64>?
-    private var incomingCount = 0
-    /// Receive buffer for block gradients (`allreduce(blockGradients:…)`), sized on first use and kept.
-    private var incomingFloats: UnsafeMutablePointer<Float>?
-    private var incomingFloatCount = 0
+    /// Receive buffers of the tree allreduce and of block gradients (`allreduce(blockGradients:…)`).
+    private let incoming = ReceiveBuffer<Int64>()
+    private let incomingFloats = ReceiveBuffer<Float>()
     private var cachedPartition: (count: Int, counts: [Int32], displacements: [Int32])?
     private let watchdog: StallWatchdog?
     /// Whether this communicator initialised MPI, and so finalises it (a library's caller may have done both).
@@ -57,32 +54,11 @@ package final class MPICommunicator: Communicator {
         watchdog = stallTimeout.map { StallWatchdog(timeout: $0, rank: Int(rank), size: Int(size), hostName: hostName) }
     }
 
-    deinit {
-        incoming?.deallocate()
-        incomingFloats?.deallocate()
-    }
-
     var world: MPI_Comm { tandem_mpi_comm_world() }
 
-    /// The receive buffer of the tree allreduces: allocated on first use, then kept.
-    func receiveBuffer(count: Int) -> UnsafeMutablePointer<Int64> {
-        if let incoming, incomingCount >= count { return incoming }
-        incoming?.deallocate()
-        let buffer = UnsafeMutablePointer<Int64>.allocate(capacity: max(count, 1))   // a rank's share may be empty
-        incoming = buffer
-        incomingCount = max(count, 1)
-        return buffer
-    }
+    func receiveBuffer(count: Int) -> UnsafeMutablePointer<Int64> { incoming.pointer(count: count) }
 
-    /// The receive buffer of block gradients: allocated on first use, then kept.
-    func floatReceiveBuffer(count: Int) -> UnsafeMutablePointer<Float> {
-        if let incomingFloats, incomingFloatCount >= count { return incomingFloats }
-        incomingFloats?.deallocate()
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
-        incomingFloats = buffer
-        incomingFloatCount = max(count, 1)
-        return buffer
-    }
+    func floatReceiveBuffer(count: Int) -> UnsafeMutablePointer<Float> { incomingFloats.pointer(count: count) }
 
     private static let tag: Int32 = 7
 
@@ -250,4 +226,22 @@ func add(_ incoming: UnsafePointer<Int64>, into buffer: UnsafeMutablePointer<Int
         buffer[index] &+= incoming[index]
         index += 1
     }
+}
+
+/// A receive buffer allocated on first use and grown when a larger message comes, then kept: the
+/// step loop's exchanges allocate nothing once warm.
+private final class ReceiveBuffer<Element> {
+    private var storage: UnsafeMutablePointer<Element>?
+    private var capacity = 0
+
+    func pointer(count: Int) -> UnsafeMutablePointer<Element> {
+        if let storage, capacity >= count { return storage }
+        storage?.deallocate()
+        capacity = max(count, 1)   // a rank's share may be empty
+        let buffer = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
+        storage = buffer
+        return buffer
+    }
+
+    deinit { storage?.deallocate() }
 }
