@@ -18,7 +18,8 @@ public final class TrainedModel {
     /// Reads `checkpoint`: a file, or a directory's newest usable checkpoint.
     public init(checkpoint: String) throws {
         do {
-            restored = try RestoredRun.restoring(checkpoint, convolution: nil, communicator: SingleProcessCommunicator())
+            restored = try RestoredRun.restoring(checkpoint, convolution: nil, optimizerState: false,
+                                             communicator: SingleProcessCommunicator())
         } catch let failure as StartupFailure {
             throw TandemError(failure.description)
         }

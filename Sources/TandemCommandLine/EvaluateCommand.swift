@@ -35,7 +35,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         let communicator = distributed.makeCommunicator()
         let console = Console(communicator: communicator)
-        let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, communicator: communicator)
+        let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, optimizerState: false, communicator: communicator)
         let decoding = DecodingProgress()
         let (evaluator, set): (Evaluator, EvaluationSet)
         do {

@@ -39,7 +39,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let communicator = SingleProcessCommunicator()
-        let restored = RestoredRun.restore(checkpoint, convolution: nil, communicator: communicator)
+        let restored = RestoredRun.restore(checkpoint, convolution: nil, optimizerState: false, communicator: communicator)
         let format = self.format ?? WeightsFormat(path: output)!
         let output = self.output
         communicator.agree {

@@ -48,7 +48,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let communicator = SingleProcessCommunicator()
-        let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, communicator: communicator)
+        let restored = RestoredRun.restore(checkpoint, convolution: convolution.algorithm, optimizerState: false, communicator: communicator)
         let network = restored.model
         // Every input is read and checked before anything is printed; a bad one ends the run with one line.
         let (names, files) = communicator.agree {

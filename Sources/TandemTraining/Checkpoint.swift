@@ -85,6 +85,8 @@ package struct Checkpoint {
     }
 
     package func encoded() -> [UInt8] {
+        precondition(firstMoment.count == parameters.count && secondMoment.count == parameters.count,
+                     "a checkpoint read without its optimiser state cannot be written back")
         let description = Array(modelDescription.utf8)
         let recipeText = Array(Self.encode(recipe).utf8)
         let dataText = Array(Self.encode(data).utf8)
@@ -122,8 +124,10 @@ package struct Checkpoint {
         return bytes
     }
 
-    /// Decodes and validates a checkpoint; `path` is only used in error messages.
-    package init(decoding bytes: [UInt8], path: String) throws {
+    /// Decodes and validates a checkpoint; `path` is only used in error messages. Without
+    /// `optimizerState` the two moment arrays (twice the weights) stay empty: enough to evaluate,
+    /// predict or export, not to resume. The whole file is checked either way.
+    package init(decoding bytes: [UInt8], path: String, optimizerState: Bool = true) throws {
         func fail(_ problem: String) -> InputFileError { InputFileError(path: path, problem: problem) }
         guard bytes.count >= 92 else { throw fail("too short to be a Tandem checkpoint (\(bytes.count) bytes)") }
         guard Array(bytes[0..<8]) == Self.magic else { throw fail("not a Tandem checkpoint (bad magic number)") }
@@ -208,8 +212,8 @@ package struct Checkpoint {
         }
         guard (1...(1 << 30)).contains(microBatchSize) else { throw fail("corrupt header: micro-batch size \(microBatchSize)") }
         parameters = floats(0)
-        firstMoment = floats(1)
-        secondMoment = floats(2)
+        firstMoment = optimizerState ? floats(1) : []
+        secondMoment = optimizerState ? floats(2) : []
     }
 
     // MARK: Files
@@ -247,8 +251,8 @@ package struct Checkpoint {
         if directory >= 0 { fsync(directory); close(directory) }
     }
 
-    package static func read(from path: String) throws -> Checkpoint {
-        try Checkpoint(decoding: readBytes(path), path: path)
+    package static func read(from path: String, optimizerState: Bool = true) throws -> Checkpoint {
+        try Checkpoint(decoding: readBytes(path), path: path, optimizerState: optimizerState)
     }
 
     /// The file's bytes, read straight into one array: a checkpoint holds three copies of the weights
@@ -276,13 +280,14 @@ package struct Checkpoint {
 
     /// A checkpoint file, or the newest usable checkpoint in a directory (those newer that fail a check
     /// are passed to `skipped`), read and checked.
-    package static func load(_ path: String, skipped: (InputFileError) -> Void) throws -> (path: String, checkpoint: Checkpoint) {
+    package static func load(_ path: String, optimizerState: Bool = true,
+                             skipped: (InputFileError) -> Void) throws -> (path: String, checkpoint: Checkpoint) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw InputFileError(path: path, problem: "no such file or directory")
         }
-        guard isDirectory.boolValue else { return (path, try read(from: path)) }
-        guard let newest = try CheckpointDirectory.newestValid(in: path, skipped: skipped) else {
+        guard isDirectory.boolValue else { return (path, try read(from: path, optimizerState: optimizerState)) }
+        guard let newest = try CheckpointDirectory.newestValid(in: path, optimizerState: optimizerState, skipped: skipped) else {
             throw InputFileError(path: path, problem: "holds no checkpoint (tandem-epoch-NNN[-step-SSSSSS].\(fileExtension))")
         }
         return newest

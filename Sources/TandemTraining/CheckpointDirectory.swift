@@ -43,13 +43,14 @@ package enum CheckpointDirectory {
     /// The newest checkpoint in `directory` that reads and passes every check; each newer one that does
     /// not is passed to `skipped` with the reason. Nil if the directory holds no checkpoint at all; an
     /// error if it holds some and none is usable (starting afresh would silently lose the run).
-    package static func newestValid(in directory: String, skipped: (InputFileError) -> Void) throws -> (path: String, checkpoint: Checkpoint)? {
+    package static func newestValid(in directory: String, optimizerState: Bool = true,
+                                    skipped: (InputFileError) -> Void) throws -> (path: String, checkpoint: Checkpoint)? {
         let candidates = checkpoints(in: directory)
         guard !candidates.isEmpty else { return nil }
         for candidate in candidates {
             let path = directory + "/" + candidate.name
             do {
-                return (path, try Checkpoint.read(from: path))
+                return (path, try Checkpoint.read(from: path, optimizerState: optimizerState))
             } catch let error as InputFileError {
                 skipped(error)
             }

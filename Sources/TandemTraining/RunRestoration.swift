@@ -16,18 +16,26 @@ package struct RestoredRun {
     package let data: DataDescription
 
     /// `restoring`, for a command line: a bad checkpoint ends every rank with rank 0's message.
-    package static func restore(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) -> RestoredRun {
-        do { return try restoring(path, convolution: convolution, communicator: communicator) } catch { communicator.end(after: error) }
+    package static func restore(_ path: String, convolution: ConvolutionAlgorithm?, optimizerState: Bool,
+                                communicator: Communicator) -> RestoredRun {
+        do {
+            return try restoring(path, convolution: convolution, optimizerState: optimizerState, communicator: communicator)
+        } catch {
+            communicator.end(after: error)
+        }
     }
 
     /// Rank 0 reads `path` (a file, or a directory's newest checkpoint) and broadcasts everything,
-    /// the optimiser's state included, so no rank reads a file another rank may still be writing.
-    /// Collective; a bad checkpoint throws a `StartupFailure` on every rank (rank 0's holding the problem).
-    package static func restoring(_ path: String, convolution: ConvolutionAlgorithm?, communicator: Communicator) throws -> RestoredRun {
+    /// so no rank reads a file another rank may still be writing. With `optimizerState` that includes
+    /// the optimiser's two buffers (to resume); without, the weights alone are decoded and held (to
+    /// evaluate, predict or export: a third of the memory). Collective; a bad checkpoint throws a
+    /// `StartupFailure` on every rank (rank 0's holding the problem).
+    package static func restoring(_ path: String, convolution: ConvolutionAlgorithm?, optimizerState: Bool,
+                                  communicator: Communicator) throws -> RestoredRun {
         try communicator.agreeingOnKernelLevel()
         let loaded: (path: String, checkpoint: Checkpoint, model: Model)? = try communicator.agreeing {
             guard communicator.isRoot else { return nil }
-            let (resolved, checkpoint) = try Checkpoint.load(path) { damaged in
+            let (resolved, checkpoint) = try Checkpoint.load(path, optimizerState: optimizerState) { damaged in
                 StandardError.write("tandem: warning: \(damaged); skipped, using an older checkpoint")
             }
             let model: Model
@@ -59,7 +67,7 @@ package struct RestoredRun {
         communicator.broadcast(string: &dataText, root: 0)
         let data = try! JSONDecoder().decode(DataDescription.self, from: Data(dataText.utf8))
         let state = loaded.map { TrainingState(model: model, checkpoint: $0.checkpoint) }
-            ?? TrainingState(model: model, seed: 0, optimizer: recipe.optimizer)
+            ?? TrainingState(receiving: model, optimizer: optimizerState ? recipe.optimizer : nil)
         state.broadcast(from: 0, communicator: communicator)
         return RestoredRun(path: resolvedPath, model: model, state: state, seed: metadata.0,
                            globalBatchSize: metadata.1, microBatchSize: metadata.3, trainingSamples: metadata.2, recipe: recipe, data: data)

@@ -84,7 +84,7 @@ package final class TrainingSession {
             communicator.broadcast(&found, root: 0)
             resumeFrom = found == 1 ? directory : nil
         }
-        let restored = try resumeFrom.map { try RestoredRun.restoring($0, convolution: request.convolution, communicator: communicator) }
+        let restored = try resumeFrom.map { try RestoredRun.restoring($0, convolution: request.convolution, optimizerState: true, communicator: communicator) }
         let defaults = TrainingDefaults.forModel(named: request.model?.name ?? "tutorial")
         // A resumed run goes on to the epochs it started with (those its schedule decays over).
         let epochs = request.epochs ?? restored.map { $0.recipe.decayEpochs > 0 ? $0.recipe.decayEpochs : defaults.epochs } ?? defaults.epochs

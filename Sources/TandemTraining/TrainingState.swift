@@ -18,16 +18,31 @@ package final class TrainingState {
         model.initializeParameters(parameters.buffer, seed: seed)
     }
 
-    /// State restored from a checkpoint (whose model must be `model`).
+    /// State restored from a checkpoint (whose model must be `model`). A checkpoint read without its
+    /// optimiser state gives the weights alone: an optimiser that holds none (for inference).
     package init(model: Model, checkpoint: Checkpoint) {
         precondition(checkpoint.parameters.count == model.parameterCount)
         parameters = FloatBuffer(checkpoint.parameters)
-        optimizer = Optimizer(parameterCount: model.parameterCount, settings: checkpoint.recipe.optimizer,
-                              trainableRanges: model.trainableRanges, regularization: model.regularization)
-        optimizer.firstMoment.copy(from: checkpoint.firstMoment)
-        optimizer.secondMoment.copy(from: checkpoint.secondMoment)
+        if checkpoint.firstMoment.isEmpty {
+            optimizer = Optimizer(parameterCount: 0, settings: checkpoint.recipe.optimizer)
+        } else {
+            optimizer = Optimizer(parameterCount: model.parameterCount, settings: checkpoint.recipe.optimizer,
+                                  trainableRanges: model.trainableRanges, regularization: model.regularization)
+            optimizer.firstMoment.copy(from: checkpoint.firstMoment)
+            optimizer.secondMoment.copy(from: checkpoint.secondMoment)
+        }
         optimizer.step = checkpoint.optimizerStep
         completedEpochs = checkpoint.completedEpochs
+    }
+
+    /// Zeroed state of `model` to receive a broadcast into: with an optimiser of `settings`, or, without
+    /// them, the weights alone.
+    package init(receiving model: Model, optimizer settings: OptimizerSettings?) {
+        parameters = FloatBuffer(count: model.parameterCount)
+        optimizer = settings.map { Optimizer(parameterCount: model.parameterCount, settings: $0, trainableRanges: model.trainableRanges,
+                                             regularization: model.regularization) }
+            ?? Optimizer(parameterCount: 0)
+        completedEpochs = 0
     }
 
     /// Copies rank `root`'s state to every rank: three flat buffers and two counters.

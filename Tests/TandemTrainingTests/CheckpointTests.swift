@@ -56,6 +56,24 @@ struct CheckpointTests {
         }
     }
 
+    @Test("Read for inference, a checkpoint gives the same weights and run without the optimiser's two buffers, and the whole file is still checked; its state holds no optimiser buffers")
+    func weightsOnly() throws {
+        let full = sample()
+        var bytes = full.encoded()
+        let weights = try Checkpoint(decoding: bytes, path: "a.ckpt", optimizerState: false)
+        #expect(weights.parameters.map(\.bitPattern) == full.parameters.map(\.bitPattern))
+        #expect(weights.firstMoment.isEmpty && weights.secondMoment.isEmpty)
+        #expect(weights.completedEpochs == 1 && weights.optimizerStep == 1875 && weights.microBatchSize == 8 && weights.recipe == full.recipe)
+        let state = TrainingState(model: Model.tutorial(), checkpoint: weights)
+        #expect(state.parameters.array.map(\.bitPattern) == full.parameters.map(\.bitPattern) && state.completedEpochs == 1)
+        #expect(state.optimizer.firstMoment.count == 0 && state.optimizer.secondMoment.count == 0)
+        // A flipped bit in the second moment, which this read does not decode, still fails the checksum.
+        bytes[bytes.count - 8] ^= 1
+        #expect { try Checkpoint(decoding: bytes, path: "a.ckpt", optimizerState: false) } throws: {
+            "\($0)".contains("checksum mismatch")
+        }
+    }
+
     @Test("A checkpoint written to disk reads back identical, bit for bit, and leaves no temporary file")
     func roundTrip() throws {
         let original = sample()
