@@ -1,27 +1,32 @@
 /// Rows and columns cut from each image's edges; Keras's `Cropping2D` (channels last), and its
-/// `CenterCrop` of an image at least as large as the crop (the margin's odd row or column at the
-/// bottom and right, as Keras's `diff // 2`). The input gradient is the output gradient with zero
-/// margins put back.
+/// `CenterCrop`: of an image at least as large as the crop, the centred window (the margin's odd row or
+/// column at the bottom and right, as Keras's `diff // 2`); of a smaller one, as Keras, `smart_resize`
+/// (the largest centred window of the crop's aspect ratio, resized bilinear). The input gradient is the
+/// output gradient (through the resize's transpose) with zero margins put back.
 package struct Cropping2D: KerasLayer {
     package let name: String
     package let inputShape: TensorShape
-    package let margins: Margins
+    package let crop: CropAndResize
 
-    package var outputShape: TensorShape {
-        TensorShape(height: inputShape.height - margins.top - margins.bottom, width: inputShape.width - margins.left - margins.right,
-                    channels: inputShape.channels)
-    }
+    package var outputShape: TensorShape { crop.output }
     package let kind: String
+    package var summaryDetail: String { crop.resize == nil ? "" : "resized" }
     package var parameterBlocks: [ParameterBlock] { [] }
 
-    package init(name: String = "cropping2d", inputShape: TensorShape, margins: Margins, kind: String = "Cropping2D") throws {
-        guard inputShape.height - margins.top - margins.bottom > 0, inputShape.width - margins.left - margins.right > 0 else {
+    package init(name: String = "cropping2d", inputShape: TensorShape, margins: Margins) throws {
+        let height = inputShape.height - margins.top - margins.bottom, width = inputShape.width - margins.left - margins.right
+        guard height > 0, width > 0 else {
             throw ModelDefinitionError("\(name): cropping \(margins.top), \(margins.bottom), \(margins.left), \(margins.right) leaves nothing of \(inputShape)")
         }
+        self.init(name: name, inputShape: inputShape, kind: "Cropping2D",
+                  crop: CropAndResize(input: inputShape, window: margins, outputHeight: height, outputWidth: width))
+    }
+
+    init(name: String, inputShape: TensorShape, kind: String, crop: CropAndResize) {
         self.name = name
         self.inputShape = inputShape
-        self.margins = margins
         self.kind = kind
+        self.crop = crop
     }
 
     package static let kerasClassNames = ["Cropping2D", "CenterCrop"]
@@ -34,22 +39,22 @@ package struct Cropping2D: KerasLayer {
         }
         let extents = 1...ModelDescription.largestInputExtent
         let height = try configuration.integer("height", in: extents), width = try configuration.integer("width", in: extents)
-        guard height <= inputShape.height, width <= inputShape.width else {
-            throw configuration.error("a \(height)x\(width) crop of smaller images \(inputShape) (which Keras resizes instead) is not supported")
-        }
         let rows = inputShape.height - height, columns = inputShape.width - width
-        try self.init(name: configuration.name, inputShape: inputShape,
-                      margins: Margins(top: rows / 2, bottom: rows - rows / 2, left: columns / 2, right: columns - columns / 2),
-                      kind: "CenterCrop")
+        let crop = rows >= 0 && columns >= 0
+            ? CropAndResize(input: inputShape, window: Margins(top: rows / 2, bottom: rows - rows / 2, left: columns / 2, right: columns - columns / 2),
+                            outputHeight: height, outputWidth: width)
+            : CropAndResize.smartResize(input: inputShape, height: height, width: width)
+        self.init(name: configuration.name, inputShape: inputShape, kind: "CenterCrop", crop: crop)
     }
 
+    package func scratchCount(samples: Int) -> Int { crop.scratchCount(samples: samples) }
+
     package func forward(_ memory: LayerMemory) {
-        margins.copy(inner: memory.output, innerShape: outputShape, outer: memory.input, samples: memory.count, intoOuter: false)
+        crop.forward(memory.input, into: memory.output, scratch: memory.scratch, count: memory.count)
     }
 
     package func backward(_ memory: LayerMemory) {
         guard let inputGradient = memory.inputGradient else { return }
-        inputGradient.update(repeating: 0, count: memory.count * inputShape.count)
-        margins.copy(inner: memory.outputGradient, innerShape: outputShape, outer: inputGradient, samples: memory.count, intoOuter: true)
+        crop.backward(memory.outputGradient, into: inputGradient, scratch: memory.scratch, count: memory.count)
     }
 }

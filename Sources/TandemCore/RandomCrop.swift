@@ -12,10 +12,8 @@ package struct RandomCrop: KerasLayer, AugmentationLayer {
     package let name: String
     package let inputShape: TensorShape
     package let outputShape: TensorShape
-    /// The inference window: the input less these margins, of the output's aspect ratio.
-    package let centredWindow: Margins
-    /// From the inference window to the output; `nil` where the window already is the output's size.
-    package let resize: ImageResize?
+    /// The inference pass: Keras's `smart_resize` to the output's size.
+    package let centred: CropAndResize
     package let position: Int
 
     package var kind: String { "RandomCrop" }
@@ -26,14 +24,7 @@ package struct RandomCrop: KerasLayer, AugmentationLayer {
         self.name = name
         self.inputShape = inputShape
         outputShape = TensorShape(height: height, width: width, channels: inputShape.channels)
-        // Keras's integer arithmetic: the window keeps the full extent along the axis that limits it.
-        let windowHeight = max(min(inputShape.height, inputShape.width * height / width), 1)
-        let windowWidth = max(min(inputShape.width, inputShape.height * width / height), 1)
-        let top = (inputShape.height - windowHeight) / 2, left = (inputShape.width - windowWidth) / 2
-        centredWindow = Margins(top: top, bottom: inputShape.height - windowHeight - top,
-                                left: left, right: inputShape.width - windowWidth - left)
-        let window = TensorShape(height: windowHeight, width: windowWidth, channels: inputShape.channels)
-        resize = window == outputShape ? nil : ImageResize(input: window, outputHeight: height, outputWidth: width, interpolation: .bilinear)
+        centred = CropAndResize.smartResize(input: inputShape, height: height, width: width)
         self.position = position
     }
 
@@ -46,11 +37,11 @@ package struct RandomCrop: KerasLayer, AugmentationLayer {
                   width: try configuration.integer("width", in: extents), position: context.index)
     }
 
-    package func scratchCount(samples: Int) -> Int { (resize?.input.count ?? 0) * samples }
+    package func scratchCount(samples: Int) -> Int { centred.scratchCount(samples: samples) }
 
     package func forward(_ memory: LayerMemory) {
         guard memory.samples.training && croppedAtRandom else {
-            resizeCentredWindow(memory)
+            centred.forward(memory.input, into: memory.output, scratch: memory.scratch, count: memory.count)
             return
         }
         let rows = inputShape.height - outputShape.height, columns = inputShape.width - outputShape.width
@@ -66,14 +57,5 @@ package struct RandomCrop: KerasLayer, AugmentationLayer {
     /// The window of `image` inside `margins` (of the output's size), into `output`.
     func crop(_ image: UnsafeMutablePointer<Float>, at margins: Margins, into output: UnsafeMutablePointer<Float>) {
         margins.copy(inner: output, innerShape: outputShape, outer: image, samples: 1, intoOuter: false)
-    }
-
-    func resizeCentredWindow(_ memory: LayerMemory) {
-        guard let resize else {
-            centredWindow.copy(inner: memory.output, innerShape: outputShape, outer: memory.input, samples: memory.count, intoOuter: false)
-            return
-        }
-        centredWindow.copy(inner: memory.scratch, innerShape: resize.input, outer: memory.input, samples: memory.count, intoOuter: false)
-        resize.forward(memory.scratch, into: memory.output, count: memory.count)
     }
 }

@@ -215,16 +215,14 @@ struct GraphBuilder {
             let margins = padding.margins
             add("Pad", [current, constant([0, 0, margins.top, margins.left, 0, 0, margins.bottom, margins.right], name: "\(layer.name)/pads")])
         case let cropping as Cropping2D:
-            addCrop(cropping.margins, of: layer.inputShape, layer: layer.name)
+            addCropAndResize(cropping.crop, layer: layer.name)
         case let prelu as PReLU:
             // Keras's alpha (height, width, channels) as ONNX's slope, broadcast over (channels, height, width).
             let alpha = try require(weight("alpha"), layer)
             if !prelu.inputShape.isVector { toChannelsFirst() }
             add("PRelu", [current, prelu.inputShape.isVector ? initializer(alpha) : initializer(alpha, permutation: [2, 0, 1])])
         case let crop as RandomCrop:
-            // Its inference: the centred window of the crop's aspect ratio, resized to the crop's size.
-            addCrop(crop.centredWindow, of: layer.inputShape, layer: layer.name)
-            if let resize = crop.resize { addResize(resize, interpolation: .bilinear, layer: layer.name) }
+            addCropAndResize(crop.centred, layer: layer.name)   // its inference
         case is Dropout, is GaussianNoise, is ActivityRegularization, is any AugmentationLayer:
             break   // the identity at inference
         default:
@@ -249,12 +247,14 @@ struct GraphBuilder {
         ])
     }
 
-    /// The image less `margins` (a `Slice` of the height and width, channels first).
-    private mutating func addCrop(_ margins: Margins, of shape: TensorShape, layer: String) {
+    /// The window (a `Slice` of the height and width, channels first), then its resize where it has one.
+    private mutating func addCropAndResize(_ crop: CropAndResize, layer: String) {
         toChannelsFirst()
+        let margins = crop.window, shape = crop.input
         add("Slice", [current, constant([margins.top, margins.left], name: "\(layer)/starts"),
                       constant([shape.height - margins.bottom, shape.width - margins.right], name: "\(layer)/ends"),
                       constant([2, 3], name: "\(layer)/axes")])
+        if let resize = crop.resize { addResize(resize, interpolation: .bilinear, layer: layer) }
     }
 
     /// TensorFlow's resize as ONNX's `Resize` to the output's size: bilinear with half-pixel centres

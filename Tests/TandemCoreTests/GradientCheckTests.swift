@@ -137,11 +137,13 @@ struct GradientCheckTests {
         }
     }
 
-    @Test("ZeroPadding2D and Cropping2D, uneven margins")
+    @Test("ZeroPadding2D and Cropping2D, uneven margins; CenterCrop of a smaller image (a window resized)")
     func margins() throws {
         let margins = Margins(top: 1, bottom: 2, left: 0, right: 3)
         check(ZeroPadding2D(inputShape: TensorShape(height: 4, width: 3, channels: 2), margins: margins))
         check(try Cropping2D(inputShape: TensorShape(height: 6, width: 5, channels: 2), margins: margins))
+        let centerCrop = KerasLayerConfiguration(className: "CenterCrop", name: "crop", config: ["height": .number(7), "width": .number(4)])
+        check(try LayerRegistry.make(centerCrop, inputShape: TensorShape(height: 5, width: 6, channels: 2), context: LayerBuildContext()))
     }
 
     @Test("Softmax cross-entropy gradient matches finite differences of the loss")

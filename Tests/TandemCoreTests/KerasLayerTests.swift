@@ -22,7 +22,7 @@ struct KerasLayerTests {
         "normalization-adapted", "normalization-inverted", "normalization-constants", "normalization-vector",
         "conv2d-silu", "dense-gelu", "depthwise-swish", "separable-elu",
         "upsampling-nearest", "upsampling-bilinear", "resizing-bilinear-down", "resizing-bilinear-up", "resizing-nearest",
-        "center-crop", "prelu", "prelu-shared", "prelu-vector",
+        "center-crop", "center-crop-smaller", "center-crop-mixed", "prelu", "prelu-shared", "prelu-vector",
     ]
 
     @Test("Forward, input gradient and weight gradients match Keras to 1e-4", arguments: fixtures)

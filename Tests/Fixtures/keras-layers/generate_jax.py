@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""RandomCrop's fixture (random-crop.json) from real Keras 3, without TensorFlow:
+"""Layer fixtures written after generate.py's last run, from real Keras 3 on its JAX backend (no
+TensorFlow needed):
 
     python3 -m venv /root/.cache/tandem-keras-jax && /root/.cache/tandem-keras-jax/bin/pip install keras jax
-    KERAS_BACKEND=jax /root/.cache/tandem-keras-jax/bin/python Tests/Fixtures/keras-layers/generate_random_crop.py
+    KERAS_BACKEND=jax /root/.cache/tandem-keras-jax/bin/python Tests/Fixtures/keras-layers/generate_jax.py
 
+CenterCrop of images smaller than the crop (Keras's smart_resize), in generate.py's `case` format.
+RandomCrop (random-crop.json):
 - `crops`: the layer's training transform (`transform_images`) of one batch at given offsets;
 - `inference`: the layer's documented inference, the largest centred window of the crop's aspect ratio
   resized to the crop's size, as Keras's `smart_resize` computes it (what tf.keras's RandomCrop calls;
@@ -14,11 +17,34 @@ The top-level `class_name`/`config`/`input_shape` let the ONNX coverage test bui
 import json
 import os
 
+import jax
 import numpy as np
 import keras
 
 here = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(20261207)
+
+
+def case(name, layer, input_shape, batch=4):
+    """As generate.py's `case` for a layer without weights: input, Keras's training output, and the
+    gradient of sum(r * y) with respect to the input."""
+    x = rng.normal(size=(batch,) + input_shape).astype("float32") * 1.5 + 0.3
+    y = np.asarray(layer(x, training=True))
+    r = rng.normal(size=y.shape).astype("float32")
+    input_gradient = jax.grad(lambda inputs: (r * layer(inputs, training=True)).sum())(x)
+    fixture = {"class_name": layer.__class__.__name__, "config": json.loads(json.dumps(layer.get_config(), default=str)),
+               "input_shape": list(input_shape), "batch": batch, "input": x.flatten().tolist(), "weights": [],
+               "projection": r.flatten().tolist(), "output": y.flatten().tolist(),
+               "input_gradient": np.asarray(input_gradient).flatten().tolist(), "weight_gradients": [], "weights_after": [],
+               "inference_output": np.asarray(layer(x, training=False)).flatten().tolist(), "keras_version": keras.__version__}
+    with open(os.path.join(here, name + ".json"), "w") as file:
+        json.dump(fixture, file)
+        file.write("\n")
+
+
+case("center-crop-smaller", keras.layers.CenterCrop(9, 8, name="c"), (6, 7, 2))
+case("center-crop-mixed", keras.layers.CenterCrop(4, 9, name="c"), (6, 7, 2))
+
 shape = (7, 6, 2)
 images = rng.normal(size=(2,) + shape).astype("float32")
 
