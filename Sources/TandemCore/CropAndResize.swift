@@ -5,21 +5,17 @@ package struct CropAndResize: Sendable {
     package let input: TensorShape
     /// The window: the input less these margins.
     package let window: Margins
+    package let windowShape: TensorShape
     package let output: TensorShape
     /// From the window to the output; `nil` where the window already is the output's size.
     package let resize: ImageResize?
 
-    package var windowShape: TensorShape {
-        TensorShape(height: input.height - window.top - window.bottom, width: input.width - window.left - window.right,
-                    channels: input.channels)
-    }
-
     package init(input: TensorShape, window: Margins, outputHeight: Int, outputWidth: Int) {
         self.input = input
         self.window = window
+        windowShape = TensorShape(height: input.height - window.top - window.bottom, width: input.width - window.left - window.right,
+                                  channels: input.channels)
         output = TensorShape(height: outputHeight, width: outputWidth, channels: input.channels)
-        let windowShape = TensorShape(height: input.height - window.top - window.bottom, width: input.width - window.left - window.right,
-                                      channels: input.channels)
         resize = windowShape == output ? nil
             : ImageResize(input: windowShape, outputHeight: outputHeight, outputWidth: outputWidth, interpolation: .bilinear)
     }
