@@ -19,9 +19,7 @@ struct AugmentationTests {
 
     @Test("Translation resamples as TensorFlow does, for every fill mode and interpolation, whole and fractional shifts")
     func translationMatchesKeras() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/keras-layers/translation.json")
-        let fixture = try JSONDecoder().decode(TranslationFixture.self, from: Data(contentsOf: url))
+        let fixture = try kerasLayerFixture("translation", as: TranslationFixture.self)
         let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
         #expect(fixture.cases.count == 32)
         for item in fixture.cases {
@@ -54,9 +52,7 @@ struct AugmentationTests {
 
     @Test("Rotation resamples with Keras's matrix about the centre as TensorFlow does, for every fill mode and interpolation")
     func rotationMatchesKeras() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/keras-layers/rotation.json")
-        let fixture = try JSONDecoder().decode(ResamplingFixture.self, from: Data(contentsOf: url))
+        let fixture = try kerasLayerFixture("rotation", as: ResamplingFixture.self)
         let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
         #expect(fixture.cases.count == 40)
         for item in fixture.cases {
@@ -72,9 +68,7 @@ struct AugmentationTests {
 
     @Test("RandomZoom's zoom about the centre is Keras's matrix through TensorFlow's resampling, for every fill mode and interpolation (Tests/Fixtures/keras-layers/zoom.json)")
     func zoomMatchesKeras() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/keras-layers/zoom.json")
-        let fixture = try JSONDecoder().decode(ResamplingFixture.self, from: Data(contentsOf: url))
+        let fixture = try kerasLayerFixture("zoom", as: ResamplingFixture.self)
         let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
         #expect(fixture.cases.count == 24)
         for item in fixture.cases {
@@ -100,9 +94,7 @@ struct AugmentationTests {
 
     @Test("RandomCrop: Keras's window at a given offset; in inference Keras's smart_resize (the centred window of the crop's aspect ratio, resized), for crops smaller, larger and of other shapes than the image (Tests/Fixtures/keras-layers/random-crop.json)")
     func randomCropMatchesKeras() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/keras-layers/random-crop.json")
-        let fixture = try JSONDecoder().decode(CropFixture.self, from: Data(contentsOf: url))
+        let fixture = try kerasLayerFixture("random-crop", as: CropFixture.self)
         let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
         let count = fixture.input.count / shape.count
         #expect(fixture.crops.count == 4 && fixture.inference.count == 6 && count == 2)

@@ -15,11 +15,7 @@ struct BatchNormalizationTests {
         let weights, weight_gradients, weights_after: [[Float]]
     }
 
-    static func fixture(_ name: String) throws -> Fixture {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/keras-layers/\(name).json")
-        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
-    }
+    static func fixture(_ name: String) throws -> Fixture { try kerasLayerFixture(name) }
 
     /// What the trainer does for one batch-norm layer, on one process, with the fixture's batch cut into
     /// blocks of `blockSize`: per-block sums over samples and positions, added over the blocks (exactly

@@ -1,3 +1,4 @@
+import Foundation
 @testable import TandemCore
 
 /// Owns every buffer one layer needs for a block of `count` samples, so a test can run a single
@@ -86,4 +87,11 @@ func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
 
 func dot(_ a: [Float], _ b: [Float]) -> Double {
     zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+}
+
+/// A fixture of `Tests/Fixtures/keras-layers` (written by real Keras), decoded.
+func kerasLayerFixture<Fixture: Decodable>(_ name: String, as type: Fixture.Type = Fixture.self) throws -> Fixture {
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/keras-layers/\(name).json")
+    return try JSONDecoder().decode(type, from: Data(contentsOf: url))
 }
