@@ -9,40 +9,35 @@ package final class TrainingState {
     package let optimizer: Optimizer
     package var completedEpochs: Int
 
-    /// Fresh state: Keras's initialisation from `seed`, zero moments.
-    package init(model: Model, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
-        parameters = FloatBuffer(count: model.parameterCount)
-        optimizer = Optimizer(parameterCount: model.parameterCount, settings: settings, trainableRanges: model.trainableRanges,
-                              regularization: model.regularization)
-        completedEpochs = 0
-        model.initializeParameters(parameters.buffer, seed: seed)
-    }
-
-    /// State restored from a checkpoint (whose model must be `model`). A checkpoint read without its
-    /// optimiser state gives the weights alone: an optimiser that holds none (for inference).
-    package init(model: Model, checkpoint: Checkpoint) {
-        precondition(checkpoint.parameters.count == model.parameterCount)
-        parameters = FloatBuffer(checkpoint.parameters)
-        if checkpoint.firstMoment.isEmpty {
-            optimizer = Optimizer(parameterCount: 0, settings: checkpoint.recipe.optimizer)
-        } else {
-            optimizer = Optimizer(parameterCount: model.parameterCount, settings: checkpoint.recipe.optimizer,
-                                  trainableRanges: model.trainableRanges, regularization: model.regularization)
-            optimizer.firstMoment.copy(from: checkpoint.firstMoment)
-            optimizer.secondMoment.copy(from: checkpoint.secondMoment)
-        }
-        optimizer.step = checkpoint.optimizerStep
-        completedEpochs = checkpoint.completedEpochs
-    }
-
-    /// Zeroed state of `model` to receive a broadcast into: with an optimiser of `settings`, or, without
-    /// them, the weights alone.
+    /// Zeroed state of `model` (to load or receive into): with an optimiser of `settings`, or, without
+    /// them, the weights alone (an optimiser that holds no state: for inference).
     package init(receiving model: Model, optimizer settings: OptimizerSettings?) {
         parameters = FloatBuffer(count: model.parameterCount)
         optimizer = settings.map { Optimizer(parameterCount: model.parameterCount, settings: $0, trainableRanges: model.trainableRanges,
                                              regularization: model.regularization) }
             ?? Optimizer(parameterCount: 0)
         completedEpochs = 0
+    }
+
+    /// Fresh state: Keras's initialisation from `seed`, zero moments.
+    package convenience init(model: Model, seed: UInt64, optimizer settings: OptimizerSettings = OptimizerSettings()) {
+        self.init(receiving: model, optimizer: settings)
+        model.initializeParameters(parameters.buffer, seed: seed)
+    }
+
+    /// State restored from a checkpoint (whose model must be `model`); one read without its optimiser
+    /// state gives the weights alone.
+    package convenience init(model: Model, checkpoint: Checkpoint) {
+        precondition(checkpoint.parameters.count == model.parameterCount)
+        let hasOptimizerState = !checkpoint.firstMoment.isEmpty
+        self.init(receiving: model, optimizer: hasOptimizerState ? checkpoint.recipe.optimizer : nil)
+        parameters.copy(from: checkpoint.parameters)
+        if hasOptimizerState {
+            optimizer.firstMoment.copy(from: checkpoint.firstMoment)
+            optimizer.secondMoment.copy(from: checkpoint.secondMoment)
+        }
+        optimizer.step = checkpoint.optimizerStep
+        completedEpochs = checkpoint.completedEpochs
     }
 
     /// Copies rank `root`'s state to every rank: three flat buffers and two counters.
