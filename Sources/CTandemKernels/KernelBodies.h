@@ -618,6 +618,166 @@ static void channels_normalization_gradient(const float *dy, const float *normal
     }
 }
 
+// MARK: - Depthwise convolution (depth multiplier 1)
+//
+// Row by row, and within a row one group of 16 channels at a time (whole groups with a constant LANES,
+// so that loads and stores compile to single instructions), each value's sum kept in a register over
+// its taps, and the group's kernel taps (in backward, their gradients) in registers across the row for
+// kernels of up to 9 taps (the 3×3 kernel is compiled with its extent fixed, so its tap loops unroll).
+// Every value gets its terms in the order DepthwiseConv2D documents, output positions in row-major
+// order and each one's taps in row-major order, padding skipped: the input gradient is gathered, an input
+// position's taps taken in reverse row-major order, which visits its output positions in row-major order.
+
+#define DEPTHWISE_REGISTER_TAPS 9
+
+// The input row (or column) that kernel row `kernelIndex` reads for output row `outputIndex`; outside
+// 0..<extent where it falls in the padding.
+KERNEL long windowIndex(long outputIndex, long stride, long kernelIndex, long dilation, long padding) {
+    return outputIndex * stride + kernelIndex * dilation - padding;
+}
+
+// The output row (or column) whose kernel row `kernelIndex` reads input row `inputIndex`, or −1 if none.
+KERNEL long windowOutput(long inputIndex, long stride, long kernelIndex, long dilation, long padding, long outputExtent) {
+    const long offset = inputIndex + padding - kernelIndex * dilation;
+    if (stride == 1) return offset >= 0 && offset < outputExtent ? offset : -1;   // no division in the common case
+    if (offset < 0 || offset % stride != 0) return -1;
+    return offset / stride < outputExtent ? offset / stride : -1;
+}
+
+// `taps` vectors of `lanes` channels from `values + tap · channels + channel` into registers (when the
+// kernel has few enough taps; `depthwiseTap` reads memory otherwise).
+KERNEL void loadTaps(Vector registers[DEPTHWISE_REGISTER_TAPS], const float *values, long taps, long channels, long channel,
+                     long lanes) {
+    if (taps > DEPTHWISE_REGISTER_TAPS) return;
+    for (long tap = 0; tap < taps; tap++) registers[tap] = load(values + tap * channels + channel, lanes);
+}
+
+KERNEL Vector depthwiseTap(const Vector registers[DEPTHWISE_REGISTER_TAPS], const float *values, long tap, long taps,
+                           long channels, long channel, long lanes) {
+    return taps <= DEPTHWISE_REGISTER_TAPS ? registers[tap] : load(values + tap * channels + channel, lanes);
+}
+
+KERNEL void depthwiseForwardRow(const TandemConvolutionWindows *w, const float *input, const float *kernel, float *output,
+                                long outputRow, long channel, const long lanes, const long kernelHeight, const long kernelWidth) {
+    const long channels = w->channels, taps = kernelHeight * kernelWidth;
+    Vector kernelTaps[DEPTHWISE_REGISTER_TAPS];
+    loadTaps(kernelTaps, kernel, taps, channels, channel, lanes);
+    for (long outputColumn = 0; outputColumn < w->outputWidth; outputColumn++) {
+        Vector sum = {0};
+        for (long kernelRow = 0; kernelRow < kernelHeight; kernelRow++) {
+            const long row = windowIndex(outputRow, w->strideHeight, kernelRow, w->dilationHeight, w->paddingTop);
+            if (row < 0 || row >= w->inputHeight) continue;
+            for (long kernelColumn = 0; kernelColumn < kernelWidth; kernelColumn++) {
+                const long column = windowIndex(outputColumn, w->strideWidth, kernelColumn, w->dilationWidth, w->paddingLeft);
+                if (column < 0 || column >= w->inputWidth) continue;
+                const long tap = kernelRow * kernelWidth + kernelColumn;
+                sum += load(input + (row * w->inputWidth + column) * channels + channel, lanes)
+                       * depthwiseTap(kernelTaps, kernel, tap, taps, channels, channel, lanes);
+            }
+        }
+        store(output + (outputRow * w->outputWidth + outputColumn) * channels + channel, sum, lanes);
+    }
+}
+
+// kernelGradient[tap] += dy · x over one output row.
+KERNEL void depthwiseKernelGradientRow(const TandemConvolutionWindows *w, const float *input, const float *outputGradient,
+                                       float *kernelGradient, long outputRow, long channel, const long lanes,
+                                       const long kernelHeight, const long kernelWidth) {
+    const long channels = w->channels, taps = kernelHeight * kernelWidth;
+    Vector tapGradients[DEPTHWISE_REGISTER_TAPS];
+    loadTaps(tapGradients, kernelGradient, taps, channels, channel, lanes);
+    for (long outputColumn = 0; outputColumn < w->outputWidth; outputColumn++) {
+        const Vector dy = load(outputGradient + (outputRow * w->outputWidth + outputColumn) * channels + channel, lanes);
+        for (long kernelRow = 0; kernelRow < kernelHeight; kernelRow++) {
+            const long row = windowIndex(outputRow, w->strideHeight, kernelRow, w->dilationHeight, w->paddingTop);
+            if (row < 0 || row >= w->inputHeight) continue;
+            for (long kernelColumn = 0; kernelColumn < kernelWidth; kernelColumn++) {
+                const long column = windowIndex(outputColumn, w->strideWidth, kernelColumn, w->dilationWidth, w->paddingLeft);
+                if (column < 0 || column >= w->inputWidth) continue;
+                const long tap = kernelRow * kernelWidth + kernelColumn;
+                const Vector x = load(input + (row * w->inputWidth + column) * channels + channel, lanes);
+                if (taps <= DEPTHWISE_REGISTER_TAPS) {
+                    tapGradients[tap] = tapGradients[tap] + dy * x;
+                } else {
+                    float *tapGradient = kernelGradient + tap * channels + channel;
+                    store(tapGradient, load(tapGradient, lanes) + dy * x, lanes);
+                }
+            }
+        }
+    }
+    if (taps <= DEPTHWISE_REGISTER_TAPS) {
+        for (long tap = 0; tap < taps; tap++) store(kernelGradient + tap * channels + channel, tapGradients[tap], lanes);
+    }
+}
+
+// inputGradient = Σ dy · kernel[tap] over one input row, each position's taps in reverse row-major order.
+KERNEL void depthwiseInputGradientRow(const TandemConvolutionWindows *w, const float *kernel, const float *outputGradient,
+                                      float *inputGradient, long inputRow, long channel, const long lanes,
+                                      const long kernelHeight, const long kernelWidth) {
+    const long channels = w->channels, taps = kernelHeight * kernelWidth;
+    Vector kernelTaps[DEPTHWISE_REGISTER_TAPS];
+    loadTaps(kernelTaps, kernel, taps, channels, channel, lanes);
+    for (long inputColumn = 0; inputColumn < w->inputWidth; inputColumn++) {
+        Vector sum = {0};
+        for (long kernelRow = kernelHeight - 1; kernelRow >= 0; kernelRow--) {
+            const long row = windowOutput(inputRow, w->strideHeight, kernelRow, w->dilationHeight, w->paddingTop, w->outputHeight);
+            if (row < 0) continue;
+            for (long kernelColumn = kernelWidth - 1; kernelColumn >= 0; kernelColumn--) {
+                const long column = windowOutput(inputColumn, w->strideWidth, kernelColumn, w->dilationWidth, w->paddingLeft,
+                                                 w->outputWidth);
+                if (column < 0) continue;
+                const long tap = kernelRow * kernelWidth + kernelColumn;
+                sum += load(outputGradient + (row * w->outputWidth + column) * channels + channel, lanes)
+                       * depthwiseTap(kernelTaps, kernel, tap, taps, channels, channel, lanes);
+            }
+        }
+        store(inputGradient + (inputRow * w->inputWidth + inputColumn) * channels + channel, sum, lanes);
+    }
+}
+
+KERNEL void depthwiseForward(const TandemConvolutionWindows *w, const float *input, const float *kernel, float *output,
+                             const long kernelHeight, const long kernelWidth) {
+    for (long outputRow = 0; outputRow < w->outputHeight; outputRow++) {
+#define ROW(channel, lanes) depthwiseForwardRow(w, input, kernel, output, outputRow, channel, lanes, kernelHeight, kernelWidth)
+        FOR_CHANNEL_GROUPS(w->channels, ROW);
+#undef ROW
+    }
+}
+
+KERNEL void depthwiseBackward(const TandemConvolutionWindows *w, const float *input, const float *kernel,
+                              const float *outputGradient, float *kernelGradient, float *inputGradient,
+                              const long kernelHeight, const long kernelWidth) {
+    for (long outputRow = 0; outputRow < w->outputHeight; outputRow++) {
+#define ROW(channel, lanes) \
+    depthwiseKernelGradientRow(w, input, outputGradient, kernelGradient, outputRow, channel, lanes, kernelHeight, kernelWidth)
+        FOR_CHANNEL_GROUPS(w->channels, ROW);
+#undef ROW
+    }
+    if (!inputGradient) return;
+    for (long inputRow = 0; inputRow < w->inputHeight; inputRow++) {
+#define ROW(channel, lanes) \
+    depthwiseInputGradientRow(w, kernel, outputGradient, inputGradient, inputRow, channel, lanes, kernelHeight, kernelWidth)
+        FOR_CHANNEL_GROUPS(w->channels, ROW);
+#undef ROW
+    }
+}
+
+static void depthwise_forward(const TandemConvolutionWindows *windows, const float *input, const float *kernel, float *output) {
+    const TandemConvolutionWindows w = *windows;
+    if (w.kernelHeight == 3 && w.kernelWidth == 3) depthwiseForward(&w, input, kernel, output, 3, 3);
+    else depthwiseForward(&w, input, kernel, output, w.kernelHeight, w.kernelWidth);
+}
+
+static void depthwise_backward(const TandemConvolutionWindows *windows, const float *input, const float *kernel,
+                               const float *outputGradient, float *kernelGradient, float *inputGradient) {
+    const TandemConvolutionWindows w = *windows;
+    if (w.kernelHeight == 3 && w.kernelWidth == 3) {
+        depthwiseBackward(&w, input, kernel, outputGradient, kernelGradient, inputGradient, 3, 3);
+    } else {
+        depthwiseBackward(&w, input, kernel, outputGradient, kernelGradient, inputGradient, w.kernelHeight, w.kernelWidth);
+    }
+}
+
 const KernelTable KERNEL_TABLE = {
     .winograd_input = winograd_input,
     .winograd_output = winograd_output,
@@ -638,4 +798,6 @@ const KernelTable KERNEL_TABLE = {
     .channels_multiply_add = channels_multiply_add,
     .channels_center_and_scale = channels_center_and_scale,
     .channels_normalization_gradient = channels_normalization_gradient,
+    .depthwise_forward = depthwise_forward,
+    .depthwise_backward = depthwise_backward,
 };

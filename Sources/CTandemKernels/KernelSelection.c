@@ -151,3 +151,12 @@ void tandem_channels_normalization_gradient(const float *dy, const float *normal
                                             long channels, float *dx) {
     active->channels_normalization_gradient(dy, normalized, factor, meanGradient, meanProjection, positions, channels, dx);
 }
+
+void tandem_depthwise_forward(const TandemConvolutionWindows *windows, const float *input, const float *kernel, float *output) {
+    active->depthwise_forward(windows, input, kernel, output);
+}
+
+void tandem_depthwise_backward(const TandemConvolutionWindows *windows, const float *input, const float *kernel,
+                               const float *outputGradient, float *kernelGradient, float *inputGradient) {
+    active->depthwise_backward(windows, input, kernel, outputGradient, kernelGradient, inputGradient);
+}

@@ -30,6 +30,10 @@ typedef struct KernelTable {
                                                float *_Nonnull);
     void (*_Nonnull channels_normalization_gradient)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull,
                                                      const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull);
+    void (*_Nonnull depthwise_forward)(const TandemConvolutionWindows *_Nonnull, const float *_Nonnull, const float *_Nonnull,
+                                       float *_Nonnull);
+    void (*_Nonnull depthwise_backward)(const TandemConvolutionWindows *_Nonnull, const float *_Nonnull, const float *_Nonnull,
+                                        const float *_Nonnull, float *_Nonnull, float *_Nullable);
 } KernelTable;
 
 extern const KernelTable tandem_portable_kernels;

@@ -1,3 +1,5 @@
+import CTandemKernels
+
 /// Where a convolution's kernel taps fall on its input, for one sample: the output extent that a kernel,
 /// strides, dilation and padding give (TensorFlow's `same` puts an odd extra row or column last), and
 /// each output position's taps in order. Shared by `Conv2D`'s im2col and `DepthwiseConv2D`.
@@ -57,5 +59,13 @@ struct ConvolutionWindows: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// The same windows for the C kernels, over `channels` channels.
+    func kernelWindows(channels: Int) -> TandemConvolutionWindows {
+        TandemConvolutionWindows(inputHeight: inputHeight, inputWidth: inputWidth, outputHeight: outputHeight, outputWidth: outputWidth,
+                                 kernelHeight: kernel.height, kernelWidth: kernel.width, strideHeight: strides.height,
+                                 strideWidth: strides.width, dilationHeight: dilation.height, dilationWidth: dilation.width,
+                                 paddingTop: paddingTop, paddingLeft: paddingLeft, channels: channels)
     }
 }

@@ -1,10 +1,14 @@
+import CTandemKernels
+
 /// Keras's `DepthwiseConv2D`: each input channel convolved with its own `depthMultiplier` kernels, no
 /// mixing across channels (MobileNet's and EfficientNet's spatial convolution). Output channel
 /// `c · depthMultiplier + m` is input channel `c` through kernel `m`.
 ///
 /// Parameters, in flat-buffer order: `depthwise_kernel` as `[kernelHeight][kernelWidth][channels]
 /// [depthMultiplier]` (Keras's layout), then `bias[channels · depthMultiplier]` if `useBias`. A direct
-/// loop over the taps, channels innermost (contiguous in NHWC); every sum runs in a fixed order.
+/// loop over the taps, channels innermost (contiguous in NHWC); every sum runs in a fixed order: output
+/// positions in row-major order, each one's taps in row-major order. With one kernel per channel (the
+/// usual case) the loops are the C kernels `tandem_depthwise_forward`/`backward`, which keep that order.
 package struct DepthwiseConv2D: KerasLayer {
     package let name: String
     package let inputShape: TensorShape
@@ -112,16 +116,17 @@ package struct DepthwiseConv2D: KerasLayer {
 
     package func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, multiplier = depthMultiplier, outputChannels = outputShape.channels
-        memory.output.update(repeating: 0, count: memory.count * outputShape.count)
+        var kernelWindows = windows.kernelWindows(channels: channels)
         for sample in 0..<memory.count {
             let input = memory.input + sample * inputShape.count, output = memory.output + sample * outputShape.count
+            guard multiplier > 1 else {
+                tandem_depthwise_forward(&kernelWindows, input, memory.parameters, output)
+                continue
+            }
+            output.update(repeating: 0, count: outputShape.count)
             forEachTap { outputOffset, inputOffset, kernelOffset in
                 let kernel = memory.parameters + kernelOffset, target = output + outputOffset, source = input + inputOffset
-                if multiplier == 1 {
-                    for channel in 0..<channels { target[channel] += source[channel] * kernel[channel] }
-                } else {
-                    for channel in 0..<outputChannels { target[channel] += source[channel / multiplier] * kernel[channel] }
-                }
+                for channel in 0..<outputChannels { target[channel] += source[channel / multiplier] * kernel[channel] }
             }
         }
         let positions = memory.count * outputShape.height * outputShape.width
@@ -142,23 +147,21 @@ package struct DepthwiseConv2D: KerasLayer {
         }
         let kernelGradient = memory.parameterGradient
         kernelGradient.update(repeating: 0, count: kernelCount)
-        memory.inputGradient?.update(repeating: 0, count: memory.count * inputShape.count)
+        var kernelWindows = windows.kernelWindows(channels: channels)
         for sample in 0..<memory.count {
             let input = memory.input + sample * inputShape.count, outputGradient = gradient + sample * outputShape.count
             let inputGradient = memory.inputGradient.map { $0 + sample * inputShape.count }
+            guard multiplier > 1 else {
+                tandem_depthwise_backward(&kernelWindows, input, memory.parameters, outputGradient, kernelGradient, inputGradient)
+                continue
+            }
+            inputGradient?.update(repeating: 0, count: inputShape.count)
             forEachTap { outputOffset, inputOffset, kernelOffset in
                 let dy = outputGradient + outputOffset, x = input + inputOffset, kernel = memory.parameters + kernelOffset
                 let dk = kernelGradient + kernelOffset
-                if multiplier == 1 {
-                    for channel in 0..<channels { dk[channel] += dy[channel] * x[channel] }
-                    if let dx = inputGradient.map({ $0 + inputOffset }) {
-                        for channel in 0..<channels { dx[channel] += dy[channel] * kernel[channel] }
-                    }
-                } else {
-                    for channel in 0..<outputChannels { dk[channel] += dy[channel] * x[channel / multiplier] }
-                    if let dx = inputGradient.map({ $0 + inputOffset }) {
-                        for channel in 0..<outputChannels { dx[channel / multiplier] += dy[channel] * kernel[channel] }
-                    }
+                for channel in 0..<outputChannels { dk[channel] += dy[channel] * x[channel / multiplier] }
+                if let dx = inputGradient.map({ $0 + inputOffset }) {
+                    for channel in 0..<outputChannels { dx[channel / multiplier] += dy[channel] * kernel[channel] }
                 }
             }
         }

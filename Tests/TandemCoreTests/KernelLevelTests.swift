@@ -46,6 +46,21 @@ struct KernelLevelTests {
         Self.expectAgreement(results)
     }
 
+    @Test("Depthwise convolutions (3x3, and 5x5 of stride 2), forward and backward, agree bit for bit at every level",
+          arguments: [(kernel: 3, strides: 1, channels: 19), (kernel: 5, strides: 2, channels: 40)])
+    func depthwiseAgrees(shape: (kernel: Int, strides: Int, channels: Int)) throws {
+        let layer = try DepthwiseConv2D(inputShape: TensorShape(height: 7, width: 9, channels: shape.channels),
+                                        kernelSize: Extent2D(height: shape.kernel, width: shape.kernel),
+                                        strides: Extent2D(height: shape.strides, width: shape.strides), padding: .same, activation: .relu)
+        let results = Self.atEveryLevel { () -> [UInt32] in
+            let harness = LayerHarness(layer, count: 2, seed: 13)
+            let output = harness.forward()
+            let gradients = harness.backward(outputGradient: randomValues(output.count, seed: 14))
+            return Self.bits(output) + Self.bits(gradients.input) + Self.bits(gradients.parameters)
+        }
+        Self.expectAgreement(results)
+    }
+
     @Test("Fixed-point rounding (storing and adding), its range check (with and without a copy) and the conversion back agree bit for bit at every level, out-of-range values included",
           arguments: [1, 8, 13, 1000])
     func fixedPointAgrees(count: Int) {

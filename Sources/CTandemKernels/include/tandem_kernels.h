@@ -127,4 +127,25 @@ void tandem_channels_normalization_gradient(const float *_Nonnull dy, const floa
                                             const float *_Nonnull meanProjection, long positions, long channels,
                                             float *_Nonnull dx);
 
+// MARK: Depthwise convolution (one kernel per channel, depth multiplier 1), one channels-last sample
+
+// Where a kernel's taps fall on the input: output position (y, x)'s tap (ky, kx) reads input row
+// y · strideHeight + ky · dilationHeight − paddingTop (and the same for columns); taps outside the input
+// are skipped (zero padding).
+typedef struct TandemConvolutionWindows {
+    long inputHeight, inputWidth, outputHeight, outputWidth;
+    long kernelHeight, kernelWidth, strideHeight, strideWidth, dilationHeight, dilationWidth;
+    long paddingTop, paddingLeft, channels;
+} TandemConvolutionWindows;
+
+// output[p][c] = Σ input[tap's position][c] · kernel[tap][c], over the taps in row-major order from 0.
+void tandem_depthwise_forward(const TandemConvolutionWindows *_Nonnull windows, const float *_Nonnull input,
+                              const float *_Nonnull kernel, float *_Nonnull output);
+// kernelGradient[tap][c] += Σ dy[p][c] · input[tap's position][c], output positions in row-major order;
+// inputGradient (if not NULL) = Σ dy[p][c] · kernel[tap][c] over the output positions that read it, in
+// row-major order from 0 (overwritten, not added to).
+void tandem_depthwise_backward(const TandemConvolutionWindows *_Nonnull windows, const float *_Nonnull input,
+                               const float *_Nonnull kernel, const float *_Nonnull outputGradient,
+                               float *_Nonnull kernelGradient, float *_Nullable inputGradient);
+
 #endif
