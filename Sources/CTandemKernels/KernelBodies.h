@@ -636,6 +636,22 @@ KERNEL long windowIndex(long outputIndex, long stride, long kernelIndex, long di
     return outputIndex * stride + kernelIndex * dilation - padding;
 }
 
+// Runs `body(tap, position)` for each tap of output position (outputRow, outputColumn) that falls inside
+// the input, in row-major order: `position` is the input position it reads, row · inputWidth + column.
+#define FOR_EACH_WINDOW_TAP(w, outputRow, outputColumn, kernelHeight, kernelWidth, body)                                   \
+    do {                                                                                                                 \
+        for (long kernelRow_ = 0; kernelRow_ < (kernelHeight); kernelRow_++) {                                           \
+            const long row_ = windowIndex(outputRow, (w)->strideHeight, kernelRow_, (w)->dilationHeight, (w)->paddingTop); \
+            if (row_ < 0 || row_ >= (w)->inputHeight) continue;                                                          \
+            for (long kernelColumn_ = 0; kernelColumn_ < (kernelWidth); kernelColumn_++) {                               \
+                const long column_ =                                                                                     \
+                    windowIndex(outputColumn, (w)->strideWidth, kernelColumn_, (w)->dilationWidth, (w)->paddingLeft);    \
+                if (column_ < 0 || column_ >= (w)->inputWidth) continue;                                                 \
+                body(kernelRow_ * (kernelWidth) + kernelColumn_, row_ * (w)->inputWidth + column_);                      \
+            }                                                                                                            \
+        }                                                                                                                \
+    } while (0)
+
 // The output row (or column) whose kernel row `kernelIndex` reads input row `inputIndex`, or −1 if none.
 KERNEL long windowOutput(long inputIndex, long stride, long kernelIndex, long dilation, long padding, long outputExtent) {
     const long offset = inputIndex + padding - kernelIndex * dilation;
@@ -664,17 +680,10 @@ KERNEL void depthwiseForwardRow(const TandemConvolutionWindows *w, const float *
     loadTaps(kernelTaps, kernel, taps, channels, channel, lanes);
     for (long outputColumn = 0; outputColumn < w->outputWidth; outputColumn++) {
         Vector sum = {0};
-        for (long kernelRow = 0; kernelRow < kernelHeight; kernelRow++) {
-            const long row = windowIndex(outputRow, w->strideHeight, kernelRow, w->dilationHeight, w->paddingTop);
-            if (row < 0 || row >= w->inputHeight) continue;
-            for (long kernelColumn = 0; kernelColumn < kernelWidth; kernelColumn++) {
-                const long column = windowIndex(outputColumn, w->strideWidth, kernelColumn, w->dilationWidth, w->paddingLeft);
-                if (column < 0 || column >= w->inputWidth) continue;
-                const long tap = kernelRow * kernelWidth + kernelColumn;
-                sum += load(input + (row * w->inputWidth + column) * channels + channel, lanes)
-                       * depthwiseTap(kernelTaps, kernel, tap, taps, channels, channel, lanes);
-            }
-        }
+#define ADD_TAP(tap, position) \
+    sum += load(input + (position) * channels + channel, lanes) * depthwiseTap(kernelTaps, kernel, tap, taps, channels, channel, lanes)
+        FOR_EACH_WINDOW_TAP(w, outputRow, outputColumn, kernelHeight, kernelWidth, ADD_TAP);
+#undef ADD_TAP
         store(output + (outputRow * w->outputWidth + outputColumn) * channels + channel, sum, lanes);
     }
 }
@@ -688,22 +697,18 @@ KERNEL void depthwiseKernelGradientRow(const TandemConvolutionWindows *w, const 
     loadTaps(tapGradients, kernelGradient, taps, channels, channel, lanes);
     for (long outputColumn = 0; outputColumn < w->outputWidth; outputColumn++) {
         const Vector dy = load(outputGradient + (outputRow * w->outputWidth + outputColumn) * channels + channel, lanes);
-        for (long kernelRow = 0; kernelRow < kernelHeight; kernelRow++) {
-            const long row = windowIndex(outputRow, w->strideHeight, kernelRow, w->dilationHeight, w->paddingTop);
-            if (row < 0 || row >= w->inputHeight) continue;
-            for (long kernelColumn = 0; kernelColumn < kernelWidth; kernelColumn++) {
-                const long column = windowIndex(outputColumn, w->strideWidth, kernelColumn, w->dilationWidth, w->paddingLeft);
-                if (column < 0 || column >= w->inputWidth) continue;
-                const long tap = kernelRow * kernelWidth + kernelColumn;
-                const Vector x = load(input + (row * w->inputWidth + column) * channels + channel, lanes);
-                if (taps <= DEPTHWISE_REGISTER_TAPS) {
-                    tapGradients[tap] = tapGradients[tap] + dy * x;
-                } else {
-                    float *tapGradient = kernelGradient + tap * channels + channel;
-                    store(tapGradient, load(tapGradient, lanes) + dy * x, lanes);
-                }
-            }
-        }
+#define ADD_TAP_GRADIENT(tap, position)                                                  \
+    do {                                                                                 \
+        const Vector x = load(input + (position) * channels + channel, lanes);          \
+        if (taps <= DEPTHWISE_REGISTER_TAPS) {                                           \
+            tapGradients[tap] = tapGradients[tap] + dy * x;                              \
+        } else {                                                                         \
+            float *tapGradient = kernelGradient + (tap) * channels + channel;            \
+            store(tapGradient, load(tapGradient, lanes) + dy * x, lanes);                \
+        }                                                                                \
+    } while (0)
+        FOR_EACH_WINDOW_TAP(w, outputRow, outputColumn, kernelHeight, kernelWidth, ADD_TAP_GRADIENT);
+#undef ADD_TAP_GRADIENT
     }
     if (taps <= DEPTHWISE_REGISTER_TAPS) {
         for (long tap = 0; tap < taps; tap++) store(kernelGradient + tap * channels + channel, tapGradients[tap], lanes);

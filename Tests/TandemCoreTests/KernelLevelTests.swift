@@ -31,19 +31,24 @@ struct KernelLevelTests {
         }
     }
 
+    /// One layer's forward on `count` samples (inputs and weights from `seed`), then its backward with an
+    /// output gradient from `seed + 1`: output, input gradient and parameter gradient agree at every level.
+    static func expectLayerAgreement(_ layer: any Layer, count: Int, seed: UInt64) {
+        expectAgreement(atEveryLevel { () -> [UInt32] in
+            let harness = LayerHarness(layer, count: count, seed: seed)
+            let output = harness.forward()
+            let gradients = harness.backward(outputGradient: randomValues(output.count, seed: seed + 1))
+            return bits(output) + bits(gradients.input) + bits(gradients.parameters)
+        })
+    }
+
     @Test("Winograd F(2×2) and F(4×4) convolutions, forward and backward, with ReLU and bias, agree bit for bit at every level",
           arguments: [ConvolutionAlgorithm.winograd, .winograd4x4], [(channels: 3, filters: 5), (channels: 16, filters: 16), (channels: 19, filters: 37)])
     func winogradAgrees(algorithm: ConvolutionAlgorithm, shape: (channels: Int, filters: Int)) throws {
         // 7×9: edge tiles on both sides for either tile size.
         let layer = try Conv2D(inputShape: TensorShape(height: 7, width: 9, channels: shape.channels), filters: shape.filters,
                                kernelSize: 3, padding: .same, activation: .relu, algorithm: algorithm)
-        let results = Self.atEveryLevel { () -> [UInt32] in
-            let harness = LayerHarness(layer, count: 3, seed: 11)
-            let output = harness.forward()
-            let gradients = harness.backward(outputGradient: randomValues(output.count, seed: 12))
-            return Self.bits(output) + Self.bits(gradients.input) + Self.bits(gradients.parameters)
-        }
-        Self.expectAgreement(results)
+        Self.expectLayerAgreement(layer, count: 3, seed: 11)
     }
 
     @Test("Depthwise convolutions (3x3, and 5x5 of stride 2), forward and backward, agree bit for bit at every level",
@@ -52,13 +57,7 @@ struct KernelLevelTests {
         let layer = try DepthwiseConv2D(inputShape: TensorShape(height: 7, width: 9, channels: shape.channels),
                                         kernelSize: Extent2D(height: shape.kernel, width: shape.kernel),
                                         strides: Extent2D(height: shape.strides, width: shape.strides), padding: .same, activation: .relu)
-        let results = Self.atEveryLevel { () -> [UInt32] in
-            let harness = LayerHarness(layer, count: 2, seed: 13)
-            let output = harness.forward()
-            let gradients = harness.backward(outputGradient: randomValues(output.count, seed: 14))
-            return Self.bits(output) + Self.bits(gradients.input) + Self.bits(gradients.parameters)
-        }
-        Self.expectAgreement(results)
+        Self.expectLayerAgreement(layer, count: 2, seed: 13)
     }
 
     @Test("Fixed-point rounding (storing and adding), its range check (with and without a copy) and the conversion back agree bit for bit at every level, out-of-range values included",
