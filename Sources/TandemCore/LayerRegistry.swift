@@ -24,6 +24,7 @@ package enum LayerRegistry {
         RandomZoom.self,
         RandomContrast.self,
         RandomBrightness.self,
+        RandomErasing.self,
         RandomCrop.self,
         ZeroPadding2D.self,
         Cropping2D.self,

@@ -177,6 +177,57 @@ struct AugmentationTests {
         #expect(harness.forward() == harness.input.array)
     }
 
+    @Test("RandomErasing: an image is left alone or one rectangle of it filled, with Keras's probability and side fractions; noise within value_range; the same again for the same sample; none in inference",
+          arguments: [JSONValue.null, .number(0.25), .array([.number(0.1), .number(0.2), .number(0.3)])])
+    func erasing(fillValue: JSONValue) throws {
+        let shape = TensorShape(height: 20, width: 10, channels: 3)
+        let configuration = KerasLayerConfiguration(className: "RandomErasing", name: "erase", config: [
+            "factor": .array([.number(0.4), .number(0.4)]), "scale": .array([.number(0.04), .number(0.25)]),
+            "fill_value": fillValue, "value_range": .array([.number(0), .number(1)])])
+        let layer = try LayerRegistry.make(configuration, inputShape: shape, context: LayerBuildContext())
+        let harness = LayerHarness(layer)
+        for index in 0..<shape.count { harness.input[index] = 2 }   // outside value_range: every erased value is seen
+        var erased = 0, widths: [Int] = [], heights: [Int] = []
+        for sample in 0..<2000 {
+            harness.sampleIndex = sample
+            let output = harness.forward()
+            #expect(harness.forward() == output)
+            let changed = (0..<shape.count / 3).filter { pixel in (0..<3).contains { output[pixel * 3 + $0] != 2 } }
+            guard let first = changed.first, let last = changed.last else { continue }
+            erased += 1
+            // One rectangle: every pixel between its corners, and no other, changed.
+            let (rows, columns) = ((first / 10)...(last / 10), (first % 10)...(last % 10))
+            #expect(changed.count == rows.count * columns.count && changed.allSatisfy { columns.contains($0 % 10) })
+            widths.append(columns.count)
+            heights.append(rows.count)
+            for pixel in changed {
+                for channel in 0..<3 {
+                    let value = output[pixel * 3 + channel]
+                    switch fillValue {
+                    case .null: #expect((0...1).contains(value))
+                    case let .number(number): #expect(value == Float(number))
+                    default: #expect(value == [0.1, 0.2, 0.3][channel])
+                    }
+                }
+            }
+        }
+        // Probability 0.4; each side √u of the image's, u in 0.04…0.25: 0.2…0.5 of it, ±1 for the pixel grid.
+        #expect(abs(erased - 800) < 90, "\(erased) of 2000 erased")
+        #expect(widths.allSatisfy { (1...6).contains($0) } && heights.allSatisfy { (3...11).contains($0) })
+        #expect(Set(widths).count >= 4 && Set(heights).count >= 6)
+        harness.training = false
+        #expect(harness.forward() == harness.input.array)
+    }
+
+    @Test("RandomErasing: a fill_value that is neither a number nor one per channel is refused in one line naming the layer")
+    func erasingRefusesFill() {
+        let configuration = KerasLayerConfiguration(className: "RandomErasing", name: "erase",
+                                                    config: ["fill_value": .array([.number(0.1), .number(0.2)])])
+        #expect {
+            try LayerRegistry.make(configuration, inputShape: TensorShape(height: 4, width: 4, channels: 3), context: LayerBuildContext())
+        } throws: { "\($0)" == "erase: fill_value [0.1, 0.2] must be a number or one per channel (3)" }
+    }
+
     @Test("RandomFlip: each sample gets one of the flips, about a quarter each, the same again for the same sample; none in inference")
     func flips() {
         let shape = TensorShape(height: 2, width: 3, channels: 1)
