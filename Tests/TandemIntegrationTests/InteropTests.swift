@@ -18,7 +18,7 @@ struct InteropTests {
     static let python = InteropEnvironment.python
     static let images = repository.path + "/Tests/Fixtures/images/test-first-8.npy"
 
-    @Test("Every export of a trained model is read by its consumer and agrees with Tandem: the tutorial, fashion-strong (batch-norm, augmentation, dropout, global pooling), fashion-resnet (residual stages), a logits model (ONNX gives its logits), every activation, padding and cropping, a model that rescales its own 0-255 input, Reshape and a Softmax layer, a residual graph, one of every merge layer, MobileNet blocks (depthwise, separable, dilated), resizing, upsampling, centre crop and PReLU, activity regularisers, RandomCrop (its inference: a resize of the centred window)",
+    @Test("Every export of a trained model is read by its consumer and agrees with Tandem: the tutorial, fashion-strong (batch-norm, augmentation, dropout, global pooling), fashion-resnet (residual stages), a logits model (ONNX gives its logits), every activation, padding and cropping, a model that rescales its own 0-255 input, Reshape and a Softmax layer, a residual graph, one of every merge layer, MobileNet blocks (depthwise, separable, dilated), resizing, upsampling, centre crop and PReLU, activity regularisers, RandomCrop (its inference: a resize of the centred window), RandomErasing (fashion-resnet with it, as Models/fashion_resnet.py --erasing writes it)",
           arguments: [["--model", "tutorial"], ["--model", "fashion-strong", "--epochs", "1"], ["--model", "fashion-resnet", "--epochs", "1"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/basic-classification.keras"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/activations-cnn.json"],
@@ -30,7 +30,8 @@ struct InteropTests {
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/mobile-cnn.json"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/resize-cnn.json"],
                       ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/activity-cnn.json"],
-                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/crop-cnn.json"]])
+                      ["--model", repository.path + "/Tests/Fixtures/keras-models/supported/crop-cnn.json"],
+                      ["--model", repository.path + "/Launch/results/fashion-resnet-pilot/fashion-resnet-erasing.json"]])
     func exportsReadByTheirConsumers(model: [String]) throws {
         try checkExports(training: model, images: Self.images)
     }
