@@ -219,6 +219,27 @@ struct AugmentationTests {
         #expect(harness.forward() == harness.input.array)
     }
 
+    struct ErasingFixture: Decodable {
+        let config: JSONValue
+        let input_shape: [Int]
+        let input, inference: [Float]
+    }
+
+    @Test("RandomErasing: Keras's configuration (Tests/Fixtures/keras-layers/random-erasing.json) builds the layer; in inference it gives Keras's output, the input")
+    func erasingMatchesKerasInInference() throws {
+        let fixture = try kerasLayerFixture("random-erasing", as: ErasingFixture.self)
+        guard case let .object(config) = fixture.config else { Issue.record("config is not an object"); return }
+        let shape = TensorShape(height: fixture.input_shape[0], width: fixture.input_shape[1], channels: fixture.input_shape[2])
+        let layer = try LayerRegistry.make(KerasLayerConfiguration(className: "RandomErasing", name: "erase", config: config),
+                                           inputShape: shape, context: LayerBuildContext())
+        let erasing = try #require(layer as? RandomErasing)
+        #expect(erasing.probabilities == 0.5...0.5 && erasing.scales == 0.02...0.33 && erasing.fill == nil && erasing.valueRange == 0...1)
+        let harness = LayerHarness(layer, count: 2)
+        for index in 0..<fixture.input.count { harness.input[index] = fixture.input[index] }
+        harness.training = false
+        #expect(harness.forward() == fixture.inference)
+    }
+
     @Test("RandomErasing: a fill_value that is neither a number nor one per channel is refused in one line naming the layer")
     func erasingRefusesFill() {
         let configuration = KerasLayerConfiguration(className: "RandomErasing", name: "erase",

@@ -66,3 +66,18 @@ with open(os.path.join(here, "random-crop.json"), "w") as file:
                "class_name": "RandomCrop", "config": layer.get_config(), "input_shape": list(shape),
                "input": images.flatten().tolist(), "crops": crops, "inference": inference}, file)
     file.write("\n")
+
+# RandomErasing (random-erasing.json, appended last; its own generator, so the fixtures above keep their
+# draws): its configuration as Keras writes it, and its inference (the identity). Its training draws are
+# Tandem's own (AugmentationTests checks their distribution against Keras's reading of the arguments).
+erasing_rng = np.random.default_rng(20261208)
+erasing_shape = (6, 5, 3)
+erasing_images = erasing_rng.uniform(size=(2,) + erasing_shape).astype("float32")
+erasing = keras.layers.RandomErasing(factor=(0.5, 0.5), value_range=(0, 1), name="erase")
+erasing_inference = np.asarray(erasing(erasing_images, training=False))
+with open(os.path.join(here, "random-erasing.json"), "w") as file:
+    json.dump({"keras_version": keras.__version__, "backend": keras.backend.backend(),
+               "class_name": "RandomErasing", "config": json.loads(json.dumps(erasing.get_config(), default=str)),
+               "input_shape": list(erasing_shape), "input": erasing_images.flatten().tolist(),
+               "inference": erasing_inference.flatten().tolist()}, file)
+    file.write("\n")
