@@ -120,6 +120,18 @@ extension KerasLayerConfiguration {
         return Float(lower)...Float(upper)
     }
 
+    /// A value per channel (Normalization's `mean`, RandomErasing's `fill_value`): one finite number for
+    /// every channel, or a list of `channels` of them; nil where the key is missing or null.
+    package func perChannel(_ key: String, channels: Int) throws -> [Float]? {
+        guard let value = config[key], value != .null else { return nil }
+        let numbers = (value.array ?? [value]).compactMap(\.number).map(Float.init)
+        guard numbers.count == (value.array?.count ?? 1), numbers.count == 1 || numbers.count == channels,
+              numbers.allSatisfy(\.isFinite) else {
+            throw error("\(key) \(value.displayText) is not one number or one per channel (\(channels))")
+        }
+        return numbers.count == 1 ? Array(repeating: numbers[0], count: channels) : numbers
+    }
+
     /// `value_range`: the pixel values' `[low, high]` (Keras's default 0…255).
     package func valueRange() throws -> ClosedRange<Float> {
         guard let value = config["value_range"], value != .null else { return 0...255 }

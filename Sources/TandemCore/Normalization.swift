@@ -52,17 +52,8 @@ package struct Normalization: KerasLayer {
         guard let axis, axis.count == 1, let value = axis[0].integer, value == -1 || value == channelsAxis else {
             throw configuration.error("axis \(configuration.config["axis"]?.displayText ?? "null") is not supported (the channels axis, -1, only)")
         }
-        let channels = inputShape.channels
-        func perChannel(_ key: String) throws -> [Float]? {
-            guard let value = configuration.config[key], value != .null else { return nil }
-            let numbers = (value.array ?? [value]).compactMap(\.number).map(Float.init)
-            guard numbers.count == (value.array?.count ?? 1), numbers.count == 1 || numbers.count == channels,
-                  numbers.allSatisfy(\.isFinite) else {
-                throw configuration.error("\(key) \(value.displayText) is not one number or one per channel (\(channels))")
-            }
-            return numbers.count == 1 ? Array(repeating: numbers[0], count: channels) : numbers
-        }
-        let mean = try perChannel("mean"), variance = try perChannel("variance")
+        let mean = try configuration.perChannel("mean", channels: inputShape.channels)
+        let variance = try configuration.perChannel("variance", channels: inputShape.channels)
         guard (mean == nil) == (variance == nil) else { throw configuration.error("mean and variance must be given together") }
         if let variance, variance.contains(where: { $0 < 0 }) { throw configuration.error("variance must not be negative") }
         self.init(name: configuration.name, inputShape: inputShape, invert: try configuration.flag("invert", default: false),

@@ -30,17 +30,8 @@ package struct RandomErasing: KerasLayer, AugmentationLayer {
         probabilities = try configuration.config["factor"] == nil ? 0...1 : configuration.factorRange(bounds: 0...1)
         scales = try configuration.config["scale"] == nil ? 0.02...0.33 : configuration.factorRange("scale", bounds: 0...1)
         valueRange = try configuration.valueRange()
-        switch configuration.config["fill_value"] {
-        case nil, .null?:
-            fill = nil
-        case let value?:
-            let numbers = (value.array ?? [value]).compactMap(\.number).map(Float.init)
-            guard numbers.count == (value.array?.count ?? 1), numbers.count == 1 || numbers.count == inputShape.channels else {
-                throw configuration.error("fill_value \(value.displayText) must be a number or one per channel (\(inputShape.channels))")
-            }
-            let clipped = numbers.map { [valueRange] in min(max($0, valueRange.lowerBound), valueRange.upperBound) }
-            fill = clipped.count == 1 ? Array(repeating: clipped[0], count: inputShape.channels) : clipped
-        }
+        fill = try configuration.perChannel("fill_value", channels: inputShape.channels)?
+            .map { [valueRange] in min(max($0, valueRange.lowerBound), valueRange.upperBound) }
         position = context.index
     }
 

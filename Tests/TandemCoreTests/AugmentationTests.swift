@@ -246,7 +246,7 @@ struct AugmentationTests {
                                                     config: ["fill_value": .array([.number(0.1), .number(0.2)])])
         #expect {
             try LayerRegistry.make(configuration, inputShape: TensorShape(height: 4, width: 4, channels: 3), context: LayerBuildContext())
-        } throws: { "\($0)" == "erase: fill_value [0.1, 0.2] must be a number or one per channel (3)" }
+        } throws: { "\($0)" == "erase: fill_value [0.1, 0.2] is not one number or one per channel (3)" }
     }
 
     @Test("RandomFlip: each sample gets one of the flips, about a quarter each, the same again for the same sample; none in inference")
