@@ -588,14 +588,18 @@ static void channels_multiply_add(const float *x, const float *a, const float *b
     }
 }
 
-// y[p][c] = (x[p][c] − mean[c]) · scale[c].
-static void channels_center_and_scale(const float *x, const float *mean, const float *scale, long positions, long channels,
-                                      float *y) {
+// y[p][c] = x[p][c] · a[c] + b[c] and normalized[p][c] = (x[p][c] − mean[c]) · scale[c], x read once.
+static void channels_normalize(const float *x, const float *a, const float *b, const float *mean, const float *scale,
+                               long positions, long channels, float *y, float *normalized) {
     for (long position = 0; position < positions; position++) {
         const long offset = position * channels;
-#define APPLY(channel, lanes)                                                                                         \
-    store(y + offset + (channel),                                                                                     \
-          (load(x + offset + (channel), lanes) - load(mean + (channel), lanes)) * load(scale + (channel), lanes), lanes)
+#define APPLY(channel, lanes)                                                                                          \
+    do {                                                                                                               \
+        Vector value = load(x + offset + (channel), lanes);                                                            \
+        store(y + offset + (channel), value * load(a + (channel), lanes) + load(b + (channel), lanes), lanes);         \
+        store(normalized + offset + (channel), (value - load(mean + (channel), lanes)) * load(scale + (channel), lanes), \
+              lanes);                                                                                                  \
+    } while (0)
         FOR_CHANNEL_GROUPS(channels, APPLY);
 #undef APPLY
     }
@@ -801,7 +805,7 @@ const KernelTable KERNEL_TABLE = {
     .channels_sum_products = channels_sum_products,
     .channels_sum_and_sum_products = channels_sum_and_sum_products,
     .channels_multiply_add = channels_multiply_add,
-    .channels_center_and_scale = channels_center_and_scale,
+    .channels_normalize = channels_normalize,
     .channels_normalization_gradient = channels_normalization_gradient,
     .depthwise_forward = depthwise_forward,
     .depthwise_backward = depthwise_backward,

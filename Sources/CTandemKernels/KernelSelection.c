@@ -141,9 +141,9 @@ void tandem_channels_multiply_add(const float *x, const float *a, const float *b
     active->channels_multiply_add(x, a, b, positions, channels, y);
 }
 
-void tandem_channels_center_and_scale(const float *x, const float *mean, const float *scale, long positions, long channels,
-                                      float *y) {
-    active->channels_center_and_scale(x, mean, scale, positions, channels, y);
+void tandem_channels_normalize(const float *x, const float *a, const float *b, const float *mean, const float *scale,
+                               long positions, long channels, float *y, float *normalized) {
+    active->channels_normalize(x, a, b, mean, scale, positions, channels, y, normalized);
 }
 
 void tandem_channels_normalization_gradient(const float *dy, const float *normalized, const float *factor,

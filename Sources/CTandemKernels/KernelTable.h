@@ -26,8 +26,9 @@ typedef struct KernelTable {
                                                    float *_Nonnull);
     void (*_Nonnull channels_multiply_add)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull, long, long,
                                            float *_Nonnull);
-    void (*_Nonnull channels_center_and_scale)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull, long, long,
-                                               float *_Nonnull);
+    void (*_Nonnull channels_normalize)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull,
+                                        const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull,
+                                        float *_Nonnull);
     void (*_Nonnull channels_normalization_gradient)(const float *_Nonnull, const float *_Nonnull, const float *_Nonnull,
                                                      const float *_Nonnull, const float *_Nonnull, long, long, float *_Nonnull);
     void (*_Nonnull depthwise_forward)(const TandemConvolutionWindows *_Nonnull, const float *_Nonnull, const float *_Nonnull,

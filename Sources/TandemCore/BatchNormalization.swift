@@ -141,11 +141,12 @@ package struct BatchNormalization: KerasLayer, BatchSynchronizedLayer {
     }
 
     package func normalize(_ memory: LayerMemory, mean: UnsafePointer<Float>, variance: UnsafePointer<Float>) {
-        let factors = memory.scratch
+        // scratch: [multiplier | offset | 1/√(variance + ε)], per channel.
+        let factors = memory.scratch, inverseDeviations = memory.scratch + 2 * channels
         affine(parameters: memory.parameters, mean: mean, variance: variance, into: factors)
-        apply(factors, input: memory.input, output: memory.output, count: memory.count)
-        for channel in 0..<channels { factors[channel] = 1 / (variance[channel] + epsilon).squareRoot() }
-        tandem_channels_center_and_scale(memory.input, mean, factors, memory.count * positions, channels, memory.saved)
+        for channel in 0..<channels { inverseDeviations[channel] = 1 / (variance[channel] + epsilon).squareRoot() }
+        tandem_channels_normalize(memory.input, factors, factors + channels, mean, inverseDeviations, memory.count * positions,
+                                  channels, memory.output, memory.saved)
     }
 
     package func gradientSums(_ memory: LayerMemory, into sums: UnsafeMutablePointer<Float>) {

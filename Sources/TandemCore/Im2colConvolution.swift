@@ -79,17 +79,8 @@ extension Conv2D {
     }
 
     private func gatherPatches(from input: UnsafePointer<Float>, into patches: UnsafeMutablePointer<Float>) {
-        let channels = inputShape.channels
-        forEachTap { patchOffset, inputOffset in
-            // A copy call per tap costs more than the copy when a tap is a channel or a few.
-            if channels < 16 {
-                for channel in 0..<channels { patches[patchOffset + channel] = inputOffset.map { input[$0 + channel] } ?? 0 }
-            } else if let inputOffset {
-                (patches + patchOffset).update(from: input + inputOffset, count: channels)
-            } else {
-                (patches + patchOffset).update(repeating: 0, count: channels)
-            }
-        }
+        var kernelWindows = windows.kernelWindows(channels: inputShape.channels)
+        tandem_gather_patches(&kernelWindows, input, patches)
     }
 
     /// The adjoint of `gatherPatches`: sums each patch entry into the input position it came from.

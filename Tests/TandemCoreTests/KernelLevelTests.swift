@@ -135,7 +135,9 @@ struct KernelLevelTests {
             run(channels) { tandem_channels_sum_products(x, y, positions, channels, $0) }
             run(2 * channels) { tandem_channels_sum_and_sum_products(x, y, positions, channels, $0, $0 + channels) }
             run(count) { tandem_channels_multiply_add(x, vector, other, positions, channels, $0) }
-            run(count) { tandem_channels_center_and_scale(x, vector, other, positions, channels, $0) }
+            let normalized = FloatBuffer(count: count)
+            run(count) { tandem_channels_normalize(x, vector, other, third, other, positions, channels, $0, normalized.pointer) }
+            outcome += normalized.array
             run(count) { tandem_channels_normalization_gradient(x, y, vector, other, third, positions, channels, $0) }
             return Self.bits(outcome)
         }

@@ -118,9 +118,11 @@ void tandem_channels_sum_and_sum_products(const float *_Nonnull dy, const float 
 // y[p][c] = x[p][c] · a[c] + b[c].
 void tandem_channels_multiply_add(const float *_Nonnull x, const float *_Nonnull a, const float *_Nonnull b, long positions,
                                   long channels, float *_Nonnull y);
-// y[p][c] = (x[p][c] − mean[c]) · scale[c].
-void tandem_channels_center_and_scale(const float *_Nonnull x, const float *_Nonnull mean, const float *_Nonnull scale,
-                                      long positions, long channels, float *_Nonnull y);
+// y[p][c] = x[p][c] · a[c] + b[c] and normalized[p][c] = (x[p][c] − mean[c]) · scale[c] in one pass
+// (batch-norm's training forward: its output and the x̂ its backward reads).
+void tandem_channels_normalize(const float *_Nonnull x, const float *_Nonnull a, const float *_Nonnull b,
+                               const float *_Nonnull mean, const float *_Nonnull scale, long positions, long channels,
+                               float *_Nonnull y, float *_Nonnull normalized);
 // dx[p][c] = factor[c] · (dy[p][c] − meanGradient[c] − normalized[p][c] · meanProjection[c]).
 void tandem_channels_normalization_gradient(const float *_Nonnull dy, const float *_Nonnull normalized,
                                             const float *_Nonnull factor, const float *_Nonnull meanGradient,
@@ -147,5 +149,11 @@ void tandem_depthwise_forward(const TandemConvolutionWindows *_Nonnull windows, 
 void tandem_depthwise_backward(const TandemConvolutionWindows *_Nonnull windows, const float *_Nonnull input,
                                const float *_Nonnull kernel, const float *_Nonnull outputGradient,
                                float *_Nonnull kernelGradient, float *_Nullable inputGradient);
+
+// im2col's patch matrix of one channels-last sample: row p (output positions in row-major order) holds
+// output position p's taps in the kernel's row-major order, each `channels` floats, zeros where a tap
+// falls in the padding.
+void tandem_gather_patches(const TandemConvolutionWindows *_Nonnull windows, const float *_Nonnull input,
+                           float *_Nonnull patches);
 
 #endif
