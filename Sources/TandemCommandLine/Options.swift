@@ -13,15 +13,16 @@ extension OptimizerSettings.Kind: ExpressibleByArgument {}
 extension PictureSettings.Interpolation: ExpressibleByArgument {}
 extension PictureSettings.ColourMode: ExpressibleByArgument {}
 
-/// `--convolution auto|im2col|winograd|winograd4x4`.
+/// `--convolution auto|im2col|winograd|winograd4x4|taps`.
 enum ConvolutionChoice: String, ExpressibleByArgument, CaseIterable {
-    case auto, im2col, winograd, winograd4x4
+    case auto, im2col, winograd, winograd4x4, taps
     var algorithm: ConvolutionAlgorithm? {
         switch self {
         case .auto: nil
         case .im2col: .im2col
         case .winograd: .winograd
         case .winograd4x4: .winograd4x4
+        case .taps: .taps
         }
     }
 }
@@ -121,7 +122,7 @@ struct ModelChoiceOptions: ParsableArguments {
 
 /// `--convolution`, for the commands that build a model.
 struct ConvolutionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("How 3x3 convolutions are computed: auto (Winograd where it applies, F(4x4) or F(2x2) by layer), im2col, winograd (F(2x2,3x3)) or winograd4x4 (F(4x4,3x3)).",
+    @Option(help: ArgumentHelp("How convolutions are computed: auto (by layer: tap by tap where most multiplies would meet padding, as a 3x3 kernel on a 2x2 plane; Winograd F(4x4) or F(2x2) where it applies; im2col elsewhere), im2col, winograd (F(2x2,3x3)), winograd4x4 (F(4x4,3x3)) or taps (one product per kernel tap). The winograd kinds apply to 3x3 stride-1 layers only, the others keep im2col.",
                                valueName: "kind"))
     var convolution: ConvolutionChoice = .auto
 

@@ -9,6 +9,12 @@ package enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// round a little more (within 1e-4 of a direct convolution in the tests), and it keeps the rotated
     /// kernels' transform too, 8 floats per kernel weight.
     case winograd4x4
+    /// One GEMM per kernel tap over the output positions where it lands inside the input: only the
+    /// multiplies that do not meet padding. Any kernel size, stride and padding; pays on planes not much
+    /// larger than the kernel (`TapConvolution.swift`).
+    case taps
+
+    var isWinograd: Bool { self == .winograd || self == .winograd4x4 }
 }
 
 /// A height and a width: a kernel, a stride, a pool window. `3` means 3×3.
@@ -54,10 +60,11 @@ package struct Conv2D: KerasLayer {
     package var window: Extent2D { ConvolutionWindows.window(kernel: kernelSize, dilation: dilation) }
     package var outputActivation: PointwiseFunction { trailing?.function ?? PointwiseFunction(.hidden(activation)) }
 
-    /// - Parameter algorithm: `nil` picks Winograd where it applies and pays (3×3, stride 1, `same`,
-    ///   more than one input channel; F(4×4) for kernels of up to 128×128 channels on planes of at least
-    ///   3×3, where its fewer multiplies outweigh its larger transforms and its memory is small, F(2×2)
-    ///   for the others), im2col elsewhere.
+    /// - Parameter algorithm: `nil` picks tap by tap where at least half of a direct convolution's
+    ///   multiplies would meet padding (a 3×3 kernel on a 2×2 or 1×1 plane); otherwise Winograd where it
+    ///   applies and pays (3×3, stride 1, `same`, more than one input channel; F(4×4) for kernels of up
+    ///   to 128×128 channels on planes of at least 3×3, where its fewer multiplies outweigh its larger
+    ///   transforms and its memory is small, F(2×2) for the others), im2col elsewhere.
     package init(name: String = "conv2d", inputShape: TensorShape, filters: Int, kernelSize: Extent2D, strides: Extent2D = 1,
                  dilation: Extent2D = 1, padding: Padding, activation: Activation, useBias: Bool = true, kernelInitializer: Initializer = .glorotUniform,
                  biasInitializer: Initializer = .zeros, algorithm: ConvolutionAlgorithm? = nil, trailing: TrailingActivation? = nil) throws {
@@ -66,8 +73,10 @@ package struct Conv2D: KerasLayer {
                                              padding: padding, layer: name)
         let winogradApplies = kernelSize == 3 && strides == 1 && dilation == 1 && padding == .same
         let largeTilesPay = inputShape.channels * filters <= 128 * 128 && min(inputShape.height, inputShape.width) >= 3
-        let chosen = algorithm ?? (winogradApplies && inputShape.channels > 1 ? (largeTilesPay ? .winograd4x4 : .winograd) : .im2col)
-        guard chosen == .im2col || winogradApplies else {
+        let mostlyPadding = 2 * windows.insidePairs <= kernelSize.area * windows.outputHeight * windows.outputWidth
+        let chosen = algorithm ?? (mostlyPadding ? .taps
+            : winogradApplies && inputShape.channels > 1 ? (largeTilesPay ? .winograd4x4 : .winograd) : .im2col)
+        guard !chosen.isWinograd || winogradApplies else {
             throw ModelDefinitionError("\(name): Winograd convolution needs a 3x3 kernel, stride 1, no dilation and 'same' padding")
         }
         self.name = name
@@ -107,7 +116,7 @@ package struct Conv2D: KerasLayer {
                       padding: try configuration.padding(), activation: activation.hidden,
                       useBias: try configuration.flag("use_bias", default: true), kernelInitializer: initializers.kernel,
                       biasInitializer: initializers.bias, algorithm: context.convolution.flatMap {
-                          $0 != .im2col && !(kernel == (3, 3) && strides == (1, 1) && dilation == (1, 1)) ? .im2col : $0
+                          $0.isWinograd && !(kernel == (3, 3) && strides == (1, 1) && dilation == (1, 1)) ? .im2col : $0
                       }, trailing: trailing)
     }
 
@@ -122,16 +131,24 @@ package struct Conv2D: KerasLayer {
 
     package var forwardMultiplyAdds: Int { outputShape.height * outputShape.width * kernelSize.area * inputShape.channels * filters }
 
-    package var preparedCount: Int { algorithm == .im2col ? 0 : winogradPreparedCount }
+    package var preparedCount: Int { algorithm.isWinograd ? winogradPreparedCount : 0 }
     package func savedCount(samples: Int) -> Int {
         algorithmSavedCount(samples: samples) + (trailing?.savedCount(outputs: samples * outputShape.count) ?? 0)
     }
     /// What the algorithm keeps; the trailing activation's input follows it.
     private func algorithmSavedCount(samples: Int) -> Int {
-        algorithm == .im2col ? im2colSavedCount(samples: samples) : winogradSavedCount(samples: samples)
+        switch algorithm {
+        case .im2col: im2colSavedCount(samples: samples)
+        case .winograd, .winograd4x4: winogradSavedCount(samples: samples)
+        case .taps: tapsSavedCount(samples: samples)
+        }
     }
     package func scratchCount(samples: Int) -> Int {
-        algorithm == .im2col ? im2colScratchCount(samples: samples) : winogradScratchCount(samples: samples)
+        switch algorithm {
+        case .im2col: im2colScratchCount(samples: samples)
+        case .winograd, .winograd4x4: winogradScratchCount(samples: samples)
+        case .taps: tapsScratchCount(samples: samples)
+        }
     }
 
     package func initialize(parameters: UnsafeMutableBufferPointer<Float>, generator: inout RandomGenerator) {
@@ -143,13 +160,14 @@ package struct Conv2D: KerasLayer {
     }
 
     package func prepare(parameters: UnsafePointer<Float>, prepared: UnsafeMutablePointer<Float>) {
-        if algorithm != .im2col { prepareWinogradKernels(parameters: parameters, prepared: prepared) }
+        if algorithm.isWinograd { prepareWinogradKernels(parameters: parameters, prepared: prepared) }
     }
 
     package func forward(_ memory: LayerMemory) {
         switch algorithm {
         case .im2col: forwardIm2col(memory)
         case .winograd, .winograd4x4: forwardWinograd(memory)
+        case .taps: forwardTaps(memory)
         }
         applyUnfusedActivation(activation, values: memory.output, count: memory.count * outputShape.count)
         trailing?.forward(memory.output, count: memory.count * outputShape.count,
@@ -169,6 +187,7 @@ package struct Conv2D: KerasLayer {
         switch algorithm {
         case .im2col: backwardIm2col(memory)
         case .winograd, .winograd4x4: backwardWinograd(memory)
+        case .taps: backwardTaps(memory)
         }
     }
 }

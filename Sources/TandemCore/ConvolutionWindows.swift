@@ -61,6 +61,33 @@ struct ConvolutionWindows: Sendable, Equatable {
         }
     }
 
+    /// The output rows and columns whose tap (`kernelRow`, `kernelColumn`) reads inside the input: a
+    /// rectangle, since rows and columns are checked apart.
+    func insideOutputs(kernelRow: Int, kernelColumn: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        func inside(outputs: Int, stride: Int, offset: Int, inputs: Int) -> Range<Int> {
+            var lower = 0
+            while lower < outputs && lower * stride + offset < 0 { lower += 1 }
+            var upper = lower
+            while upper < outputs && upper * stride + offset < inputs { upper += 1 }
+            return lower..<upper
+        }
+        return (inside(outputs: outputHeight, stride: strides.height, offset: kernelRow * dilation.height - paddingTop, inputs: inputHeight),
+                inside(outputs: outputWidth, stride: strides.width, offset: kernelColumn * dilation.width - paddingLeft, inputs: inputWidth))
+    }
+
+    /// Per sample, the multiplies by a kernel tap that do not meet padding: the (output position, input
+    /// position) pairs over all taps. `kernel.area · outputHeight · outputWidth` without padding.
+    var insidePairs: Int {
+        var pairs = 0
+        for kernelRow in 0..<kernel.height {
+            for kernelColumn in 0..<kernel.width {
+                let (rows, columns) = insideOutputs(kernelRow: kernelRow, kernelColumn: kernelColumn)
+                pairs += rows.count * columns.count
+            }
+        }
+        return pairs
+    }
+
     /// The same windows for the C kernels, over `channels` channels.
     func kernelWindows(channels: Int) -> TandemConvolutionWindows {
         TandemConvolutionWindows(inputHeight: inputHeight, inputWidth: inputWidth, outputHeight: outputHeight, outputWidth: outputWidth,

@@ -80,6 +80,20 @@ struct GradientCheckTests {
                          padding: .same, activation: .linear, algorithm: algorithm))
     }
 
+    @Test("Conv2D tap by tap: 3x3 on 2x2 and 1x1 planes, a 5x5 kernel with strides, a dilated kernel, valid padding")
+    func convolutionTaps() throws {
+        check(try Conv2D(inputShape: TensorShape(height: 2, width: 2, channels: 3), filters: 4, kernelSize: 3,
+                         padding: .same, activation: .relu, algorithm: .taps))
+        check(try Conv2D(inputShape: TensorShape(height: 1, width: 1, channels: 5), filters: 3, kernelSize: 3,
+                         padding: .same, activation: .linear, algorithm: .taps))
+        check(try Conv2D(inputShape: TensorShape(height: 6, width: 5, channels: 2), filters: 3, kernelSize: 5, strides: 2,
+                         padding: .same, activation: .linear, algorithm: .taps))
+        check(try Conv2D(inputShape: TensorShape(height: 5, width: 6, channels: 2), filters: 3, kernelSize: 3, dilation: 2,
+                         padding: .same, activation: .linear, useBias: false, algorithm: .taps))
+        check(try Conv2D(inputShape: TensorShape(height: 4, width: 3, channels: 2), filters: 2, kernelSize: 2,
+                         padding: .valid, activation: .linear, algorithm: .taps))
+    }
+
     @Test("MaxPooling2D, including a dropped trailing row and column")
     func maxPooling() throws {
         check(try MaxPooling2D(inputShape: TensorShape(height: 7, width: 6, channels: 3), poolSize: 2), distinctInputs: true)

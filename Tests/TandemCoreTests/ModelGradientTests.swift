@@ -76,6 +76,45 @@ struct ModelGradientTests {
         }
     }
 
+    @Test("Tap by tap gives im2col's outputs and gradients to within float32 rounding (1e-5 relative), for blocks of 1 and 3 samples",
+          arguments: [1, 3])
+    func tapsMatchIm2col(samples: Int) throws {
+        let cases: [(shape: TensorShape, kernel: Extent2D, strides: Extent2D, dilation: Extent2D, padding: Padding)] = [
+            (TensorShape(height: 2, width: 2, channels: 24), 3, 1, 1, .same),
+            (TensorShape(height: 1, width: 1, channels: 40), 3, 1, 1, .same),
+            (TensorShape(height: 2, width: 3, channels: 16), 3, 1, 1, .same),
+            (TensorShape(height: 9, width: 7, channels: 5), 5, 2, 1, .same),
+            (TensorShape(height: 6, width: 6, channels: 4), 3, 1, 2, .same),
+            (TensorShape(height: 5, width: 4, channels: 3), Extent2D(height: 1, width: 3), 1, 1, .valid),
+        ]
+        for (shape, kernel, strides, dilation, padding) in cases {
+            func harness(_ algorithm: ConvolutionAlgorithm) throws -> LayerHarness {
+                LayerHarness(try Conv2D(inputShape: shape, filters: 20, kernelSize: kernel, strides: strides, dilation: dilation,
+                                        padding: padding, activation: .relu, algorithm: algorithm), count: samples, seed: 4)
+            }
+            let direct = try harness(.im2col), taps = try harness(.taps)
+            let forward = relativeDifference(taps.forward(), direct.forward())
+            #expect(forward < 1e-5, "\(shape) \(kernel) output: \(forward)")
+            let seed = randomValues(samples * direct.layer.outputShape.count, seed: 6)
+            let (directInput, directParameters) = direct.backward(outputGradient: seed)
+            let (tapsInput, tapsParameters) = taps.backward(outputGradient: seed)
+            let input = relativeDifference(tapsInput, directInput), parameters = relativeDifference(tapsParameters, directParameters)
+            #expect(input < 1e-5, "\(shape) \(kernel) input gradient: \(input)")
+            #expect(parameters < 1e-5, "\(shape) \(kernel) parameter gradient: \(parameters)")
+        }
+    }
+
+    @Test("auto picks tap by tap where at least half of the multiplies would meet padding (3x3 on 2x2 and 1x1 planes), Winograd on larger planes")
+    func automaticChoice() throws {
+        func chosen(_ height: Int, _ width: Int, channels: Int = 64) throws -> ConvolutionAlgorithm {
+            try Conv2D(inputShape: TensorShape(height: height, width: width, channels: channels), filters: 64, kernelSize: 3,
+                       padding: .same, activation: .relu).algorithm
+        }
+        #expect(try chosen(2, 2) == .taps && chosen(1, 1) == .taps && chosen(1, 4) == .taps)
+        #expect(try chosen(3, 3) == .winograd4x4 && chosen(4, 4) == .winograd4x4 && chosen(4, 4, channels: 512) == .winograd)
+        #expect(try chosen(28, 28, channels: 1) == .im2col)
+    }
+
     @Test("A last layer without softmax is logits: the same loss and gradient, bit for bit, as the twin whose last layer ends in a softmax")
     func logitsModelTrainsAsItsSoftmaxTwin() throws {
         let logits = try Model(description: ModelDescription(compact: "input(6,6,2) conv2d(3,3,same,relu) flatten dense(4,linear)"))
