@@ -44,7 +44,7 @@ cp Tests/Fixtures/keras-models/supported/batchnorm-cnn.json Tests/Fixtures/keras
    Tests/Fixtures/keras-models/supported/merge-cnn.json Tests/Fixtures/keras-models/supported/resize-cnn.json \
    Tests/Fixtures/keras-models/supported/binary-cnn.json Tests/Fixtures/keras-models/compiled/rmsprop-smoothing.json \
    Tests/Fixtures/keras-models/supported/activity-cnn.json \
-   Models/fashion-strong.json $here/model/
+   Models/fashion-strong.json Launch/results/fashion-resnet-pilot/fashion-resnet-erasing.json $here/model/
 "$tandem" train --model "$work/tiny.json" --data "$work/tiny.npz" --epochs 1 --checkpoint-dir "$work/run" --verbose 0 > /dev/null
 cp "$work/run/tandem-epoch-001.ckpt" $here/checkpoint/tiny.ckpt
 "$tandem" export --checkpoint "$work/run" --output $here/safetensors/tiny.safetensors > /dev/null
