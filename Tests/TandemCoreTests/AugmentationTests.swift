@@ -103,9 +103,14 @@ struct AugmentationTests {
         for item in fixture.crops {
             var output = [Float](repeating: .nan, count: count * crop.outputShape.count)
             let rows = shape.height - 4, columns = shape.width - 5
-            for sample in 0..<count {
-                crop.crop(&input + sample * shape.count, at: Margins(top: item.top, bottom: rows - item.top, left: item.left, right: columns - item.left),
-                          into: &output + sample * crop.outputShape.count)
+            let margins = Margins(top: item.top, bottom: rows - item.top, left: item.left, right: columns - item.left)
+            input.withUnsafeMutableBufferPointer { image in
+                output.withUnsafeMutableBufferPointer { cropped in
+                    for sample in 0..<count {
+                        crop.crop(image.baseAddress! + sample * shape.count, at: margins,
+                                  into: cropped.baseAddress! + sample * crop.outputShape.count)
+                    }
+                }
             }
             #expect(output == item.output, "offset (\(item.top), \(item.left))")
         }
