@@ -26,7 +26,7 @@ enum FuzzTarget: String, CaseIterable {
     func run(_ bytes: [UInt8]) {
         func throughFile(_ suffix: String, _ body: (String) throws -> Void) {
             let path = Self.scratch + suffix
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "fuzz: cannot write a scratch file")
             defer { unlink(path) }
             _ = try? body(path)
         }
@@ -71,12 +71,12 @@ enum FuzzTarget: String, CaseIterable {
                 try! FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)
                 var bitmap = [UInt8]("BM".utf8) + [UInt8](repeating: 0, count: 52) + [UInt8](repeating: 90, count: 8)
                 (bitmap[10], bitmap[14], bitmap[18], bitmap[22], bitmap[26], bitmap[28]) = (54, 40, 2, 1, 1, 24)
-                FileManager.default.createFile(atPath: root + "/a/one.bmp", contents: Data(bitmap))
-                FileManager.default.createFile(atPath: root + "/a/two.bmp", contents: Data(bitmap))
+                precondition(FileManager.default.createFile(atPath: root + "/a/one.bmp", contents: Data(bitmap)), "fuzz: cannot write a scratch file")
+                precondition(FileManager.default.createFile(atPath: root + "/a/two.bmp", contents: Data(bitmap)), "fuzz: cannot write a scratch file")
             }
             let folders = PictureFolders(path: root, height: 2, width: 2, channels: 3, classCount: 1, validationSplit: 0.5, skipsUnreadablePictures: true)
             let tree = try! folders.trees()[0]
-            FileManager.default.createFile(atPath: folders.cachePath(tree), contents: Data(bytes))
+            precondition(FileManager.default.createFile(atPath: folders.cachePath(tree), contents: Data(bytes)), "fuzz: cannot write a scratch file")
             let images = try! folders.load(.train, keeping: nil)
             precondition(images.count == 1 && images.pixels.count == 2 * 12)
         case .history:
