@@ -1,4 +1,4 @@
-/// How a `Conv2D` computes its products. Both give the same function to within rounding; each is
+/// How a `Conv2D` computes its products. All give the same function to within rounding; each is
 /// deterministic, so a given choice gives the same bits on every run and every rank.
 package enum ConvolutionAlgorithm: String, Sendable, CaseIterable {
     /// Patches copied into a matrix, then one GEMM per pass. Any kernel size, stride and padding.
