@@ -122,7 +122,7 @@ struct ModelChoiceOptions: ParsableArguments {
 
 /// `--convolution`, for the commands that build a model.
 struct ConvolutionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("How convolutions are computed: auto (by layer: tap by tap where most multiplies would meet padding, as a 3x3 kernel on a 2x2 plane; Winograd F(4x4) or F(2x2) where it applies; im2col elsewhere), im2col, winograd (F(2x2,3x3)), winograd4x4 (F(4x4,3x3)) or taps (one product per kernel tap). The winograd kinds apply to 3x3 stride-1 layers only, the others keep im2col.",
+    @Option(help: ArgumentHelp("How convolutions are computed: auto (by layer: tap by tap where at least half of the multiplies would meet padding, as a 3x3 kernel on a 2x2 plane; Winograd F(4x4) or F(2x2) where it applies; im2col elsewhere), im2col, winograd (F(2x2,3x3)), winograd4x4 (F(4x4,3x3)) or taps (one product per kernel tap). winograd and winograd4x4 apply to 3x3 stride-1 layers; other layers then use im2col.",
                                valueName: "kind"))
     var convolution: ConvolutionChoice = .auto
 
