@@ -28,7 +28,7 @@ package struct RandomBrightness: KerasLayer, AugmentationLayer {
     package func forward(_ memory: LayerMemory) {
         let count = inputShape.count, width = valueRange.upperBound - valueRange.lowerBound
         forEachSample(memory, position: position) { generator, input, output in
-            let delta = (factors.lowerBound + (factors.upperBound - factors.lowerBound) * generator.nextUnitFloat()) * width
+            let delta = generator.nextFloat(in: factors) * width
             for index in 0..<count {
                 output[index] = min(max(input[index] + delta, valueRange.lowerBound), valueRange.upperBound)
             }

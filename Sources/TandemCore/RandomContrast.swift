@@ -29,7 +29,7 @@ package struct RandomContrast: KerasLayer, AugmentationLayer {
     package func forward(_ memory: LayerMemory) {
         let channels = inputShape.channels, positions = inputShape.height * inputShape.width
         forEachSample(memory, position: position) { generator, input, output in
-            let contrast = factors.lowerBound + (factors.upperBound - factors.lowerBound) * generator.nextUnitFloat()
+            let contrast = generator.nextFloat(in: factors)
             for channel in 0..<channels {
                 var sum: Float = 0
                 for index in stride(from: channel, to: positions * channels, by: channels) { sum += input[index] }

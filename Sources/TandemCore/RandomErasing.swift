@@ -39,15 +39,13 @@ package struct RandomErasing: KerasLayer, AugmentationLayer {
         let (height, width, channels) = (inputShape.height, inputShape.width, inputShape.channels)
         forEachSample(memory, position: position) { generator, input, output in
             output.update(from: input, count: inputShape.count)
-            func uniform(_ range: ClosedRange<Float>) -> Float {
-                range.lowerBound + (range.upperBound - range.lowerBound) * generator.nextUnitFloat()
-            }
             // Keras's order: both sides' fractions, the column then the row offset, the probability, the coin.
-            let widthFraction = uniform(scales).squareRoot(), heightFraction = uniform(scales).squareRoot()
+            let widthFraction = generator.nextFloat(in: scales).squareRoot()
+            let heightFraction = generator.nextFloat(in: scales).squareRoot()
             let erasedWidth = widthFraction * Float(width), erasedHeight = heightFraction * Float(height)
             let left = generator.nextUnitFloat() * (Float(width) - erasedWidth)
             let top = generator.nextUnitFloat() * (Float(height) - erasedHeight)
-            let probability = uniform(probabilities)
+            let probability = generator.nextFloat(in: probabilities)
             guard generator.nextUnitFloat() < probability else { return }
             // Integer x with start ≤ x < start + length: ⌈start⌉ ..< ⌈start + length⌉.
             func covered(start: Float, length: Float, extent: Int) -> Range<Int> {

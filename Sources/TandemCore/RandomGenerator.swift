@@ -27,6 +27,11 @@ package struct RandomGenerator: Sendable {
         Float(next() >> 40) * 0x1p-24
     }
 
+    /// Uniform in `range` (its upper bound excluded): `lower + (upper − lower) · u`, `u` from `nextUnitFloat`.
+    package mutating func nextFloat(in range: ClosedRange<Float>) -> Float {
+        range.lowerBound + (range.upperBound - range.lowerBound) * nextUnitFloat()
+    }
+
     /// Uniform integer in `0..<bound`, without modulo bias (Lemire 2019).
     package mutating func next(below bound: Int) -> Int {
         precondition(bound > 0, "bound must be positive")

@@ -36,7 +36,7 @@ package struct RandomRotation: KerasLayer, AugmentationLayer {
 
     package func forward(_ memory: LayerMemory) {
         forEachSample(memory, position: position) { generator, input, output in
-            let turns = range.lowerBound + (range.upperBound - range.lowerBound) * generator.nextUnitFloat()
+            let turns = generator.nextFloat(in: range)
             rotate(input, degrees: turns * 360, into: output)
         }
     }

@@ -42,10 +42,8 @@ package struct RandomTranslation: KerasLayer, AugmentationLayer {
 
     package func forward(_ memory: LayerMemory) {
         forEachSample(memory, position: position) { generator, input, output in
-            let shiftDown = (heightRange.lowerBound + (heightRange.upperBound - heightRange.lowerBound) * generator.nextUnitFloat())
-                * Float(inputShape.height)
-            let shiftRight = (widthRange.lowerBound + (widthRange.upperBound - widthRange.lowerBound) * generator.nextUnitFloat())
-                * Float(inputShape.width)
+            let shiftDown = generator.nextFloat(in: heightRange) * Float(inputShape.height)
+            let shiftRight = generator.nextFloat(in: widthRange) * Float(inputShape.width)
             translate(input, by: (shiftDown, shiftRight), into: output)
         }
     }
